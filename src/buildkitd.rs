@@ -1,0 +1,136 @@
+//! The BuildKit daemon's `buildkitd.toml`: our `[registry."<host>"]` table.
+//!
+//! BuildKit (`util/resolver/config/config.go`, `util/resolver/resolver.go`) matches the
+//! table key exactly against an image reference's domain, port included. For a
+//! plain-HTTP registry `http = true` is the direct setting; `insecure = true` means
+//! "HTTPS without verification", and the two together make BuildKit try HTTPS first
+//! with an HTTP fallback, which its docs advise against. So: `http = true` for http;
+//! `ca = [...]` and, only when asked, `insecure = true` for https.
+//!
+//! An existing file is edited with toml_edit: only the keys this function owns in its
+//! table (`http`, `insecure`, `ca`, `mirrors`) change; every other table, key and
+//! comment stays byte for byte.
+
+use serde_json::{Value, json};
+use toml_edit::{Array, DocumentMut, Item, Table};
+
+use crate::spec::{Scheme, Spec};
+
+pub const KEY: &str = "buildkitd.toml";
+
+const HEADER: &str = "# buildkitd.toml. harbor-buildkit-fn owns the [registry.\"<host>\"] table for its\n# registry (keys http, insecure, ca, mirrors) and rewrites it on every run; the rest\n# of this file is yours and is kept as it is.\n";
+
+/// An existing buildkitd.toml that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TomlError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// The file with our registry table set, from `existing` (or from nothing).
+pub fn render(existing: Option<&str>, spec: &Spec) -> Result<String, TomlError> {
+    let mut doc = match existing {
+        Some(text) => text.parse::<DocumentMut>().map_err(|e| TomlError {
+            line: e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            }),
+            message: e.message().trim().to_string(),
+        })?,
+        None => DocumentMut::new(),
+    };
+    let fresh = doc.as_table().is_empty();
+    let host = spec.registry.authority();
+
+    let registry = doc.entry("registry").or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    let Some(registry) = registry.as_table_like_mut() else {
+        return Err(TomlError {
+            line: 1,
+            message: "`registry` is not a table; BuildKit expects [registry.\"<host>\"] tables"
+                .into(),
+        });
+    };
+    if registry.get(&host).is_none() {
+        let mut t = Table::new();
+        if fresh {
+            t.decor_mut().set_prefix(HEADER.to_string() + "\n");
+        }
+        registry.insert(&host, Item::Table(t));
+    }
+    let Some(table) = registry.get_mut(&host).and_then(Item::as_table_like_mut) else {
+        return Err(TomlError {
+            line: 1,
+            message: format!("registry.\"{host}\" is not a table"),
+        });
+    };
+
+    let http = spec.scheme == Scheme::Http;
+    let insecure = spec.scheme == Scheme::Https && spec.insecure_skip_verify;
+    set_bool(table, "http", http);
+    set_bool(table, "insecure", insecure);
+    set_list(table, "ca", &spec.ca);
+    set_list(table, "mirrors", &spec.mirrors);
+    Ok(doc.to_string())
+}
+
+/// Sets `key = true`, or removes it when false (false is BuildKit's default). An
+/// existing `true` is left untouched, comments and all.
+fn set_bool(table: &mut dyn toml_edit::TableLike, key: &str, on: bool) {
+    let current = table.get(key).and_then(Item::as_bool);
+    match (on, current) {
+        (true, Some(true)) => {}
+        (true, _) => {
+            table.insert(key, toml_edit::value(true));
+        }
+        (false, _) => {
+            table.remove(key);
+        }
+    }
+}
+
+fn set_list(table: &mut dyn toml_edit::TableLike, key: &str, values: &[String]) {
+    if values.is_empty() {
+        table.remove(key);
+        return;
+    }
+    let current: Option<Vec<&str>> = table
+        .get(key)
+        .and_then(Item::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect());
+    if current.is_some_and(|c| c.len() == values.len() && c.iter().zip(values).all(|(a, b)| a == b))
+    {
+        return;
+    }
+    let array: Array = values.iter().map(String::as_str).collect();
+    table.insert(key, toml_edit::value(array));
+}
+
+/// Where a new BuildKit ConfigMap goes in a kpt package.
+pub fn path(spec: &Spec) -> String {
+    format!(
+        "harbor-buildkit/configmap_{}.yaml",
+        spec.buildkit_config_map
+    )
+}
+
+/// A new ConfigMap holding `toml`.
+pub fn config_map(spec: &Spec, toml: &str) -> Value {
+    let path = path(spec);
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": spec.buildkit_config_map,
+            "namespace": spec.namespace,
+            "labels": { crate::MANAGED_BY_LABEL: crate::MANAGED_BY },
+            "annotations": {
+                "internal.config.kubernetes.io/path": path,
+                "config.kubernetes.io/path": path,
+            },
+        },
+        "data": { KEY: toml },
+    })
+}

@@ -1,0 +1,607 @@
+//! The transformation: from a ResourceList in to a ResourceList out.
+//!
+//! 1. Read the ResourceList ([`krm`]) and the spec ([`spec`]); any error stops here
+//!    with error results and no items, so nothing half-made leaves.
+//! 2. Decide where Harbor's core ConfigMap is: in the input (patch it in place), or
+//!    not (kustomize generator: a `behavior: merge` patch; otherwise a local-config
+//!    patch with a warning saying how to apply it).
+//! 3. Patch or create the BuildKit ConfigMap, and create or regenerate the Task.
+//!
+//! Running the function on its own output changes nothing: patched values are
+//! compared before they are written, and a Task this function generated earlier is
+//! regenerated in place rather than added again.
+
+use serde_json::Value;
+
+use crate::krm::{self, FnResult, Item, OutItem, ResourceList, ResourceRef};
+use crate::spec::{self, Spec};
+use crate::yaml::edit::{self, Edits};
+use crate::yaml::{Tree, scalar};
+use crate::{MANAGED_BY, MANAGED_BY_LABEL, buildkitd, harbor, task};
+
+/// What the process prints and how it exits.
+#[derive(Debug)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+}
+
+/// How the function is being called, read from the shape of its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// kustomize `generators:`: the only item is the functionConfig itself.
+    KustomizeGenerator,
+    /// A kpt package: the items hold a Kptfile.
+    KptPackage,
+    /// Anything else: a transformer over whatever resources came in.
+    Transformer,
+}
+
+const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+
+/// Annotations that tie an item to its file and identity in kpt and kustomize; an
+/// item this function regenerates keeps the ones it came in with.
+fn is_identity_annotation(key: &str) -> bool {
+    key.starts_with("internal.config.kubernetes.io/")
+        || matches!(
+            key,
+            "config.kubernetes.io/path"
+                | "config.kubernetes.io/index"
+                | "config.k8s.io/id"
+                | "kustomize.config.k8s.io/id"
+        )
+}
+
+pub fn run(input: &[u8]) -> Outcome {
+    let mut results = Vec::new();
+    let text = match krm::decode(input) {
+        Ok(t) => t,
+        Err(e) => return failure(vec![input_error(e)]),
+    };
+    let rl = match ResourceList::parse(&text) {
+        Ok(rl) => rl,
+        Err(e) => return failure(vec![input_error(e)]),
+    };
+    match transform(&rl, &mut results) {
+        Ok(items) => {
+            let mut stdout = String::with_capacity(text.len() + 8192);
+            krm::write(&mut stdout, Some(&rl), &items, &results);
+            Outcome {
+                stdout,
+                stderr: String::new(),
+                exit_code: 0,
+            }
+        }
+        Err(()) => failure(results),
+    }
+}
+
+fn input_error(e: krm::InputError) -> FnResult {
+    let r = FnResult::error(e.message);
+    match e.field {
+        Some(f) => r.at(f),
+        None => r,
+    }
+}
+
+/// An error outcome: the results, no items (nothing half-made), exit 1.
+fn failure(results: Vec<FnResult>) -> Outcome {
+    let mut stdout = String::new();
+    krm::write(&mut stdout, None, &[], &results);
+    let mut stderr = String::new();
+    for r in results
+        .iter()
+        .filter(|r| r.severity == krm::Severity::Error)
+    {
+        stderr.push_str(&r.to_line());
+        stderr.push('\n');
+    }
+    Outcome {
+        stdout,
+        stderr,
+        exit_code: 1,
+    }
+}
+
+/// Reads the mode from the items.
+pub fn mode(rl: &ResourceList) -> Mode {
+    let fc = rl.function_config;
+    let is_fc = |item: &Item| {
+        fc.is_some_and(|fc| {
+            let t = &rl.tree;
+            t.get_str(fc, &["kind"]) == Some(item.kind.as_str())
+                && t.get_str(fc, &["apiVersion"]) == Some(item.api_version.as_str())
+                && t.get_str(fc, &["metadata", "name"]).unwrap_or_default() == item.name
+        })
+    };
+    if rl.items.iter().any(|i| i.kind == "Kptfile") {
+        Mode::KptPackage
+    } else if rl.items.len() == 1 && is_fc(&rl.items[0]) {
+        Mode::KustomizeGenerator
+    } else {
+        Mode::Transformer
+    }
+}
+
+fn transform(rl: &ResourceList, results: &mut Vec<FnResult>) -> Result<Vec<OutItem>, ()> {
+    let Some(fc) = rl.function_config else {
+        results.push(
+            FnResult::error(format!(
+                "no functionConfig: give a {} ({}) with at least spec.registry",
+                spec::KIND,
+                spec::API_VERSION
+            ))
+            .at("functionConfig"),
+        );
+        return Err(());
+    };
+    let parsed = match spec::parse(&rl.tree, fc) {
+        Ok(p) => p,
+        Err(errors) => {
+            results.extend(errors);
+            return Err(());
+        }
+    };
+    results.extend(parsed.warnings);
+    let spec = parsed.spec;
+    let mode = mode(rl);
+
+    let mut out: Vec<OutItem> = rl.items.iter().map(|i| OutItem::Input(i.node)).collect();
+    let mut new: Vec<Value> = Vec::new();
+    let mut failed = false;
+
+    if spec.generate.harbor_core {
+        failed |= harbor_core(rl, &spec, mode, &mut out, &mut new, results).is_err();
+    }
+    if spec.generate.buildkitd_config {
+        failed |= buildkit_config(rl, &spec, &mut out, &mut new, results).is_err();
+    }
+    if spec.generate.task {
+        failed |= tekton_task(rl, &spec, &mut out, &mut new, results).is_err();
+    }
+    if failed {
+        return Err(());
+    }
+    out.extend(new.into_iter().map(OutItem::New));
+    Ok(out)
+}
+
+/// The one item of `kind` in `group` named `name` in `namespace` (or with no
+/// namespace) that `filter` accepts. Several is an error: which to patch is unclear.
+fn find(
+    rl: &ResourceList,
+    group: &str,
+    kind: &str,
+    name: &str,
+    namespace: &str,
+    filter: impl Fn(&Item) -> bool,
+    results: &mut Vec<FnResult>,
+) -> Result<Option<usize>, ()> {
+    let found: Vec<usize> = rl
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| {
+            i.is(group, kind)
+                && i.name == name
+                && (i.namespace == namespace || i.namespace.is_empty())
+                && filter(i)
+        })
+        .map(|(n, _)| n)
+        .collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        [first, ..] => {
+            results.push(
+                FnResult::error(format!(
+                    "{} items match {kind} {namespace}/{name} (with and without a namespace); keep one",
+                    found.len()
+                ))
+                .on(ResourceRef::of(&rl.items[*first])),
+            );
+            Err(())
+        }
+    }
+}
+
+/// Re-reads one item whole (the ResourceList reader kept only its metadata) so it can
+/// be edited. The text is laid at its original column, so spans, indentation and
+/// edits all line up with the original.
+struct Editable<'s> {
+    prefix_len: usize,
+    col: usize,
+    padded: &'s str,
+}
+
+fn padded_text(rl: &ResourceList, item: &Item) -> (String, usize, usize) {
+    let node = rl.tree.node(item.node);
+    let mut prefix = String::new();
+    if !rl.tree.directives.is_empty() {
+        prefix.push_str(rl.tree.directives);
+        prefix.push_str("---\n");
+    }
+    let prefix_len = prefix.len();
+    prefix.push_str(&" ".repeat(node.col));
+    prefix.push_str(rl.tree.text(item.node));
+    (prefix, prefix_len, node.col)
+}
+
+impl<'s> Editable<'s> {
+    fn finish(&self, edits: Edits) -> OutItem {
+        let text = edits.apply(self.padded);
+        OutItem::Edited {
+            text: text[self.prefix_len + self.col..].to_string(),
+            col: self.col,
+        }
+    }
+}
+
+fn reparse<'s>(
+    padded: &'s str,
+    item: &Item,
+    results: &mut Vec<FnResult>,
+) -> Result<(Tree<'s>, crate::yaml::NodeId), ()> {
+    match Tree::parse(padded) {
+        Ok(t) => match t.root {
+            Some(root) => Ok((t, root)),
+            None => Err(()),
+        },
+        Err(e) => {
+            results.push(
+                FnResult::error(format!(
+                    "cannot re-read this item to patch it ({e}); an alias to an anchor outside the item is the usual cause: write the value out"
+                ))
+                .on(ResourceRef::of(item)),
+            );
+            Err(())
+        }
+    }
+}
+
+fn edit_error(item: &Item, e: edit::EditError) -> FnResult {
+    FnResult::error(format!("{} {}", e.path, e.message))
+        .on(ResourceRef::of(item))
+        .at(e.path)
+}
+
+fn harbor_core(
+    rl: &ResourceList,
+    spec: &Spec,
+    mode: Mode,
+    out: &mut [OutItem],
+    new: &mut Vec<Value>,
+    results: &mut Vec<FnResult>,
+) -> Result<(), ()> {
+    let (name, ns) = (&spec.harbor_config_map, &spec.harbor_namespace);
+    let is_local = |i: &Item| i.annotation(LOCAL_CONFIG) == Some("true");
+    let real = find(rl, "", "ConfigMap", name, ns, |i| !is_local(i), results)?;
+    let data = harbor::core_data(spec);
+
+    let Some(idx) = real else {
+        return match mode {
+            Mode::KustomizeGenerator => {
+                new.push(harbor::merge_patch(spec));
+                results.push(
+                    FnResult::info(format!(
+                        "generated a behavior: merge patch for ConfigMap {ns}/{name}: CORE_URL={} (kustomize merges it into the ConfigMap from resources:)",
+                        data[0].1
+                    ))
+                    .on(generated_ref("ConfigMap", name, ns)),
+                );
+                Ok(())
+            }
+            Mode::KptPackage | Mode::Transformer => {
+                let previous = find(
+                    rl,
+                    "",
+                    "ConfigMap",
+                    name,
+                    ns,
+                    |i| is_local(i) && i.label(MANAGED_BY_LABEL) == Some(MANAGED_BY),
+                    results,
+                )?;
+                let patch = harbor::local_config_patch(spec);
+                match previous {
+                    Some(i) => out[i] = OutItem::New(keep_identity(patch, &rl.items[i])),
+                    None => new.push(patch),
+                }
+                results.push(
+                    FnResult::warning(format!(
+                        "Harbor's core ConfigMap {ns}/{name} is not in the input, so the CORE_URL patch was written to {} as local config (never applied by itself). Apply it where Harbor is rendered: add Harbor's manifests to this package, or merge these two keys into ConfigMap {name} (e.g. a kustomize patch), then restart harbor-core",
+                        harbor::LOCAL_PATCH_PATH
+                    ))
+                    .on(generated_ref("ConfigMap", name, ns)),
+                );
+                Ok(())
+            }
+        };
+    };
+
+    let item = &rl.items[idx];
+    let (padded, prefix_len, col) = padded_text(rl, item);
+    let (tree, root) = reparse(&padded, item, results)?;
+    let mut edits = Edits::default();
+    for (key, value) in &data {
+        let current = tree.get_str(root, &["data", key]).map(str::to_string);
+        match edit::set(
+            &tree,
+            root,
+            &["data", key],
+            &Value::String(value.clone()),
+            &mut edits,
+        ) {
+            Ok(true) => results.push(
+                FnResult::info(format!("set {key} to {value}"))
+                    .on(ResourceRef::of(item))
+                    .change(&format!("data.{key}"), current.as_deref(), value),
+            ),
+            Ok(false) => results.push(
+                FnResult::info(format!("{key} is already {value}"))
+                    .on(ResourceRef::of(item))
+                    .at(format!("data.{key}")),
+            ),
+            Err(e) => {
+                results.push(edit_error(item, e));
+                return Err(());
+            }
+        }
+    }
+    out[idx] = Editable {
+        prefix_len,
+        col,
+        padded: &padded,
+    }
+    .finish(edits);
+
+    // Restart harbor-core when these settings change: it reads them through envFrom.
+    let deployment = find(
+        rl,
+        "apps",
+        "Deployment",
+        &spec.harbor_deployment,
+        ns,
+        |_| true,
+        results,
+    )?;
+    let path = [
+        "spec",
+        "template",
+        "metadata",
+        "annotations",
+        harbor::RESTART_ANNOTATION,
+    ];
+    match deployment {
+        Some(d) => {
+            let item = &rl.items[d];
+            let (padded, prefix_len, col) = padded_text(rl, item);
+            let (tree, root) = reparse(&padded, item, results)?;
+            let checksum = harbor::restart_checksum(spec);
+            let mut edits = Edits::default();
+            match edit::set(&tree, root, &path, &Value::String(checksum.clone()), &mut edits) {
+                Ok(changed) => {
+                    let field = format!("spec.template.metadata.annotations.{}", harbor::RESTART_ANNOTATION);
+                    results.push(
+                        FnResult::info(if changed {
+                            "set the pod-template checksum annotation, so harbor-core restarts and reads the new CORE_URL".to_string()
+                        } else {
+                            "the pod-template checksum annotation is already current".to_string()
+                        })
+                        .on(ResourceRef::of(item))
+                        .change(&field, None, &checksum),
+                    );
+                }
+                Err(e) => {
+                    results.push(edit_error(item, e));
+                    return Err(());
+                }
+            }
+            out[d] = Editable { prefix_len, col, padded: &padded }.finish(edits);
+        }
+        None => results.push(
+            FnResult::info(format!(
+                "Deployment {ns}/{} is not in the input: after applying, restart harbor-core (kubectl -n {ns} rollout restart deployment/{}), which reads CORE_URL only at start",
+                spec.harbor_deployment, spec.harbor_deployment
+            ))
+            .on(ResourceRef::of(item)),
+        ),
+    }
+    Ok(())
+}
+
+fn generated_ref(kind: &str, name: &str, namespace: &str) -> ResourceRef {
+    ResourceRef {
+        api_version: if kind == "Task" {
+            "tekton.dev/v1"
+        } else {
+            "v1"
+        }
+        .into(),
+        kind: kind.into(),
+        name: name.into(),
+        namespace: namespace.into(),
+    }
+}
+
+/// `generated` with the identity annotations `previous` came in with.
+fn keep_identity(mut generated: Value, previous: &Item) -> Value {
+    if let Some(annotations) = generated
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        for (k, v) in &previous.annotations {
+            if is_identity_annotation(k) {
+                annotations.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
+    }
+    generated
+}
+
+fn buildkit_config(
+    rl: &ResourceList,
+    spec: &Spec,
+    out: &mut [OutItem],
+    new: &mut Vec<Value>,
+    results: &mut Vec<FnResult>,
+) -> Result<(), ()> {
+    let (name, ns) = (&spec.buildkit_config_map, &spec.namespace);
+    let host = spec.registry.authority();
+    let Some(idx) = find(rl, "", "ConfigMap", name, ns, |_| true, results)? else {
+        let toml = match buildkitd::render(None, spec) {
+            Ok(t) => t,
+            Err(e) => {
+                results.push(FnResult::error(format!("internal: {}", e.message)));
+                return Err(());
+            }
+        };
+        new.push(buildkitd::config_map(spec, &toml));
+        results.push(
+            FnResult::info(format!(
+                "generated buildkitd.toml with [registry.\"{host}\"] ({}); mount it at /etc/buildkit (rootful) or ~/.config/buildkit (rootless)",
+                registry_summary(spec)
+            ))
+            .on(generated_ref("ConfigMap", name, ns)),
+        );
+        return Ok(());
+    };
+    let item = &rl.items[idx];
+    let (padded, prefix_len, col) = padded_text(rl, item);
+    let (tree, root) = reparse(&padded, item, results)?;
+    let existing = match tree
+        .get(root, "data")
+        .and_then(|d| tree.get(d, buildkitd::KEY))
+    {
+        None => None,
+        Some(v) => match tree.scalar(v) {
+            Some((s, style, tag))
+                if matches!(scalar::resolve(s, style, tag), scalar::Resolved::Str(_)) =>
+            {
+                Some(s)
+            }
+            _ => {
+                results.push(
+                    FnResult::error(format!(
+                        "is {}, expected the text of buildkitd.toml",
+                        tree.describe(v)
+                    ))
+                    .on(ResourceRef::of(item))
+                    .at(format!("data.{}", buildkitd::KEY)),
+                );
+                return Err(());
+            }
+        },
+    };
+    let toml = match buildkitd::render(existing, spec) {
+        Ok(t) => t,
+        Err(e) => {
+            results.push(
+                FnResult::error(format!(
+                    "buildkitd.toml does not parse as TOML, line {}: {}",
+                    e.line, e.message
+                ))
+                .on(ResourceRef::of(item))
+                .at(format!("data.{}", buildkitd::KEY)),
+            );
+            return Err(());
+        }
+    };
+    let mut edits = Edits::default();
+    let changed = match edit::set(
+        &tree,
+        root,
+        &["data", buildkitd::KEY],
+        &Value::String(toml),
+        &mut edits,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            results.push(edit_error(item, e));
+            return Err(());
+        }
+    };
+    results.push(
+        FnResult::info(if changed {
+            format!(
+                "set [registry.\"{host}\"] in buildkitd.toml ({}); the rest of the file is unchanged",
+                registry_summary(spec)
+            )
+        } else {
+            format!("[registry.\"{host}\"] in buildkitd.toml is already current")
+        })
+        .on(ResourceRef::of(item))
+        .at(format!("data.{}", buildkitd::KEY)),
+    );
+    out[idx] = Editable {
+        prefix_len,
+        col,
+        padded: &padded,
+    }
+    .finish(edits);
+    Ok(())
+}
+
+fn registry_summary(spec: &Spec) -> String {
+    let mut parts = Vec::new();
+    match spec.scheme {
+        spec::Scheme::Http => parts.push("http = true".to_string()),
+        spec::Scheme::Https => {
+            if !spec.ca.is_empty() {
+                parts.push(format!("ca = {:?}", spec.ca));
+            }
+            if spec.insecure_skip_verify {
+                parts.push("insecure = true".into());
+            }
+        }
+    }
+    if !spec.mirrors.is_empty() {
+        parts.push(format!("mirrors = {:?}", spec.mirrors));
+    }
+    if parts.is_empty() {
+        "https with the system CAs".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn tekton_task(
+    rl: &ResourceList,
+    spec: &Spec,
+    out: &mut [OutItem],
+    new: &mut Vec<Value>,
+    results: &mut Vec<FnResult>,
+) -> Result<(), ()> {
+    let (name, ns) = (&spec.task_name, &spec.namespace);
+    let generated = task::task(spec);
+    match find(rl, "tekton.dev", "Task", name, ns, |_| true, results)? {
+        None => {
+            new.push(generated);
+            results.push(
+                FnResult::info(format!(
+                    "generated Task {ns}/{name}: buildctl build and push to {}",
+                    spec.registry.authority()
+                ))
+                .on(generated_ref("Task", name, ns)),
+            );
+        }
+        Some(i) if rl.items[i].label(MANAGED_BY_LABEL) == Some(MANAGED_BY) => {
+            out[i] = OutItem::New(keep_identity(generated, &rl.items[i]));
+            results.push(
+                FnResult::info(format!("regenerated Task {ns}/{name}"))
+                    .on(ResourceRef::of(&rl.items[i])),
+            );
+        }
+        Some(i) => {
+            results.push(
+                FnResult::error(format!(
+                    "a Task {name} that harbor-buildkit-fn did not generate (no {MANAGED_BY_LABEL}: {MANAGED_BY} label) is already in the input; set spec.taskName to another name, or remove that Task"
+                ))
+                .on(ResourceRef::of(&rl.items[i]))
+                .at("spec.taskName"),
+            );
+            return Err(());
+        }
+    }
+    Ok(())
+}

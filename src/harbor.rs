@@ -1,0 +1,169 @@
+//! Harbor's core ConfigMap: the `CORE_URL` that makes Harbor's Bearer realm carry the
+//! scheme and host BuildKit uses.
+//!
+//! Harbor (`src/server/middleware/v2auth/auth.go`) answers an anonymous `/v2/` request
+//! with `Www-Authenticate: Bearer realm="<CORE_URL>/service/token"` only when the
+//! request's `Host` header [`matches`] `CORE_URL`; otherwise the realm takes the scheme
+//! of `EXT_ENDPOINT` (v2.14+) or all of `EXT_ENDPOINT` (v2.10–v2.13). buildctl fetches
+//! the token from that realm as written, outside buildkitd.toml, so the realm must
+//! already be right: `CORE_URL = <scheme>://<registry>`.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::spec::Spec;
+
+/// `<scheme>://<registry>` exactly as image references name the registry.
+pub fn core_url(spec: &Spec) -> String {
+    format!("{}://{}", spec.scheme.as_str(), spec.registry.authority())
+}
+
+/// The chart keeps `TOKEN_SERVICE_URL` at `<CORE_URL>/service/token`; Harbor does not
+/// read it for the realm, but the two are kept consistent.
+pub fn token_service_url(spec: &Spec) -> String {
+    format!("{}/service/token", core_url(spec))
+}
+
+/// The two keys this function owns in Harbor's core ConfigMap.
+pub fn core_data(spec: &Spec) -> [(&'static str, String); 2] {
+    [
+        ("CORE_URL", core_url(spec)),
+        ("TOKEN_SERVICE_URL", token_service_url(spec)),
+    ]
+}
+
+/// Pod-template annotation on the harbor-core Deployment. harbor-core reads its
+/// ConfigMap through `envFrom`, so a changed ConfigMap only takes effect after a
+/// restart; the chart's own `checksum/configmap` does not change when rendered output
+/// is patched afterwards. This value does.
+pub const RESTART_ANNOTATION: &str = "harbor-buildkit.dev/core-config-checksum";
+
+pub fn restart_checksum(spec: &Spec) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in core_data(spec) {
+        h.update(k.as_bytes());
+        h.update(b"=");
+        h.update(v.as_bytes());
+        h.update(b"\n");
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{}", &hex[..16])
+}
+
+/// Harbor's `match(ctx, reqHost, rawURL)`: whether a request's `Host` header is the
+/// host of `core_url`. A URL that does not parse never matches; the default port of
+/// the URL's scheme is dropped from both sides; the comparison is exact and
+/// case-sensitive (no DNS, no lowercasing).
+pub fn matches(req_host: &str, core_url: &str) -> bool {
+    let core_url = core_url.trim_end_matches('/');
+    let Some((scheme, rest)) = core_url.split_once("://") else {
+        return false;
+    };
+    // Go's url.Parse: the authority runs to the first '/', '?' or '#'.
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if authority.is_empty() {
+        return false;
+    }
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => "",
+    };
+    let config_host = if default_port.is_empty() {
+        authority
+    } else {
+        authority.strip_suffix(default_port).unwrap_or(authority)
+    };
+    let req_host = if default_port.is_empty() {
+        req_host
+    } else {
+        req_host.strip_suffix(default_port).unwrap_or(req_host)
+    };
+    req_host == config_host
+}
+
+/// The patch as kustomize merges it: a ConfigMap with only our two keys and
+/// `behavior: merge`, so the chart's ConfigMap from `resources:` keeps everything else.
+pub fn merge_patch(spec: &Spec) -> Value {
+    let [(k1, v1), (k2, v2)] = core_data(spec);
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": spec.harbor_config_map,
+            "namespace": spec.harbor_namespace,
+            "annotations": {
+                "kustomize.config.k8s.io/behavior": "merge",
+            },
+        },
+        "data": { k1: v1, k2: v2 },
+    })
+}
+
+/// Where the local-config patch goes in a kpt package.
+pub const LOCAL_PATCH_PATH: &str = "harbor-buildkit/harbor-core-patch.yaml";
+
+/// The patch as a kpt package keeps it: marked local-config so that neither
+/// `kpt live apply` nor kustomize ever applies it as the whole Harbor ConfigMap.
+pub fn local_config_patch(spec: &Spec) -> Value {
+    let [(k1, v1), (k2, v2)] = core_data(spec);
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": spec.harbor_config_map,
+            "namespace": spec.harbor_namespace,
+            "labels": { crate::MANAGED_BY_LABEL: crate::MANAGED_BY },
+            "annotations": {
+                "config.kubernetes.io/local-config": "true",
+                "internal.config.kubernetes.io/path": LOCAL_PATCH_PATH,
+                "config.kubernetes.io/path": LOCAL_PATCH_PATH,
+            },
+        },
+        "data": { k1: v1, k2: v2 },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Harbor's own vectors, `auth_test.go` `TestMatch`.
+    #[test]
+    fn upstream_match_vectors() {
+        let cases = [
+            ("abc.com", "http://abc.com", true),
+            ("abc.com", "https://abc.com", true),
+            ("abc.com:80", "http://abc.com", true),
+            ("abc.com:80", "https://abc.com", false),
+            ("abc.com:443", "http://abc.com", false),
+            ("abc.com:443", "https://abc.com", true),
+            ("abcd.com:443", "https://abc.com", false),
+        ];
+        for (host, url, want) in cases {
+            assert_eq!(matches(host, url), want, "{host} ~ {url}");
+        }
+    }
+
+    #[test]
+    fn the_seed_bug_and_its_fix() {
+        let fqdn = "harbor-core.default.svc.cluster.local";
+        // The chart's CORE_URL names the bare Service: BuildKit's FQDN does not match.
+        assert!(!matches(fqdn, "http://harbor-core:80"));
+        assert!(matches(
+            fqdn,
+            "http://harbor-core.default.svc.cluster.local:80"
+        ));
+        assert!(matches(
+            fqdn,
+            "http://harbor-core.default.svc.cluster.local/"
+        ));
+        assert!(!matches(
+            "HARBOR-core.default.svc.cluster.local",
+            "http://harbor-core.default.svc.cluster.local"
+        ));
+        assert!(!matches(fqdn, "not a url"));
+    }
+}

@@ -1,0 +1,323 @@
+//! The checks on names: registry hosts, Kubernetes object names, and the other strings
+//! that end up in a shell environment, a TOML key or a YAML value.
+//!
+//! Each returns `Err(reason)` with a sentence that says what is accepted; callers add
+//! the field path. The rules are strict on purpose: every value that passes is safe in
+//! all three places it can land (Task env, buildkitd.toml, YAML), so no later stage
+//! needs its own escaping to be correct.
+
+/// A registry as image references name it: `host` or `host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Registry {
+    /// `host[:port]` exactly as the user wrote it (and as BuildKit sends it in `Host`).
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    /// `<service>` and `<namespace>` of a `<service>.<namespace>.svc[.<cluster domain>]`
+    /// host.
+    pub fn service(&self) -> Option<(&str, &str)> {
+        let mut labels = self.host.split('.');
+        let service = labels.next()?;
+        let namespace = labels.next()?;
+        (labels.next()? == "svc").then_some((service, namespace))
+    }
+
+    /// Whether pods reach this host inside the cluster: a Service name (`*.svc`,
+    /// `*.svc.<domain>`, or a bare single-label name), `localhost`, or a private,
+    /// loopback or link-local IPv4 address.
+    pub fn is_in_cluster(&self) -> bool {
+        if self.service().is_some() || !self.host.contains('.') {
+            return true;
+        }
+        match parse_ipv4(&self.host) {
+            Some([a, b, _, _]) => {
+                a == 10
+                    || a == 127
+                    || (a == 172 && (16..=31).contains(&b))
+                    || (a == 192 && b == 168)
+                    || (a == 169 && b == 254)
+                    || (a == 100 && (64..=127).contains(&b))
+            }
+            None => false,
+        }
+    }
+}
+
+fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split('.');
+    for slot in &mut out {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if p.len() > 1 && p.starts_with('0') {
+            return None;
+        }
+        *slot = p.parse().ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+fn looks_like_ipv4(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
+/// Checks `host[:port]`: a lowercase RFC 1123 DNS name or an IPv4 address, and a port
+/// in 1..=65535. No scheme, path, credentials, whitespace or shell metacharacters.
+pub fn registry(s: &str) -> Result<Registry, String> {
+    if s.is_empty() {
+        return Err("is empty; expected the registry host as image references name it, e.g. harbor-core.harbor.svc.cluster.local".into());
+    }
+    if let Some((scheme, _)) = s.split_once("://") {
+        return Err(format!(
+            "{s:?} has a scheme ({scheme}://); write only host[:port] as image references name it, and set spec.scheme to {scheme}"
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| c.is_whitespace()) {
+        return Err(format!(
+            "{s:?} contains whitespace ({c:?}); expected host[:port]"
+        ));
+    }
+    if s.contains('/') {
+        return Err(format!(
+            "{s:?} has a path; expected only host[:port] (the repository goes in the image name)"
+        ));
+    }
+    if s.contains('@') {
+        return Err(format!(
+            "{s:?} has credentials or a digest; expected only host[:port]"
+        ));
+    }
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
+    };
+    let port = match port {
+        None => None,
+        Some(p) => {
+            let n: u32 = if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 5 {
+                p.parse().unwrap_or(0)
+            } else {
+                0
+            };
+            if !(1..=65535).contains(&n) || p.starts_with('0') {
+                return Err(format!(
+                    "{s:?} has port {p:?}; a port is a number from 1 to 65535 without leading zeros"
+                ));
+            }
+            u16::try_from(n).ok()
+        }
+    };
+    if host.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(format!(
+            "{s:?} has uppercase letters; image references name registries in lowercase, and Harbor compares the Host header case-sensitively"
+        ));
+    }
+    if looks_like_ipv4(host) {
+        if parse_ipv4(host).is_none() {
+            return Err(format!("{host:?} is not a valid IPv4 address"));
+        }
+    } else {
+        dns_name(host, 253).map_err(|e| format!("{host:?} is not a valid host name: {e}"))?;
+    }
+    Ok(Registry {
+        host: host.to_string(),
+        port,
+    })
+}
+
+/// RFC 1123 host name: dot-separated labels of `[a-z0-9-]`, each 1..=63 long, not
+/// starting or ending with `-`; at most `max` characters in all.
+fn dns_name(s: &str, max: usize) -> Result<(), String> {
+    if s.len() > max {
+        return Err(format!("longer than {max} characters"));
+    }
+    for label in s.split('.') {
+        dns_label_rule(label)?;
+    }
+    Ok(())
+}
+
+fn dns_label_rule(label: &str) -> Result<(), String> {
+    if label.is_empty() {
+        return Err("has an empty label (two dots in a row, or a leading or trailing dot)".into());
+    }
+    if label.len() > 63 {
+        return Err(format!("label {label:?} is longer than 63 characters"));
+    }
+    if let Some(c) = label
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "{c:?} is not allowed; use lowercase letters, digits, '-' and '.'"
+        ));
+    }
+    if label.starts_with('-') || label.ends_with('-') {
+        return Err(format!("label {label:?} starts or ends with '-'"));
+    }
+    Ok(())
+}
+
+/// A DNS-1123 label (namespaces): at most 63 characters of `[a-z0-9-]`.
+pub fn dns1123_label(s: &str) -> Result<(), String> {
+    if s.contains('.') {
+        return Err(format!(
+            "{s:?} is not a DNS-1123 label: '.' is not allowed (lowercase letters, digits and '-', at most 63 characters)"
+        ));
+    }
+    dns_label_rule(s).map_err(|e| format!("{s:?} is not a DNS-1123 label: {e}"))
+}
+
+/// A DNS-1123 subdomain (most object names): at most 253 characters of `[a-z0-9-.]`.
+pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
+    dns_name(s, 253).map_err(|e| format!("{s:?} is not a valid Kubernetes object name: {e}"))
+}
+
+/// A BuildKit daemon address: `tcp://`, `unix://`, `kube-pod://`, `docker-container://`,
+/// `podman-container://`, `nerdctl-container://` or `ssh://`, then characters that
+/// are safe in a URL and in a shell environment.
+pub fn buildkit_host(s: &str) -> Result<(), String> {
+    const SCHEMES: &[&str] = &[
+        "tcp",
+        "unix",
+        "kube-pod",
+        "docker-container",
+        "podman-container",
+        "nerdctl-container",
+        "ssh",
+    ];
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Err(format!(
+            "{s:?} has no scheme; expected an address such as tcp://buildkitd:1234 ({})",
+            SCHEMES.join(", ")
+        ));
+    };
+    if !SCHEMES.contains(&scheme) {
+        return Err(format!(
+            "{s:?} has scheme {scheme:?}; expected one of {}",
+            SCHEMES.join(", ")
+        ));
+    }
+    safe_chars(rest, "._:/@%+=~?&,-")
+        .map_err(|e| format!("{s:?}: {e}; expected an address such as tcp://buildkitd:1234"))
+}
+
+/// A container image reference: `[registry/]repository[:tag][@digest]`.
+pub fn image(s: &str) -> Result<(), String> {
+    safe_chars(s, "._:/@-").map_err(|e| format!("{s:?} is not an image reference: {e}"))?;
+    if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) || s.ends_with([':', '/', '@']) {
+        return Err(format!("{s:?} is not an image reference"));
+    }
+    Ok(())
+}
+
+/// An absolute file path in the buildkitd container (CA certificates).
+pub fn absolute_path(s: &str) -> Result<(), String> {
+    if !s.starts_with('/') {
+        return Err(format!(
+            "{s:?} is not an absolute path; BuildKit reads CA files from the buildkitd container's file system"
+        ));
+    }
+    safe_chars(s, "._/+@-").map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// A registry mirror: `host[:port][/path]`.
+pub fn mirror(s: &str) -> Result<(), String> {
+    let (authority, path) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    registry(authority)?;
+    if let Some(p) = path {
+        safe_chars(p, "._/-").map_err(|e| format!("{s:?}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Only ASCII letters, digits and the given punctuation: nothing that a shell, TOML or
+/// YAML gives meaning to (quotes, `$`, backticks, `#`, brackets, whitespace).
+fn safe_chars(s: &str, punctuation: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("is empty".into());
+    }
+    match s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || punctuation.contains(*c)))
+    {
+        Some(c) => Err(format!("{c:?} is not allowed")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registries() {
+        let r = registry("harbor-core.default.svc.cluster.local").unwrap();
+        assert_eq!(r.service(), Some(("harbor-core", "default")));
+        assert!(r.is_in_cluster());
+        let r = registry("harbor.example.com:8443").unwrap();
+        assert_eq!(r.port, Some(8443));
+        assert_eq!(r.authority(), "harbor.example.com:8443");
+        assert!(!r.is_in_cluster());
+        assert!(registry("10.1.2.3:5000").unwrap().is_in_cluster());
+        assert!(registry("harbor-core").unwrap().is_in_cluster());
+        assert!(!registry("8.8.8.8").unwrap().is_in_cluster());
+        for (bad, why) in [
+            ("http://harbor", "scheme"),
+            ("harbor core", "whitespace"),
+            ("harbor/library", "path"),
+            ("Harbor.example.com", "uppercase"),
+            ("harbor:0", "port"),
+            ("harbor:65536", "port"),
+            ("harbor:x", "port"),
+            ("harbor;rm", "not allowed"),
+            ("harbor$(id)", "not allowed"),
+            ("-harbor", "starts or ends"),
+            ("a..b", "empty label"),
+            ("300.1.1.1", "IPv4"),
+            ("", "empty"),
+        ] {
+            let e = registry(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn object_names() {
+        assert!(dns1123_label("ci").is_ok());
+        assert!(dns1123_label("c.i").is_err());
+        assert!(dns1123_label("CI").is_err());
+        assert!(dns1123_subdomain("buildkitd-config").is_ok());
+        assert!(dns1123_subdomain("a_b").is_err());
+    }
+
+    #[test]
+    fn other_strings() {
+        assert!(buildkit_host("tcp://buildkitd:1234").is_ok());
+        assert!(buildkit_host("kube-pod://buildkitd-0?namespace=ci").is_ok());
+        assert!(buildkit_host("buildkitd:1234").is_err());
+        assert!(buildkit_host("tcp://x;rm -rf").is_err());
+        assert!(image("docker.io/moby/buildkit:v0.26.3-rootless").is_ok());
+        assert!(image("moby/buildkit:$(id)").is_err());
+        assert!(absolute_path("/certs/ca.pem").is_ok());
+        assert!(absolute_path("certs/ca.pem").is_err());
+        assert!(absolute_path("/a\"]").is_err());
+        assert!(mirror("mirror.gcr.io").is_ok());
+        assert!(mirror("harbor.example.com/v2/proxy").is_ok());
+        assert!(mirror("https://mirror").is_err());
+    }
+}

@@ -1,0 +1,662 @@
+//! The functionConfig: what the user asks for, its defaults, and its validation.
+//!
+//! Two spellings are accepted:
+//! - the `HarborBuildkit` resource (`fn.harbor-buildkit.dev/v1alpha1`) with a `spec`;
+//! - a ConfigMap whose `data` holds the same keys flat, as `kpt fn eval --exec ... --
+//!   registry=... scheme=http` builds it (lists comma-separated, booleans `"true"`).
+//!
+//! Every problem found is reported, each with the field path, not just the first one.
+//! Unknown fields are errors: BuildKit silently ignores typos in its TOML, and this
+//! tool must not add a second silent layer.
+
+use crate::krm::FnResult;
+use crate::names::{self, Registry};
+use crate::yaml::scalar::{Resolved, resolve};
+use crate::yaml::{NodeId, Tree};
+
+pub const API_VERSION: &str = "fn.harbor-buildkit.dev/v1alpha1";
+pub const KIND: &str = "HarborBuildkit";
+
+/// The buildctl client image. BuildKit releases are tagged `vX.Y.Z`; the `-rootless`
+/// variant runs as uid 1000. Bump it to the newest release in moby/buildkit's
+/// releases, together with the CHANGELOG and the snapshots (`cargo insta review`).
+pub const DEFAULT_BUILDCTL_IMAGE: &str = "docker.io/moby/buildkit:v0.26.3-rootless";
+pub const DEFAULT_BUILDKIT_HOST: &str = "tcp://buildkitd:1234";
+pub const DEFAULT_BUILDKIT_CONFIG_MAP: &str = "buildkitd-config";
+pub const DEFAULT_TASK_NAME: &str = "buildkit-build";
+pub const DEFAULT_HARBOR_CORE: &str = "harbor-core";
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// What to generate or patch. All three by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generate {
+    pub harbor_core: bool,
+    pub buildkitd_config: bool,
+    pub task: bool,
+}
+
+/// The validated, defaulted spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub registry: Registry,
+    pub scheme: Scheme,
+    pub namespace: String,
+    pub harbor_namespace: String,
+    pub harbor_config_map: String,
+    pub harbor_deployment: String,
+    pub buildkit_config_map: String,
+    pub buildkit_host: String,
+    pub buildctl_image: String,
+    pub task_name: String,
+    pub ca: Vec<String>,
+    pub insecure_skip_verify: bool,
+    pub mirrors: Vec<String>,
+    pub generate: Generate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    String,
+    Bool,
+    List,
+}
+
+/// One spec field: its name, type, default (as documented) and meaning. The README's
+/// field table and the error messages are written from this one list.
+pub struct FieldDoc {
+    pub name: &'static str,
+    pub ty: Type,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+pub const FIELDS: &[FieldDoc] = &[
+    FieldDoc {
+        name: "registry",
+        ty: Type::String,
+        default: "(required)",
+        doc: "The registry host, or host:port, exactly as image references name it (the Host header BuildKit sends). No scheme, no path.",
+    },
+    FieldDoc {
+        name: "scheme",
+        ty: Type::String,
+        default: "https",
+        doc: "How BuildKit talks to the registry: http or https. Sets CORE_URL's scheme, `http = true` in buildkitd.toml, and `registry.insecure=true` on pushes and caches for http.",
+    },
+    FieldDoc {
+        name: "namespace",
+        ty: Type::String,
+        default: "default",
+        doc: "Namespace of the BuildKit ConfigMap and the Task.",
+    },
+    FieldDoc {
+        name: "harborNamespace",
+        ty: Type::String,
+        default: "from registry",
+        doc: "Namespace of Harbor's core ConfigMap and Deployment. Derived from a <service>.<namespace>.svc[.<domain>] registry; required otherwise.",
+    },
+    FieldDoc {
+        name: "harborConfigMap",
+        ty: Type::String,
+        default: "from registry, else harbor-core",
+        doc: "Name of Harbor's core ConfigMap (the chart's <release>-core). Derived from a <service>.<namespace>.svc registry host.",
+    },
+    FieldDoc {
+        name: "harborDeployment",
+        ty: Type::String,
+        default: "harborConfigMap",
+        doc: "Name of the harbor-core Deployment, annotated so that it restarts when CORE_URL changes.",
+    },
+    FieldDoc {
+        name: "buildkitConfigMap",
+        ty: Type::String,
+        default: DEFAULT_BUILDKIT_CONFIG_MAP,
+        doc: "Name of the ConfigMap holding buildkitd.toml.",
+    },
+    FieldDoc {
+        name: "buildkitHost",
+        ty: Type::String,
+        default: DEFAULT_BUILDKIT_HOST,
+        doc: "The buildkitd address buildctl connects to: the Task's BUILDKIT_HOST default.",
+    },
+    FieldDoc {
+        name: "buildctlImage",
+        ty: Type::String,
+        default: DEFAULT_BUILDCTL_IMAGE,
+        doc: "Image of the Task's step; it must contain buildctl and a POSIX shell.",
+    },
+    FieldDoc {
+        name: "taskName",
+        ty: Type::String,
+        default: DEFAULT_TASK_NAME,
+        doc: "Name of the generated Tekton Task.",
+    },
+    FieldDoc {
+        name: "ca",
+        ty: Type::List,
+        default: "[]",
+        doc: "https only: CA certificate files, as paths inside the buildkitd container, written to `ca = [...]`.",
+    },
+    FieldDoc {
+        name: "insecureSkipVerify",
+        ty: Type::Bool,
+        default: "false",
+        doc: "https only: skip certificate verification (`insecure = true`). Prefer ca.",
+    },
+    FieldDoc {
+        name: "mirrors",
+        ty: Type::List,
+        default: "[]",
+        doc: "Mirrors of the registry (host[:port][/path]), written to `mirrors = [...]`.",
+    },
+    FieldDoc {
+        name: "generate",
+        ty: Type::List,
+        default: "[harborCore, buildkitdConfig, task]",
+        doc: "Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig, task.",
+    },
+];
+
+const GENERATE_VALUES: &[&str] = &["harborCore", "buildkitdConfig", "task"];
+
+/// A raw field value, before validation.
+enum Raw {
+    Str(String),
+    Bool(bool),
+    List(Vec<String>),
+}
+
+/// Collected problems, each an error result at a field path.
+#[derive(Default)]
+struct Problems(Vec<FnResult>);
+
+impl Problems {
+    fn add(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(FnResult::error(message).at(path));
+    }
+}
+
+/// What the functionConfig said, plus warnings about it.
+pub struct Parsed {
+    pub spec: Spec,
+    pub warnings: Vec<FnResult>,
+}
+
+/// Reads and validates the functionConfig node.
+pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Vec<FnResult>> {
+    let mut problems = Problems::default();
+    let Some(_) = tree.entries(fc) else {
+        return Err(vec![
+            FnResult::error(format!(
+                "functionConfig is {}, expected a {KIND} resource or a ConfigMap",
+                tree.describe(fc)
+            ))
+            .at("functionConfig"),
+        ]);
+    };
+    let api_version = tree.get_str(fc, &["apiVersion"]).unwrap_or_default();
+    let kind = tree.get_str(fc, &["kind"]).unwrap_or_default();
+    let raw = match (api_version, kind) {
+        (API_VERSION, KIND) => {
+            check_top_level(
+                tree,
+                fc,
+                &["apiVersion", "kind", "metadata", "spec"],
+                &mut problems,
+            );
+            match tree.get(fc, "spec") {
+                Some(spec) if tree.entries(spec).is_some() => {
+                    read_typed(tree, spec, "spec", &mut problems)
+                }
+                Some(spec) => {
+                    problems.add(
+                        "spec",
+                        format!("is {}, expected a mapping", tree.describe(spec)),
+                    );
+                    Vec::new()
+                }
+                None => {
+                    problems.add("spec", "is missing; spec.registry at least is required");
+                    Vec::new()
+                }
+            }
+        }
+        ("v1", "ConfigMap") => {
+            check_top_level(
+                tree,
+                fc,
+                &["apiVersion", "kind", "metadata", "data"],
+                &mut problems,
+            );
+            match tree.get(fc, "data") {
+                Some(data) if tree.entries(data).is_some() => {
+                    read_flat(tree, data, "data", &mut problems)
+                }
+                _ => {
+                    problems.add("data", "is missing; data.registry at least is required");
+                    Vec::new()
+                }
+            }
+        }
+        (_, KIND) => {
+            return Err(vec![
+                FnResult::error(format!(
+                    "apiVersion {api_version:?} is not served; use apiVersion: {API_VERSION}"
+                ))
+                .at("apiVersion"),
+            ]);
+        }
+        _ => {
+            return Err(vec![FnResult::error(format!(
+                "functionConfig is {} {}; expected apiVersion: {API_VERSION}, kind: {KIND} (or a v1 ConfigMap with the same keys in data)",
+                if api_version.is_empty() { "<no apiVersion>" } else { api_version },
+                if kind.is_empty() { "<no kind>" } else { kind },
+            ))
+            .at("kind")]);
+        }
+    };
+    let prefix = if kind == KIND { "spec" } else { "data" };
+    let parsed = validate(raw, prefix, &mut problems);
+    match parsed {
+        Some(p) if problems.0.is_empty() => Ok(p),
+        _ => Err(problems.0),
+    }
+}
+
+fn check_top_level(tree: &Tree, fc: NodeId, allowed: &[&str], problems: &mut Problems) {
+    for &(k, _) in tree.entries(fc).unwrap_or_default() {
+        let key = tree.scalar(k).map(|s| s.0).unwrap_or("?");
+        if !allowed.contains(&key) {
+            problems.add(
+                key,
+                format!(
+                    "unknown field; a functionConfig has only {}",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn field_doc(name: &str) -> Option<&'static FieldDoc> {
+    FIELDS.iter().find(|f| f.name == name)
+}
+
+fn unknown_field(name: &str, path: &str, problems: &mut Problems) {
+    let hint = FIELDS
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(name) || edit_distance(f.name, name) <= 2)
+        .map(|f| format!(" (did you mean {}?)", f.name))
+        .unwrap_or_default();
+    let known: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+    problems.add(
+        path,
+        format!("unknown field{hint}; known fields: {}", known.join(", ")),
+    );
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The `spec` of a HarborBuildkit: typed YAML values.
+fn read_typed(
+    tree: &Tree,
+    spec: NodeId,
+    prefix: &str,
+    problems: &mut Problems,
+) -> Vec<(String, Raw)> {
+    let mut out = Vec::new();
+    for &(k, v) in tree.entries(spec).unwrap_or_default() {
+        let Some((name, _, _)) = tree.scalar(k) else {
+            problems.add(prefix, "has a key that is not a string");
+            continue;
+        };
+        let path = format!("{prefix}.{name}");
+        let Some(doc) = field_doc(name) else {
+            unknown_field(name, &path, problems);
+            continue;
+        };
+        let scalar = tree.scalar(v).map(|(s, st, t)| resolve(s, st, t));
+        match (doc.ty, scalar) {
+            (_, Some(Resolved::Null)) => {} // `key:` with no value means "default"
+            (Type::String, Some(Resolved::Str(s))) => {
+                out.push((name.to_string(), Raw::Str(s.to_string())))
+            }
+            (Type::Bool, Some(Resolved::Bool(b))) => out.push((name.to_string(), Raw::Bool(b))),
+            (Type::Bool, Some(Resolved::Str(s))) => problems.add(
+                &path,
+                format!(
+                    "is the string {s:?}, expected true or false (unquoted){}",
+                    if matches!(
+                        s.to_ascii_lowercase().as_str(),
+                        "yes" | "no" | "on" | "off" | "y" | "n"
+                    ) {
+                        "; yes/no/on/off are YAML 1.1 spellings that readers disagree on"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            (Type::List, None) if tree.seq_items(v).is_some() => {
+                let mut items = Vec::new();
+                for (i, &item) in tree.seq_items(v).unwrap_or_default().iter().enumerate() {
+                    match tree.scalar(item).map(|(s, st, t)| resolve(s, st, t)) {
+                        Some(Resolved::Str(s)) => items.push(s.to_string()),
+                        _ => problems.add(
+                            &format!("{path}[{i}]"),
+                            format!("is {}, expected a string", tree.describe(item)),
+                        ),
+                    }
+                }
+                out.push((name.to_string(), Raw::List(items)));
+            }
+            (ty, _) => problems.add(
+                &path,
+                format!(
+                    "is {}, expected {}",
+                    tree.describe(v),
+                    match ty {
+                        Type::String => "a string",
+                        Type::Bool => "true or false",
+                        Type::List => "a list of strings",
+                    }
+                ),
+            ),
+        }
+    }
+    out
+}
+
+/// The `data` of a ConfigMap functionConfig: every value a string.
+fn read_flat(
+    tree: &Tree,
+    data: NodeId,
+    prefix: &str,
+    problems: &mut Problems,
+) -> Vec<(String, Raw)> {
+    let mut out = Vec::new();
+    for &(k, v) in tree.entries(data).unwrap_or_default() {
+        let Some((name, _, _)) = tree.scalar(k) else {
+            problems.add(prefix, "has a key that is not a string");
+            continue;
+        };
+        let path = format!("{prefix}.{name}");
+        let Some(doc) = field_doc(name) else {
+            unknown_field(name, &path, problems);
+            continue;
+        };
+        let s = match tree.scalar(v).map(|(s, st, t)| resolve(s, st, t)) {
+            Some(Resolved::Str(s)) => s.to_string(),
+            _ => {
+                problems.add(
+                    &path,
+                    format!(
+                        "is {}; ConfigMap data values are strings (quote it)",
+                        tree.describe(v)
+                    ),
+                );
+                continue;
+            }
+        };
+        let raw = match doc.ty {
+            Type::String => Raw::Str(s),
+            Type::Bool => match s.as_str() {
+                "true" => Raw::Bool(true),
+                "false" => Raw::Bool(false),
+                _ => {
+                    problems.add(&path, format!("is {s:?}, expected \"true\" or \"false\""));
+                    continue;
+                }
+            },
+            Type::List => Raw::List(
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
+        };
+        out.push((name.to_string(), raw));
+    }
+    out
+}
+
+/// Applies defaults and checks every field. Returns `None` when a required field is
+/// missing or invalid (the problems say which).
+fn validate(raw: Vec<(String, Raw)>, prefix: &str, problems: &mut Problems) -> Option<Parsed> {
+    let mut strings = std::collections::HashMap::new();
+    let mut bools = std::collections::HashMap::new();
+    let mut lists = std::collections::HashMap::new();
+    for (name, value) in raw {
+        match value {
+            Raw::Str(s) => {
+                strings.insert(name, s);
+            }
+            Raw::Bool(b) => {
+                bools.insert(name, b);
+            }
+            Raw::List(l) => {
+                lists.insert(name, l);
+            }
+        }
+    }
+    let p = |name: &str| format!("{prefix}.{name}");
+    let mut warnings = Vec::new();
+
+    let registry = match strings.get("registry") {
+        None => {
+            problems.add(
+                &p("registry"),
+                "is required: the registry host[:port] as image references name it, e.g. harbor-core.harbor.svc.cluster.local",
+            );
+            None
+        }
+        Some(s) => match names::registry(s) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                problems.add(&p("registry"), e);
+                None
+            }
+        },
+    };
+
+    let scheme = match strings.get("scheme").map(String::as_str) {
+        None | Some("https") => Scheme::Https,
+        Some("http") => Scheme::Http,
+        Some(other) => {
+            problems.add(
+                &p("scheme"),
+                format!("is {other:?}; expected http or https (lowercase, without ://)"),
+            );
+            Scheme::Https
+        }
+    };
+
+    let name = |field: &str, default: String, label: bool, problems: &mut Problems| -> String {
+        let value = strings.get(field).cloned().unwrap_or(default);
+        let check = if label {
+            names::dns1123_label(&value)
+        } else {
+            names::dns1123_subdomain(&value)
+        };
+        if let Err(e) = check {
+            problems.add(&p(field), e);
+        }
+        value
+    };
+
+    let namespace = name("namespace", DEFAULT_NAMESPACE.into(), true, problems);
+    let service = registry.as_ref().and_then(|r| r.service());
+    let harbor_namespace = match (strings.get("harborNamespace"), service) {
+        (Some(_), _) => {
+            let ns = name("harborNamespace", String::new(), true, problems);
+            if let Some((_, derived)) = service {
+                if derived != ns {
+                    warnings.push(
+                        FnResult::warning(format!(
+                            "harborNamespace {ns:?} differs from the namespace in the registry host ({derived:?}); the patch goes to {ns:?}"
+                        ))
+                        .at(p("harborNamespace")),
+                    );
+                }
+            }
+            ns
+        }
+        (None, Some((_, derived))) => derived.to_string(),
+        (None, None) => {
+            if registry.is_some() {
+                problems.add(
+                    &p("harborNamespace"),
+                    format!(
+                        "is required because {prefix}.registry is not a <service>.<namespace>.svc name: say which namespace Harbor's core ConfigMap is in"
+                    ),
+                );
+            }
+            String::new()
+        }
+    };
+    let harbor_config_map = name(
+        "harborConfigMap",
+        service.map_or(DEFAULT_HARBOR_CORE, |(s, _)| s).to_string(),
+        false,
+        problems,
+    );
+    let harbor_deployment = name(
+        "harborDeployment",
+        harbor_config_map.clone(),
+        false,
+        problems,
+    );
+    let buildkit_config_map = name(
+        "buildkitConfigMap",
+        DEFAULT_BUILDKIT_CONFIG_MAP.into(),
+        false,
+        problems,
+    );
+    let task_name = name("taskName", DEFAULT_TASK_NAME.into(), false, problems);
+
+    let buildkit_host = strings
+        .get("buildkitHost")
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_BUILDKIT_HOST.into());
+    if let Err(e) = names::buildkit_host(&buildkit_host) {
+        problems.add(&p("buildkitHost"), e);
+    }
+    let buildctl_image = strings
+        .get("buildctlImage")
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_BUILDCTL_IMAGE.into());
+    if let Err(e) = names::image(&buildctl_image) {
+        problems.add(&p("buildctlImage"), e);
+    }
+
+    let ca = lists.remove("ca").unwrap_or_default();
+    for (i, path) in ca.iter().enumerate() {
+        if let Err(e) = names::absolute_path(path) {
+            problems.add(&format!("{}[{i}]", p("ca")), e);
+        }
+    }
+    let insecure_skip_verify = bools.get("insecureSkipVerify").copied().unwrap_or(false);
+    if scheme == Scheme::Http {
+        if !ca.is_empty() {
+            problems.add(
+                &p("ca"),
+                "applies to https registries only; with scheme http there is no certificate to verify",
+            );
+        }
+        if insecure_skip_verify {
+            problems.add(
+                &p("insecureSkipVerify"),
+                "applies to https registries only; for a plain-HTTP registry scheme: http is all BuildKit needs (it sets http = true)",
+            );
+        }
+    }
+    let mirrors = lists.remove("mirrors").unwrap_or_default();
+    for (i, m) in mirrors.iter().enumerate() {
+        if let Err(e) = names::mirror(m) {
+            problems.add(&format!("{}[{i}]", p("mirrors")), e);
+        }
+    }
+    let generate = match lists.remove("generate") {
+        None => Generate {
+            harbor_core: true,
+            buildkitd_config: true,
+            task: true,
+        },
+        Some(values) => {
+            for (i, v) in values.iter().enumerate() {
+                if !GENERATE_VALUES.contains(&v.as_str()) {
+                    problems.add(
+                        &format!("{}[{i}]", p("generate")),
+                        format!("is {v:?}; expected one of {}", GENERATE_VALUES.join(", ")),
+                    );
+                }
+            }
+            if values.is_empty() {
+                problems.add(&p("generate"), "is empty; name at least one of harborCore, buildkitdConfig, task (or leave it out for all three)");
+            }
+            let has = |x: &str| values.iter().any(|v| v == x);
+            Generate {
+                harbor_core: has("harborCore"),
+                buildkitd_config: has("buildkitdConfig"),
+                task: has("task"),
+            }
+        }
+    };
+
+    let registry = registry?;
+    if scheme == Scheme::Http && !registry.is_in_cluster() {
+        warnings.push(
+            FnResult::warning(format!(
+                "scheme http with {}, a host outside the cluster: images and credentials would cross the network unencrypted; use https there",
+                registry.authority()
+            ))
+            .at(p("scheme")),
+        );
+    }
+    Some(Parsed {
+        spec: Spec {
+            registry,
+            scheme,
+            namespace,
+            harbor_namespace,
+            harbor_config_map,
+            harbor_deployment,
+            buildkit_config_map,
+            buildkit_host,
+            buildctl_image,
+            task_name,
+            ca,
+            insecure_skip_verify,
+            mirrors,
+            generate,
+        },
+        warnings,
+    })
+}

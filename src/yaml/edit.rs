@@ -1,0 +1,382 @@
+//! Surgical edits to a parsed item: replace or insert a mapping entry in the source
+//! text, leaving every other byte as it was.
+//!
+//! This is how the Harbor ConfigMap, the harbor-core Deployment and an existing
+//! BuildKit ConfigMap are patched: the user's other keys, comments, quoting and layout
+//! survive, so `kpt fn render` diffs show only what this function changed.
+
+use serde_json::Value;
+
+use super::emit;
+use super::scalar;
+use super::tree::{Kind, NodeId, Style, Tree};
+
+/// A list of non-overlapping replacements of byte ranges of one source text.
+#[derive(Debug, Default)]
+pub struct Edits {
+    edits: Vec<(usize, usize, String)>,
+}
+
+impl Edits {
+    pub fn is_empty(&self) -> bool {
+        self.edits.is_empty()
+    }
+
+    fn push(&mut self, start: usize, end: usize, text: String) {
+        self.edits.push((start, end, text));
+    }
+
+    /// The source with every edit applied.
+    pub fn apply(mut self, src: &str) -> String {
+        self.edits.sort_by_key(|e| (e.0, e.1));
+        let mut out = String::with_capacity(src.len() + 256);
+        let mut pos = 0;
+        for (start, end, text) in self.edits {
+            // Edits come from distinct entries, so they never overlap; clamp anyway.
+            let start = start.max(pos);
+            out.push_str(&src[pos..start]);
+            out.push_str(&text);
+            pos = end.max(start);
+        }
+        out.push_str(&src[pos..]);
+        out
+    }
+}
+
+/// Why an edit could not be made: the field path (relative to the edited node) and
+/// what was found there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Sets `path` (mapping keys, created as needed) below the mapping `map` to `value`.
+/// Returns `Ok(false)` when the field already holds exactly that string.
+pub fn set(
+    tree: &Tree,
+    map: NodeId,
+    path: &[&str],
+    value: &Value,
+    edits: &mut Edits,
+) -> Result<bool, EditError> {
+    let mut cur = map;
+    for (depth, key) in path.iter().enumerate() {
+        let here = path[..depth].join(".");
+        let node = own_map(tree, cur, &here)?;
+        let last = depth + 1 == path.len();
+        match tree.entry(node, key) {
+            None => {
+                // Build the missing rest of the path as one nested value.
+                let mut nested = value.clone();
+                for k in path[depth + 1..].iter().rev() {
+                    let mut m = serde_json::Map::new();
+                    m.insert((*k).to_string(), nested);
+                    nested = Value::Object(m);
+                }
+                insert_entry(tree, node, key, &nested, edits);
+                return Ok(true);
+            }
+            Some((k, v)) => {
+                if last {
+                    if let (Some((old, _, _)), Value::String(new)) = (string_of(tree, v), value) {
+                        if old == new {
+                            return Ok(false);
+                        }
+                    }
+                    replace_value(tree, node, k, v, value, edits);
+                    return Ok(true);
+                }
+                if is_null(tree, v) {
+                    let mut nested = value.clone();
+                    for k in path[depth + 1..].iter().rev() {
+                        let mut m = serde_json::Map::new();
+                        m.insert((*k).to_string(), nested);
+                        nested = Value::Object(m);
+                    }
+                    replace_value(tree, node, k, v, &nested, edits);
+                    return Ok(true);
+                }
+                cur = v;
+            }
+        }
+    }
+    Ok(false)
+}
+
+fn string_of<'t>(tree: &'t Tree, id: NodeId) -> Option<(&'t str, Style, Option<&'t str>)> {
+    let (s, style, tag) = tree.scalar(id)?;
+    match scalar::resolve(s, style, tag) {
+        scalar::Resolved::Str(_) => Some((s, style, tag)),
+        _ => None,
+    }
+}
+
+fn is_null(tree: &Tree, id: NodeId) -> bool {
+    tree.scalar(id)
+        .is_some_and(|(s, st, t)| scalar::resolve(s, st, t) == scalar::Resolved::Null)
+}
+
+/// `id` itself as a mapping we may edit: not an alias (editing an anchor would change
+/// every place that refers to it), not a scalar.
+fn own_map(tree: &Tree, id: NodeId, here: &str) -> Result<NodeId, EditError> {
+    match &tree.node(id).kind {
+        Kind::Map { .. } => Ok(id),
+        Kind::Alias(_) => Err(EditError {
+            path: here.to_string(),
+            message: "is an alias (*anchor); write it out so it can be patched".into(),
+        }),
+        _ => Err(EditError {
+            path: here.to_string(),
+            message: format!("is {}, expected a mapping", tree.describe(id)),
+        }),
+    }
+}
+
+fn is_flow(tree: &Tree, map: NodeId) -> bool {
+    matches!(tree.node(map).kind, Kind::Map { flow: true, .. })
+}
+
+/// Column of a block mapping's keys.
+fn key_indent(tree: &Tree, map: NodeId) -> usize {
+    tree.entries(map)
+        .and_then(|e| e.first())
+        .map_or(tree.node(map).col, |(k, _)| tree.node(*k).col)
+}
+
+/// Where a value's text begins. saphyr starts block scalars at their content and
+/// empty values before the `:`, so for those we scan from the key.
+fn value_start(tree: &Tree, key: NodeId, value: NodeId) -> usize {
+    let v = tree.node(value);
+    let needs_scan = match &v.kind {
+        Kind::Scalar {
+            style, value: s, ..
+        } => matches!(style, Style::Literal | Style::Folded) || (s.is_empty() && v.start == v.end),
+        _ => false,
+    };
+    if !needs_scan {
+        return v.start;
+    }
+    let bytes = tree.src.as_bytes();
+    let mut p = tree.node(key).end;
+    while p < bytes.len() && matches!(bytes[p], b' ' | b'\t') {
+        p += 1;
+    }
+    if p < bytes.len() && bytes[p] == b':' {
+        p += 1;
+    }
+    while p < bytes.len() && matches!(bytes[p], b' ' | b'\t') {
+        p += 1;
+    }
+    p
+}
+
+/// End of the line holding `p`: the position of its `\n` (or the end of the text).
+fn line_end(src: &str, p: usize) -> usize {
+    src[p..].find('\n').map_or(src.len(), |i| p + i)
+}
+
+fn replace_value(
+    tree: &Tree,
+    map: NodeId,
+    key: NodeId,
+    value: NodeId,
+    new: &Value,
+    edits: &mut Edits,
+) {
+    let start = value_start(tree, key, value);
+    let mut end = tree.node(value).end.max(start);
+    let old_ends_line = tree.src[..end].ends_with('\n');
+    let mut text = String::new();
+    if is_flow(tree, map) {
+        text.push_str(&flow(new));
+    } else {
+        emit::value_after_key(&mut text, new, key_indent(tree, map));
+        // value_after_key starts with the separator after `:` and ends with a line
+        // break; the `:` and its space are already in the source.
+        let body = text.trim_start_matches(' ').to_string();
+        text = body;
+        if text.starts_with('\n') {
+            // A nested block value: put it in flow style to stay on the key's line.
+            text = flow(new);
+        } else if !old_ends_line {
+            // The old value ended mid-line. A multi-line (literal) replacement must not
+            // run into a trailing comment, so it takes the rest of the line too.
+            if text.trim_end_matches('\n').contains('\n') {
+                end = line_end(tree.src, end);
+            }
+            if text.ends_with('\n') {
+                text.pop();
+            }
+        }
+    }
+    if tree.src[..start].ends_with(':') {
+        text.insert(0, ' ');
+    }
+    edits.push(start, end, text);
+}
+
+fn insert_entry(tree: &Tree, map: NodeId, key: &str, value: &Value, edits: &mut Edits) {
+    let node = tree.node(map);
+    let mut key_text = String::new();
+    scalar::inline_string(key, &mut key_text);
+    if is_flow(tree, map) {
+        let close = node.end.saturating_sub(1);
+        let empty = tree.entries(map).is_none_or(<[_]>::is_empty);
+        let sep = if empty { "" } else { ", " };
+        edits.push(close, close, format!("{sep}{key_text}: {}", flow(value)));
+        return;
+    }
+    let indent = key_indent(tree, map);
+    let mut entry = " ".repeat(indent);
+    entry.push_str(&key_text);
+    entry.push(':');
+    emit::value_after_key(&mut entry, value, indent);
+    let last_end = tree
+        .entries(map)
+        .and_then(|e| e.last())
+        .map_or(node.end, |(_, v)| tree.node(*v).end);
+    if tree.src[..last_end].ends_with('\n') {
+        edits.push(last_end, last_end, entry);
+    } else {
+        let eol = line_end(tree.src, last_end);
+        entry.pop(); // the line break already at eol ends the inserted entry
+        edits.push(eol, eol, format!("\n{entry}"));
+    }
+}
+
+/// A value in flow style, for flow mappings and same-line replacements. JSON is valid
+/// YAML flow, and its strings are double-quoted, so nothing in it can change type.
+fn flow(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let mut out = String::new();
+            scalar::double_quoted(s, &mut out);
+            out
+        }
+        Value::Object(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| {
+                    let mut key = String::new();
+                    scalar::double_quoted(k, &mut key);
+                    format!("{key}: {}", flow(v))
+                })
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(flow).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn edit(src: &str, path: &[&str], v: Value) -> String {
+        let t = Tree::parse(src).unwrap();
+        let mut e = Edits::default();
+        set(&t, t.root.unwrap(), path, &v, &mut e).unwrap();
+        let out = e.apply(src);
+        // The result must parse and hold the value.
+        let t2 = Tree::parse(&out).unwrap_or_else(|err| panic!("{err}\n{out}"));
+        let mut cur = t2.root.unwrap();
+        for k in path {
+            cur = t2
+                .get(cur, k)
+                .unwrap_or_else(|| panic!("{k} missing in\n{out}"));
+        }
+        if let Value::String(s) = &v {
+            assert_eq!(t2.scalar(cur).unwrap().0, s, "{out}");
+        }
+        out
+    }
+
+    #[test]
+    fn replaces_a_value_in_place() {
+        let out = edit(
+            "data:\n  A: x # keep\n  CORE_URL: http://harbor-core:80\n  Z: \"on\"\n",
+            &["data", "CORE_URL"],
+            json!("http://h.default.svc"),
+        );
+        assert_eq!(
+            out,
+            "data:\n  A: x # keep\n  CORE_URL: http://h.default.svc\n  Z: \"on\"\n"
+        );
+    }
+
+    #[test]
+    fn inserts_after_the_last_entry_at_its_indent() {
+        let out = edit(
+            "data:\n    A: x # c\nother: 1\n",
+            &["data", "B"],
+            json!("yes"),
+        );
+        assert_eq!(
+            out,
+            "data:\n    A: x # c\n    B: yes\nother: 1\n".replace("yes", "\"yes\"")
+        );
+    }
+
+    #[test]
+    fn inserts_into_flow_maps() {
+        assert_eq!(
+            edit("data: {}\n", &["data", "B"], json!("y")),
+            "data: {B: \"y\"}\n"
+        );
+        assert_eq!(
+            edit("data: {A: 1}\n", &["data", "B"], json!("y")),
+            "data: {A: 1, B: \"y\"}\n"
+        );
+    }
+
+    #[test]
+    fn creates_missing_parents() {
+        let out = edit(
+            "spec:\n  template:\n    spec:\n      containers: []\n",
+            &["spec", "template", "metadata", "annotations", "a/b"],
+            json!("c"),
+        );
+        assert_eq!(
+            out,
+            "spec:\n  template:\n    spec:\n      containers: []\n    metadata:\n      annotations:\n        a/b: c\n"
+        );
+        let out = edit(
+            "metadata:\n  annotations:\n  name: x\n",
+            &["metadata", "annotations", "k"],
+            json!("v"),
+        );
+        assert_eq!(out, "metadata:\n  annotations: {\"k\": \"v\"}\n  name: x\n");
+    }
+
+    #[test]
+    fn replaces_block_scalars_with_block_scalars() {
+        let src = "data:\n  t: |\n    old = 1\n\n  u: x\n";
+        let out = edit(src, &["data", "t"], json!("new = 2\n[a]\n"));
+        assert_eq!(out, "data:\n  t: |\n    new = 2\n    [a]\n  u: x\n");
+        let out = edit("data:\n  t: x # c\n", &["data", "t"], json!("a\nb\n"));
+        assert_eq!(out, "data:\n  t: |\n    a\n    b\n");
+        let out = edit("data:\n  t: |-\n    x\n", &["data", "t"], json!("z"));
+        assert_eq!(out, "data:\n  t: z\n");
+    }
+
+    #[test]
+    fn unchanged_values_are_not_edited() {
+        let t = Tree::parse("a: 'x'\n").unwrap();
+        let mut e = Edits::default();
+        assert!(!set(&t, t.root.unwrap(), &["a"], &json!("x"), &mut e).unwrap());
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn refuses_to_edit_through_aliases_and_scalars() {
+        let t = Tree::parse("base: &b {x: 1}\ndata: *b\ns: str\n").unwrap();
+        let mut e = Edits::default();
+        let err = set(&t, t.root.unwrap(), &["data", "k"], &json!("v"), &mut e).unwrap_err();
+        assert_eq!(err.path, "data");
+        let err = set(&t, t.root.unwrap(), &["s", "k"], &json!("v"), &mut e).unwrap_err();
+        assert!(err.message.contains("a string"), "{err:?}");
+    }
+}

@@ -1,0 +1,718 @@
+//! A YAML document as a tree of nodes that remember where they came from.
+//!
+//! Built from saphyr-parser's event stream. Every node carries its byte span in the
+//! source, so callers can copy a node's text verbatim (pass-through items) or splice an
+//! edit into it (`yaml::edit`) without re-emitting anything they did not change.
+//!
+//! Two properties matter for hostile input:
+//! - building is iterative (an explicit stack), so deep nesting cannot overflow the
+//!   call stack, and a [`Limits::max_depth`] turns absurd depth into a clear error;
+//! - aliases are kept as references to their anchor, never expanded, so an alias bomb
+//!   costs one node per alias.
+//!
+//! A caller can ask for only part of the tree to be materialised (`keep`): the
+//! ResourceList reader keeps just the identifying fields of each item, so memory stays
+//! proportional to the number of items rather than to the number of scalars.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// Index of a node in [`Tree::nodes`].
+pub type NodeId = usize;
+
+/// How a scalar was written. Decides whether its source text may be reused and how
+/// its value resolves (only plain scalars can be anything but strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+impl From<ScalarStyle> for Style {
+    fn from(s: ScalarStyle) -> Self {
+        match s {
+            ScalarStyle::Plain => Style::Plain,
+            ScalarStyle::SingleQuoted => Style::SingleQuoted,
+            ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+            ScalarStyle::Literal => Style::Literal,
+            ScalarStyle::Folded => Style::Folded,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Kind<'a> {
+    Scalar {
+        value: Cow<'a, str>,
+        style: Style,
+        /// Full tag, e.g. `tag:yaml.org,2002:str` for `!!str`.
+        tag: Option<String>,
+    },
+    Seq {
+        items: Vec<NodeId>,
+        flow: bool,
+    },
+    Map {
+        entries: Vec<(NodeId, NodeId)>,
+        flow: bool,
+    },
+    /// `*name`: the node the anchor named (an unresolvable target is `None`).
+    Alias(Option<NodeId>),
+    /// A subtree the caller chose not to materialise: only its span is known.
+    Skipped,
+}
+
+#[derive(Debug)]
+pub struct Node<'a> {
+    pub kind: Kind<'a>,
+    /// Byte offset of the node's first character, properties (`&a`, `!!map`) included.
+    /// For block scalars without properties saphyr starts the span at the content, after
+    /// the `|`/`>` header; `yaml::edit` accounts for that.
+    pub start: usize,
+    /// Byte offset just past the node's last content character.
+    pub end: usize,
+    /// 1-based line of `start`.
+    pub line: usize,
+    /// 0-based column of `start`, in characters.
+    pub col: usize,
+}
+
+/// One step of a path from the root: a mapping key or a sequence index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Renders a path the way `field.path` in KRM results spells it: `spec.registry`,
+/// `items[3].metadata.name`.
+pub fn path_string(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => {
+                s.push('[');
+                s.push_str(&i.to_string());
+                s.push(']');
+            }
+        }
+    }
+    s
+}
+
+/// Bounds that keep hostile input from costing unbounded time or memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest nesting of collections accepted.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // Real manifests nest a few dozen levels at most (CRD schemas are the deepest).
+        Limits { max_depth: 1000 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    /// 1-based line, when the error has a place.
+    pub line: Option<usize>,
+    /// 1-based column, when the error has a place.
+    pub col: Option<usize>,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.col) {
+            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// A parsed document (the first and only one of the stream).
+#[derive(Debug)]
+pub struct Tree<'a> {
+    pub src: &'a str,
+    pub nodes: Vec<Node<'a>>,
+    pub root: Option<NodeId>,
+    /// Byte offset where the document's content may begin: after `%` directives and
+    /// `---`, if any. Text before it (directives) must travel with copied nodes.
+    pub directives: &'a str,
+}
+
+impl<'a> Tree<'a> {
+    /// Parses the whole document.
+    pub fn parse(src: &'a str) -> Result<Tree<'a>, ParseError> {
+        Self::parse_with(src, Limits::default(), &|_| true)
+    }
+
+    /// Parses, materialising only the nodes whose path `keep` accepts (the root always
+    /// is). A node that is not kept still appears, as [`Kind::Skipped`], in its parent,
+    /// so spans of every direct child of a kept collection are known.
+    pub fn parse_with(
+        src: &'a str,
+        limits: Limits,
+        keep: &dyn Fn(&[Seg]) -> bool,
+    ) -> Result<Tree<'a>, ParseError> {
+        Builder::new(src, limits, keep).run()
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node<'a> {
+        &self.nodes[id]
+    }
+
+    /// Follows an alias to its anchor (aliases never point at aliases).
+    pub fn resolve(&self, id: NodeId) -> Option<NodeId> {
+        match self.nodes[id].kind {
+            Kind::Alias(target) => target,
+            _ => Some(id),
+        }
+    }
+
+    /// The mapping entries of `id` (after resolving an alias), or `None` if it is not a
+    /// mapping.
+    pub fn entries(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
+        match &self.nodes[self.resolve(id)?].kind {
+            Kind::Map { entries, .. } => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn seq_items(&self, id: NodeId) -> Option<&[NodeId]> {
+        match &self.nodes[self.resolve(id)?].kind {
+            Kind::Seq { items, .. } => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The scalar value and style of `id` (after resolving an alias).
+    pub fn scalar(&self, id: NodeId) -> Option<(&str, Style, Option<&str>)> {
+        match &self.nodes[self.resolve(id)?].kind {
+            Kind::Scalar { value, style, tag } => Some((value, *style, tag.as_deref())),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in mapping `map`: the entry whose key is a scalar equal to `key`.
+    pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        self.entry(map, key).map(|(_, v)| v)
+    }
+
+    /// The `(key, value)` entry of `key` in mapping `map`.
+    pub fn entry(&self, map: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
+        self.entries(map)?
+            .iter()
+            .find(|(k, _)| self.scalar(*k).is_some_and(|(s, _, _)| s == key))
+            .copied()
+    }
+
+    /// The string at `path` below `map`, if every step exists and the leaf is a
+    /// string scalar.
+    pub fn get_str(&self, map: NodeId, path: &[&str]) -> Option<&str> {
+        let mut cur = map;
+        for key in path {
+            cur = self.get(cur, key)?;
+        }
+        let (value, style, tag) = self.scalar(cur)?;
+        match crate::yaml::scalar::resolve(value, style, tag) {
+            crate::yaml::scalar::Resolved::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The source text of a node.
+    pub fn text(&self, id: NodeId) -> &'a str {
+        let n = &self.nodes[id];
+        &self.src[n.start..n.end]
+    }
+
+    /// A short description of what a node is, for "expected X, found Y" messages.
+    pub fn describe(&self, id: NodeId) -> String {
+        let Some(id) = self.resolve(id) else {
+            return "an alias".into();
+        };
+        match &self.nodes[id].kind {
+            Kind::Scalar { value, style, tag } => {
+                use crate::yaml::scalar::Resolved;
+                match crate::yaml::scalar::resolve(value, *style, tag.as_deref()) {
+                    Resolved::Null => "null".into(),
+                    Resolved::Bool(b) => format!("the boolean {b}"),
+                    Resolved::Int | Resolved::Float => format!("the number {value}"),
+                    Resolved::Timestamp => format!("the timestamp {value}"),
+                    Resolved::Str(_) => "a string".into(),
+                }
+            }
+            Kind::Seq { .. } => "a list".into(),
+            Kind::Map { .. } => "a mapping".into(),
+            Kind::Alias(_) | Kind::Skipped => "a value".into(),
+        }
+    }
+}
+
+/// Converts saphyr's character offsets into byte offsets. ASCII input (the common case)
+/// needs no table; otherwise a checkpoint every 64 characters bounds each lookup.
+struct Offsets {
+    ascii: bool,
+    checkpoints: Vec<usize>,
+}
+
+const CHECKPOINT: usize = 64;
+
+impl Offsets {
+    fn new(src: &str) -> Offsets {
+        if src.is_ascii() {
+            return Offsets {
+                ascii: true,
+                checkpoints: Vec::new(),
+            };
+        }
+        let checkpoints = src
+            .char_indices()
+            .step_by(CHECKPOINT)
+            .map(|(b, _)| b)
+            .collect();
+        Offsets {
+            ascii: false,
+            checkpoints,
+        }
+    }
+
+    fn byte(&self, src: &str, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(src.len());
+        }
+        let Some(&base) = self.checkpoints.get(char_index / CHECKPOINT) else {
+            return src.len();
+        };
+        let rest = char_index % CHECKPOINT;
+        src[base..]
+            .char_indices()
+            .nth(rest)
+            .map_or(src.len(), |(b, _)| base + b)
+    }
+}
+
+struct Frame {
+    /// The collection's node, when it has one (a child of a kept collection, or kept).
+    node: Option<NodeId>,
+    /// Whether its children are materialised.
+    kept: bool,
+    is_map: bool,
+    flow: bool,
+    children: Vec<NodeId>,
+    /// Mapping only: the key waiting for its value.
+    pending_key: Option<NodeId>,
+    /// Children seen (kept or not), for sequence indexes and key/value parity.
+    count: usize,
+    /// Whether this frame pushed a segment on the path.
+    pushed: bool,
+}
+
+struct Builder<'a, 'k> {
+    src: &'a str,
+    offsets: Offsets,
+    limits: Limits,
+    keep: &'k dyn Fn(&[Seg]) -> bool,
+    nodes: Vec<Node<'a>>,
+    stack: Vec<Frame>,
+    path: Vec<Seg>,
+    anchors: HashMap<usize, Option<NodeId>>,
+    last_end: usize,
+    root: Option<NodeId>,
+    docs: usize,
+    directives_end: usize,
+}
+
+impl<'a, 'k> Builder<'a, 'k> {
+    fn new(src: &'a str, limits: Limits, keep: &'k dyn Fn(&[Seg]) -> bool) -> Self {
+        Builder {
+            src,
+            offsets: Offsets::new(src),
+            limits,
+            keep,
+            nodes: Vec::new(),
+            stack: Vec::new(),
+            path: Vec::new(),
+            anchors: HashMap::new(),
+            last_end: 0,
+            root: None,
+            docs: 0,
+            directives_end: 0,
+        }
+    }
+
+    fn err_at(&self, message: String, span: &Span) -> ParseError {
+        ParseError {
+            message,
+            line: Some(span.start.line()),
+            col: Some(span.start.col() + 1),
+        }
+    }
+
+    fn run(mut self) -> Result<Tree<'a>, ParseError> {
+        let mut parser = Parser::new_from_str(self.src);
+        while let Some(event) = parser.next_event() {
+            let (event, span) = event.map_err(|e| ParseError {
+                message: e.info().to_string(),
+                line: Some(e.marker().line()),
+                col: Some(e.marker().col() + 1),
+            })?;
+            match event {
+                Event::StreamStart | Event::Nothing | Event::DocumentEnd => {}
+                Event::StreamEnd => break,
+                Event::DocumentStart(explicit) => {
+                    self.docs += 1;
+                    if self.docs > 1 {
+                        return Err(self.err_at(
+                            "the input holds more than one YAML document; a ResourceList is a single document"
+                                .into(),
+                            &span,
+                        ));
+                    }
+                    if explicit {
+                        self.directives_end = self.offsets.byte(self.src, span.start.index());
+                    }
+                }
+                Event::Scalar(value, style, anchor, tag) => {
+                    let start = self.offsets.byte(self.src, span.start.index());
+                    let mut end = self.offsets.byte(self.src, span.end.index());
+                    let style = Style::from(style);
+                    if matches!(style, Style::Literal | Style::Folded) {
+                        // saphyr's span runs on over trailing blank lines and the next
+                        // line's indentation; keep the line breaks (they may be content
+                        // under `|+`) but not that indentation.
+                        end = start.max(trim_spaces_end(self.src, end));
+                    }
+                    let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                    let kind = Kind::Scalar { value, style, tag };
+                    self.leaf(kind, start, end, &span, anchor)?;
+                }
+                Event::Alias(anchor) => {
+                    let start = self.offsets.byte(self.src, span.start.index());
+                    let end = self.offsets.byte(self.src, span.end.index());
+                    let target = self.anchors.get(&anchor).copied().flatten();
+                    self.leaf(Kind::Alias(target), start, end, &span, 0)?;
+                }
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    let is_map = matches!(event, Event::MappingStart(..));
+                    self.open(is_map, &span, anchor)?;
+                }
+                Event::SequenceEnd | Event::MappingEnd => self.close(&span)?,
+            }
+        }
+        Ok(Tree {
+            src: self.src,
+            nodes: self.nodes,
+            root: self.root,
+            directives: &self.src[..self.directives_end],
+        })
+    }
+
+    /// Where the next node goes: whether it is kept, and the path segment it adds.
+    /// Returns `(has_node, kept, segment)`.
+    fn place(&self, is_scalar: bool) -> (bool, bool, Option<Seg>) {
+        let Some(parent) = self.stack.last() else {
+            return (true, true, None);
+        };
+        if !parent.kept {
+            return (false, false, None);
+        }
+        if parent.is_map {
+            match parent.pending_key {
+                // A key: scalar keys are kept (they name their values), others are not.
+                None => (true, is_scalar, None),
+                Some(key) => {
+                    let name = match &self.nodes[key].kind {
+                        Kind::Scalar { value, .. } => value.to_string(),
+                        _ => String::new(),
+                    };
+                    let seg = Seg::Key(name);
+                    let kept = self.keep_with(&seg);
+                    (true, kept, Some(seg))
+                }
+            }
+        } else {
+            let seg = Seg::Index(parent.count);
+            let kept = self.keep_with(&seg);
+            (true, kept, Some(seg))
+        }
+    }
+
+    fn keep_with(&self, seg: &Seg) -> bool {
+        let mut path = self.path.clone();
+        path.push(seg.clone());
+        (self.keep)(&path)
+    }
+
+    fn push_node(&mut self, kind: Kind<'a>, start: usize, end: usize, span: &Span) -> NodeId {
+        self.nodes.push(Node {
+            kind,
+            start,
+            end,
+            line: span.start.line(),
+            col: span.start.col(),
+        });
+        self.nodes.len() - 1
+    }
+
+    fn leaf(
+        &mut self,
+        kind: Kind<'a>,
+        start: usize,
+        end: usize,
+        span: &Span,
+        anchor: usize,
+    ) -> Result<(), ParseError> {
+        self.last_end = end;
+        let (has_node, kept, _) = self.place(true);
+        let id = if has_node {
+            let kind = if kept { kind } else { Kind::Skipped };
+            Some(self.push_node(kind, start, end, span))
+        } else {
+            None
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, id);
+        }
+        self.attach(id, span)
+    }
+
+    fn open(&mut self, is_map: bool, span: &Span, anchor: usize) -> Result<(), ParseError> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(self.err_at(
+                format!(
+                    "nesting deeper than {} levels; no Kubernetes resource nests this deep",
+                    self.limits.max_depth
+                ),
+                span,
+            ));
+        }
+        let start = self.offsets.byte(self.src, span.start.index());
+        let end = self.offsets.byte(self.src, span.end.index());
+        // A flow collection's start event spans its `[`/`{`; a block one's is empty.
+        let flow = end > start && matches!(self.src[..end].chars().last(), Some('[' | '{'));
+        let (has_node, kept, seg) = self.place(false);
+        let node = if has_node {
+            let kind = if kept {
+                if is_map {
+                    Kind::Map {
+                        entries: Vec::new(),
+                        flow,
+                    }
+                } else {
+                    Kind::Seq {
+                        items: Vec::new(),
+                        flow,
+                    }
+                }
+            } else {
+                Kind::Skipped
+            };
+            Some(self.push_node(kind, start, end, span))
+        } else {
+            None
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, node);
+        }
+        let pushed = kept && seg.is_some();
+        if let (true, Some(seg)) = (pushed, seg) {
+            self.path.push(seg);
+        }
+        self.stack.push(Frame {
+            node,
+            kept,
+            is_map,
+            flow,
+            children: Vec::new(),
+            pending_key: None,
+            count: 0,
+            pushed,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self, span: &Span) -> Result<(), ParseError> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        if frame.pushed {
+            self.path.pop();
+        }
+        if frame.flow {
+            self.last_end = self.offsets.byte(self.src, span.end.index());
+        }
+        let end = self.last_end;
+        if let Some(id) = frame.node {
+            self.nodes[id].end = end;
+            if frame.kept {
+                if frame.is_map {
+                    let entries: Vec<(NodeId, NodeId)> = frame
+                        .children
+                        .chunks_exact(2)
+                        .map(|kv| (kv[0], kv[1]))
+                        .collect();
+                    self.check_duplicates(&entries)?;
+                    self.nodes[id].kind = Kind::Map {
+                        entries,
+                        flow: frame.flow,
+                    };
+                } else {
+                    self.nodes[id].kind = Kind::Seq {
+                        items: frame.children,
+                        flow: frame.flow,
+                    };
+                }
+            }
+        }
+        self.attach(frame.node, span)
+    }
+
+    fn attach(&mut self, id: Option<NodeId>, span: &Span) -> Result<(), ParseError> {
+        let Some(parent) = self.stack.last_mut() else {
+            self.root = id;
+            return Ok(());
+        };
+        parent.count += 1;
+        if parent.kept {
+            let Some(id) = id else {
+                return Err(self.err_at("internal: kept child without a node".into(), span));
+            };
+            parent.children.push(id);
+            if parent.is_map {
+                parent.pending_key = match parent.pending_key {
+                    None => Some(id),
+                    Some(_) => None,
+                };
+            }
+        }
+        Ok(())
+    }
+
+    fn check_duplicates(&self, entries: &[(NodeId, NodeId)]) -> Result<(), ParseError> {
+        if entries.len() < 2 {
+            return Ok(());
+        }
+        let mut seen: HashMap<&str, NodeId> = HashMap::with_capacity(entries.len());
+        for &(k, _) in entries {
+            if let Kind::Scalar { value, .. } = &self.nodes[k].kind {
+                if let Some(&first) = seen.get(value.as_ref()) {
+                    let n = &self.nodes[k];
+                    return Err(ParseError {
+                        message: format!(
+                            "duplicate key {:?} (first defined on line {}); YAML readers disagree on which value wins",
+                            value.as_ref(),
+                            self.nodes[first].line
+                        ),
+                        line: Some(n.line),
+                        col: Some(n.col + 1),
+                    });
+                }
+                seen.insert(value, k);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Moves `end` back over spaces and tabs (not line breaks).
+fn trim_spaces_end(src: &str, end: usize) -> usize {
+    let bytes = src.as_bytes();
+    let mut e = end.min(bytes.len());
+    while e > 0 && matches!(bytes[e - 1], b' ' | b'\t') {
+        e -= 1;
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_are_bytes_even_after_multibyte_text() {
+        let src = "a: \"é\"\nb: ü\nc: [x, y]\n";
+        let t = Tree::parse(src).unwrap();
+        let root = t.root.unwrap();
+        assert_eq!(t.text(t.get(root, "b").unwrap()), "ü");
+        assert_eq!(t.text(t.get(root, "c").unwrap()), "[x, y]");
+        assert_eq!(t.text(t.get(root, "a").unwrap()), "\"é\"");
+    }
+
+    #[test]
+    fn block_scalar_end_keeps_breaks_but_not_next_indent() {
+        let src = "m:\n  a: |+\n    x\n\n  b: 1\n";
+        let t = Tree::parse(src).unwrap();
+        let m = t.get(t.root.unwrap(), "m").unwrap();
+        let a = t.get(m, "a").unwrap();
+        assert!(t.text(a).ends_with("x\n\n"), "{:?}", t.text(a));
+    }
+
+    #[test]
+    fn block_collection_ends_at_last_content() {
+        let src = "items:\n- a: 1\n  b: two\n\n# c\n- x\n";
+        let t = Tree::parse(src).unwrap();
+        let items = t
+            .seq_items(t.get(t.root.unwrap(), "items").unwrap())
+            .unwrap();
+        assert_eq!(t.text(items[0]), "a: 1\n  b: two");
+        assert_eq!(t.text(items[1]), "x");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let e = Tree::parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert!(e.message.contains("duplicate key \"a\""), "{e}");
+        assert_eq!(e.line, Some(3));
+    }
+
+    #[test]
+    fn more_than_one_document_is_an_error() {
+        let e = Tree::parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(e.message.contains("more than one YAML document"), "{e}");
+    }
+
+    #[test]
+    fn skipped_subtrees_keep_their_spans() {
+        let src = "a:\n  deep: [1, 2]\nb: 3\n";
+        let keep = |p: &[Seg]| p.is_empty() || p[0] != Seg::Key("a".into());
+        let t = Tree::parse_with(src, Limits::default(), &keep).unwrap();
+        let a = t.get(t.root.unwrap(), "a").unwrap();
+        assert!(matches!(t.node(a).kind, Kind::Skipped));
+        assert_eq!(t.text(a), "deep: [1, 2]");
+        assert_eq!(t.get_str(t.root.unwrap(), &["b"]), None, "3 is an int");
+    }
+
+    #[test]
+    fn deep_nesting_is_a_clear_error_not_a_crash() {
+        let mut src = String::from("a:\n");
+        for i in 0..5000 {
+            src.push_str(&" ".repeat(i + 1));
+            src.push_str("b:\n");
+        }
+        let e = Tree::parse(&src).unwrap_err();
+        assert!(e.message.contains("nesting deeper"), "{e}");
+    }
+
+    #[test]
+    fn aliases_point_at_anchors_without_copying() {
+        let src = "a: &x {k: v}\nb: *x\n";
+        let t = Tree::parse(src).unwrap();
+        let b = t.get(t.root.unwrap(), "b").unwrap();
+        assert_eq!(t.get_str(b, &["k"]), Some("v"));
+    }
+}
