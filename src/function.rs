@@ -86,7 +86,9 @@ fn input_error(e: krm::InputError) -> FnResult {
 }
 
 /// An error outcome: the results, no items (nothing half-made), exit 1.
-fn failure(results: Vec<FnResult>) -> Outcome {
+fn failure(mut results: Vec<FnResult>) -> Outcome {
+    // Nothing was generated or patched: drop the results that would say so.
+    results.retain(|r| r.severity == krm::Severity::Error);
     let mut stdout = String::new();
     krm::write(&mut stdout, None, &[], &results);
     let mut stderr = String::new();
@@ -498,7 +500,7 @@ fn buildkit_config(
         Err(e) => {
             results.push(
                 FnResult::error(format!(
-                    "buildkitd.toml does not parse as TOML, line {}: {}",
+                    "data.buildkitd.toml does not parse as TOML, line {}: {}",
                     e.line, e.message
                 ))
                 .on(ResourceRef::of(item))

@@ -387,10 +387,6 @@ impl FnResult {
         if let Some(r) = &self.resource {
             s.push_str(&format!("{} {}: ", r.kind, ItemIdDisplay(r)));
         }
-        if let Some(f) = &self.field {
-            s.push_str(&f.path);
-            s.push_str(": ");
-        }
         s.push_str(&self.message);
         s
     }

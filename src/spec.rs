@@ -179,6 +179,8 @@ enum Raw {
     Str(String),
     Bool(bool),
     List(Vec<String>),
+    /// Present but wrong (already reported): neither "missing" nor usable.
+    Invalid,
 }
 
 /// Collected problems, each an error result at a field path.
@@ -186,7 +188,10 @@ enum Raw {
 struct Problems(Vec<FnResult>);
 
 impl Problems {
+    /// An error at `path`; the message names the field, since not every tool that
+    /// shows results shows `field.path`.
     fn add(&mut self, path: &str, message: impl Into<String>) {
+        let message = format!("{path} {}", message.into());
         self.0.push(FnResult::error(message).at(path));
     }
 }
@@ -285,7 +290,7 @@ fn check_top_level(tree: &Tree, fc: NodeId, allowed: &[&str], problems: &mut Pro
             problems.add(
                 key,
                 format!(
-                    "unknown field; a functionConfig has only {}",
+                    "is an unknown field; a functionConfig has only {}",
                     allowed.join(", ")
                 ),
             );
@@ -306,7 +311,10 @@ fn unknown_field(name: &str, path: &str, problems: &mut Problems) {
     let known: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
     problems.add(
         path,
-        format!("unknown field{hint}; known fields: {}", known.join(", ")),
+        format!(
+            "is an unknown field{hint}; known fields: {}",
+            known.join(", ")
+        ),
     );
 }
 
@@ -349,20 +357,23 @@ fn read_typed(
                 out.push((name.to_string(), Raw::Str(s.to_string())))
             }
             (Type::Bool, Some(Resolved::Bool(b))) => out.push((name.to_string(), Raw::Bool(b))),
-            (Type::Bool, Some(Resolved::Str(s))) => problems.add(
-                &path,
-                format!(
-                    "is the string {s:?}, expected true or false (unquoted){}",
-                    if matches!(
-                        s.to_ascii_lowercase().as_str(),
-                        "yes" | "no" | "on" | "off" | "y" | "n"
-                    ) {
-                        "; yes/no/on/off are YAML 1.1 spellings that readers disagree on"
-                    } else {
-                        ""
-                    }
-                ),
-            ),
+            (Type::Bool, Some(Resolved::Str(s))) => {
+                out.push((name.to_string(), Raw::Invalid));
+                problems.add(
+                    &path,
+                    format!(
+                        "is the string {s:?}, expected true or false (unquoted){}",
+                        if matches!(
+                            s.to_ascii_lowercase().as_str(),
+                            "yes" | "no" | "on" | "off" | "y" | "n"
+                        ) {
+                            "; yes/no/on/off are YAML 1.1 spellings that readers disagree on"
+                        } else {
+                            ""
+                        }
+                    ),
+                );
+            }
             (Type::List, None) if tree.seq_items(v).is_some() => {
                 let mut items = Vec::new();
                 for (i, &item) in tree.seq_items(v).unwrap_or_default().iter().enumerate() {
@@ -376,18 +387,21 @@ fn read_typed(
                 }
                 out.push((name.to_string(), Raw::List(items)));
             }
-            (ty, _) => problems.add(
-                &path,
-                format!(
-                    "is {}, expected {}",
-                    tree.describe(v),
-                    match ty {
-                        Type::String => "a string",
-                        Type::Bool => "true or false",
-                        Type::List => "a list of strings",
-                    }
-                ),
-            ),
+            (ty, _) => {
+                out.push((name.to_string(), Raw::Invalid));
+                problems.add(
+                    &path,
+                    format!(
+                        "is {}, expected {}",
+                        tree.describe(v),
+                        match ty {
+                            Type::String => "a string",
+                            Type::Bool => "true or false",
+                            Type::List => "a list of strings",
+                        }
+                    ),
+                );
+            }
         }
     }
     out
@@ -414,6 +428,7 @@ fn read_flat(
         let s = match tree.scalar(v).map(|(s, st, t)| resolve(s, st, t)) {
             Some(Resolved::Str(s)) => s.to_string(),
             _ => {
+                out.push((name.to_string(), Raw::Invalid));
                 problems.add(
                     &path,
                     format!(
@@ -430,6 +445,7 @@ fn read_flat(
                 "true" => Raw::Bool(true),
                 "false" => Raw::Bool(false),
                 _ => {
+                    out.push((name.to_string(), Raw::Invalid));
                     problems.add(&path, format!("is {s:?}, expected \"true\" or \"false\""));
                     continue;
                 }
@@ -453,8 +469,12 @@ fn validate(raw: Vec<(String, Raw)>, prefix: &str, problems: &mut Problems) -> O
     let mut strings = std::collections::HashMap::new();
     let mut bools = std::collections::HashMap::new();
     let mut lists = std::collections::HashMap::new();
+    let mut invalid = std::collections::HashSet::new();
     for (name, value) in raw {
         match value {
+            Raw::Invalid => {
+                invalid.insert(name);
+            }
             Raw::Str(s) => {
                 strings.insert(name, s);
             }
@@ -470,6 +490,7 @@ fn validate(raw: Vec<(String, Raw)>, prefix: &str, problems: &mut Problems) -> O
     let mut warnings = Vec::new();
 
     let registry = match strings.get("registry") {
+        None if invalid.contains("registry") => None,
         None => {
             problems.add(
                 &p("registry"),
@@ -520,7 +541,7 @@ fn validate(raw: Vec<(String, Raw)>, prefix: &str, problems: &mut Problems) -> O
                 if derived != ns {
                     warnings.push(
                         FnResult::warning(format!(
-                            "harborNamespace {ns:?} differs from the namespace in the registry host ({derived:?}); the patch goes to {ns:?}"
+                            "{prefix}.harborNamespace {ns:?} differs from the namespace in the registry host ({derived:?}); the patch goes to {ns:?}"
                         ))
                         .at(p("harborNamespace")),
                     );
@@ -593,7 +614,7 @@ fn validate(raw: Vec<(String, Raw)>, prefix: &str, problems: &mut Problems) -> O
         if insecure_skip_verify {
             problems.add(
                 &p("insecureSkipVerify"),
-                "applies to https registries only; for a plain-HTTP registry scheme: http is all BuildKit needs (it sets http = true)",
+                "applies to https registries only; a plain-HTTP registry needs only scheme: http (which sets http = true)",
             );
         }
     }
@@ -634,7 +655,7 @@ fn validate(raw: Vec<(String, Raw)>, prefix: &str, problems: &mut Problems) -> O
     if scheme == Scheme::Http && !registry.is_in_cluster() {
         warnings.push(
             FnResult::warning(format!(
-                "scheme http with {}, a host outside the cluster: images and credentials would cross the network unencrypted; use https there",
+                "{prefix}.scheme is http for {}, a host outside the cluster: images and credentials would cross the network unencrypted; use https there",
                 registry.authority()
             ))
             .at(p("scheme")),

@@ -188,7 +188,16 @@ fn replace_value(
     let mut end = tree.node(value).end.max(start);
     let old_ends_line = tree.src[..end].ends_with('\n');
     let mut text = String::new();
-    if is_flow(tree, map) {
+    let was_quoted = matches!(
+        tree.node(value).kind,
+        Kind::Scalar {
+            style: Style::DoubleQuoted | Style::SingleQuoted,
+            ..
+        }
+    );
+    let one_line = new.as_str().is_some_and(|s| !s.contains('\n'));
+    if is_flow(tree, map) || (was_quoted && one_line) {
+        // Keep a quoted value quoted: the diff shows only the value that changed.
         text.push_str(&flow(new));
     } else {
         emit::value_after_key(&mut text, new, key_indent(tree, map));

@@ -240,6 +240,58 @@ impl<'a> Tree<'a> {
         &self.src[n.start..n.end]
     }
 
+    /// The value of a node as JSON, scalars typed as Go's yaml.v3 types them. Aliases
+    /// are followed; depth is bounded, so an alias cycle or bomb is an error, not a hang.
+    pub fn to_json(&self, id: NodeId) -> Result<serde_json::Value, String> {
+        self.to_json_at(id, 0)
+    }
+
+    fn to_json_at(&self, id: NodeId, depth: usize) -> Result<serde_json::Value, String> {
+        use crate::yaml::scalar::Resolved;
+        use serde_json::Value;
+        if depth > Limits::default().max_depth {
+            return Err("nested too deeply (or an alias refers to itself)".into());
+        }
+        let id = self.resolve(id).ok_or("an alias to an unknown anchor")?;
+        Ok(match &self.nodes[id].kind {
+            Kind::Scalar { value, style, tag } => {
+                match crate::yaml::scalar::resolve(value, *style, tag.as_deref()) {
+                    Resolved::Null => Value::Null,
+                    Resolved::Bool(b) => Value::Bool(b),
+                    Resolved::Int | Resolved::Float => {
+                        let clean = value.replace('_', "");
+                        clean
+                            .parse::<i64>()
+                            .map(Value::from)
+                            .or_else(|_| clean.parse::<f64>().map(Value::from))
+                            .unwrap_or_else(|_| Value::String(value.to_string()))
+                    }
+                    Resolved::Timestamp | Resolved::Str(_) => Value::String(value.to_string()),
+                }
+            }
+            Kind::Seq { items, .. } => Value::Array(
+                items
+                    .iter()
+                    .map(|&i| self.to_json_at(i, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Kind::Map { entries, .. } => {
+                let mut m = serde_json::Map::new();
+                for &(k, v) in entries {
+                    let key = match self.scalar(k) {
+                        Some((s, _, _)) => s.to_string(),
+                        None => return Err("a mapping key that is not a scalar".into()),
+                    };
+                    m.insert(key, self.to_json_at(v, depth + 1)?);
+                }
+                Value::Object(m)
+            }
+            Kind::Alias(_) | Kind::Skipped => {
+                return Err("a part of the document that was not read".into());
+            }
+        })
+    }
+
     /// A short description of what a node is, for "expected X, found Y" messages.
     pub fn describe(&self, id: NodeId) -> String {
         let Some(id) = self.resolve(id) else {
@@ -306,7 +358,7 @@ impl Offsets {
     }
 }
 
-struct Frame {
+struct Frame<'a> {
     /// The collection's node, when it has one (a child of a kept collection, or kept).
     node: Option<NodeId>,
     /// Whether its children are materialised.
@@ -320,6 +372,9 @@ struct Frame {
     count: usize,
     /// Whether this frame pushed a segment on the path.
     pushed: bool,
+    /// Mapping only: the scalar keys seen so far, with their lines, to refuse
+    /// duplicates (Go's yaml.v3 refuses them, and readers disagree on which wins).
+    keys: HashMap<Cow<'a, str>, usize>,
 }
 
 struct Builder<'a, 'k> {
@@ -328,7 +383,7 @@ struct Builder<'a, 'k> {
     limits: Limits,
     keep: &'k dyn Fn(&[Seg]) -> bool,
     nodes: Vec<Node<'a>>,
-    stack: Vec<Frame>,
+    stack: Vec<Frame<'a>>,
     path: Vec<Seg>,
     anchors: HashMap<usize, Option<NodeId>>,
     last_end: usize,
@@ -478,6 +533,9 @@ impl<'a, 'k> Builder<'a, 'k> {
         anchor: usize,
     ) -> Result<(), ParseError> {
         self.last_end = end;
+        if let Kind::Scalar { value, .. } = &kind {
+            self.check_key(value, span)?;
+        }
         let (has_node, kept, _) = self.place(true);
         let id = if has_node {
             let kind = if kept { kind } else { Kind::Skipped };
@@ -542,6 +600,7 @@ impl<'a, 'k> Builder<'a, 'k> {
             pending_key: None,
             count: 0,
             pushed,
+            keys: HashMap::new(),
         });
         Ok(())
     }
@@ -566,7 +625,6 @@ impl<'a, 'k> Builder<'a, 'k> {
                         .chunks_exact(2)
                         .map(|kv| (kv[0], kv[1]))
                         .collect();
-                    self.check_duplicates(&entries)?;
                     self.nodes[id].kind = Kind::Map {
                         entries,
                         flow: frame.flow,
@@ -603,27 +661,23 @@ impl<'a, 'k> Builder<'a, 'k> {
         Ok(())
     }
 
-    fn check_duplicates(&self, entries: &[(NodeId, NodeId)]) -> Result<(), ParseError> {
-        if entries.len() < 2 {
+    /// Refuses a scalar key already present in the mapping being built.
+    fn check_key(&mut self, value: &Cow<'a, str>, span: &Span) -> Result<(), ParseError> {
+        let Some(parent) = self.stack.last_mut() else {
+            return Ok(());
+        };
+        if !parent.is_map || parent.count % 2 != 0 {
             return Ok(());
         }
-        let mut seen: HashMap<&str, NodeId> = HashMap::with_capacity(entries.len());
-        for &(k, _) in entries {
-            if let Kind::Scalar { value, .. } = &self.nodes[k].kind {
-                if let Some(&first) = seen.get(value.as_ref()) {
-                    let n = &self.nodes[k];
-                    return Err(ParseError {
-                        message: format!(
-                            "duplicate key {:?} (first defined on line {}); YAML readers disagree on which value wins",
-                            value.as_ref(),
-                            self.nodes[first].line
-                        ),
-                        line: Some(n.line),
-                        col: Some(n.col + 1),
-                    });
-                }
-                seen.insert(value, k);
-            }
+        if let Some(first) = parent.keys.insert(value.clone(), span.start.line()) {
+            return Err(ParseError {
+                message: format!(
+                    "duplicate key {:?} (first on line {first}); YAML readers disagree on which value wins",
+                    value.as_ref()
+                ),
+                line: Some(span.start.line()),
+                col: Some(span.start.col() + 1),
+            });
         }
         Ok(())
     }

@@ -1,0 +1,78 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use harbor_buildkit_fn::yaml::Tree;
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn example(name: &str) -> String {
+    let path = root().join("examples/resource-lists").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Runs the function in-process.
+pub fn run(input: &str) -> harbor_buildkit_fn::Outcome {
+    harbor_buildkit_fn::run(input.as_bytes())
+}
+
+/// Everything a user sees, for snapshots.
+pub fn transcript(input: &str) -> String {
+    let o = run(input);
+    format!(
+        "exit: {}\n--- stderr\n{}--- stdout\n{}",
+        o.exit_code, o.stderr, o.stdout
+    )
+}
+
+/// The output ResourceList as JSON (every value typed as Go's yaml.v3 types it).
+pub fn parse_json(yaml: &str) -> Value {
+    let t = Tree::parse(yaml).unwrap_or_else(|e| panic!("output does not parse: {e}\n{yaml}"));
+    t.to_json(t.root.expect("a document")).expect("convertible")
+}
+
+pub fn items(output: &str) -> Vec<Value> {
+    parse_json(output)["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub fn find<'v>(items: &'v [Value], kind: &str, name: &str) -> &'v Value {
+    items
+        .iter()
+        .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in output"))
+}
+
+/// Whether a test that needs an external tool must fail instead of skipping.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Skips (with a visible message) or, under CI=true, fails when `what` is missing.
+pub fn require(what: &str, present: bool) -> bool {
+    if !present {
+        assert!(!in_ci(), "{what} is required when CI=true");
+        eprintln!("SKIPPED: {what} is not available; this test did not run");
+    }
+    present
+}
+
+pub fn which(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(tool))
+            .find(|p| is_executable(p))
+    })
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
