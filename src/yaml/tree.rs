@@ -661,7 +661,9 @@ impl<'a, 'k> Builder<'a, 'k> {
         Ok(())
     }
 
-    /// Refuses a scalar key already present in the mapping being built.
+    /// Refuses a scalar key already present in the mapping being built. Takes the
+    /// `Cow` itself: cloning a borrowed one is free, where a `&str` would allocate.
+    #[allow(clippy::ptr_arg)]
     fn check_key(&mut self, value: &Cow<'a, str>, span: &Span) -> Result<(), ParseError> {
         let Some(parent) = self.stack.last_mut() else {
             return Ok(());
