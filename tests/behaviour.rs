@@ -1,0 +1,389 @@
+//! Behaviour across inputs: Harbor's realm rule holds for what we write, pass-through
+//! is lossless, and the function is idempotent.
+
+mod common;
+
+use common::{example, find, items, parse_json, run};
+use harbor_buildkit_fn::harbor;
+use harbor_buildkit_fn::yaml::emit;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+/// Items written by hand in every style a user might use; they go in verbatim.
+const HANDWRITTEN: &[&str] = &[
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: styles\n  annotations: {a: 'single ''quoted''', b: \"x\\ty\", c: \"on\"}\ndata:\n  keep: |+\n    line\n\n  strip: |-\n    a\n     b\n  folded: >\n    one\n    two\n\n    three\n  plain: multi\n    line plain\n  dq: \"multi\n    line   dq \"\n  spaces: \"trailing   \"\n  indent: |2\n      starts with spaces\n  # a comment\n  octal: '0755'\n  date: \"2024-01-01\"",
+    "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: anchors\nspec:\n  base: &b {x: \"1_000\", y: \"12:30\"}\n  copy: *b\n  merged:\n    <<: *b\n    z: \"yes\"\n  list:\n  - a\n  -   - nested\n      - \"~\"\n  tagged: !!str 123\n  literal_last: |+\n    end\n\n",
+    "{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"json\"},\n \"stringData\": {\"k\": \"Y\", \"n\": \"NO\",\n   \"e\": \"1e3\"}}",
+];
+
+fn resource_list(items: &[Value], spec: Value, json_items: &[bool]) -> String {
+    resource_list_with(items, spec, json_items, &[], false)
+}
+
+fn resource_list_with(
+    items: &[Value],
+    spec: Value,
+    json_items: &[bool],
+    handwritten: &[usize],
+    wide: bool,
+) -> String {
+    let mut s = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
+    if items.is_empty() && handwritten.is_empty() {
+        s.push_str("items: []\n");
+    } else {
+        s.push_str("items:\n");
+        // `- ` at column 0, or `  - ` (an indented sequence) when `wide`; one style per
+        // list, as YAML requires.
+        let wide = wide && items.is_empty();
+        let (dash, pad) = if wide { ("  - ", "    ") } else { ("- ", "  ") };
+        for &h in handwritten {
+            for (i, line) in HANDWRITTEN[h].split('\n').enumerate() {
+                if i == 0 {
+                    s.push_str(dash);
+                } else if !line.is_empty() {
+                    s.push_str(pad);
+                }
+                s.push_str(line);
+                s.push('\n');
+            }
+        }
+        for (i, item) in items.iter().enumerate() {
+            if json_items.get(i).copied().unwrap_or(false) {
+                // Some items as JSON (flow style), as a hand-written list might hold.
+                s.push_str("- ");
+                s.push_str(&serde_json::to_string(item).unwrap_or_default());
+                s.push('\n');
+            } else {
+                emit::seq_entry(&mut s, item, 0);
+            }
+        }
+    }
+    s.push_str("functionConfig:\n");
+    let fc = json!({
+        "apiVersion": "fn.harbor-buildkit.dev/v1alpha1",
+        "kind": "HarborBuildkit",
+        "metadata": {"name": "hb"},
+        "spec": spec,
+    });
+    for line in emit::document(&fc).lines() {
+        s.push_str("  ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    s
+}
+
+/// The Host header BuildKit sends is the registry as image references name it; with
+/// the default port spelled out it must match too.
+#[test]
+fn core_url_matches_the_host_buildkit_sends() {
+    for (registry, scheme) in [
+        ("harbor-core.default.svc.cluster.local", "http"),
+        ("harbor-core.default.svc.cluster.local:80", "http"),
+        ("harbor-core.harbor.svc.cluster.local:8080", "http"),
+        ("harbor.clusters.zjusct.io", "https"),
+        ("harbor.clusters.zjusct.io:443", "https"),
+        ("10.0.0.5:5000", "http"),
+    ] {
+        let spec = json!({"registry": registry, "scheme": scheme, "harborNamespace": "default", "generate": ["harborCore"]});
+        let input = resource_list(&[], spec, &[]);
+        let out = run(&input);
+        assert_eq!(out.exit_code, 0, "{}", out.stdout);
+        let cm = find(&items(&out.stdout), "ConfigMap", "harbor-core").clone();
+        let core_url = cm["data"]["CORE_URL"]
+            .as_str()
+            .expect("CORE_URL")
+            .to_string();
+        let default_port = if scheme == "http" { ":80" } else { ":443" };
+        let bare = registry.strip_suffix(default_port).unwrap_or(registry);
+        for host in [
+            registry.to_string(),
+            bare.to_string(),
+            format!("{bare}{default_port}"),
+        ] {
+            if host.matches(':').count() > 1 {
+                continue;
+            }
+            let expect = !(host.contains(':') && !host.ends_with(default_port) && host != registry);
+            assert_eq!(
+                harbor::matches(&host, &core_url),
+                expect,
+                "Host {host} ~ CORE_URL {core_url}"
+            );
+        }
+        assert_eq!(
+            cm["data"]["TOKEN_SERVICE_URL"],
+            format!("{core_url}/service/token")
+        );
+        // And the chart's default CORE_URL is what the seed hit: no match for the FQDN.
+        assert!(
+            !harbor::matches(registry, "http://harbor-core:80")
+                || registry.starts_with("harbor-core:")
+        );
+    }
+}
+
+#[test]
+fn examples_are_idempotent() {
+    for file in [
+        "generator.yaml",
+        "harbor-chart.yaml",
+        "https-kpt-package.yaml",
+        "existing-buildkitd-toml.yaml",
+        "configmap-function-config.yaml",
+    ] {
+        let first = run(&example(file));
+        assert_eq!(first.exit_code, 0, "{file}");
+        let second = run(&first.stdout);
+        assert_eq!(second.exit_code, 0, "{file}: {}", second.stderr);
+        assert_eq!(
+            items_text(&first.stdout),
+            items_text(&second.stdout),
+            "{file}"
+        );
+        // Results from earlier runs are carried along (as in a pipe of functions);
+        // the resources settle after one run.
+        let third = run(&second.stdout);
+        assert_eq!(
+            items_text(&second.stdout),
+            items_text(&third.stdout),
+            "{file}"
+        );
+    }
+}
+
+/// The output up to `functionConfig:` (items only).
+fn items_text(out: &str) -> &str {
+    out.split("\nfunctionConfig:").next().unwrap_or(out)
+}
+
+#[test]
+fn harbor_deployment_restarts_only_when_settings_change() {
+    let out = run(&example("harbor-chart.yaml"));
+    let deploy = find(&items(&out.stdout), "Deployment", "harbor-core").clone();
+    let a =
+        deploy["spec"]["template"]["metadata"]["annotations"][harbor::RESTART_ANNOTATION].clone();
+    assert!(a.as_str().is_some_and(|s| s.starts_with("sha256:")));
+    // The chart's own checksum stays as it was.
+    assert_eq!(
+        deploy["spec"]["template"]["metadata"]["annotations"]["checksum/configmap"],
+        "9a3e1b55c2d1e4f0a7b86c3d5e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f"
+    );
+    let https = example("harbor-chart.yaml").replace("scheme: http", "scheme: https");
+    let out2 = run(&https);
+    let deploy2 = find(&items(&out2.stdout), "Deployment", "harbor-core").clone();
+    let b =
+        deploy2["spec"]["template"]["metadata"]["annotations"][harbor::RESTART_ANNOTATION].clone();
+    assert_ne!(a, b);
+}
+
+#[test]
+fn harbor_configmap_keeps_every_other_key() {
+    let input = example("harbor-chart.yaml");
+    let before = parse_json(&input);
+    let out = run(&input);
+    let after = parse_json(&out.stdout);
+    let (b, a) = (&before["items"][0], &after["items"][0]);
+    let (bd, ad) = (
+        b["data"].as_object().expect("data"),
+        a["data"].as_object().expect("data"),
+    );
+    assert_eq!(bd.len(), ad.len());
+    for (k, v) in bd {
+        if k == "CORE_URL" || k == "TOKEN_SERVICE_URL" {
+            continue;
+        }
+        assert_eq!(ad.get(k), Some(v), "{k}");
+    }
+    assert_eq!(a["metadata"], b["metadata"]);
+    assert_eq!(
+        ad["CORE_URL"],
+        "http://harbor-core.default.svc.cluster.local"
+    );
+}
+
+#[test]
+fn odd_but_valid_input_shapes() {
+    // CRLF line ends and a byte-order mark.
+    let crlf = format!(
+        "\u{feff}{}",
+        example("generator.yaml").replace('\n', "\r\n")
+    );
+    let out = run(&crlf);
+    assert_eq!(out.exit_code, 0, "{}", out.stderr);
+    assert_eq!(
+        items_text(&out.stdout),
+        items_text(&run(&example("generator.yaml")).stdout)
+    );
+    // items: null and no items at all.
+    for items in ["items: null\n", "items: []\n", ""] {
+        let input = format!(
+            "apiVersion: config.kubernetes.io/v1beta1\nkind: ResourceList\n{items}functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: x}}\n  data: {{registry: harbor-core.default.svc, generate: task}}\n"
+        );
+        let out = run(&input);
+        assert_eq!(out.exit_code, 0, "{items}: {}", out.stdout);
+        assert!(
+            out.stdout
+                .starts_with("apiVersion: config.kubernetes.io/v1beta1\n")
+        );
+    }
+    // Not UTF-8.
+    let out = harbor_buildkit_fn::run(b"apiVersion: \xff\n");
+    assert_eq!(out.exit_code, 1);
+    assert!(out.stdout.contains("not UTF-8"));
+}
+
+/// Values that YAML readers disagree on, or that look like another type.
+const TRICKY: &[&str] = &[
+    "on",
+    "off",
+    "yes",
+    "no",
+    "Y",
+    "n",
+    "NO",
+    "true",
+    "False",
+    "null",
+    "~",
+    "",
+    "0755",
+    "0o17",
+    "0x1F",
+    "1e3",
+    "1_000",
+    "12:30",
+    "1:2:3",
+    "2024-01-01",
+    "2001-12-14t21:59:43.10-05:00",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "=",
+    "<<",
+    " leading",
+    "trailing ",
+    "a: b",
+    "#hash",
+    "- dash",
+    "multi\nline",
+    "trailing spaces  \nline",
+    "\ttab",
+    "quote\"s",
+    "back\\slash",
+    "ünïcödé",
+    "[flow]",
+    "{flow}",
+    "*alias",
+    "&anchor",
+    "!tag",
+    "%dir",
+    "@at",
+    "`tick`",
+    "|",
+    ">",
+    "'",
+    "line\n\n",
+    "\n",
+    "\u{2028}",
+    "😀",
+];
+
+fn tricky_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::sample::select(TRICKY).prop_map(str::to_string),
+        "[ -~]{0,12}",
+        "[a-z0-9:._/-]{1,10}",
+        "[\\PC\n\t]{0,8}",
+    ]
+}
+
+fn tricky_value(depth: u32) -> BoxedStrategy<Value> {
+    let leaf = prop_oneof![
+        tricky_string().prop_map(Value::String),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(|n| json!(n)),
+        Just(Value::Null),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    prop_oneof![
+        3 => leaf,
+        1 => proptest::collection::vec(tricky_value(depth - 1), 0..3).prop_map(Value::Array),
+        1 => proptest::collection::btree_map(tricky_string(), tricky_value(depth - 1), 0..3)
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+    ]
+    .boxed()
+}
+
+fn arbitrary_item() -> impl Strategy<Value = Value> {
+    (
+        proptest::sample::select(&["ConfigMap", "Secret", "Widget", "Deployment"][..]),
+        "[a-z][a-z0-9-]{0,8}",
+        proptest::collection::btree_map(tricky_string(), tricky_string(), 0..4),
+        proptest::collection::btree_map(tricky_string(), tricky_string(), 0..4),
+        proptest::collection::btree_map(tricky_string(), tricky_value(2), 0..5),
+    )
+        .prop_map(|(kind, name, labels, annotations, data)| {
+            json!({
+                "apiVersion": if kind == "Widget" { "example.com/v1" } else { "v1" },
+                "kind": kind,
+                "metadata": {"name": name, "labels": labels, "annotations": annotations},
+                "data": data,
+            })
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Every input item leaves with the same value, and its text leaves as it came.
+    #[test]
+    fn pass_through_is_lossless(
+        items_in in proptest::collection::vec(arbitrary_item(), 0..6),
+        json_items in proptest::collection::vec(any::<bool>(), 6),
+        handwritten in proptest::collection::vec(0..HANDWRITTEN.len(), 0..3),
+        wide in any::<bool>(),
+        scheme in proptest::sample::select(&["http", "https"][..]),
+    ) {
+        let spec = json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": scheme, "namespace": "ci"});
+        let input = resource_list_with(&items_in, spec, &json_items, &handwritten, wide);
+        let out = run(&input);
+        prop_assert_eq!(out.exit_code, 0, "{}\n{}", out.stdout, input);
+        let before = parse_json(&input);
+        let after = parse_json(&out.stdout);
+        for (i, item) in before["items"].as_array().into_iter().flatten().enumerate() {
+            prop_assert_eq!(&after["items"][i], item);
+        }
+        // Byte for byte: each emitted item's input text is in the output.
+        if handwritten.is_empty() {
+            for chunk in input.split("\n- ").skip(1) {
+                let text = chunk.split("\nfunctionConfig:").next().unwrap_or(chunk);
+                prop_assert!(out.stdout.contains(text), "item text changed:\n{}", text);
+            }
+        }
+    }
+
+    /// A second run changes nothing, whatever the items and the spec.
+    #[test]
+    fn second_run_changes_nothing(
+        items_in in proptest::collection::vec(arbitrary_item(), 0..4),
+        extra in proptest::collection::btree_map("[A-Z_]{1,8}", tricky_string(), 0..4),
+        scheme in proptest::sample::select(&["http", "https"][..]),
+        with_harbor in any::<bool>(),
+    ) {
+        let mut items_in = items_in;
+        if with_harbor {
+            let mut data: serde_json::Map<String, Value> = extra.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            data.insert("CORE_URL".into(), json!("http://harbor-core:80"));
+            items_in.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "harbor-core", "namespace": "default"}, "data": data}));
+        }
+        let spec = json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": scheme, "namespace": "ci"});
+        let first = run(&resource_list(&items_in, spec, &[]));
+        prop_assert_eq!(first.exit_code, 0, "{}", first.stdout);
+        let second = run(&first.stdout);
+        prop_assert_eq!(second.exit_code, 0);
+        prop_assert_eq!(items_text(&first.stdout), items_text(&second.stdout));
+    }
+}
