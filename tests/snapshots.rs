@@ -179,3 +179,15 @@ error_snapshot!(
         "items:\n- apiVersion: tekton.dev/v1\n  kind: Task\n  metadata: {name: buildkit-build, namespace: ci}\n  spec: {steps: [{name: s, image: busybox}]}\n"
     )
 );
+
+/// Plain HTTP to a host outside the cluster works, with a warning.
+#[test]
+fn warning_http_outside_the_cluster() {
+    let out = transcript(&with_spec(
+        "registry: harbor.example.com\nscheme: http\nharborNamespace: harbor\ngenerate: [harborCore]",
+        "items: []\n",
+    ));
+    assert!(out.starts_with("exit: 0\n"), "{out}");
+    assert!(out.contains("severity: warning"), "{out}");
+    insta::assert_snapshot!(out);
+}

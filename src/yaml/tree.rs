@@ -237,7 +237,7 @@ impl<'a> Tree<'a> {
     /// The source text of a node.
     pub fn text(&self, id: NodeId) -> &'a str {
         let n = &self.nodes[id];
-        &self.src[n.start..n.end]
+        self.src.get(n.start..n.end).unwrap_or("")
     }
 
     /// The value of a node as JSON, scalars typed as Go's yaml.v3 types them. Aliases
