@@ -1,0 +1,547 @@
+//! End to end with the real consumers: a standalone kustomize (4.5.4) and kpt run the
+//! function on every shipped example, and the output is compared byte for byte with
+//! what is committed. Each test skips with a visible message where its tool is
+//! missing, and fails instead when CI=true.
+//!
+//! To refresh the committed outputs after an intended change:
+//! `UPDATE_EXPECTED=1 cargo test --test e2e`, then review `git diff`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{require, root, which};
+
+const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
+
+/// The standalone kustomize: `$KUSTOMIZE`, or `kustomize` on PATH.
+fn kustomize() -> Option<PathBuf> {
+    std::env::var_os("KUSTOMIZE")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .or_else(|| which("kustomize"))
+}
+
+fn kpt() -> Option<PathBuf> {
+    which("kpt")
+}
+
+/// PATH with the function's binary first, as a user who installed it would have.
+fn path_with_fn() -> String {
+    let bin_dir = Path::new(BIN)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn updating() -> bool {
+    std::env::var("UPDATE_EXPECTED").is_ok_and(|v| v == "1")
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.env("PATH", path_with_fn())
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Compares `actual` with the committed file, or rewrites it under UPDATE_EXPECTED=1.
+fn assert_matches_committed(expected: &Path, actual: &str) {
+    if updating() {
+        std::fs::write(expected, actual).expect("write expected");
+        return;
+    }
+    let committed = std::fs::read_to_string(expected).unwrap_or_default();
+    if committed != actual {
+        let diff = similar::TextDiff::from_lines(committed.as_str(), actual)
+            .unified_diff()
+            .header("committed", "now")
+            .to_string();
+        panic!(
+            "{} differs from what the tool produces now:\n{diff}\nIf intended: UPDATE_EXPECTED=1 cargo test --test e2e",
+            expected.display()
+        );
+    }
+}
+
+/// Every kustomize overlay with an expected.yaml, relative to the repository root.
+fn overlays() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root().join("examples")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "expected.yaml")
+                && dir.join("kustomization.yaml").is_file()
+            {
+                found.push(dir.strip_prefix(root()).unwrap_or(&dir).to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn kustomize_overlays_render_as_committed() {
+    let Some(kz) = kustomize() else {
+        require(
+            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+            false,
+        );
+        return;
+    };
+    let list = overlays();
+    for must in [
+        "examples/kustomize/production/default",
+        "examples/kustomize/production/with-restart",
+        "examples/kustomize/dev",
+        "examples/https",
+    ] {
+        assert!(
+            list.iter().any(|o| o == Path::new(must)),
+            "{must} has no expected.yaml"
+        );
+    }
+    for overlay in list {
+        let out = run(Command::new(&kz)
+            .current_dir(root())
+            .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+            .arg(&overlay));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            overlay.display(),
+            text(&out.stderr)
+        );
+        assert_matches_committed(
+            &root().join(&overlay).join("expected.yaml"),
+            &text(&out.stdout),
+        );
+    }
+}
+
+/// What the overlays are for, checked on the rendered output rather than by eye.
+#[test]
+fn overlays_do_what_they_say() {
+    let Some(kz) = kustomize() else {
+        require(
+            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+            false,
+        );
+        return;
+    };
+    let build = |overlay: &str| {
+        let out = run(Command::new(&kz).current_dir(root()).args([
+            "build",
+            "--enable-alpha-plugins",
+            "--enable-exec",
+            overlay,
+        ]));
+        assert!(out.status.success(), "{overlay}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let base = build("examples/kustomize/base/harbor");
+    let prod = build("examples/kustomize/production/default");
+    // The merge kept every other key of the chart's ConfigMap and changed just two.
+    let changed: Vec<(&str, &str)> = base
+        .lines()
+        .zip(prod.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            (
+                "  CORE_URL: http://harbor-core:80",
+                "  CORE_URL: http://harbor-core.default.svc.cluster.local"
+            ),
+            (
+                "  TOKEN_SERVICE_URL: http://harbor-core:80/service/token",
+                "  TOKEN_SERVICE_URL: http://harbor-core.default.svc.cluster.local/service/token"
+            ),
+        ]
+    );
+    let restart = build("examples/kustomize/production/with-restart");
+    assert!(restart.contains("harbor-buildkit.dev/core-config-checksum: sha256:"));
+    let https = build("examples/https");
+    assert!(https.contains("CORE_URL: https://harbor.clusters.zjusct.io\n"));
+    assert!(https.contains("ca = [\"/etc/buildkit/certs/zjusct-ca.pem\"]"));
+    let dev = build("examples/kustomize/dev");
+    assert!(dev.contains("kind: Task") && dev.contains("http = true"));
+    assert!(!dev.contains("CORE_URL"));
+}
+
+/// The functions/ files work as they are, copied into a user's overlay.
+#[test]
+fn functions_exec_config_works_as_copied() {
+    let Some(kz) = kustomize() else {
+        require(
+            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+            false,
+        );
+        return;
+    };
+    let work = temp_dir("functions");
+    copy_tree(
+        &root().join("examples/kustomize/base/harbor"),
+        &work.join("base"),
+    );
+    let dir = work.join("overlay");
+    std::fs::create_dir_all(&dir).expect("overlay dir");
+    std::fs::copy(
+        root().join("functions/harbor-buildkit.yaml"),
+        dir.join("harbor-buildkit.yaml"),
+    )
+    .expect("copy");
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        "resources:\n- ../base\ngenerators:\n- harbor-buildkit.yaml\n",
+    )
+    .expect("kustomization");
+    let out = run(Command::new(&kz)
+        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+        .arg(&dir));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rendered = text(&out.stdout);
+    assert!(rendered.contains("CORE_URL: http://harbor-core.default.svc.cluster.local\n"));
+    assert!(rendered.contains("kind: Task"));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hbfn-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Files of a package, by relative path, skipping dot-directories such as `.expected`.
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .into_owned();
+                files.insert(rel, std::fs::read_to_string(&p).unwrap_or_default());
+            }
+        }
+    }
+    files
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for (rel, content) in read_tree(from) {
+        let dest = to.join(&rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(dest, content).expect("copy");
+    }
+}
+
+/// A unified diff of two package trees, as `.expected/diff.patch` holds it.
+fn tree_diff(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> String {
+    let mut paths: Vec<&String> = before.keys().chain(after.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    let mut out = String::new();
+    for path in paths {
+        let a = before.get(path).map_or("", String::as_str);
+        let b = after.get(path).map_or("", String::as_str);
+        if a == b {
+            continue;
+        }
+        let from = if before.contains_key(path) {
+            format!("a/{path}")
+        } else {
+            "/dev/null".into()
+        };
+        let to = if after.contains_key(path) {
+            format!("b/{path}")
+        } else {
+            "/dev/null".into()
+        };
+        out.push_str(&format!("diff {from} {to}\n"));
+        out.push_str(
+            &similar::TextDiff::from_lines(a, b)
+                .unified_diff()
+                .header(&from, &to)
+                .to_string(),
+        );
+    }
+    out
+}
+
+#[test]
+fn kpt_fn_render_produces_expected_and_settles() {
+    let Some(kpt) = kpt() else {
+        require("kpt", false);
+        return;
+    };
+    let src = root().join("examples/kpt/ci-build");
+    let pkg = temp_dir("kpt").join("ci-build");
+    copy_tree(&src, &pkg);
+    let before = read_tree(&pkg);
+    let out = run(Command::new(&kpt)
+        .args(["fn", "render", "--allow-exec"])
+        .arg(&pkg));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let after = read_tree(&pkg);
+    assert_matches_committed(
+        &src.join(".expected/diff.patch"),
+        &tree_diff(&before, &after),
+    );
+
+    // A second render changes nothing.
+    let out = run(Command::new(&kpt)
+        .args(["fn", "render", "--allow-exec"])
+        .arg(&pkg));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        read_tree(&pkg),
+        after,
+        "a second kpt fn render changed the package"
+    );
+
+    // kpt fn eval with key=value arguments (a ConfigMap functionConfig) agrees.
+    let out = run(Command::new(&kpt).args(["fn", "eval"]).arg(&pkg).args([
+        "--exec",
+        "harbor-buildkit-fn",
+        "--",
+        "registry=harbor-core.default.svc.cluster.local",
+        "scheme=http",
+        "namespace=ci",
+    ]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        read_tree(&pkg),
+        after,
+        "kpt fn eval with the same settings changed the package"
+    );
+    let _ = std::fs::remove_dir_all(pkg.parent().unwrap_or(&pkg));
+}
+
+/// The trap the README warns about: kubectl's built-in kustomize cannot run exec
+/// functions. Without --enable-alpha-plugins it refuses; with it, it skips the function
+/// and exits 0 with Harbor's ConfigMap unpatched.
+#[test]
+fn kubectl_kustomize_does_not_run_exec_functions() {
+    let Some(kubectl) = which("kubectl") else {
+        require("kubectl", false);
+        return;
+    };
+    let overlay = "examples/kustomize/production/default";
+    let out = run(Command::new(&kubectl)
+        .current_dir(root())
+        .args(["kustomize", overlay]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("external plugins disabled"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run(Command::new(&kubectl).current_dir(root()).args([
+        "kustomize",
+        "--enable-alpha-plugins",
+        overlay,
+    ]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rendered = text(&out.stdout);
+    assert!(
+        rendered.contains("CORE_URL: http://harbor-core:80\n"),
+        "silently unpatched:\n{rendered}"
+    );
+
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    assert!(readme.contains("external plugins disabled"));
+    assert!(readme.contains("kubectl kustomize --enable-alpha-plugins"));
+}
+
+/// The error a user meets when the generator's merge patch has nothing to merge into.
+#[test]
+fn missing_harbor_configmap_is_a_clear_kustomize_error() {
+    let Some(kz) = kustomize() else {
+        require(
+            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+            false,
+        );
+        return;
+    };
+    let dir = temp_dir("missing");
+    std::fs::copy(
+        root().join("examples/kustomize/production/default/harbor-buildkit.yaml"),
+        dir.join("harbor-buildkit.yaml"),
+    )
+    .expect("copy");
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        "generators:\n- harbor-buildkit.yaml\n",
+    )
+    .expect("write");
+    let out = run(Command::new(&kz)
+        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+        .arg(&dir));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("does not exist; cannot merge or replace"),
+        "{stderr}"
+    );
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    assert!(readme.contains("cannot merge or replace"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The CI script passes on the committed overlays and fails, with a diff, on drift.
+#[test]
+fn ci_render_check_catches_drift() {
+    let Some(kz) = kustomize() else {
+        require(
+            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+            false,
+        );
+        return;
+    };
+    let script = root().join("examples/ci/render-check.sh");
+    let out = run(Command::new(&script)
+        .current_dir(root())
+        .env("KUSTOMIZE", &kz)
+        .arg("examples/kustomize/production"));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("2 overlay(s) rendered, 0 with differences"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Drift: a committed output that no longer matches.
+    let work = temp_dir("drift");
+    copy_tree(&root().join("examples/kustomize"), &work.join("kustomize"));
+    let expected = work.join("kustomize/production/default/expected.yaml");
+    let stale = std::fs::read_to_string(&expected)
+        .unwrap_or_default()
+        .replace("harbor-core.default.svc.cluster.local", "harbor-core");
+    std::fs::write(&expected, stale).expect("write");
+    let out = run(Command::new(&script)
+        .current_dir(&work)
+        .env("KUSTOMIZE", &kz)
+        .arg("kustomize/production"));
+    assert!(!out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("-  CORE_URL: http://harbor-core\n+  CORE_URL: http://harbor-core.default.svc.cluster.local"), "{stdout}");
+    assert!(text(&out.stderr).contains("--update"));
+    let _ = std::fs::remove_dir_all(&work);
+
+    // The workflow calls the script.
+    let wf =
+        std::fs::read_to_string(root().join("examples/ci/.github/workflows/render-check.yaml"))
+            .expect("workflow");
+    let t = harbor_buildkit_fn::yaml::Tree::parse(&wf).expect("workflow parses");
+    let json = t.to_json(t.root.expect("doc")).expect("json");
+    let steps = json["jobs"]["render"]["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(steps.iter().any(|s| {
+        s["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("render-check.sh"))
+    }));
+}
+
+#[test]
+fn ci_script_passes_shellcheck() {
+    let Some(shellcheck) = which("shellcheck") else {
+        require("shellcheck", false);
+        return;
+    };
+    let out = Command::new(shellcheck)
+        .arg(root().join("examples/ci/render-check.sh"))
+        .output()
+        .expect("shellcheck");
+    assert!(out.status.success(), "{}", text(&out.stdout));
+}
+
+/// Every command the README shows for the consumers runs, as written, from a copy of
+/// the examples (kpt fn render writes in place).
+#[test]
+fn readme_commands_run_as_written() {
+    let (Some(kz), Some(_kpt)) = (kustomize(), kpt()) else {
+        require("standalone kustomize and kpt", false);
+        return;
+    };
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let commands = [
+        "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/default",
+        "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/with-restart",
+        "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/dev",
+        "kustomize build --enable-alpha-plugins --enable-exec examples/https",
+        "kpt fn render --allow-exec examples/kpt/ci-build",
+        "kpt fn eval examples/kpt/ci-build --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci",
+        "examples/ci/render-check.sh examples/kustomize/production",
+    ];
+    let work = temp_dir("readme");
+    copy_tree(&root().join("examples"), &work.join("examples"));
+    // The copy loses the executable bit; the script runs through bash.
+    let kz_dir = temp_dir("kz-bin");
+    std::os::unix::fs::symlink(&kz, kz_dir.join("kustomize")).expect("symlink kustomize");
+    for cmd in commands {
+        assert!(readme.contains(cmd), "README does not show: {cmd}");
+        let shell = if cmd.starts_with("examples/") {
+            format!("bash {cmd}")
+        } else {
+            cmd.to_string()
+        };
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&shell)
+            .current_dir(&work)
+            .env("PATH", format!("{}:{}", kz_dir.display(), path_with_fn()))
+            .output()
+            .expect("sh");
+        assert!(
+            out.status.success(),
+            "{cmd}:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    let _ = std::fs::remove_dir_all(&kz_dir);
+}
