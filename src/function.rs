@@ -25,6 +25,8 @@ pub struct Outcome {
     pub stdout: String,
     pub stderr: String,
     pub exit_code: i32,
+    /// The results written in `stdout`, for callers that show them another way.
+    pub results: Vec<FnResult>,
 }
 
 /// How the function is being called, read from the shape of its input.
@@ -71,6 +73,7 @@ pub fn run(input: &[u8]) -> Outcome {
                 stdout,
                 stderr: String::new(),
                 exit_code: 0,
+                results,
             }
         }
         Err(()) => failure(results),
@@ -103,6 +106,7 @@ fn failure(mut results: Vec<FnResult>) -> Outcome {
         stdout,
         stderr,
         exit_code: 1,
+        results,
     }
 }
 

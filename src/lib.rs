@@ -25,11 +25,13 @@
 //! `"on"` or `"0755"`.
 
 pub mod buildkitd;
+pub mod describe;
 pub mod function;
 pub mod harbor;
 pub mod krm;
 pub mod names;
 pub mod spec;
+pub mod standalone;
 pub mod task;
 pub mod yaml;
 

@@ -9,6 +9,9 @@
 //! Unknown fields are errors: BuildKit silently ignores typos in its TOML, and this
 //! tool must not add a second silent layer.
 
+use schemars::JsonSchema;
+use serde_json::Value;
+
 use crate::krm::FnResult;
 use crate::names::{self, Registry};
 use crate::yaml::scalar::{Resolved, resolve};
@@ -76,103 +79,191 @@ pub enum Type {
     List,
 }
 
-/// One spec field: its name, type, default (as documented) and meaning. The README's
-/// field table and the error messages are written from this one list.
-pub struct FieldDoc {
-    pub name: &'static str,
-    pub ty: Type,
-    pub default: &'static str,
-    pub doc: &'static str,
+// This struct is the one definition of the spec's fields: `harbor-buildkit-fn schema`,
+// krm-fn.yaml, the README's table and [`fields`] (which the parser below checks
+// against) are all generated from it. The parser itself reads the YAML tree by hand,
+// so that it can report every problem at once, at its path, with a hint. Its doc
+// comments are the schema's descriptions: write them for users.
+/// Which registry BuildKit uses, how, and what to generate for it.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase")]
+#[allow(dead_code)] // only its schema is used
+pub struct SpecSchema {
+    /// The registry host, or host:port, exactly as image references name it: the Host
+    /// header BuildKit sends. No scheme, no path; a lowercase DNS name or an IPv4 address.
+    #[schemars(regex(
+        pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?$"
+    ))]
+    registry: String,
+    /// How BuildKit talks to the registry. Sets CORE_URL's scheme, `http = true` in
+    /// buildkitd.toml, and `registry.insecure=true` on pushes and caches for http.
+    #[schemars(default = "default_scheme")]
+    scheme: SchemeName,
+    /// Namespace of the BuildKit ConfigMap and the Task.
+    #[schemars(default = "default_namespace")]
+    namespace: String,
+    /// Namespace of Harbor's core ConfigMap and Deployment. Derived from a
+    /// `<service>.<namespace>.svc[.<domain>]` registry; required otherwise.
+    #[schemars(extend("x-default" = "from registry"))]
+    harbor_namespace: Option<String>,
+    /// Harbor's core ConfigMap (the chart's `<release>-core`), derived from the
+    /// `<service>` of a `<service>.<namespace>.svc` registry.
+    #[schemars(extend("x-default" = "from registry, else harbor-core"))]
+    harbor_config_map: Option<String>,
+    /// The harbor-core Deployment, annotated so that harbor-core restarts when CORE_URL
+    /// changes (it reads the ConfigMap through envFrom).
+    #[schemars(extend("x-default" = "harborConfigMap"))]
+    harbor_deployment: Option<String>,
+    /// The ConfigMap holding buildkitd.toml.
+    #[schemars(default = "default_buildkit_config_map")]
+    buildkit_config_map: String,
+    /// The buildkitd address buildctl connects to (tcp://, unix://, kube-pod://, ...):
+    /// the Task's BUILDKIT_HOST default.
+    #[schemars(default = "default_buildkit_host")]
+    buildkit_host: String,
+    /// Image of the Task's step; it needs buildctl and a POSIX shell. Pinned to a
+    /// BuildKit release.
+    #[schemars(default = "default_buildctl_image")]
+    buildctl_image: String,
+    /// Name of the Tekton Task.
+    #[schemars(default = "default_task_name")]
+    task_name: String,
+    /// https only: CA certificate files, as paths inside the buildkitd container,
+    /// written to `ca = [...]`.
+    #[schemars(default)]
+    ca: Vec<String>,
+    /// https only: skip certificate verification (`insecure = true`). Prefer ca.
+    #[schemars(default)]
+    insecure_skip_verify: bool,
+    /// Mirrors of the registry (host[:port][/path]), written to `mirrors = [...]`.
+    #[schemars(default)]
+    mirrors: Vec<String>,
+    /// Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig,
+    /// task. For example only [harborCore] in the overlay that renders Harbor.
+    #[schemars(default = "default_generate")]
+    generate: Vec<GenerateName>,
 }
 
-pub const FIELDS: &[FieldDoc] = &[
-    FieldDoc {
-        name: "registry",
-        ty: Type::String,
-        default: "(required)",
-        doc: "The registry host, or host:port, exactly as image references name it (the Host header BuildKit sends). No scheme, no path.",
-    },
-    FieldDoc {
-        name: "scheme",
-        ty: Type::String,
-        default: "https",
-        doc: "How BuildKit talks to the registry: http or https. Sets CORE_URL's scheme, `http = true` in buildkitd.toml, and `registry.insecure=true` on pushes and caches for http.",
-    },
-    FieldDoc {
-        name: "namespace",
-        ty: Type::String,
-        default: "default",
-        doc: "Namespace of the BuildKit ConfigMap and the Task.",
-    },
-    FieldDoc {
-        name: "harborNamespace",
-        ty: Type::String,
-        default: "from registry",
-        doc: "Namespace of Harbor's core ConfigMap and Deployment. Derived from a <service>.<namespace>.svc[.<domain>] registry; required otherwise.",
-    },
-    FieldDoc {
-        name: "harborConfigMap",
-        ty: Type::String,
-        default: "from registry, else harbor-core",
-        doc: "Name of Harbor's core ConfigMap (the chart's <release>-core). Derived from a <service>.<namespace>.svc registry host.",
-    },
-    FieldDoc {
-        name: "harborDeployment",
-        ty: Type::String,
-        default: "harborConfigMap",
-        doc: "Name of the harbor-core Deployment, annotated so that it restarts when CORE_URL changes.",
-    },
-    FieldDoc {
-        name: "buildkitConfigMap",
-        ty: Type::String,
-        default: DEFAULT_BUILDKIT_CONFIG_MAP,
-        doc: "Name of the ConfigMap holding buildkitd.toml.",
-    },
-    FieldDoc {
-        name: "buildkitHost",
-        ty: Type::String,
-        default: DEFAULT_BUILDKIT_HOST,
-        doc: "The buildkitd address buildctl connects to: the Task's BUILDKIT_HOST default.",
-    },
-    FieldDoc {
-        name: "buildctlImage",
-        ty: Type::String,
-        default: DEFAULT_BUILDCTL_IMAGE,
-        doc: "Image of the Task's step; it must contain buildctl and a POSIX shell.",
-    },
-    FieldDoc {
-        name: "taskName",
-        ty: Type::String,
-        default: DEFAULT_TASK_NAME,
-        doc: "Name of the generated Tekton Task.",
-    },
-    FieldDoc {
-        name: "ca",
-        ty: Type::List,
-        default: "[]",
-        doc: "https only: CA certificate files, as paths inside the buildkitd container, written to `ca = [...]`.",
-    },
-    FieldDoc {
-        name: "insecureSkipVerify",
-        ty: Type::Bool,
-        default: "false",
-        doc: "https only: skip certificate verification (`insecure = true`). Prefer ca.",
-    },
-    FieldDoc {
-        name: "mirrors",
-        ty: Type::List,
-        default: "[]",
-        doc: "Mirrors of the registry (host[:port][/path]), written to `mirrors = [...]`.",
-    },
-    FieldDoc {
-        name: "generate",
-        ty: Type::List,
-        default: "[harborCore, buildkitdConfig, task]",
-        doc: "Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig, task.",
-    },
-];
+#[derive(JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum SchemeName {
+    Http,
+    Https,
+}
 
-const GENERATE_VALUES: &[&str] = &["harborCore", "buildkitdConfig", "task"];
+#[derive(JsonSchema, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+enum GenerateName {
+    HarborCore,
+    BuildkitdConfig,
+    Task,
+}
+
+fn default_scheme() -> SchemeName {
+    SchemeName::Https
+}
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.into()
+}
+fn default_buildkit_config_map() -> String {
+    DEFAULT_BUILDKIT_CONFIG_MAP.into()
+}
+fn default_buildkit_host() -> String {
+    DEFAULT_BUILDKIT_HOST.into()
+}
+fn default_buildctl_image() -> String {
+    DEFAULT_BUILDCTL_IMAGE.into()
+}
+fn default_task_name() -> String {
+    DEFAULT_TASK_NAME.into()
+}
+fn default_generate() -> Vec<GenerateName> {
+    vec![
+        GenerateName::HarborCore,
+        GenerateName::BuildkitdConfig,
+        GenerateName::Task,
+    ]
+}
+
+/// One spec field, read from [`SpecSchema`]'s schema.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+    /// The default as the docs show it: `https`, `[]`, `from registry`, `(required)`.
+    pub default: String,
+    pub doc: String,
+    /// The accepted values, for enums (or lists of enums).
+    pub values: Vec<String>,
+}
+
+/// The spec's fields, in declaration order.
+pub fn fields() -> &'static [Field] {
+    static FIELDS: std::sync::OnceLock<Vec<Field>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let schema = crate::describe::spec_schema();
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        schema["properties"]
+            .as_object()
+            .map(|props| {
+                props
+                    .iter()
+                    .map(|(name, p)| {
+                        let ty = match p["type"].as_str() {
+                            Some("boolean") => Type::Bool,
+                            Some("array") => Type::List,
+                            _ => Type::String,
+                        };
+                        let default = if required.contains(&name.as_str()) {
+                            "(required)".to_string()
+                        } else if let Some(d) = p["x-default"].as_str() {
+                            d.to_string()
+                        } else {
+                            default_text(&p["default"])
+                        };
+                        let values = p["enum"]
+                            .as_array()
+                            .or_else(|| p["items"]["enum"].as_array())
+                            .map(|v| {
+                                v.iter()
+                                    .filter_map(|x| x.as_str().map(str::to_string))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        Field {
+                            name: name.clone(),
+                            ty,
+                            default,
+                            doc: p["description"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .replace('\n', " "),
+                            values,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// A JSON default as the docs write it: strings bare, lists in brackets.
+fn default_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(default_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
 
 /// A raw field value, before validation.
 enum Raw {
@@ -298,17 +389,17 @@ fn check_top_level(tree: &Tree, fc: NodeId, allowed: &[&str], problems: &mut Pro
     }
 }
 
-fn field_doc(name: &str) -> Option<&'static FieldDoc> {
-    FIELDS.iter().find(|f| f.name == name)
+fn field_doc(name: &str) -> Option<&'static Field> {
+    fields().iter().find(|f| f.name == name)
 }
 
 fn unknown_field(name: &str, path: &str, problems: &mut Problems) {
-    let hint = FIELDS
+    let hint = fields()
         .iter()
-        .find(|f| f.name.eq_ignore_ascii_case(name) || edit_distance(f.name, name) <= 2)
+        .find(|f| f.name.eq_ignore_ascii_case(name) || edit_distance(&f.name, name) <= 2)
         .map(|f| format!(" (did you mean {}?)", f.name))
         .unwrap_or_default();
-    let known: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+    let known: Vec<&str> = fields().iter().map(|f| f.name.as_str()).collect();
     problems.add(
         path,
         format!(
@@ -631,11 +722,14 @@ fn validate(raw: Vec<(String, Raw)>, prefix: &str, problems: &mut Problems) -> O
             task: true,
         },
         Some(values) => {
+            let allowed = field_doc("generate")
+                .map(|f| f.values.as_slice())
+                .unwrap_or_default();
             for (i, v) in values.iter().enumerate() {
-                if !GENERATE_VALUES.contains(&v.as_str()) {
+                if !allowed.contains(v) {
                     problems.add(
                         &format!("{}[{i}]", p("generate")),
-                        format!("is {v:?}; expected one of {}", GENERATE_VALUES.join(", ")),
+                        format!("is {v:?}; expected one of {}", allowed.join(", ")),
                     );
                 }
             }

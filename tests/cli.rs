@@ -55,7 +55,27 @@ fn errors_exit_non_zero_with_results_and_stderr() {
 fn help_version_and_unknown_arguments() {
     let (code, stdout, _) = run_bin(&["--help"], b"");
     assert_eq!(code, 0);
-    assert!(stdout.contains("functionConfig:") && stdout.contains("kpt fn render"));
+    for needle in [
+        "kind: HarborBuildkit",
+        "kpt fn render --allow-exec",
+        "--enable-exec",
+        "harbor-buildkit-fn run",
+        "Commands:",
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "--help lacks {needle:?}:\n{stdout}"
+        );
+    }
+    // Every command has a help of its own, with an example.
+    for cmd in ["run", "schema", "definition"] {
+        let (code, stdout, _) = run_bin(&[cmd, "--help"], b"");
+        assert_eq!(code, 0, "{cmd} --help");
+        assert!(
+            stdout.contains("Example"),
+            "{cmd} --help has no example:\n{stdout}"
+        );
+    }
     let (code, stdout, _) = run_bin(&["--version"], b"");
     assert_eq!(code, 0);
     assert_eq!(
@@ -64,7 +84,7 @@ fn help_version_and_unknown_arguments() {
     );
     let (code, _, stderr) = run_bin(&["--bogus"], b"");
     assert_eq!(code, 2);
-    assert!(stderr.contains("unknown argument"));
+    assert!(stderr.contains("unexpected argument '--bogus'"), "{stderr}");
 }
 
 /// The README documents every spec field with its default, from the same table the
@@ -72,16 +92,99 @@ fn help_version_and_unknown_arguments() {
 #[test]
 fn readme_documents_every_field() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
-    for f in harbor_buildkit_fn::spec::FIELDS {
+    let fields = harbor_buildkit_fn::spec::fields();
+    assert_eq!(fields.len(), 14);
+    for f in fields {
         let row = readme
             .lines()
             .find(|l| l.starts_with(&format!("| `{}` ", f.name)))
             .unwrap_or_else(|| panic!("README has no row for {}", f.name));
         assert!(
-            row.contains(f.default),
+            row.contains(&f.default),
             "README row for {} lacks its default {:?}",
             f.name,
             f.default
         );
     }
+}
+
+/// Standalone mode: a functionConfig file plus resource files, folders or stdin.
+#[test]
+fn run_reads_files_folders_and_stdin() {
+    let root = common::root();
+    let config = root.join("examples/kpt/ci-build/harbor-buildkit.yaml");
+    let config = config.to_string_lossy();
+    let harbor_dir = root.join("examples/kpt/ci-build/harbor");
+    let harbor_file = harbor_dir.join("harbor-core.yaml");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    assert!(readme.contains("harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor"));
+    let (code, stdout, stderr) = run_bin(&["run", &config, &harbor_dir.to_string_lossy()], b"");
+    assert_eq!(code, 0, "{stderr}");
+    let docs: Vec<&str> = stdout.split("\n---\n").collect();
+    assert_eq!(
+        docs.len(),
+        4,
+        "ConfigMap, Deployment, BuildKit ConfigMap, Task:\n{stdout}"
+    );
+    assert!(docs[0].contains("CORE_URL: \"http://harbor-core.default.svc.cluster.local\""));
+    assert!(docs[3].contains("kind: Task"));
+    assert!(stderr.is_empty(), "no warnings expected: {stderr}");
+
+    // The same resources from a file, and from stdin, give the same stream.
+    let (_, from_file, _) = run_bin(&["run", &config, &harbor_file.to_string_lossy()], b"");
+    assert_eq!(from_file, stdout);
+    let text = std::fs::read(&harbor_file).expect("read");
+    let (_, from_stdin, _) = run_bin(&["run", &config], &text);
+    assert_eq!(from_stdin, stdout);
+
+    // -v shows what was done.
+    let (_, _, verbose) = run_bin(&["run", "-v", &config, &harbor_file.to_string_lossy()], b"");
+    assert!(
+        verbose.contains("info: ConfigMap default/harbor-core: set CORE_URL"),
+        "{verbose}"
+    );
+}
+
+#[test]
+fn run_errors_are_readable_text() {
+    let dir = std::env::temp_dir().join(format!("hbfn-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("fc.yaml");
+    std::fs::write(&config, "apiVersion: fn.harbor-buildkit.dev/v1alpha1\nkind: HarborBuildkit\nmetadata: {name: x}\nspec:\n  registry: http://harbor\n  sheme: http\n").expect("write");
+    let (code, stdout, stderr) = run_bin(&["run", &config.to_string_lossy()], b"");
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("error: spec.registry \"http://harbor\" has a scheme"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: spec.sheme is an unknown field (did you mean scheme?)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ResourceList"), "{stderr}");
+
+    let (code, _, stderr) = run_bin(
+        &["run", &config.to_string_lossy(), "/no/such/file.yaml"],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("cannot read /no/such/file.yaml"),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.join("bad.yaml"), "a: [\n").expect("write");
+    let good = common::root().join("examples/kpt/ci-build/harbor-buildkit.yaml");
+    let (code, _, stderr) = run_bin(
+        &[
+            "run",
+            &good.to_string_lossy(),
+            &dir.join("bad.yaml").to_string_lossy(),
+        ],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("bad.yaml: not valid YAML"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -315,6 +315,86 @@ impl<'a> Tree<'a> {
     }
 }
 
+/// One document of a multi-document stream: its root node's text and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document<'a> {
+    pub text: &'a str,
+    pub col: usize,
+    /// 1-based line where the root node starts.
+    pub line: usize,
+    /// Whether the root is a mapping (a resource); documents that are empty are skipped.
+    pub is_mapping: bool,
+}
+
+/// Splits a YAML stream (`---`-separated documents, as files hold resources) into its
+/// documents' root nodes, without building trees.
+pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
+    let offsets = Offsets::new(src);
+    let mut parser = Parser::new_from_str(src);
+    let mut docs = Vec::new();
+    let mut depth = 0usize;
+    let mut root: Option<(usize, usize, usize, bool)> = None;
+    let mut last_end = 0;
+    while let Some(event) = parser.next_event() {
+        let (event, span) = event.map_err(|e| ParseError {
+            message: e.info().to_string(),
+            line: Some(e.marker().line()),
+            col: Some(e.marker().col() + 1),
+        })?;
+        let start = offsets.byte(src, span.start.index());
+        let end = offsets.byte(src, span.end.index());
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if depth == 0 {
+                    let is_map = matches!(event, Event::MappingStart(..));
+                    root = Some((start, span.start.col(), span.start.line(), is_map));
+                }
+                depth += 1;
+                if end > start && matches!(src[..end].chars().last(), Some('[' | '{')) {
+                    last_end = end;
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                depth = depth.saturating_sub(1);
+                if end > start && matches!(src[..end].chars().last(), Some(']' | '}')) {
+                    last_end = end;
+                }
+                if depth == 0 {
+                    if let Some((s, col, line, is_mapping)) = root.take() {
+                        docs.push(Document {
+                            text: src.get(s..last_end.max(s)).unwrap_or(""),
+                            col,
+                            line,
+                            is_mapping,
+                        });
+                    }
+                }
+            }
+            Event::Scalar(value, style, ..) => {
+                let mut e = end;
+                if matches!(Style::from(style), Style::Literal | Style::Folded) {
+                    e = start.max(trim_spaces_end(src, end));
+                }
+                last_end = e;
+                if depth == 0 && !(value.is_empty() && style == ScalarStyle::Plain) {
+                    docs.push(Document {
+                        text: src.get(start..e).unwrap_or(""),
+                        col: span.start.col(),
+                        line: span.start.line(),
+                        is_mapping: false,
+                    });
+                }
+            }
+            Event::Alias(_) => {
+                last_end = end;
+            }
+            Event::StreamEnd => break,
+            _ => {}
+        }
+    }
+    Ok(docs)
+}
+
 /// Converts saphyr's character offsets into byte offsets. ASCII input (the common case)
 /// needs no table; otherwise a checkpoint every 64 characters bounds each lookup.
 struct Offsets {
@@ -762,6 +842,15 @@ mod tests {
         }
         let e = Tree::parse(&src).unwrap_err();
         assert!(e.message.contains("nesting deeper"), "{e}");
+    }
+
+    #[test]
+    fn splits_streams_into_documents() {
+        let docs = documents("a: 1\n---\n# c\nb: [2]\n---\n---\n- x\n").unwrap();
+        let texts: Vec<&str> = docs.iter().map(|d| d.text).collect();
+        assert_eq!(texts, ["a: 1", "b: [2]", "- x"]);
+        assert!(docs[0].is_mapping && !docs[2].is_mapping);
+        assert_eq!(docs[1].line, 4);
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! Standalone mode, like kyaml's: `harbor-buildkit-fn run CONFIG [FILE|DIR ...]`.
+//!
+//! Reads a functionConfig file and plain resource files (multi-document YAML; folders
+//! are walked for `*.yaml`/`*.yml`, dot-folders skipped; stdin when no path is given),
+//! runs the function on them and prints the resulting resources as a multi-document
+//! stream. Problems print as readable lines on stderr, not as a ResourceList, so a user
+//! can try the function without kustomize or kpt.
+
+use std::path::{Path, PathBuf};
+
+use crate::krm::{ResourceList, Severity};
+use crate::yaml::{self, tree};
+
+/// What to print and how to exit.
+pub struct Report {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+}
+
+fn fail(message: String) -> Report {
+    Report {
+        stdout: String::new(),
+        stderr: format!("error: {message}\n"),
+        exit_code: 1,
+    }
+}
+
+/// Where resources come from: named files and folders, or text already read (stdin).
+pub enum Input {
+    Paths(Vec<PathBuf>),
+    Text(String),
+}
+
+/// Runs the function on `config` and the resources of `input`. `verbose` also prints
+/// info results.
+pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
+    let config_text = match std::fs::read_to_string(config) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(format!(
+                "cannot read the functionConfig {}: {e}",
+                config.display()
+            ));
+        }
+    };
+    let mut sources: Vec<(String, String)> = Vec::new();
+    match input {
+        Input::Text(t) => sources.push(("<stdin>".into(), t)),
+        Input::Paths(paths) => {
+            for path in paths {
+                match collect(&path, &mut sources) {
+                    Ok(()) => {}
+                    Err(e) => return fail(e),
+                }
+            }
+        }
+    }
+
+    let fc_docs = match tree::documents(&config_text) {
+        Ok(d) => d,
+        Err(e) => return fail(format!("{}: not valid YAML: {e}", config.display())),
+    };
+    let [fc] = fc_docs.as_slice() else {
+        return fail(format!(
+            "{} holds {} YAML documents; a functionConfig is one (a HarborBuildkit or a ConfigMap)",
+            config.display(),
+            fc_docs.len()
+        ));
+    };
+
+    let mut rl = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
+    let mut count = 0;
+    let mut items = String::new();
+    for (name, text) in &sources {
+        let docs = match tree::documents(text) {
+            Ok(d) => d,
+            Err(e) => return fail(format!("{name}: not valid YAML: {e}")),
+        };
+        for doc in docs {
+            if !doc.is_mapping {
+                return fail(format!(
+                    "{name}, line {}: a document that is not a resource (a mapping with apiVersion and kind)",
+                    doc.line
+                ));
+            }
+            items.push_str("- ");
+            yaml::reindent(&mut items, doc.text, doc.col, 2);
+            items.push('\n');
+            count += 1;
+        }
+    }
+    if count == 0 {
+        rl.push_str("items: []\n");
+    } else {
+        rl.push_str("items:\n");
+        rl.push_str(&items);
+    }
+    rl.push_str("functionConfig:\n  ");
+    yaml::reindent(&mut rl, fc.text, fc.col, 2);
+    rl.push('\n');
+
+    let outcome = crate::run(rl.as_bytes());
+    let mut stderr = String::new();
+    for r in &outcome.results {
+        if verbose || r.severity != Severity::Info {
+            stderr.push_str(&r.to_line());
+            stderr.push('\n');
+        }
+    }
+    if outcome.exit_code != 0 {
+        return Report {
+            stdout: String::new(),
+            stderr,
+            exit_code: outcome.exit_code,
+        };
+    }
+    match stream(&outcome.stdout) {
+        Ok(stdout) => Report {
+            stdout,
+            stderr,
+            exit_code: 0,
+        },
+        Err(e) => fail(format!(
+            "internal: cannot read the function's own output: {e}"
+        )),
+    }
+}
+
+/// The items of a ResourceList as a `---`-separated stream.
+fn stream(resource_list: &str) -> Result<String, String> {
+    let rl = ResourceList::parse(resource_list).map_err(|e| e.message)?;
+    let mut out = String::with_capacity(resource_list.len());
+    for (i, item) in rl.items.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let node = rl.tree.node(item.node);
+        yaml::reindent(&mut out, rl.tree.text(item.node), node.col, 0);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a file, or every `*.yaml`/`*.yml` below a folder (sorted, dot-entries skipped).
+fn collect(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), String> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("cannot read folder {}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
+        entries.sort();
+        for entry in entries {
+            let is_yaml = entry.extension().is_some_and(|x| x == "yaml" || x == "yml");
+            if entry.is_dir() || is_yaml {
+                collect(&entry, out)?;
+            }
+        }
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = crate::krm::decode(&bytes)
+        .map_err(|e| format!("{}: {}", path.display(), e.message))?
+        .into_owned();
+    out.push((path.display().to_string(), text));
+    Ok(())
+}
