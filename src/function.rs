@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::krm::{self, FnResult, Item, OutItem, ResourceList, ResourceRef};
 use crate::spec::{self, Spec};
 use crate::yaml::edit::{self, Edits};
-use crate::yaml::{Tree, scalar};
+use crate::yaml::{NodeId, Tree, scalar};
 use crate::{MANAGED_BY, MANAGED_BY_LABEL, buildkitd, harbor, task};
 
 /// What the process prints and how it exits.
@@ -26,6 +26,14 @@ pub struct Outcome {
     pub stderr: String,
     pub exit_code: i32,
     /// The results written in `stdout`, for callers that show them another way.
+    pub results: Vec<FnResult>,
+}
+
+/// The same, for [`run_to`], whose stdout went to a writer.
+#[derive(Debug)]
+pub struct Status {
+    pub stderr: String,
+    pub exit_code: i32,
     pub results: Vec<FnResult>,
 }
 
@@ -40,8 +48,6 @@ pub enum Mode {
     Transformer,
 }
 
-const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
-
 /// Annotations that tie an item to its file and identity in kpt and kustomize; an
 /// item this function regenerates keeps the ones it came in with.
 fn is_identity_annotation(key: &str) -> bool {
@@ -55,28 +61,46 @@ fn is_identity_annotation(key: &str) -> bool {
         )
 }
 
+/// Runs the function on `input` and returns everything it prints.
 pub fn run(input: &[u8]) -> Outcome {
+    let mut stdout = Vec::with_capacity(input.len() + 8192);
+    // Writing to a Vec cannot fail.
+    let status = run_to(input, &mut stdout).unwrap_or_else(|e| Status {
+        stderr: e.to_string(),
+        exit_code: 1,
+        results: Vec::new(),
+    });
+    Outcome {
+        stdout: String::from_utf8(stdout).unwrap_or_default(),
+        stderr: status.stderr,
+        exit_code: status.exit_code,
+        results: status.results,
+    }
+}
+
+/// Runs the function on `input`, streaming the output ResourceList to `out` (the
+/// output is not held in memory). Everything that can fail is decided before the
+/// first byte is written, so `out` never receives half an answer.
+pub fn run_to(input: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<Status> {
     let mut results = Vec::new();
     let text = match krm::decode(input) {
         Ok(t) => t,
-        Err(e) => return failure(vec![input_error(e)]),
+        Err(e) => return failure(vec![input_error(e)], out),
     };
     let rl = match ResourceList::parse(&text) {
         Ok(rl) => rl,
-        Err(e) => return failure(vec![input_error(e)]),
+        Err(e) => return failure(vec![input_error(e)], out),
     };
     match transform(&rl, &mut results) {
         Ok(items) => {
-            let mut stdout = String::with_capacity(text.len() + 8192);
-            krm::write(&mut stdout, Some(&rl), &items, &results);
-            Outcome {
-                stdout,
+            krm::write(out, Some(&rl), &items, &results)?;
+            Ok(Status {
                 stderr: String::new(),
                 exit_code: 0,
                 results,
-            }
+            })
         }
-        Err(()) => failure(results),
+        Err(()) => failure(results, out),
     }
 }
 
@@ -89,37 +113,28 @@ fn input_error(e: krm::InputError) -> FnResult {
 }
 
 /// An error outcome: the results, no items (nothing half-made), exit 1.
-fn failure(mut results: Vec<FnResult>) -> Outcome {
+fn failure(mut results: Vec<FnResult>, out: &mut dyn std::io::Write) -> std::io::Result<Status> {
     // Nothing was generated or patched: drop the results that would say so.
     results.retain(|r| r.severity == krm::Severity::Error);
-    let mut stdout = String::new();
-    krm::write(&mut stdout, None, &[], &results);
+    krm::write(out, None, &[], &results)?;
     let mut stderr = String::new();
-    for r in results
-        .iter()
-        .filter(|r| r.severity == krm::Severity::Error)
-    {
+    for r in &results {
         stderr.push_str(&r.to_line());
         stderr.push('\n');
     }
-    Outcome {
-        stdout,
+    Ok(Status {
         stderr,
         exit_code: 1,
         results,
-    }
+    })
 }
 
-/// Reads the mode from the items.
-pub fn mode(rl: &ResourceList) -> Mode {
-    let fc = rl.function_config;
+/// Reads the mode from the items (and the functionConfig, `fc` in `tree`).
+pub fn mode(rl: &ResourceList, tree: &Tree, fc: NodeId) -> Mode {
     let is_fc = |item: &Item| {
-        fc.is_some_and(|fc| {
-            let t = &rl.tree;
-            t.get_str(fc, &["kind"]) == Some(item.kind.as_str())
-                && t.get_str(fc, &["apiVersion"]) == Some(item.api_version.as_str())
-                && t.get_str(fc, &["metadata", "name"]).unwrap_or_default() == item.name
-        })
+        tree.get_str(fc, &["kind"]) == Some(item.kind.as_ref())
+            && tree.get_str(fc, &["apiVersion"]) == Some(item.api_version.as_ref())
+            && tree.get_str(fc, &["metadata", "name"]).unwrap_or_default() == item.name
     };
     if rl.items.iter().any(|i| i.kind == "Kptfile") {
         Mode::KptPackage
@@ -131,7 +146,7 @@ pub fn mode(rl: &ResourceList) -> Mode {
 }
 
 fn transform(rl: &ResourceList, results: &mut Vec<FnResult>) -> Result<Vec<OutItem>, ()> {
-    let Some(fc) = rl.function_config else {
+    let Some(fc_span) = rl.function_config else {
         results.push(
             FnResult::error(format!(
                 "no functionConfig: give a {} ({}) with at least spec.registry",
@@ -142,7 +157,21 @@ fn transform(rl: &ResourceList, results: &mut Vec<FnResult>) -> Result<Vec<OutIt
         );
         return Err(());
     };
-    let parsed = match spec::parse(&rl.tree, fc) {
+    let (fc_text, _) = rl.standalone(&fc_span);
+    let fc_tree = match Tree::parse(&fc_text) {
+        Ok(t) => t,
+        Err(e) => {
+            results.push(
+                FnResult::error(format!("functionConfig is not valid YAML: {e}"))
+                    .at("functionConfig"),
+            );
+            return Err(());
+        }
+    };
+    let Some(fc) = fc_tree.root else {
+        return Err(());
+    };
+    let parsed = match spec::parse(&fc_tree, fc) {
         Ok(p) => p,
         Err(errors) => {
             results.extend(errors);
@@ -151,9 +180,9 @@ fn transform(rl: &ResourceList, results: &mut Vec<FnResult>) -> Result<Vec<OutIt
     };
     results.extend(parsed.warnings);
     let spec = parsed.spec;
-    let mode = mode(rl);
+    let mode = mode(rl, &fc_tree, fc);
 
-    let mut out: Vec<OutItem> = rl.items.iter().map(|i| OutItem::Input(i.node)).collect();
+    let mut out: Vec<OutItem> = (0..rl.items.len()).map(OutItem::Input).collect();
     let mut new: Vec<Value> = Vec::new();
     let mut failed = false;
 
@@ -212,33 +241,29 @@ fn find(
     }
 }
 
-/// Re-reads one item whole (the ResourceList reader kept only its metadata) so it can
-/// be edited. The text is laid at its original column, so spans, indentation and
-/// edits all line up with the original.
-struct Editable<'s> {
+/// An item re-read whole (the ResourceList reader kept only its identity) so it can be
+/// edited. Its text stands at its original column, so spans, indentation and edits
+/// all line up with the original.
+struct Editable {
+    text: String,
     prefix_len: usize,
     col: usize,
-    padded: &'s str,
 }
 
-fn padded_text(rl: &ResourceList, item: &Item) -> (String, usize, usize) {
-    let node = rl.tree.node(item.node);
-    let mut prefix = String::new();
-    if !rl.tree.directives.is_empty() {
-        prefix.push_str(rl.tree.directives);
-        prefix.push_str("---\n");
+impl Editable {
+    fn of(rl: &ResourceList, item: &Item) -> Editable {
+        let (text, prefix_len) = rl.standalone(&item.span);
+        Editable {
+            text,
+            prefix_len,
+            col: item.span.col,
+        }
     }
-    let prefix_len = prefix.len();
-    prefix.push_str(&" ".repeat(node.col));
-    prefix.push_str(rl.tree.text(item.node));
-    (prefix, prefix_len, node.col)
-}
 
-impl<'s> Editable<'s> {
     fn finish(&self, edits: Edits) -> OutItem {
-        let text = edits.apply(self.padded);
+        let text = edits.apply(&self.text);
         OutItem::Edited {
-            text: text[self.prefix_len + self.col..].to_string(),
+            text: text[self.prefix_len..].to_string(),
             col: self.col,
         }
     }
@@ -281,7 +306,7 @@ fn harbor_core(
     results: &mut Vec<FnResult>,
 ) -> Result<(), ()> {
     let (name, ns) = (&spec.harbor_config_map, &spec.harbor_namespace);
-    let is_local = |i: &Item| i.annotation(LOCAL_CONFIG) == Some("true");
+    let is_local = |i: &Item| i.local_config;
     let real = find(rl, "", "ConfigMap", name, ns, |i| !is_local(i), results)?;
     let data = harbor::core_data(spec);
 
@@ -305,12 +330,12 @@ fn harbor_core(
                     "ConfigMap",
                     name,
                     ns,
-                    |i| is_local(i) && i.label(MANAGED_BY_LABEL) == Some(MANAGED_BY),
+                    |i| is_local(i) && i.managed_by.as_deref() == Some(MANAGED_BY),
                     results,
                 )?;
                 let patch = harbor::local_config_patch(spec);
                 match previous {
-                    Some(i) => out[i] = OutItem::New(keep_identity(patch, &rl.items[i])),
+                    Some(i) => out[i] = OutItem::New(keep_identity(patch, rl, &rl.items[i])),
                     None => new.push(patch),
                 }
                 results.push(
@@ -326,8 +351,8 @@ fn harbor_core(
     };
 
     let item = &rl.items[idx];
-    let (padded, prefix_len, col) = padded_text(rl, item);
-    let (tree, root) = reparse(&padded, item, results)?;
+    let editable = Editable::of(rl, item);
+    let (tree, root) = reparse(&editable.text, item, results)?;
     let mut edits = Edits::default();
     for (key, value) in &data {
         let current = tree.get_str(root, &["data", key]).map(str::to_string);
@@ -354,12 +379,7 @@ fn harbor_core(
             }
         }
     }
-    out[idx] = Editable {
-        prefix_len,
-        col,
-        padded: &padded,
-    }
-    .finish(edits);
+    out[idx] = editable.finish(edits);
 
     // Restart harbor-core when these settings change: it reads them through envFrom.
     let deployment = find(
@@ -381,8 +401,8 @@ fn harbor_core(
     match deployment {
         Some(d) => {
             let item = &rl.items[d];
-            let (padded, prefix_len, col) = padded_text(rl, item);
-            let (tree, root) = reparse(&padded, item, results)?;
+            let editable = Editable::of(rl, item);
+            let (tree, root) = reparse(&editable.text, item, results)?;
             let checksum = harbor::restart_checksum(spec);
             let mut edits = Edits::default();
             match edit::set(&tree, root, &path, &Value::String(checksum.clone()), &mut edits) {
@@ -403,7 +423,7 @@ fn harbor_core(
                     return Err(());
                 }
             }
-            out[d] = Editable { prefix_len, col, padded: &padded }.finish(edits);
+            out[d] = editable.finish(edits);
         }
         None => results.push(
             FnResult::info(format!(
@@ -431,14 +451,28 @@ fn generated_ref(kind: &str, name: &str, namespace: &str) -> ResourceRef {
 }
 
 /// `generated` with the identity annotations `previous` came in with.
-fn keep_identity(mut generated: Value, previous: &Item) -> Value {
+fn keep_identity(mut generated: Value, rl: &ResourceList, previous: &Item) -> Value {
+    let (text, _) = rl.standalone(&previous.span);
+    let Ok(tree) = Tree::parse(&text) else {
+        return generated;
+    };
+    let Some(entries) = tree
+        .root
+        .and_then(|r| tree.get(r, "metadata"))
+        .and_then(|m| tree.get(m, "annotations"))
+        .and_then(|a| tree.entries(a))
+    else {
+        return generated;
+    };
     if let Some(annotations) = generated
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
     {
-        for (k, v) in &previous.annotations {
-            if is_identity_annotation(k) {
-                annotations.insert(k.clone(), Value::String(v.clone()));
+        for &(k, v) in entries {
+            if let (Some((k, _, _)), Some((v, _, _))) = (tree.scalar(k), tree.scalar(v)) {
+                if is_identity_annotation(k) {
+                    annotations.insert(k.to_string(), Value::String(v.to_string()));
+                }
             }
         }
     }
@@ -473,8 +507,8 @@ fn buildkit_config(
         return Ok(());
     };
     let item = &rl.items[idx];
-    let (padded, prefix_len, col) = padded_text(rl, item);
-    let (tree, root) = reparse(&padded, item, results)?;
+    let editable = Editable::of(rl, item);
+    let (tree, root) = reparse(&editable.text, item, results)?;
     let existing = match tree
         .get(root, "data")
         .and_then(|d| tree.get(d, buildkitd::KEY))
@@ -539,12 +573,7 @@ fn buildkit_config(
         .on(ResourceRef::of(item))
         .at(format!("data.{}", buildkitd::KEY)),
     );
-    out[idx] = Editable {
-        prefix_len,
-        col,
-        padded: &padded,
-    }
-    .finish(edits);
+    out[idx] = editable.finish(edits);
     Ok(())
 }
 
@@ -591,8 +620,8 @@ fn tekton_task(
                 .on(generated_ref("Task", name, ns)),
             );
         }
-        Some(i) if rl.items[i].label(MANAGED_BY_LABEL) == Some(MANAGED_BY) => {
-            out[i] = OutItem::New(keep_identity(generated, &rl.items[i]));
+        Some(i) if rl.items[i].managed_by.as_deref() == Some(MANAGED_BY) => {
+            out[i] = OutItem::New(keep_identity(generated, rl, &rl.items[i]));
             results.push(
                 FnResult::info(format!("regenerated Task {ns}/{name}"))
                     .on(ResourceRef::of(&rl.items[i])),

@@ -168,8 +168,16 @@ fn function() -> ExitCode {
         eprintln!("harbor-buildkit-fn: cannot read stdin: {e}");
         return ExitCode::FAILURE;
     }
-    let outcome = harbor_buildkit_fn::run(&input);
-    emit(&outcome.stdout, &outcome.stderr, outcome.exit_code)
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    match harbor_buildkit_fn::function::run_to(&input, &mut out) {
+        Ok(status) => emit("", &status.stderr, status.exit_code),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("harbor-buildkit-fn: cannot write stdout: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn emit(stdout: &str, stderr: &str, code: i32) -> ExitCode {

@@ -135,8 +135,7 @@ fn stream(resource_list: &str) -> Result<String, String> {
         if i > 0 {
             out.push_str("---\n");
         }
-        let node = rl.tree.node(item.node);
-        yaml::reindent(&mut out, rl.tree.text(item.node), node.col, 0);
+        yaml::reindent(&mut out, item.span.text, item.span.col, 0);
         if !out.ends_with('\n') {
             out.push('\n');
         }

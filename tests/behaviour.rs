@@ -365,6 +365,35 @@ proptest! {
         }
     }
 
+    /// The fast line-level reader and the whole-document parser read the same list.
+    #[test]
+    fn fast_and_slow_readers_agree(
+        items_in in proptest::collection::vec(arbitrary_item(), 0..6),
+        json_items in proptest::collection::vec(any::<bool>(), 6),
+        handwritten in proptest::collection::vec(0..HANDWRITTEN.len(), 0..3),
+        wide in any::<bool>(),
+    ) {
+        let spec = json!({"registry": "harbor-core.default.svc.cluster.local"});
+        let input = resource_list_with(&items_in, spec, &json_items, &handwritten, wide);
+        // Block-style lists like these are what the fast path is for: it must apply.
+        let fast = harbor_buildkit_fn::krm::ResourceList::parse_fast(&input);
+        prop_assert!(fast.is_some(), "the fast reader gave up on:\n{}", input);
+        let slow = harbor_buildkit_fn::krm::ResourceList::parse_slow(&input);
+        match (fast.ok_or(()), slow) {
+            (Ok(f), Ok(s)) => {
+                prop_assert_eq!(f.items.len(), s.items.len());
+                for (a, b) in f.items.iter().zip(&s.items) {
+                    prop_assert_eq!(a.span, b.span);
+                    prop_assert_eq!((&a.api_version, &a.kind, &a.name, &a.namespace), (&b.api_version, &b.kind, &b.name, &b.namespace));
+                    prop_assert_eq!((&a.managed_by, a.local_config), (&b.managed_by, b.local_config));
+                }
+                prop_assert_eq!(f.function_config, s.function_config);
+                prop_assert_eq!(f.results, s.results);
+            }
+            (_, s) => prop_assert!(false, "slow reader failed: {:?}", s.err()),
+        }
+    }
+
     /// A second run changes nothing, whatever the items and the spec.
     #[test]
     fn second_run_changes_nothing(

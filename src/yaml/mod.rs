@@ -21,7 +21,13 @@ pub use tree::{Kind, NodeId, ParseError, Seg, Tree};
 /// contents (more-indented lines, whitespace-only lines) exactly as they were. A
 /// line indented less than `from_col` can only be a comment, a blank line or flow
 /// continuation, where indentation carries no meaning; it is put at `to_indent`.
+/// When the columns are equal (kustomize's and kpt's layout) the text is copied whole.
 pub fn reindent(out: &mut String, text: &str, from_col: usize, to_indent: usize) {
+    if from_col == to_indent {
+        // Same place as in the source: the text is valid there as it stands.
+        out.push_str(text);
+        return;
+    }
     let mut lines = text.split('\n');
     if let Some(first) = lines.next() {
         out.push_str(first);

@@ -84,14 +84,14 @@ pub struct Node<'a> {
 
 /// One step of a path from the root: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
-    Key(String),
+pub enum Seg<'a> {
+    Key(Cow<'a, str>),
     Index(usize),
 }
 
 /// Renders a path the way `field.path` in KRM results spells it: `spec.registry`,
 /// `items[3].metadata.name`.
-pub fn path_string(path: &[Seg]) -> String {
+pub fn path_string(path: &[Seg<'_>]) -> String {
     let mut s = String::new();
     for seg in path {
         match seg {
@@ -166,7 +166,7 @@ impl<'a> Tree<'a> {
     pub fn parse_with(
         src: &'a str,
         limits: Limits,
-        keep: &dyn Fn(&[Seg]) -> bool,
+        keep: &dyn Fn(&[Seg<'_>]) -> bool,
     ) -> Result<Tree<'a>, ParseError> {
         Builder::new(src, limits, keep).run()
     }
@@ -454,17 +454,52 @@ struct Frame<'a> {
     pushed: bool,
     /// Mapping only: the scalar keys seen so far, with their lines, to refuse
     /// duplicates (Go's yaml.v3 refuses them, and readers disagree on which wins).
-    keys: HashMap<Cow<'a, str>, usize>,
+    keys: KeySet<'a>,
+}
+
+/// The keys of one mapping, with the line each was first seen on. Most mappings are
+/// small: a linear scan beats hashing until a few dozen keys.
+#[derive(Default)]
+struct KeySet<'a> {
+    small: Vec<(Cow<'a, str>, usize)>,
+    large: Option<HashMap<Cow<'a, str>, usize>>,
+}
+
+impl<'a> KeySet<'a> {
+    const SMALL: usize = 24;
+
+    /// Adds `key`; returns the line of an earlier equal key. Takes the `Cow` so that
+    /// a borrowed key is stored without allocating.
+    #[allow(clippy::ptr_arg)]
+    fn insert(&mut self, key: &Cow<'a, str>, line: usize) -> Option<usize> {
+        if let Some(large) = &mut self.large {
+            return match large.get(key.as_ref()) {
+                Some(&first) => Some(first),
+                None => {
+                    large.insert(key.clone(), line);
+                    None
+                }
+            };
+        }
+        if let Some((_, first)) = self.small.iter().find(|(k, _)| k == key) {
+            return Some(*first);
+        }
+        self.small.push((key.clone(), line));
+        if self.small.len() > Self::SMALL {
+            self.large = Some(self.small.drain(..).collect());
+        }
+        None
+    }
 }
 
 struct Builder<'a, 'k> {
     src: &'a str,
     offsets: Offsets,
     limits: Limits,
-    keep: &'k dyn Fn(&[Seg]) -> bool,
+    keep: &'k dyn Fn(&[Seg<'_>]) -> bool,
     nodes: Vec<Node<'a>>,
     stack: Vec<Frame<'a>>,
-    path: Vec<Seg>,
+    path: Vec<Seg<'a>>,
     anchors: HashMap<usize, Option<NodeId>>,
     last_end: usize,
     root: Option<NodeId>,
@@ -473,7 +508,7 @@ struct Builder<'a, 'k> {
 }
 
 impl<'a, 'k> Builder<'a, 'k> {
-    fn new(src: &'a str, limits: Limits, keep: &'k dyn Fn(&[Seg]) -> bool) -> Self {
+    fn new(src: &'a str, limits: Limits, keep: &'k dyn Fn(&[Seg<'_>]) -> bool) -> Self {
         Builder {
             src,
             offsets: Offsets::new(src),
@@ -559,7 +594,7 @@ impl<'a, 'k> Builder<'a, 'k> {
 
     /// Where the next node goes: whether it is kept, and the path segment it adds.
     /// Returns `(has_node, kept, segment)`.
-    fn place(&self, is_scalar: bool) -> (bool, bool, Option<Seg>) {
+    fn place(&mut self, is_scalar: bool) -> (bool, bool, Option<Seg<'a>>) {
         let Some(parent) = self.stack.last() else {
             return (true, true, None);
         };
@@ -572,8 +607,8 @@ impl<'a, 'k> Builder<'a, 'k> {
                 None => (true, is_scalar, None),
                 Some(key) => {
                     let name = match &self.nodes[key].kind {
-                        Kind::Scalar { value, .. } => value.to_string(),
-                        _ => String::new(),
+                        Kind::Scalar { value, .. } => value.clone(),
+                        _ => Cow::Borrowed(""),
                     };
                     let seg = Seg::Key(name);
                     let kept = self.keep_with(&seg);
@@ -587,10 +622,11 @@ impl<'a, 'k> Builder<'a, 'k> {
         }
     }
 
-    fn keep_with(&self, seg: &Seg) -> bool {
-        let mut path = self.path.clone();
-        path.push(seg.clone());
-        (self.keep)(&path)
+    fn keep_with(&mut self, seg: &Seg<'a>) -> bool {
+        self.path.push(seg.clone());
+        let kept = (self.keep)(&self.path);
+        self.path.pop();
+        kept
     }
 
     fn push_node(&mut self, kind: Kind<'a>, start: usize, end: usize, span: &Span) -> NodeId {
@@ -680,7 +716,7 @@ impl<'a, 'k> Builder<'a, 'k> {
             pending_key: None,
             count: 0,
             pushed,
-            keys: HashMap::new(),
+            keys: KeySet::default(),
         });
         Ok(())
     }
@@ -751,7 +787,7 @@ impl<'a, 'k> Builder<'a, 'k> {
         if !parent.is_map || parent.count % 2 != 0 {
             return Ok(());
         }
-        if let Some(first) = parent.keys.insert(value.clone(), span.start.line()) {
+        if let Some(first) = parent.keys.insert(value, span.start.line()) {
             return Err(ParseError {
                 message: format!(
                     "duplicate key {:?} (first on line {first}); YAML readers disagree on which value wins",
@@ -825,7 +861,7 @@ mod tests {
     #[test]
     fn skipped_subtrees_keep_their_spans() {
         let src = "a:\n  deep: [1, 2]\nb: 3\n";
-        let keep = |p: &[Seg]| p.is_empty() || p[0] != Seg::Key("a".into());
+        let keep = |p: &[Seg<'_>]| p.is_empty() || p[0] != Seg::Key("a".into());
         let t = Tree::parse_with(src, Limits::default(), &keep).unwrap();
         let a = t.get(t.root.unwrap(), "a").unwrap();
         assert!(matches!(t.node(a).kind, Kind::Skipped));

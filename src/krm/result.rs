@@ -1,0 +1,153 @@
+//! KRM function results: `message`, `severity`, `resourceRef`, `field`.
+
+use serde_json::{Map, Value, json};
+
+use super::Item;
+
+/// A KRM function result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FnResult {
+    pub severity: Severity,
+    pub message: String,
+    pub resource: Option<ResourceRef>,
+    pub field: Option<Field>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+}
+
+impl ResourceRef {
+    pub fn of(item: &Item<'_>) -> Self {
+        ResourceRef {
+            api_version: item.api_version.to_string(),
+            kind: item.kind.to_string(),
+            name: item.name.to_string(),
+            namespace: item.namespace.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub path: String,
+    pub current: Option<String>,
+    pub proposed: Option<String>,
+}
+
+impl FnResult {
+    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+        FnResult {
+            severity,
+            message: message.into(),
+            resource: None,
+            field: None,
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, message)
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, message)
+    }
+
+    pub fn info(message: impl Into<String>) -> Self {
+        Self::new(Severity::Info, message)
+    }
+
+    pub fn at(mut self, path: impl Into<String>) -> Self {
+        self.field = Some(Field {
+            path: path.into(),
+            current: None,
+            proposed: None,
+        });
+        self
+    }
+
+    pub fn change(mut self, path: &str, current: Option<&str>, proposed: &str) -> Self {
+        self.field = Some(Field {
+            path: path.into(),
+            current: current.map(str::to_string),
+            proposed: Some(proposed.to_string()),
+        });
+        self
+    }
+
+    pub fn on(mut self, resource: ResourceRef) -> Self {
+        self.resource = Some(resource);
+        self
+    }
+
+    pub(crate) fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("message".into(), json!(self.message));
+        m.insert("severity".into(), json!(self.severity.as_str()));
+        if let Some(r) = &self.resource {
+            let mut rr = Map::new();
+            rr.insert("apiVersion".into(), json!(r.api_version));
+            rr.insert("kind".into(), json!(r.kind));
+            rr.insert("name".into(), json!(r.name));
+            if !r.namespace.is_empty() {
+                rr.insert("namespace".into(), json!(r.namespace));
+            }
+            m.insert("resourceRef".into(), Value::Object(rr));
+        }
+        if let Some(f) = &self.field {
+            let mut fm = Map::new();
+            fm.insert("path".into(), json!(f.path));
+            if let Some(c) = &f.current {
+                fm.insert("currentValue".into(), json!(c));
+            }
+            if let Some(p) = &f.proposed {
+                fm.insert("proposedValue".into(), json!(p));
+            }
+            m.insert("field".into(), Value::Object(fm));
+        }
+        Value::Object(m)
+    }
+
+    /// One line for stderr: `error: spec.scheme: ...`.
+    pub fn to_line(&self) -> String {
+        let mut s = format!("{}: ", self.severity.as_str());
+        if let Some(r) = &self.resource {
+            s.push_str(&format!("{} {}: ", r.kind, ItemIdDisplay(r)));
+        }
+        s.push_str(&self.message);
+        s
+    }
+}
+
+struct ItemIdDisplay<'r>(&'r ResourceRef);
+
+impl std::fmt::Display for ItemIdDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.namespace.is_empty() {
+            f.write_str(&self.0.name)
+        } else {
+            write!(f, "{}/{}", self.0.namespace, self.0.name)
+        }
+    }
+}
