@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Writes the benchmark inputs: ResourceLists shaped like what kustomize sends.
+
+    bench/gen.py OUT_DIR
+
+Writes tiny.yaml (kustomize generator input: only the functionConfig item),
+items-N.yaml for N in 1000, 10000, 100000 (pass-through ConfigMaps with kustomize's
+annotations and a multi-line string, ~290 bytes each: 10,000 items are ~2.9 MB), and
+harbor-N.yaml (the same plus Harbor's core ConfigMap and a buildkitd.toml to patch).
+"""
+import os
+import sys
+
+FUNCTION_CONFIG = """functionConfig:
+  apiVersion: fn.harbor-buildkit.dev/v1alpha1
+  kind: HarborBuildkit
+  metadata:
+    name: harbor-buildkit
+  spec:
+    registry: harbor-core.default.svc.cluster.local
+    scheme: http
+    namespace: ci
+"""
+
+ITEM = """- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: app-{i}
+    namespace: team-{t}
+    annotations:
+      config.kubernetes.io/index: '{i}'
+      internal.config.kubernetes.io/path: 'apps/app-{i}.yaml'
+  data:
+    enabled: "on"
+    replicas: "3"
+    start.sh: |
+      #!/bin/sh
+      exec /app --id {i}
+"""
+
+HARBOR = """- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: harbor-core
+    namespace: default
+  data:
+    EXT_ENDPOINT: "https://harbor.example.com"
+    CORE_URL: "http://harbor-core:80"
+    TOKEN_SERVICE_URL: "http://harbor-core:80/service/token"
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: buildkitd-config
+    namespace: ci
+  data:
+    buildkitd.toml: |
+      debug = true
+      [registry."docker.io"]
+        mirrors = ["mirror.gcr.io"]
+"""
+
+HEADER = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+
+
+def write(path, n, harbor):
+    with open(path, "w") as f:
+        f.write(HEADER)
+        for i in range(n):
+            f.write(ITEM.format(i=i, t=i % 10))
+        if harbor:
+            f.write(HARBOR)
+        f.write(FUNCTION_CONFIG)
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "tiny.yaml"), "w") as f:
+        fc = FUNCTION_CONFIG.split("\n", 1)[1]
+        item = "".join(("- " if i == 0 else "  ") + line[2:] + "\n" for i, line in enumerate(fc.splitlines()))
+        f.write(HEADER + item + FUNCTION_CONFIG)
+    for n in (1000, 10000, 100000):
+        write(os.path.join(out, f"items-{n}.yaml"), n, False)
+        write(os.path.join(out, f"harbor-{n}.yaml"), n, True)
+
+
+if __name__ == "__main__":
+    main()

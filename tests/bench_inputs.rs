@@ -1,0 +1,60 @@
+//! The benchmark's inputs and script stay usable: the generator writes what the README
+//! says (kustomize-shaped lists, ~2.9 MB for 10,000 items) and the fast reader takes it.
+
+mod common;
+
+use std::process::Command;
+
+use common::{require, root, which};
+
+#[test]
+fn generator_writes_kustomize_shaped_lists() {
+    let Some(python) = which("python3") else {
+        require("python3", false);
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("hbfn-bench-{}", std::process::id()));
+    let out = Command::new(python)
+        .arg(root().join("bench/gen.py"))
+        .arg(&dir)
+        .output()
+        .expect("gen.py runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ten_k = std::fs::read_to_string(dir.join("items-10000.yaml")).expect("items-10000");
+    let mb = ten_k.len() as f64 / 1e6;
+    assert!((2.5..3.5).contains(&mb), "10,000 items are {mb:.1} MB");
+    let rl =
+        harbor_buildkit_fn::krm::ResourceList::parse_fast(&ten_k).expect("the fast reader applies");
+    assert_eq!(rl.items.len(), 10_000);
+    let harbor = std::fs::read_to_string(dir.join("harbor-1000.yaml")).expect("harbor-1000");
+    let run = harbor_buildkit_fn::run(harbor.as_bytes());
+    assert_eq!(run.exit_code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("CORE_URL: \"http://harbor-core.default.svc.cluster.local\"")
+    );
+    let tiny = std::fs::read_to_string(dir.join("tiny.yaml")).expect("tiny");
+    assert_eq!(harbor_buildkit_fn::run(tiny.as_bytes()).exit_code, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_script_passes_shellcheck() {
+    let Some(shellcheck) = which("shellcheck") else {
+        require("shellcheck", false);
+        return;
+    };
+    let out = Command::new(shellcheck)
+        .arg(root().join("bench/run.sh"))
+        .output()
+        .expect("shellcheck");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
