@@ -354,30 +354,32 @@ fn harbor_core(
     let editable = Editable::of(rl, item);
     let (tree, root) = reparse(&editable.text, item, results)?;
     let mut edits = Edits::default();
-    for (key, value) in &data {
-        let current = tree.get_str(root, &["data", key]).map(str::to_string);
-        match edit::set(
-            &tree,
-            root,
-            &["data", key],
-            &Value::String(value.clone()),
-            &mut edits,
-        ) {
-            Ok(true) => results.push(
-                FnResult::info(format!("set {key} to {value}"))
-                    .on(ResourceRef::of(item))
-                    .change(&format!("data.{key}"), current.as_deref(), value),
-            ),
-            Ok(false) => results.push(
-                FnResult::info(format!("{key} is already {value}"))
-                    .on(ResourceRef::of(item))
-                    .at(format!("data.{key}")),
-            ),
-            Err(e) => {
-                results.push(edit_error(item, e));
-                return Err(());
-            }
+    let entries: Vec<(&str, Value)> = data
+        .iter()
+        .map(|(k, v)| (*k, Value::String(v.clone())))
+        .collect();
+    let current: Vec<Option<String>> = data
+        .iter()
+        .map(|(k, _)| tree.get_str(root, &["data", k]).map(str::to_string))
+        .collect();
+    let changed = match edit::set_entries(&tree, root, &["data"], &entries, &mut edits) {
+        Ok(c) => c,
+        Err(e) => {
+            results.push(edit_error(item, e));
+            return Err(());
         }
+    };
+    for (((key, value), current), changed) in data.iter().zip(&current).zip(changed) {
+        let path = format!("data.{key}");
+        results.push(if changed {
+            FnResult::info(format!("set {key} to {value}"))
+                .on(ResourceRef::of(item))
+                .change(&path, current.as_deref(), value)
+        } else {
+            FnResult::info(format!("{key} is already {value}"))
+                .on(ResourceRef::of(item))
+                .at(path)
+        });
     }
     out[idx] = editable.finish(edits);
 

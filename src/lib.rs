@@ -27,6 +27,8 @@
 pub mod buildkitd;
 pub mod describe;
 pub mod function;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod harbor;
 pub mod krm;
 pub mod names;

@@ -60,48 +60,82 @@ pub fn set(
     value: &Value,
     edits: &mut Edits,
 ) -> Result<bool, EditError> {
+    let Some((last, parents)) = path.split_last() else {
+        return Ok(false);
+    };
+    let changed = set_entries(tree, map, parents, &[(last, value.clone())], edits)?;
+    Ok(changed.first().copied().unwrap_or(false))
+}
+
+/// Sets several keys of the mapping at `parents` below `map` in one go (parents are
+/// created as needed). Keys that are missing are inserted together, so two new keys
+/// never create their parent twice. Returns, per entry, whether it changed.
+pub fn set_entries(
+    tree: &Tree,
+    map: NodeId,
+    parents: &[&str],
+    entries: &[(&str, Value)],
+    edits: &mut Edits,
+) -> Result<Vec<bool>, EditError> {
+    let all = || {
+        let m: serde_json::Map<String, Value> = entries
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect();
+        Value::Object(m)
+    };
+    let nested = |rest: &[&str]| {
+        let mut v = all();
+        for k in rest.iter().rev() {
+            let mut m = serde_json::Map::new();
+            m.insert((*k).to_string(), v);
+            v = Value::Object(m);
+        }
+        v
+    };
     let mut cur = map;
-    for (depth, key) in path.iter().enumerate() {
-        let here = path[..depth].join(".");
-        let node = own_map(tree, cur, &here)?;
-        let last = depth + 1 == path.len();
+    for (depth, key) in parents.iter().enumerate() {
+        let node = own_map(tree, cur, &parents[..depth].join("."))?;
         match tree.entry(node, key) {
             None => {
-                // Build the missing rest of the path as one nested value.
-                let mut nested = value.clone();
-                for k in path[depth + 1..].iter().rev() {
-                    let mut m = serde_json::Map::new();
-                    m.insert((*k).to_string(), nested);
-                    nested = Value::Object(m);
-                }
-                insert_entry(tree, node, key, &nested, edits);
-                return Ok(true);
+                let Value::Object(m) = nested(&parents[depth + 1..]) else {
+                    return Ok(vec![]);
+                };
+                insert_entries(tree, node, &[(key, Value::Object(m))], edits);
+                return Ok(vec![true; entries.len()]);
+            }
+            Some((k, v)) if is_null(tree, v) => {
+                replace_value(tree, node, k, v, &nested(&parents[depth + 1..]), edits);
+                return Ok(vec![true; entries.len()]);
+            }
+            Some((_, v)) => cur = v,
+        }
+    }
+    let node = own_map(tree, cur, &parents.join("."))?;
+    let mut changed = Vec::with_capacity(entries.len());
+    let mut missing: Vec<(&str, Value)> = Vec::new();
+    for (key, value) in entries {
+        match tree.entry(node, key) {
+            None => {
+                missing.push((key, value.clone()));
+                changed.push(true);
             }
             Some((k, v)) => {
-                if last {
-                    if let (Some((old, _, _)), Value::String(new)) = (string_of(tree, v), value) {
-                        if old == new {
-                            return Ok(false);
-                        }
-                    }
+                let same = matches!(
+                    (string_of(tree, v), value),
+                    (Some((old, _, _)), Value::String(new)) if old == new
+                );
+                if !same {
                     replace_value(tree, node, k, v, value, edits);
-                    return Ok(true);
                 }
-                if is_null(tree, v) {
-                    let mut nested = value.clone();
-                    for k in path[depth + 1..].iter().rev() {
-                        let mut m = serde_json::Map::new();
-                        m.insert((*k).to_string(), nested);
-                        nested = Value::Object(m);
-                    }
-                    replace_value(tree, node, k, v, &nested, edits);
-                    return Ok(true);
-                }
-                cur = v;
+                changed.push(!same);
             }
         }
     }
-    Ok(false)
+    if !missing.is_empty() {
+        insert_entries(tree, node, &missing, edits);
+    }
+    Ok(changed)
 }
 
 fn string_of<'t>(tree: &'t Tree, id: NodeId) -> Option<(&'t str, Style, Option<&'t str>)> {
@@ -225,32 +259,43 @@ fn replace_value(
     edits.push(start, end, text);
 }
 
-fn insert_entry(tree: &Tree, map: NodeId, key: &str, value: &Value, edits: &mut Edits) {
+/// Inserts new entries after the last entry of `map`, as one edit.
+fn insert_entries(tree: &Tree, map: NodeId, entries: &[(&str, Value)], edits: &mut Edits) {
     let node = tree.node(map);
-    let mut key_text = String::new();
-    scalar::inline_string(key, &mut key_text);
+    let key_text = |key: &str| {
+        let mut k = String::new();
+        scalar::inline_string(key, &mut k);
+        k
+    };
     if is_flow(tree, map) {
         let close = node.end.saturating_sub(1);
         let empty = tree.entries(map).is_none_or(<[_]>::is_empty);
+        let parts: Vec<String> = entries
+            .iter()
+            .map(|(k, v)| format!("{}: {}", key_text(k), flow(v)))
+            .collect();
         let sep = if empty { "" } else { ", " };
-        edits.push(close, close, format!("{sep}{key_text}: {}", flow(value)));
+        edits.push(close, close, format!("{sep}{}", parts.join(", ")));
         return;
     }
     let indent = key_indent(tree, map);
-    let mut entry = " ".repeat(indent);
-    entry.push_str(&key_text);
-    entry.push(':');
-    emit::value_after_key(&mut entry, value, indent);
+    let mut text = String::new();
+    for (k, v) in entries {
+        text.push_str(&" ".repeat(indent));
+        text.push_str(&key_text(k));
+        text.push(':');
+        emit::value_after_key(&mut text, v, indent);
+    }
     let last_end = tree
         .entries(map)
         .and_then(|e| e.last())
         .map_or(node.end, |(_, v)| tree.node(*v).end);
     if tree.src[..last_end].ends_with('\n') {
-        edits.push(last_end, last_end, entry);
+        edits.push(last_end, last_end, text);
     } else {
         let eol = line_end(tree.src, last_end);
-        entry.pop(); // the line break already at eol ends the inserted entry
-        edits.push(eol, eol, format!("\n{entry}"));
+        text.pop(); // the line break already at eol ends the inserted entries
+        edits.push(eol, eol, format!("\n{text}"));
     }
 }
 
@@ -369,6 +414,26 @@ mod tests {
         assert_eq!(out, "data:\n  t: |\n    a\n    b\n");
         let out = edit("data:\n  t: |-\n    x\n", &["data", "t"], json!("z"));
         assert_eq!(out, "data:\n  t: z\n");
+    }
+
+    #[test]
+    fn several_new_keys_share_one_new_parent() {
+        for src in [
+            "kind: X\n",
+            "{kind: X}\n",
+            "kind: X\ndata: {}\n",
+            "kind: X\ndata:\n",
+        ] {
+            let t = Tree::parse(src).unwrap();
+            let mut e = Edits::default();
+            let entries = [("A", json!("1")), ("B", json!("2"))];
+            set_entries(&t, t.root.unwrap(), &["data"], &entries, &mut e).unwrap();
+            let out = e.apply(src);
+            let t2 = Tree::parse(&out).unwrap_or_else(|err| panic!("{err}\n{out}"));
+            let data = t2.get(t2.root.unwrap(), "data").unwrap();
+            assert_eq!(t2.get_str(data, &["A"]), Some("1"), "{out}");
+            assert_eq!(t2.get_str(data, &["B"]), Some("2"), "{out}");
+        }
     }
 
     #[test]

@@ -374,6 +374,8 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
                 let mut e = end;
                 if matches!(Style::from(style), Style::Literal | Style::Folded) {
                     e = start.max(trim_spaces_end(src, end));
+                } else if value.is_empty() && start == end {
+                    e = after_colon(src, start);
                 }
                 last_end = e;
                 if depth == 0 && !(value.is_empty() && style == ScalarStyle::Plain) {
@@ -452,6 +454,10 @@ struct Frame<'a> {
     count: usize,
     /// Whether this frame pushed a segment on the path.
     pushed: bool,
+    /// The anchor on this collection (0 for none), and the nodes its children stand
+    /// for with aliases expanded.
+    anchor: usize,
+    size: u64,
     /// Mapping only: the scalar keys seen so far, with their lines, to refuse
     /// duplicates (Go's yaml.v3 refuses them, and readers disagree on which wins).
     keys: KeySet<'a>,
@@ -501,6 +507,11 @@ struct Builder<'a, 'k> {
     stack: Vec<Frame<'a>>,
     path: Vec<Seg<'a>>,
     anchors: HashMap<usize, Option<NodeId>>,
+    /// How many nodes each anchor's node stands for with its aliases expanded.
+    expanded: HashMap<usize, u64>,
+    /// Nodes seen, and nodes the document stands for once aliases are expanded.
+    physical: u64,
+    total: u64,
     last_end: usize,
     root: Option<NodeId>,
     docs: usize,
@@ -518,6 +529,9 @@ impl<'a, 'k> Builder<'a, 'k> {
             stack: Vec::new(),
             path: Vec::new(),
             anchors: HashMap::new(),
+            expanded: HashMap::new(),
+            physical: 0,
+            total: 0,
             last_end: 0,
             root: None,
             docs: 0,
@@ -567,14 +581,32 @@ impl<'a, 'k> Builder<'a, 'k> {
                         // under `|+`) but not that indentation.
                         end = start.max(trim_spaces_end(self.src, end));
                     }
+                    let in_value = self
+                        .stack
+                        .last()
+                        .is_some_and(|f| f.is_map && f.count % 2 == 1);
+                    let (start, end) = if in_value && value.is_empty() && start == end {
+                        // saphyr places an empty value before its key's `:`; it ends
+                        // after it (or an item ending `key:` would lose its colon).
+                        let e = after_colon(self.src, start);
+                        (e, e)
+                    } else {
+                        (start, end)
+                    };
                     let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                     let kind = Kind::Scalar { value, style, tag };
+                    if anchor != 0 {
+                        self.expanded.insert(anchor, 1);
+                    }
+                    self.count(1, &span)?;
                     self.leaf(kind, start, end, &span, anchor)?;
                 }
                 Event::Alias(anchor) => {
                     let start = self.offsets.byte(self.src, span.start.index());
                     let end = self.offsets.byte(self.src, span.end.index());
                     let target = self.anchors.get(&anchor).copied().flatten();
+                    let size = self.expanded.get(&anchor).copied().unwrap_or(1);
+                    self.count(size, &span)?;
                     self.leaf(Kind::Alias(target), start, end, &span, 0)?;
                 }
                 Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
@@ -717,7 +749,35 @@ impl<'a, 'k> Builder<'a, 'k> {
             count: 0,
             pushed,
             keys: KeySet::default(),
+            anchor,
+            size: 0,
         });
+        Ok(())
+    }
+
+    /// Adds `size` expanded nodes to the collection being built (or to the document),
+    /// and refuses a document whose aliases expand it far beyond its own size.
+    fn count(&mut self, size: u64, span: &Span) -> Result<(), ParseError> {
+        self.physical += 1;
+        match self.stack.last_mut() {
+            Some(parent) => parent.size = parent.size.saturating_add(size),
+            None => self.total = self.total.saturating_add(size),
+        }
+        let open: u64 = self
+            .stack
+            .iter()
+            .map(|f| f.size)
+            .fold(0, u64::saturating_add);
+        let expanded = self.total.saturating_add(open);
+        if expanded > self.physical.saturating_mul(10).saturating_add(1_000_000) {
+            return Err(self.err_at(
+                format!(
+                    "excessive aliasing: the aliases expand this document to more than {expanded} nodes from {} (an alias bomb); write the values out instead",
+                    self.physical
+                ),
+                span,
+            ));
+        }
         Ok(())
     }
 
@@ -725,6 +785,12 @@ impl<'a, 'k> Builder<'a, 'k> {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
+        let size = frame.size.saturating_add(1);
+        if frame.anchor != 0 {
+            self.expanded.insert(frame.anchor, size);
+        }
+        self.physical = self.physical.saturating_sub(1);
+        self.count(size, span)?;
         if frame.pushed {
             self.path.pop();
         }
@@ -798,6 +864,21 @@ impl<'a, 'k> Builder<'a, 'k> {
             });
         }
         Ok(())
+    }
+}
+
+/// Where an empty mapping value really ends: after the `:` that follows `pos` (the
+/// end of its key), or `pos` when there is none.
+fn after_colon(src: &str, pos: usize) -> usize {
+    let bytes = src.as_bytes();
+    let mut p = pos;
+    while p < bytes.len() && matches!(bytes[p], b' ' | b'\t') {
+        p += 1;
+    }
+    if p < bytes.len() && bytes[p] == b':' {
+        p + 1
+    } else {
+        pos
     }
 }
 
@@ -878,6 +959,16 @@ mod tests {
         }
         let e = Tree::parse(&src).unwrap_err();
         assert!(e.message.contains("nesting deeper"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_value_ends_after_its_colon() {
+        let src = "a:\n  b: 1\n  c:\nd: 2\n";
+        let t = Tree::parse(src).unwrap();
+        let a = t.get(t.root.unwrap(), "a").unwrap();
+        assert_eq!(t.text(a), "b: 1\n  c:");
+        let docs = documents("x: 1\ny:\n---\nz: 2\n").unwrap();
+        assert_eq!(docs[0].text, "x: 1\ny:");
     }
 
     #[test]

@@ -1,0 +1,65 @@
+//! The properties the fuzz targets (fuzz/) check, shared with the test that replays
+//! their corpus (tests/fuzz_corpus.rs), so a regression is caught without a fuzzer.
+
+use crate::krm::{ResourceList, Severity};
+use crate::yaml::Tree;
+
+/// Runs the function on `data`: it must answer with a ResourceList; on success that
+/// output must read back (through both readers, which must agree) and a second run
+/// must leave its items unchanged.
+pub fn check_function(data: &[u8]) {
+    let first = crate::run(data);
+    let Ok(out) = ResourceList::parse(&first.stdout) else {
+        panic!("the output is not a ResourceList:\n{}", first.stdout);
+    };
+    if first.exit_code != 0 {
+        assert!(out.items.is_empty(), "items on an error");
+        assert!(
+            first.results.iter().any(|r| r.severity == Severity::Error),
+            "exit 1 without an error result"
+        );
+        return;
+    }
+    let slow = ResourceList::parse_slow(&first.stdout).expect("the slow reader reads the output");
+    assert_eq!(out.items.len(), slow.items.len());
+    for (a, b) in out.items.iter().zip(&slow.items) {
+        assert_eq!(a.span, b.span);
+    }
+    let second = crate::run(first.stdout.as_bytes());
+    assert_eq!(
+        second.exit_code, 0,
+        "the output is refused:\n{}",
+        second.stderr
+    );
+    let items = |s: &str| {
+        s.split("\nfunctionConfig:")
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(
+        items(&first.stdout),
+        items(&second.stdout),
+        "not idempotent"
+    );
+}
+
+/// Parses `data` as a functionConfig: a spec, or error results with field paths.
+pub fn check_spec(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(tree) = Tree::parse(text) else {
+        return;
+    };
+    let Some(root) = tree.root else {
+        return;
+    };
+    if let Err(errors) = crate::spec::parse(&tree, root) {
+        assert!(!errors.is_empty());
+        for e in errors {
+            assert_eq!(e.severity, Severity::Error);
+            assert!(e.field.is_some(), "an error without a field: {}", e.message);
+        }
+    }
+}

