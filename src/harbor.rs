@@ -84,22 +84,29 @@ pub fn matches(req_host: &str, core_url: &str) -> bool {
     req_host == config_host
 }
 
+/// A ConfigMap with only our two keys, under Harbor's ConfigMap's name.
+fn patch(spec: &Spec, labels: Value, annotations: Value) -> Value {
+    let data: serde_json::Map<String, Value> = core_data(spec)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect();
+    let mut metadata =
+        json!({ "name": spec.harbor_config_map, "namespace": spec.harbor_namespace });
+    if labels.as_object().is_some_and(|m| !m.is_empty()) {
+        metadata["labels"] = labels;
+    }
+    metadata["annotations"] = annotations;
+    json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data })
+}
+
 /// The patch as kustomize merges it: a ConfigMap with only our two keys and
 /// `behavior: merge`, so the chart's ConfigMap from `resources:` keeps everything else.
 pub fn merge_patch(spec: &Spec) -> Value {
-    let [(k1, v1), (k2, v2)] = core_data(spec);
-    json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": spec.harbor_config_map,
-            "namespace": spec.harbor_namespace,
-            "annotations": {
-                "kustomize.config.k8s.io/behavior": "merge",
-            },
-        },
-        "data": { k1: v1, k2: v2 },
-    })
+    patch(
+        spec,
+        json!({}),
+        json!({ "kustomize.config.k8s.io/behavior": "merge" }),
+    )
 }
 
 /// Where the local-config patch goes in a kpt package.
@@ -108,22 +115,15 @@ pub const LOCAL_PATCH_PATH: &str = "harbor-buildkit/harbor-core-patch.yaml";
 /// The patch as a kpt package keeps it: marked local-config so that neither
 /// `kpt live apply` nor kustomize ever applies it as the whole Harbor ConfigMap.
 pub fn local_config_patch(spec: &Spec) -> Value {
-    let [(k1, v1), (k2, v2)] = core_data(spec);
-    json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": spec.harbor_config_map,
-            "namespace": spec.harbor_namespace,
-            "labels": { crate::MANAGED_BY_LABEL: crate::MANAGED_BY },
-            "annotations": {
-                "config.kubernetes.io/local-config": "true",
-                "internal.config.kubernetes.io/path": LOCAL_PATCH_PATH,
-                "config.kubernetes.io/path": LOCAL_PATCH_PATH,
-            },
-        },
-        "data": { k1: v1, k2: v2 },
-    })
+    patch(
+        spec,
+        json!({ crate::MANAGED_BY_LABEL: crate::MANAGED_BY }),
+        json!({
+            "config.kubernetes.io/local-config": "true",
+            "internal.config.kubernetes.io/path": LOCAL_PATCH_PATH,
+            "config.kubernetes.io/path": LOCAL_PATCH_PATH,
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -423,6 +423,29 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The entries of `map` that name a spec field: `(name, path, field, value)`. Keys
+/// that are not strings, and unknown fields, are reported instead.
+fn known_fields<'t>(
+    tree: &'t Tree,
+    map: NodeId,
+    prefix: &str,
+    problems: &mut Problems,
+) -> Vec<(&'t str, String, &'static Field, NodeId)> {
+    let mut out = Vec::new();
+    for &(k, v) in tree.entries(map).unwrap_or_default() {
+        let Some((name, _, _)) = tree.scalar(k) else {
+            problems.add(prefix, "has a key that is not a string");
+            continue;
+        };
+        let path = format!("{prefix}.{name}");
+        match field_doc(name) {
+            Some(doc) => out.push((name, path, doc, v)),
+            None => unknown_field(name, &path, problems),
+        }
+    }
+    out
+}
+
 /// The `spec` of a HarborBuildkit: typed YAML values.
 fn read_typed(
     tree: &Tree,
@@ -431,16 +454,7 @@ fn read_typed(
     problems: &mut Problems,
 ) -> Vec<(String, Raw)> {
     let mut out = Vec::new();
-    for &(k, v) in tree.entries(spec).unwrap_or_default() {
-        let Some((name, _, _)) = tree.scalar(k) else {
-            problems.add(prefix, "has a key that is not a string");
-            continue;
-        };
-        let path = format!("{prefix}.{name}");
-        let Some(doc) = field_doc(name) else {
-            unknown_field(name, &path, problems);
-            continue;
-        };
+    for (name, path, doc, v) in known_fields(tree, spec, prefix, problems) {
         let scalar = tree.scalar(v).map(|(s, st, t)| resolve(s, st, t));
         match (doc.ty, scalar) {
             (_, Some(Resolved::Null)) => {} // `key:` with no value means "default"
@@ -506,16 +520,7 @@ fn read_flat(
     problems: &mut Problems,
 ) -> Vec<(String, Raw)> {
     let mut out = Vec::new();
-    for &(k, v) in tree.entries(data).unwrap_or_default() {
-        let Some((name, _, _)) = tree.scalar(k) else {
-            problems.add(prefix, "has a key that is not a string");
-            continue;
-        };
-        let path = format!("{prefix}.{name}");
-        let Some(doc) = field_doc(name) else {
-            unknown_field(name, &path, problems);
-            continue;
-        };
+    for (name, path, doc, v) in known_fields(tree, data, prefix, problems) {
         let s = match tree.scalar(v).map(|(s, st, t)| resolve(s, st, t)) {
             Some(Resolved::Str(s)) => s.to_string(),
             _ => {

@@ -55,15 +55,6 @@ impl Item<'_> {
     pub fn is(&self, api_group: &str, kind: &str) -> bool {
         self.kind == kind && group_of(&self.api_version) == api_group
     }
-
-    /// `namespace/name`, or `name` for an item without a namespace.
-    pub fn id(&self) -> String {
-        if self.namespace.is_empty() {
-            self.name.to_string()
-        } else {
-            format!("{}/{}", self.namespace, self.name)
-        }
-    }
 }
 
 /// The API group of an apiVersion (`apps/v1` → `apps`, `v1` → ``).

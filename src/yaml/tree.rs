@@ -89,28 +89,6 @@ pub enum Seg<'a> {
     Index(usize),
 }
 
-/// Renders a path the way `field.path` in KRM results spells it: `spec.registry`,
-/// `items[3].metadata.name`.
-pub fn path_string(path: &[Seg<'_>]) -> String {
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(k);
-            }
-            Seg::Index(i) => {
-                s.push('[');
-                s.push_str(&i.to_string());
-                s.push(']');
-            }
-        }
-    }
-    s
-}
-
 /// Bounds that keep hostile input from costing unbounded time or memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -132,6 +110,16 @@ pub struct ParseError {
     pub line: Option<usize>,
     /// 1-based column, when the error has a place.
     pub col: Option<usize>,
+}
+
+impl From<saphyr_parser::ScanError> for ParseError {
+    fn from(e: saphyr_parser::ScanError) -> Self {
+        ParseError {
+            message: e.info().to_string(),
+            line: Some(e.marker().line()),
+            col: Some(e.marker().col() + 1),
+        }
+    }
 }
 
 impl std::fmt::Display for ParseError {
@@ -336,11 +324,7 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
     let mut root: Option<(usize, usize, usize, bool)> = None;
     let mut last_end = 0;
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(|e| ParseError {
-            message: e.info().to_string(),
-            line: Some(e.marker().line()),
-            col: Some(e.marker().col() + 1),
-        })?;
+        let (event, span) = event?;
         let start = offsets.byte(src, span.start.index());
         let end = offsets.byte(src, span.end.index());
         match event {
@@ -550,11 +534,7 @@ impl<'a, 'k> Builder<'a, 'k> {
     fn run(mut self) -> Result<Tree<'a>, ParseError> {
         let mut parser = Parser::new_from_str(self.src);
         while let Some(event) = parser.next_event() {
-            let (event, span) = event.map_err(|e| ParseError {
-                message: e.info().to_string(),
-                line: Some(e.marker().line()),
-                col: Some(e.marker().col() + 1),
-            })?;
+            let (event, span) = event?;
             match event {
                 Event::StreamStart | Event::Nothing | Event::DocumentEnd => {}
                 Event::StreamEnd => break,
