@@ -750,6 +750,14 @@ fn validate(raw: Vec<(String, Raw)>, prefix: &str, problems: &mut Problems) -> O
         }
     };
 
+    if buildkit_config_map == harbor_config_map && namespace == harbor_namespace {
+        problems.add(
+            &p("buildkitConfigMap"),
+            format!(
+                "names the same ConfigMap as Harbor's core ConfigMap ({harbor_namespace}/{harbor_config_map}); buildkitd.toml needs a ConfigMap of its own"
+            ),
+        );
+    }
     let registry = registry?;
     if scheme == Scheme::Http && !registry.is_in_cluster() {
         warnings.push(

@@ -139,6 +139,10 @@ error_snapshot!(
     )
 );
 error_snapshot!(
+    error_buildkit_configmap_is_harbors,
+    with_spec(&format!("{REG}buildkitConfigMap: harbor-core"), "")
+);
+error_snapshot!(
     error_generate_unknown,
     with_spec(&format!("{REG}generate: [harbor]"), "")
 );
