@@ -188,3 +188,25 @@ fn run_errors_are_readable_text() {
     assert!(stderr.contains("bad.yaml: not valid YAML"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With stdin a terminal and no arguments, a usage hint instead of waiting for input.
+#[test]
+fn a_terminal_on_stdin_gets_a_hint_not_a_hang() {
+    let Some(script) = common::which("script") else {
+        common::require("script (util-linux), for a pseudo-terminal", false);
+        return;
+    };
+    // `script` gives the binary a pseudo-terminal as stdin; `timeout` guards the test
+    // against the hang it checks for.
+    let out = Command::new("timeout")
+        .arg("10")
+        .arg(script)
+        .args(["-qec", BIN, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("reads a ResourceList on stdin"), "{text}");
+    assert!(text.contains("--help"), "{text}");
+}
