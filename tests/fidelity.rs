@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{require, root, which};
+use common::{require, which};
 use harbor_buildkit_fn::yaml::emit;
 use serde_json::{Value, json};
 
@@ -389,5 +389,4 @@ fn injection_attempts_are_refused_in_every_channel() {
         );
         assert!(!out.stdout.contains("kind: Task"), "{field}");
     }
-    let _ = root();
 }
