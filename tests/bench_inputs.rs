@@ -44,17 +44,5 @@ fn generator_writes_kustomize_shaped_lists() {
 
 #[test]
 fn bench_script_passes_shellcheck() {
-    let Some(shellcheck) = which("shellcheck") else {
-        require("shellcheck", false);
-        return;
-    };
-    let out = Command::new(shellcheck)
-        .arg(root().join("bench/run.sh"))
-        .output()
-        .expect("shellcheck");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    common::assert_lint_clean("shellcheck", &[], &root().join("bench/run.sh"));
 }

@@ -487,15 +487,11 @@ fn ci_render_check_catches_drift() {
 
 #[test]
 fn ci_script_passes_shellcheck() {
-    let Some(shellcheck) = which("shellcheck") else {
-        require("shellcheck", false);
-        return;
-    };
-    let out = Command::new(shellcheck)
-        .arg(root().join("examples/ci/render-check.sh"))
-        .output()
-        .expect("shellcheck");
-    assert!(out.status.success(), "{}", text(&out.stdout));
+    common::assert_lint_clean(
+        "shellcheck",
+        &[],
+        &root().join("examples/ci/render-check.sh"),
+    );
 }
 
 /// Every command the README shows for the consumers runs, as written, from a copy of

@@ -19,40 +19,38 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
     v
 }
 
-#[test]
-fn function_corpus_and_regressions_pass_the_checks() {
+/// Runs `check` on every file of `dirs` (below fuzz/); returns how many there were.
+fn replay(dirs: &[&str], check: fn(&[u8])) -> usize {
     let root = common::root().join("fuzz");
     let mut n = 0;
-    for dir in ["corpus/function", "regressions/function"] {
+    for dir in dirs {
         for file in files(&root.join(dir)) {
             // (A running fuzzer may remove a file between listing and reading.)
             let Ok(data) = std::fs::read(&file) else {
                 continue;
             };
-            let result =
-                std::panic::catch_unwind(|| harbor_buildkit_fn::fuzzing::check_function(&data));
+            let result = std::panic::catch_unwind(|| check(&data));
             assert!(result.is_ok(), "{} fails the fuzz checks", file.display());
             n += 1;
         }
     }
+    n
+}
+
+#[test]
+fn function_corpus_and_regressions_pass_the_checks() {
+    let n = replay(
+        &["corpus/function", "regressions/function"],
+        harbor_buildkit_fn::fuzzing::check_function,
+    );
     assert!(n >= 8, "the corpus is missing ({n} files)");
 }
 
 #[test]
 fn spec_corpus_passes_the_checks() {
-    let root = common::root().join("fuzz");
-    let mut n = 0;
-    for dir in ["corpus/spec", "regressions/spec"] {
-        for file in files(&root.join(dir)) {
-            // (A running fuzzer may remove a file between listing and reading.)
-            let Ok(data) = std::fs::read(&file) else {
-                continue;
-            };
-            let result =
-                std::panic::catch_unwind(|| harbor_buildkit_fn::fuzzing::check_spec(&data));
-            assert!(result.is_ok(), "{} fails the fuzz checks", file.display());
-            n += 1;
-        }
-    }
+    let n = replay(
+        &["corpus/spec", "regressions/spec"],
+        harbor_buildkit_fn::fuzzing::check_spec,
+    );
     assert!(n >= 5, "the corpus is missing ({n} files)");
 }

@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{require, root, which};
+use common::{require, root};
 
 fn dockerfile() -> String {
     std::fs::read_to_string(root().join("Dockerfile")).expect("Dockerfile")
@@ -12,19 +12,7 @@ fn dockerfile() -> String {
 
 #[test]
 fn dockerfile_passes_hadolint() {
-    let Some(hadolint) = which("hadolint") else {
-        require("hadolint", false);
-        return;
-    };
-    let out = Command::new(hadolint)
-        .arg(root().join("Dockerfile"))
-        .output()
-        .expect("hadolint runs");
-    assert!(
-        out.status.success() && out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    common::assert_lint_clean("hadolint", &[], &root().join("Dockerfile"));
 }
 
 #[test]

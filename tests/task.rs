@@ -170,26 +170,12 @@ fn params_never_reach_the_script_text() {
 
 #[test]
 fn script_passes_shellcheck() {
-    let Some(shellcheck) = which("shellcheck") else {
-        require("shellcheck", false);
-        return;
-    };
     let dir = std::env::temp_dir().join(format!("hbfn-shellcheck-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("build.sh");
     std::fs::write(&file, harbor_buildkit_fn::task::SCRIPT).expect("write script");
-    let out = std::process::Command::new(shellcheck)
-        .args(["--shell=sh", "--severity=style"])
-        .arg(&file)
-        .output()
-        .expect("shellcheck runs");
+    common::assert_lint_clean("shellcheck", &["--shell=sh", "--severity=style"], &file);
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The script's logic, run for real with a stub buildctl: the credentials are copied

@@ -76,3 +76,24 @@ fn is_executable(p: &Path) -> bool {
     p.metadata()
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
+
+/// Runs a linter (`shellcheck`, `hadolint`) on `file` and asserts it finds nothing;
+/// skips (or fails under CI=true) when the linter is missing.
+pub fn assert_lint_clean(tool: &str, args: &[&str], file: &Path) {
+    let Some(bin) = which(tool) else {
+        require(tool, false);
+        return;
+    };
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "{tool} {}:\n{}{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
