@@ -16,14 +16,6 @@ use common::{require, root, which};
 
 const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
 
-/// The standalone kustomize: `$KUSTOMIZE`, or `kustomize` on PATH.
-fn kustomize() -> Option<PathBuf> {
-    std::env::var_os("KUSTOMIZE")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file())
-        .or_else(|| which("kustomize"))
-}
-
 fn kpt() -> Option<PathBuf> {
     which("kpt")
 }
@@ -96,11 +88,7 @@ fn overlays() -> Vec<PathBuf> {
 
 #[test]
 fn kustomize_overlays_render_as_committed() {
-    let Some(kz) = kustomize() else {
-        require(
-            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
-            false,
-        );
+    let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
     let list = overlays();
@@ -136,11 +124,7 @@ fn kustomize_overlays_render_as_committed() {
 /// What the overlays are for, checked on the rendered output rather than by eye.
 #[test]
 fn overlays_do_what_they_say() {
-    let Some(kz) = kustomize() else {
-        require(
-            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
-            false,
-        );
+    let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
     let build = |overlay: &str| {
@@ -187,11 +171,7 @@ fn overlays_do_what_they_say() {
 /// The functions/ files work as they are, copied into a user's overlay.
 #[test]
 fn functions_exec_config_works_as_copied() {
-    let Some(kz) = kustomize() else {
-        require(
-            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
-            false,
-        );
+    let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
     let work = temp_dir("functions");
@@ -391,11 +371,7 @@ fn kubectl_kustomize_does_not_run_exec_functions() {
 /// The error a user meets when the generator's merge patch has nothing to merge into.
 #[test]
 fn missing_harbor_configmap_is_a_clear_kustomize_error() {
-    let Some(kz) = kustomize() else {
-        require(
-            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
-            false,
-        );
+    let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
     let dir = temp_dir("missing");
@@ -426,11 +402,7 @@ fn missing_harbor_configmap_is_a_clear_kustomize_error() {
 /// The CI script passes on the committed overlays and fails, with a diff, on drift.
 #[test]
 fn ci_render_check_catches_drift() {
-    let Some(kz) = kustomize() else {
-        require(
-            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
-            false,
-        );
+    let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
     let script = root().join("examples/ci/render-check.sh");
@@ -498,10 +470,13 @@ fn ci_script_passes_shellcheck() {
 /// the examples (kpt fn render writes in place).
 #[test]
 fn readme_commands_run_as_written() {
-    let (Some(kz), Some(_kpt)) = (kustomize(), kpt()) else {
-        require("standalone kustomize and kpt", false);
+    let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
+    if kpt().is_none() {
+        require("kpt", false);
+        return;
+    }
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
     let commands = [
         "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/default",

@@ -12,61 +12,7 @@ use common::{require, which};
 use harbor_buildkit_fn::yaml::emit;
 use serde_json::{Value, json};
 
-/// The values, as strings a user meant.
-const VALUES: &[&str] = &[
-    "on",
-    "off",
-    "yes",
-    "no",
-    "y",
-    "Y",
-    "n",
-    "NO",
-    "True",
-    "0755",
-    "0o17",
-    "0x1F",
-    "1e3",
-    "1_000",
-    "12:30",
-    "1:2:3",
-    "2024-01-01",
-    "2001-12-14t21:59:43.10-05:00",
-    "~",
-    "null",
-    "Null",
-    "",
-    ".inf",
-    "-.inf",
-    ".nan",
-    "=",
-    "<<",
-    " leading",
-    "trailing ",
-    "  both  ",
-    "multi\nline\n",
-    "trailing spaces  \nsecond line  \n",
-    "tab\tinside",
-    "#hash",
-    "- dash",
-    "a: b",
-    "{x: 1}",
-    "[1]",
-    "*star",
-    "&amp",
-    "!bang",
-    "%pct",
-    "@at",
-    "`tick`",
-    "'quoted'",
-    "\"dq\"",
-    "ünï",
-    "\u{2028}line sep",
-    "08",
-    "+1",
-    "-0",
-    "0b101",
-];
+use common::TRICKY_VALUES as VALUES;
 
 /// Resources holding every value in data, labels, annotations, keys and nested fields.
 fn items() -> Vec<Value> {
@@ -221,15 +167,7 @@ fn values_survive_for_the_go_core_schema() {
 /// kustomize exactly as it does without the function.
 #[test]
 fn values_survive_a_real_kustomize_build() {
-    let kz = std::env::var_os("KUSTOMIZE")
-        .map(std::path::PathBuf::from)
-        .filter(|p| p.is_file())
-        .or_else(|| which("kustomize"));
-    let Some(kz) = kz else {
-        require(
-            "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
-            false,
-        );
+    let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("hbfn-fidelity-kz-{}", std::process::id()));

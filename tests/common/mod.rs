@@ -97,3 +97,74 @@ pub fn assert_lint_clean(tool: &str, args: &[&str], file: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Values that YAML 1.1 and 1.2 readers disagree on, or that look like another type:
+/// each is a string a user meant.
+pub const TRICKY_VALUES: &[&str] = &[
+    "on",
+    "off",
+    "yes",
+    "no",
+    "y",
+    "Y",
+    "n",
+    "NO",
+    "True",
+    "0755",
+    "0o17",
+    "0x1F",
+    "1e3",
+    "1_000",
+    "12:30",
+    "1:2:3",
+    "2024-01-01",
+    "2001-12-14t21:59:43.10-05:00",
+    "~",
+    "null",
+    "Null",
+    "",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "=",
+    "<<",
+    " leading",
+    "trailing ",
+    "  both  ",
+    "multi\nline\n",
+    "trailing spaces  \nsecond line  \n",
+    "tab\tinside",
+    "#hash",
+    "- dash",
+    "a: b",
+    "{x: 1}",
+    "[1]",
+    "*star",
+    "&amp",
+    "!bang",
+    "%pct",
+    "@at",
+    "`tick`",
+    "'quoted'",
+    "\"dq\"",
+    "ünï",
+    "\u{2028}line sep",
+    "08",
+    "+1",
+    "-0",
+    "0b101",
+];
+
+/// The standalone kustomize (`$KUSTOMIZE`, or `kustomize` on PATH); when there is none,
+/// skips (or fails under CI=true) and returns `None`.
+pub fn kustomize_or_skip() -> Option<PathBuf> {
+    let found = std::env::var_os("KUSTOMIZE")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .or_else(|| which("kustomize"));
+    require(
+        "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+        found.is_some(),
+    );
+    found
+}
