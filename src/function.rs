@@ -17,7 +17,7 @@ use crate::krm::{self, FnResult, Item, OutItem, ResourceList, ResourceRef};
 use crate::spec::{self, Spec};
 use crate::yaml::edit::{self, Edits};
 use crate::yaml::{NodeId, Tree, scalar};
-use crate::{MANAGED_BY, MANAGED_BY_LABEL, buildkitd, harbor, task};
+use crate::{MANAGED_BY, MANAGED_BY_LABEL, buildkitd, check, harbor, task};
 
 /// What the process prints and how it exits.
 #[derive(Debug)]
@@ -91,7 +91,10 @@ pub fn run_to(input: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<Sta
         Ok(rl) => rl,
         Err(e) => return failure(vec![input_error(e)], out),
     };
-    match transform(&rl, &mut results) {
+    let mut checks = Vec::new();
+    let transformed = transform(&rl, &mut results, &mut checks);
+    results.append(&mut checks);
+    match transformed {
         Ok(items) => {
             krm::write(out, Some(&rl), &items, &results)?;
             Ok(Status {
@@ -101,6 +104,38 @@ pub fn run_to(input: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<Sta
             })
         }
         Err(()) => failure(results, out),
+    }
+}
+
+/// What `harbor-buildkit-fn check` reports: the findings of [`check`] on the output
+/// this input would give, or the errors that stop the function before it gets there.
+#[derive(Debug)]
+pub struct Checked {
+    pub results: Vec<FnResult>,
+    pub exit_code: i32,
+}
+
+/// Runs the function on `input` for its checks alone; the output items are dropped.
+pub fn check(input: &[u8]) -> Checked {
+    let mut results = Vec::new();
+    let mut checks = Vec::new();
+    match krm::decode(input) {
+        Err(e) => results.push(input_error(e)),
+        Ok(text) => match ResourceList::parse(&text) {
+            Err(e) => results.push(input_error(e)),
+            // The items are dropped; the outcome is in `results` and `checks`.
+            Ok(rl) => {
+                let _ = transform(&rl, &mut results, &mut checks);
+            }
+        },
+    }
+    // What was generated is not the question here; what failed is.
+    results.retain(|r| r.severity == krm::Severity::Error);
+    results.append(&mut checks);
+    let failed = results.iter().any(|r| r.severity == krm::Severity::Error);
+    Checked {
+        results,
+        exit_code: i32::from(failed),
     }
 }
 
@@ -145,7 +180,13 @@ pub fn mode(rl: &ResourceList, tree: &Tree, fc: NodeId) -> Mode {
     }
 }
 
-fn transform(rl: &ResourceList, results: &mut Vec<FnResult>) -> Result<Vec<OutItem>, ()> {
+/// The output items; `results` gets what was generated or patched, `checks` the
+/// findings of [`check`] on the result.
+fn transform(
+    rl: &ResourceList,
+    results: &mut Vec<FnResult>,
+    checks: &mut Vec<FnResult>,
+) -> Result<Vec<OutItem>, ()> {
     let Some(fc_span) = rl.function_config else {
         results.push(
             FnResult::error(format!(
@@ -185,17 +226,31 @@ fn transform(rl: &ResourceList, results: &mut Vec<FnResult>) -> Result<Vec<OutIt
     let mut out: Vec<OutItem> = (0..rl.items.len()).map(OutItem::Input).collect();
     let mut new: Vec<Value> = Vec::new();
     let mut failed = false;
+    let mut applied = check::Applied::default();
 
     if spec.generate.harbor_core {
-        failed |= harbor_core(rl, &spec, mode, &mut out, &mut new, results).is_err();
+        match harbor_core(rl, &spec, mode, &mut out, &mut new, results) {
+            Ok(in_place) => {
+                applied.core_url = Some(harbor::core_url(&spec));
+                applied.core_in_place = in_place;
+            }
+            Err(()) => failed = true,
+        }
     }
     if spec.generate.buildkitd_config {
-        failed |= buildkit_config(rl, &spec, &mut out, &mut new, results).is_err();
+        match buildkit_config(rl, &spec, &mut out, &mut new, results) {
+            Ok(written) => applied.buildkitd = Some(written),
+            Err(()) => failed = true,
+        }
     }
     if spec.generate.task {
         failed |= tekton_task(rl, &spec, &mut out, &mut new, results).is_err();
     }
     if failed {
+        return Err(());
+    }
+    check::run(rl, &spec, &applied, checks);
+    if checks.iter().any(|r| r.severity == krm::Severity::Error) {
         return Err(());
     }
     out.extend(new.into_iter().map(OutItem::New));
@@ -304,7 +359,7 @@ fn harbor_core(
     out: &mut [OutItem],
     new: &mut Vec<Value>,
     results: &mut Vec<FnResult>,
-) -> Result<(), ()> {
+) -> Result<bool, ()> {
     let (name, ns) = (&spec.harbor_config_map, &spec.harbor_namespace);
     let is_local = |i: &Item| i.local_config;
     let real = find(rl, "", "ConfigMap", name, ns, |i| !is_local(i), results)?;
@@ -321,7 +376,7 @@ fn harbor_core(
                     ))
                     .on(generated_ref("ConfigMap", name, ns)),
                 );
-                Ok(())
+                Ok(false)
             }
             Mode::KptPackage | Mode::Transformer => {
                 let previous = find(
@@ -345,7 +400,7 @@ fn harbor_core(
                     ))
                     .on(generated_ref("ConfigMap", name, ns)),
                 );
-                Ok(())
+                Ok(false)
             }
         };
     };
@@ -435,7 +490,7 @@ fn harbor_core(
             .on(ResourceRef::of(item)),
         ),
     }
-    Ok(())
+    Ok(true)
 }
 
 fn generated_ref(kind: &str, name: &str, namespace: &str) -> ResourceRef {
@@ -487,7 +542,7 @@ fn buildkit_config(
     out: &mut [OutItem],
     new: &mut Vec<Value>,
     results: &mut Vec<FnResult>,
-) -> Result<(), ()> {
+) -> Result<(ResourceRef, String), ()> {
     let (name, ns) = (&spec.buildkit_config_map, &spec.namespace);
     let host = spec.registry.authority();
     let Some(idx) = find(rl, "", "ConfigMap", name, ns, |_| true, results)? else {
@@ -499,14 +554,15 @@ fn buildkit_config(
             }
         };
         new.push(buildkitd::config_map(spec, &toml));
+        let generated = generated_ref("ConfigMap", name, ns);
         results.push(
             FnResult::info(format!(
                 "generated buildkitd.toml with [registry.\"{host}\"] ({}); mount it at /etc/buildkit (rootful) or ~/.config/buildkit (rootless)",
                 registry_summary(spec)
             ))
-            .on(generated_ref("ConfigMap", name, ns)),
+            .on(generated.clone()),
         );
-        return Ok(());
+        return Ok((generated, toml));
     };
     let item = &rl.items[idx];
     let editable = Editable::of(rl, item);
@@ -554,7 +610,7 @@ fn buildkit_config(
         &tree,
         root,
         &["data", buildkitd::KEY],
-        &Value::String(toml),
+        &Value::String(toml.clone()),
         &mut edits,
     ) {
         Ok(c) => c,
@@ -576,7 +632,7 @@ fn buildkit_config(
         .at(format!("data.{}", buildkitd::KEY)),
     );
     out[idx] = editable.finish(edits);
-    Ok(())
+    Ok((ResourceRef::of(item), toml))
 }
 
 fn registry_summary(spec: &Spec) -> String {

@@ -3,7 +3,7 @@
 //!
 //! Harbor (`src/server/middleware/v2auth/auth.go`) answers an anonymous `/v2/` request
 //! with `Www-Authenticate: Bearer realm="<CORE_URL>/service/token"` only when the
-//! request's `Host` header [`matches`] `CORE_URL`; otherwise the realm takes the scheme
+//! request's `Host` header matches `CORE_URL` ([`crate::realm`]); otherwise the realm takes the scheme
 //! of `EXT_ENDPOINT` (v2.14+) or all of `EXT_ENDPOINT` (v2.10–v2.13). buildctl fetches
 //! the token from that realm as written, outside buildkitd.toml, so the realm must
 //! already be right: `CORE_URL = <scheme>://<registry>`.
@@ -51,39 +51,6 @@ pub fn restart_checksum(spec: &Spec) -> String {
     format!("sha256:{}", &hex[..16])
 }
 
-/// Harbor's `match(ctx, reqHost, rawURL)`: whether a request's `Host` header is the
-/// host of `core_url`. A URL that does not parse never matches; the default port of
-/// the URL's scheme is dropped from both sides; the comparison is exact and
-/// case-sensitive (no DNS, no lowercasing).
-pub fn matches(req_host: &str, core_url: &str) -> bool {
-    let core_url = core_url.trim_end_matches('/');
-    let Some((scheme, rest)) = core_url.split_once("://") else {
-        return false;
-    };
-    // Go's url.Parse: the authority runs to the first '/', '?' or '#'.
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    if authority.is_empty() {
-        return false;
-    }
-    let default_port = match scheme {
-        "http" => ":80",
-        "https" => ":443",
-        _ => "",
-    };
-    let config_host = if default_port.is_empty() {
-        authority
-    } else {
-        authority.strip_suffix(default_port).unwrap_or(authority)
-    };
-    let req_host = if default_port.is_empty() {
-        req_host
-    } else {
-        req_host.strip_suffix(default_port).unwrap_or(req_host)
-    };
-    req_host == config_host
-}
-
 /// A ConfigMap with only our two keys, under Harbor's ConfigMap's name.
 fn patch(spec: &Spec, labels: Value, annotations: Value) -> Value {
     let data: serde_json::Map<String, Value> = core_data(spec)
@@ -124,46 +91,4 @@ pub fn local_config_patch(spec: &Spec) -> Value {
             "config.kubernetes.io/path": LOCAL_PATCH_PATH,
         }),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Harbor's own vectors, `auth_test.go` `TestMatch`.
-    #[test]
-    fn upstream_match_vectors() {
-        let cases = [
-            ("abc.com", "http://abc.com", true),
-            ("abc.com", "https://abc.com", true),
-            ("abc.com:80", "http://abc.com", true),
-            ("abc.com:80", "https://abc.com", false),
-            ("abc.com:443", "http://abc.com", false),
-            ("abc.com:443", "https://abc.com", true),
-            ("abcd.com:443", "https://abc.com", false),
-        ];
-        for (host, url, want) in cases {
-            assert_eq!(matches(host, url), want, "{host} ~ {url}");
-        }
-    }
-
-    #[test]
-    fn the_seed_bug_and_its_fix() {
-        let fqdn = "harbor-core.default.svc.cluster.local";
-        // The chart's CORE_URL names the bare Service: BuildKit's FQDN does not match.
-        assert!(!matches(fqdn, "http://harbor-core:80"));
-        assert!(matches(
-            fqdn,
-            "http://harbor-core.default.svc.cluster.local:80"
-        ));
-        assert!(matches(
-            fqdn,
-            "http://harbor-core.default.svc.cluster.local/"
-        ));
-        assert!(!matches(
-            "HARBOR-core.default.svc.cluster.local",
-            "http://harbor-core.default.svc.cluster.local"
-        ));
-        assert!(!matches(fqdn, "not a url"));
-    }
 }

@@ -5,7 +5,7 @@
 //!
 //! | concept | module |
 //! |---|---|
-//! | Harbor's core ConfigMap (`CORE_URL`, `TOKEN_SERVICE_URL`) and Harbor's `match` | [`harbor`] |
+//! | Harbor's core ConfigMap (`CORE_URL`, `TOKEN_SERVICE_URL`) | [`harbor`] |
 //! | the BuildKit ConfigMap with `buildkitd.toml` | [`buildkitd`] |
 //! | the Tekton Task running `buildctl build` | [`task`] |
 //!
@@ -17,6 +17,8 @@
 //! | checks on hosts, names, paths | [`names`] |
 //! | ResourceList in and out, results | [`krm`] |
 //! | the transformation and its modes (kustomize generator, kpt package, transformer) | [`function`] |
+//! | Harbor's `match` and `tokenSvcURL`: the realm it answers with | [`realm`] |
+//! | the static checks on every run (realm, jobservice, buildkitd.toml, DOCKER_CONFIG) | [`check`] |
 //! | YAML with spans: verbatim copy, surgical edits, safe emitting | [`yaml`] |
 //!
 //! The one rule everything serves: an item this function does not change leaves
@@ -25,13 +27,16 @@
 //! `"on"` or `"0755"`.
 
 pub mod buildkitd;
+pub mod check;
 pub mod describe;
+pub mod doctor;
 pub mod function;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod harbor;
 pub mod krm;
 pub mod names;
+pub mod realm;
 pub mod spec;
 pub mod standalone;
 pub mod task;

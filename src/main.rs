@@ -97,6 +97,100 @@ Examples:
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Check what Harbor and BuildKit will do with these manifests, without writing them.
+    #[command(
+        long_about = "\
+Check what Harbor and BuildKit will do with these manifests, without writing them.
+
+Runs the function and prints only its checks (the same ones every run adds to its
+results), on the manifests as the function would leave them:
+
+  realm       the Bearer realm Harbor will answer BuildKit with, from CORE_URL and
+              EXT_ENDPOINT in Harbor's core ConfigMap, by Harbor's match and
+              tokenSvcURL (v2.14+ and v2.10-v2.13; the harbor-core image picks one);
+  jobservice  a jobservice ConfigMap whose CORE_URL disagrees with harbor-core's;
+  buildkitd   [registry.\"host\"] tables keyed with another port, http with insecure,
+              http = true for an https registry or its absence for an http one;
+  Tekton      a Task or TaskRun whose DOCKER_CONFIG is a Secret mount without
+              config.json (a dockerconfigjson Secret holds .dockerconfigjson).
+
+Input as for the function (a ResourceList on stdin) or as for `run` (CONFIG and
+resource files). Exits 1 when a finding is an error. To probe a running registry
+instead, see `harbor-buildkit-fn doctor`.",
+        after_help = "\
+Examples:
+  # The chart as rendered, with this function's spec:
+  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor
+
+  # A kpt package, through kpt's own reader:
+  kpt fn source examples/kpt/ci-build | harbor-buildkit-fn check
+
+  # As KRM results (YAML), for CI annotations:
+  harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml"
+    )]
+    Check {
+        /// The functionConfig file (default: a whole ResourceList on stdin).
+        config: Option<PathBuf>,
+        /// Resource files or folders (default: stdin, when CONFIG is given).
+        paths: Vec<PathBuf>,
+        /// How to print the findings.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Probe a running registry the way buildctl authenticates to it.
+    #[command(
+        long_about = "\
+Probe a running registry the way buildctl authenticates to it.
+
+Four steps, each printed with its outcome, and the fix when it fails:
+
+  1. GET /v2/ without credentials: 200 (no auth), or 401 with a Www-Authenticate
+     challenge, or an answer that is not a registry's;
+  2. the Bearer realm against the registry: buildctl fetches its token from the
+     realm exactly as written, so its scheme and host must be the registry's.
+     A mismatch is explained with the Harbor rule behind it (CORE_URL, EXT_ENDPOINT);
+  3. a token from the realm, with the registry's credentials from the docker config
+     (never printed: passwords, auth strings and tokens are masked everywhere);
+  4. /v2/ (or the repository's tags list) again, with the token.
+
+Run it where BuildKit runs (a pod in the cluster: `kubectl run` with this binary)
+to see what BuildKit sees; from a laptop, in-cluster names do not resolve. Exits 1
+when a step fails. No data is written to the registry.",
+        after_help = "\
+Examples:
+  # The in-cluster Harbor the function was configured for:
+  harbor-buildkit-fn doctor harbor-core.harbor.svc.cluster.local --scheme http
+
+  # With the Task's Secret, and a repository to check pull/push rights on:
+  kubectl -n ci get secret harbor-push -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d > /tmp/config.json
+  harbor-buildkit-fn doctor harbor.example.com --docker-config /tmp/config.json --repository library/app
+
+  # A private CA:
+  harbor-buildkit-fn doctor harbor.internal:8443 --ca-file ca.pem"
+    )]
+    Doctor {
+        /// The registry as image references name it: host or host:port (no scheme).
+        registry: String,
+        /// How BuildKit reaches the registry (spec.scheme).
+        #[arg(long, value_parser = ["http", "https"], default_value = "https")]
+        scheme: String,
+        /// A docker config file (or folder with config.json), such as the Task's
+        /// Secret's .dockerconfigjson. Default: $DOCKER_CONFIG, then ~/.docker.
+        #[arg(long, value_name = "PATH")]
+        docker_config: Option<PathBuf>,
+        /// A repository (project/name) whose tags to list, asking for pull,push.
+        #[arg(long, value_name = "NAME")]
+        repository: Option<String>,
+        /// Seconds to wait for each request.
+        #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+        /// PEM file with the CA(s) to trust for https (instead of the public roots).
+        #[arg(long, value_name = "PATH")]
+        ca_file: Option<PathBuf>,
+        /// Skip TLS certificate checks (spec.insecureSkipVerify).
+        #[arg(long)]
+        insecure_skip_verify: bool,
+    },
     /// Print the functionConfig's OpenAPI v3 schema (usable as a CRD's openAPIV3Schema).
     #[command(
         after_help = "Example:\n  harbor-buildkit-fn schema --json > harbor-buildkit.schema.json"
@@ -109,6 +203,14 @@ Examples:
     /// Print the KRMFunctionDefinition that krm-fn.yaml holds.
     #[command(after_help = "Example:\n  harbor-buildkit-fn definition > krm-fn.yaml")]
     Definition,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// One line per finding, with the field and its proposed value.
+    Text,
+    /// A ResourceList whose results are the findings.
+    Yaml,
 }
 
 fn main() -> ExitCode {
@@ -139,6 +241,48 @@ fn main() -> ExitCode {
             let report = harbor_buildkit_fn::standalone::run(&config, input, verbose);
             emit(&report.stdout, &report.stderr, report.exit_code)
         }
+        Some(Command::Check {
+            config,
+            paths,
+            format,
+        }) => check(config, paths, format),
+        Some(Command::Doctor {
+            registry,
+            scheme,
+            docker_config,
+            repository,
+            timeout,
+            ca_file,
+            insecure_skip_verify,
+        }) => {
+            let registry = match harbor_buildkit_fn::names::registry(&registry) {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = e.replace("set spec.scheme to", "give --scheme");
+                    return emit("", &format!("error: REGISTRY: {e}\n"), 2);
+                }
+            };
+            if let Some(r) = &repository {
+                if let Err(e) = harbor_buildkit_fn::names::repository(r) {
+                    return emit("", &format!("error: --repository {r:?} {e}\n"), 2);
+                }
+            }
+            let opts = harbor_buildkit_fn::doctor::Options {
+                registry,
+                scheme: if scheme == "http" {
+                    harbor_buildkit_fn::spec::Scheme::Http
+                } else {
+                    harbor_buildkit_fn::spec::Scheme::Https
+                },
+                docker_config,
+                repository,
+                timeout: std::time::Duration::from_secs(timeout),
+                ca_file,
+                insecure_skip_verify,
+            };
+            let report = harbor_buildkit_fn::doctor::run(&opts);
+            emit(&report.render(), "", i32::from(!report.passed()))
+        }
         Some(Command::Schema { json }) => {
             let schema = harbor_buildkit_fn::describe::function_config_schema();
             let text = if json {
@@ -150,6 +294,58 @@ fn main() -> ExitCode {
         }
         Some(Command::Definition) => emit(&harbor_buildkit_fn::describe::definition_yaml(), "", 0),
     }
+}
+
+/// `check`: the function's findings without its output.
+fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCode {
+    use harbor_buildkit_fn::standalone::{self, Input};
+    let stdin_text = || -> Result<String, ExitCode> {
+        if std::io::stdin().is_terminal() {
+            eprintln!(
+                "harbor-buildkit-fn check: stdin is a terminal; pipe a ResourceList in, or give CONFIG [FILE|DIR ...] (see --help)"
+            );
+            return Err(ExitCode::from(2));
+        }
+        let mut text = String::new();
+        match std::io::stdin().read_to_string(&mut text) {
+            Ok(_) => Ok(text),
+            Err(e) => {
+                eprintln!("error: cannot read stdin: {e}");
+                Err(ExitCode::FAILURE)
+            }
+        }
+    };
+    let input = match config {
+        None => match stdin_text() {
+            Ok(t) => t,
+            Err(code) => return code,
+        },
+        Some(config) => {
+            let resources = if paths.is_empty() {
+                match stdin_text() {
+                    Ok(t) => Input::Text(t),
+                    Err(code) => return code,
+                }
+            } else {
+                Input::Paths(paths)
+            };
+            match standalone::resource_list(&config, resources) {
+                Ok(rl) => rl,
+                Err(e) => return emit("", &format!("error: {e}\n"), 1),
+            }
+        }
+    };
+    let checked = harbor_buildkit_fn::function::check(input.as_bytes());
+    let text = match format {
+        Format::Yaml => {
+            let mut out = Vec::new();
+            // Writing to a Vec cannot fail.
+            let _ = harbor_buildkit_fn::krm::write(&mut out, None, &[], &checked.results);
+            String::from_utf8(out).unwrap_or_default()
+        }
+        Format::Text => harbor_buildkit_fn::krm::report(&checked.results),
+    };
+    emit(&text, "", checked.exit_code)
 }
 
 /// The KRM function: ResourceList in, ResourceList out.

@@ -222,6 +222,24 @@ pub fn image(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A repository name as the registry API has it (`project/name`): `/`-separated
+/// components of lowercase letters and digits joined by `.`, `_` or `-`.
+pub fn repository(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.split('/').all(|c| {
+            c.starts_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+                && c.ends_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+                && c.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+                })
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err("is not a repository name: lowercase components such as library/app, separated by /, without a registry host or tag".into())
+    }
+}
+
 /// An absolute file path in the buildkitd container (CA certificates).
 pub fn absolute_path(s: &str) -> Result<(), String> {
     if !s.starts_with('/') {

@@ -35,70 +35,10 @@ pub enum Input {
 /// Runs the function on `config` and the resources of `input`. `verbose` also prints
 /// info results.
 pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
-    let config_text = match std::fs::read_to_string(config) {
-        Ok(t) => t,
-        Err(e) => {
-            return fail(format!(
-                "cannot read the functionConfig {}: {e}",
-                config.display()
-            ));
-        }
+    let rl = match resource_list(config, input) {
+        Ok(rl) => rl,
+        Err(message) => return fail(message),
     };
-    let mut sources: Vec<(String, String)> = Vec::new();
-    match input {
-        Input::Text(t) => sources.push(("<stdin>".into(), t)),
-        Input::Paths(paths) => {
-            for path in paths {
-                match collect(&path, &mut sources) {
-                    Ok(()) => {}
-                    Err(e) => return fail(e),
-                }
-            }
-        }
-    }
-
-    let fc_docs = match tree::documents(&config_text) {
-        Ok(d) => d,
-        Err(e) => return fail(format!("{}: not valid YAML: {e}", config.display())),
-    };
-    let [fc] = fc_docs.as_slice() else {
-        return fail(format!(
-            "{} holds {} YAML documents; a functionConfig is one (a HarborBuildkit or a ConfigMap)",
-            config.display(),
-            fc_docs.len()
-        ));
-    };
-
-    let mut rl = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
-    let mut count = 0;
-    let mut items = String::new();
-    for (name, text) in &sources {
-        let docs = match tree::documents(text) {
-            Ok(d) => d,
-            Err(e) => return fail(format!("{name}: not valid YAML: {e}")),
-        };
-        for doc in docs {
-            if !doc.is_mapping {
-                return fail(format!(
-                    "{name}, line {}: a document that is not a resource (a mapping with apiVersion and kind)",
-                    doc.line
-                ));
-            }
-            items.push_str("- ");
-            yaml::reindent(&mut items, doc.text, doc.col, 2);
-            items.push('\n');
-            count += 1;
-        }
-    }
-    if count == 0 {
-        rl.push_str("items: []\n");
-    } else {
-        rl.push_str("items:\n");
-        rl.push_str(&items);
-    }
-    rl.push_str("functionConfig:\n  ");
-    yaml::reindent(&mut rl, fc.text, fc.col, 2);
-    rl.push('\n');
 
     let outcome = crate::run(rl.as_bytes());
     let mut stderr = String::new();
@@ -125,6 +65,77 @@ pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
             "internal: cannot read the function's own output: {e}"
         )),
     }
+}
+
+/// The ResourceList that `config` and the resources of `input` make: what kustomize or
+/// kpt would have sent.
+pub fn resource_list(config: &Path, input: Input) -> Result<String, String> {
+    let config_text = match std::fs::read_to_string(config) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(format!(
+                "cannot read the functionConfig {}: {e}",
+                config.display()
+            ));
+        }
+    };
+    let mut sources: Vec<(String, String)> = Vec::new();
+    match input {
+        Input::Text(t) => sources.push(("<stdin>".into(), t)),
+        Input::Paths(paths) => {
+            for path in paths {
+                match collect(&path, &mut sources) {
+                    Ok(()) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+
+    let fc_docs = match tree::documents(&config_text) {
+        Ok(d) => d,
+        Err(e) => return Err(format!("{}: not valid YAML: {e}", config.display())),
+    };
+    let [fc] = fc_docs.as_slice() else {
+        return Err(format!(
+            "{} holds {} YAML documents; a functionConfig is one (a HarborBuildkit or a ConfigMap)",
+            config.display(),
+            fc_docs.len()
+        ));
+    };
+
+    let mut rl = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
+    let mut count = 0;
+    let mut items = String::new();
+    for (name, text) in &sources {
+        let docs = match tree::documents(text) {
+            Ok(d) => d,
+            Err(e) => return Err(format!("{name}: not valid YAML: {e}")),
+        };
+        for doc in docs {
+            if !doc.is_mapping {
+                return Err(format!(
+                    "{name}, line {}: a document that is not a resource (a mapping with apiVersion and kind)",
+                    doc.line
+                ));
+            }
+            items.push_str("- ");
+            yaml::reindent(&mut items, doc.text, doc.col, 2);
+            items.push('\n');
+            count += 1;
+        }
+    }
+    if count == 0 {
+        rl.push_str("items: []\n");
+    } else {
+        rl.push_str("items:\n");
+        rl.push_str(&items);
+    }
+    rl.push_str("functionConfig:\n  ");
+    yaml::reindent(&mut rl, fc.text, fc.col, 2);
+    rl.push('\n');
+
+    Ok(rl)
 }
 
 /// The items of a ResourceList as a `---`-separated stream.

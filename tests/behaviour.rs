@@ -4,8 +4,8 @@
 mod common;
 
 use common::{example, find, items, parse_json, run};
-use harbor_buildkit_fn::harbor;
 use harbor_buildkit_fn::yaml::emit;
+use harbor_buildkit_fn::{harbor, realm};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -106,7 +106,7 @@ fn core_url_matches_the_host_buildkit_sends() {
             }
             let expect = !(host.contains(':') && !host.ends_with(default_port) && host != registry);
             assert_eq!(
-                harbor::matches(&host, &core_url),
+                realm::matches(&host, &core_url),
                 expect,
                 "Host {host} ~ CORE_URL {core_url}"
             );
@@ -117,7 +117,7 @@ fn core_url_matches_the_host_buildkit_sends() {
         );
         // And the chart's default CORE_URL is what the seed hit: no match for the FQDN.
         assert!(
-            !harbor::matches(registry, "http://harbor-core:80")
+            !realm::matches(registry, "http://harbor-core:80")
                 || registry.starts_with("harbor-core:")
         );
     }

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::yaml::{self, emit};
 
-pub use result::{Field, FnResult, ResourceRef, Severity};
+pub use result::{Field, FnResult, ResourceRef, Severity, report};
 
 pub const API_VERSION: &str = "config.kubernetes.io/v1";
 const ACCEPTED_API_VERSIONS: &[&str] = &["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];

@@ -151,3 +151,33 @@ impl std::fmt::Display for ItemIdDisplay<'_> {
         }
     }
 }
+
+/// Findings as lines for a terminal: each result's line, its field and values
+/// indented below it, and a count at the end.
+pub fn report(results: &[FnResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        out.push_str(&r.to_line());
+        out.push('\n');
+        if let Some(f) = &r.field {
+            out.push_str("    field: ");
+            out.push_str(&f.path);
+            match (&f.current, &f.proposed) {
+                (Some(c), Some(p)) if c != p => out.push_str(&format!(": {c} -> {p}")),
+                (None, Some(p)) => out.push_str(&format!(": -> {p}")),
+                (Some(c), _) => out.push_str(&format!(": {c}")),
+                (None, None) => {}
+            }
+            out.push('\n');
+        }
+    }
+    let count = |s: Severity| results.iter().filter(|r| r.severity == s).count();
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    out.push_str(&format!(
+        "{}, {}, {}\n",
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning"),
+        plural(count(Severity::Info), "info finding"),
+    ));
+    out
+}

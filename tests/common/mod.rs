@@ -168,3 +168,4 @@ pub fn kustomize_or_skip() -> Option<PathBuf> {
     );
     found
 }
+pub mod registry;

@@ -1,0 +1,722 @@
+//! The static checks: what Harbor and BuildKit will do with these manifests, told
+//! before anything is deployed. They run on every function run (their findings are
+//! results like any other) and alone as `harbor-buildkit-fn check`.
+//!
+//! Each check looks at the manifests as they leave the function: the input items
+//! with this run's patches applied ([`Applied`]). So a finding of severity `error`
+//! is a failure that would reach the cluster; what the function itself fixes is an
+//! `info` finding that shows the value before and after.
+//!
+//! | check | what it reads | fails when |
+//! |---|---|---|
+//! | [`realm`] | harbor-core's `CORE_URL`/`EXT_ENDPOINT`, the harbor-core image's version | the realm Harbor will answer BuildKit with has another scheme, or a host pods cannot reach |
+//! | [`jobservice`] | jobservice ConfigMaps | their `CORE_URL` disagrees with harbor-core's |
+//! | [`buildkitd`] | `buildkitd.toml` | a table keyed without (or with another) port, `http` with `insecure`, `http` that contradicts the scheme |
+//! | [`docker_config`] | Tekton Tasks and TaskRuns, Secrets | `DOCKER_CONFIG` is a Secret mount with no `config.json` |
+
+use serde_json::Value;
+
+use crate::krm::{FnResult, Item, ResourceList, ResourceRef, Severity};
+use crate::realm::{self, Mismatch, Rule};
+use crate::spec::{Scheme, Spec};
+use crate::yaml::Tree;
+use crate::{buildkitd, harbor};
+
+/// What this run wrote, for the checks to look at the result rather than the input.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// `CORE_URL` as this run set it (`None`: spec.generate leaves harborCore out).
+    pub core_url: Option<String>,
+    /// Whether the patch lands in an input ConfigMap (`false`: a merge patch or a
+    /// local-config patch that is applied elsewhere).
+    pub core_in_place: bool,
+    /// `buildkitd.toml` as this run wrote it, with the ConfigMap holding it.
+    pub buildkitd: Option<(ResourceRef, String)>,
+}
+
+/// Runs every check and appends its findings.
+pub fn run(rl: &ResourceList, spec: &Spec, applied: &Applied, out: &mut Vec<FnResult>) {
+    let core = harbor_core(rl, spec);
+    realm(rl, spec, applied, core.as_ref(), out);
+    jobservice(rl, spec, applied, core.as_ref(), out);
+    buildkitd(rl, spec, applied, out);
+    docker_config(rl, out);
+}
+
+/// An input item as JSON (the checks only read), or `None` when it does not re-read.
+fn json_of(rl: &ResourceList, item: &Item) -> Option<Value> {
+    let (text, _) = rl.standalone(&item.span);
+    let tree = Tree::parse(&text).ok()?;
+    tree.to_json(tree.root?).ok()
+}
+
+fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+}
+
+fn same_namespace(item: &Item, namespace: &str) -> bool {
+    item.namespace.is_empty() || namespace.is_empty() || item.namespace == namespace
+}
+
+/// Harbor's core ConfigMap as it came in.
+struct HarborCore {
+    resource: ResourceRef,
+    core_url: Option<String>,
+    ext_endpoint: Option<String>,
+}
+
+fn harbor_core(rl: &ResourceList, spec: &Spec) -> Option<HarborCore> {
+    let item = rl.items.iter().find(|i| {
+        i.is("", "ConfigMap")
+            && !i.local_config
+            && i.name == spec.harbor_config_map
+            && same_namespace(i, &spec.harbor_namespace)
+    })?;
+    let v = json_of(rl, item)?;
+    Some(HarborCore {
+        resource: ResourceRef::of(item),
+        core_url: str_at(&v, &["data", "CORE_URL"]).map(str::to_string),
+        ext_endpoint: str_at(&v, &["data", "EXT_ENDPOINT"]).map(str::to_string),
+    })
+}
+
+/// The realm rule of the harbor-core Deployment's image, when it is in the input.
+fn harbor_version(rl: &ResourceList, spec: &Spec) -> Option<(String, Rule)> {
+    let item = rl.items.iter().find(|i| {
+        i.is("apps", "Deployment")
+            && i.name == spec.harbor_deployment
+            && same_namespace(i, &spec.harbor_namespace)
+    })?;
+    let v = json_of(rl, item)?;
+    v.pointer("/spec/template/spec/containers")?
+        .as_array()?
+        .iter()
+        .filter_map(|c| c.get("image")?.as_str())
+        .find_map(Rule::of_image)
+}
+
+/// How bad a predicted realm is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Fails,
+    Doubtful,
+    Works,
+}
+
+/// Judges a realm: the scheme must be the registry's; a host other than the
+/// registry's is unreachable for an in-cluster registry (the external name), and
+/// doubtful otherwise.
+fn judge(realm: Option<&str>, spec: &Spec) -> (Verdict, String) {
+    let Some(realm) = realm else {
+        return (
+            Verdict::Doubtful,
+            "depends on EXT_ENDPOINT, which is not in the input".into(),
+        );
+    };
+    let authority = spec.registry.authority();
+    let mut verdict = Verdict::Works;
+    let mut why = Vec::new();
+    for m in realm::compare(realm, spec.scheme.as_str(), &authority) {
+        match m {
+            Mismatch::NotAUrl => {
+                verdict = Verdict::Fails;
+                why.push("it is not an http(s) URL".to_string());
+            }
+            Mismatch::Scheme(r, s) => {
+                verdict = Verdict::Fails;
+                why.push(format!("its scheme is {r}, the registry's is {s}"));
+            }
+            Mismatch::Host(r, a) => {
+                if spec.registry.is_in_cluster() {
+                    verdict = Verdict::Fails;
+                    why.push(format!(
+                        "its host {r} is not the in-cluster registry {a}, and pods may not reach it"
+                    ));
+                } else {
+                    verdict = verdict.min(Verdict::Doubtful);
+                    why.push(format!(
+                        "its host {r} is not the registry's ({a}); BuildKit pods must reach it"
+                    ));
+                }
+            }
+        }
+    }
+    (verdict, why.join("; "))
+}
+
+/// The realm Harbor will answer BuildKit with, before and after this run's patch.
+fn realm(
+    rl: &ResourceList,
+    spec: &Spec,
+    applied: &Applied,
+    core: Option<&HarborCore>,
+    out: &mut Vec<FnResult>,
+) {
+    let host = spec.registry.authority();
+    let proposed = harbor::core_url(spec);
+    let resource = core.map_or_else(
+        || ResourceRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: spec.harbor_config_map.clone(),
+            namespace: spec.harbor_namespace.clone(),
+        },
+        |c| c.resource.clone(),
+    );
+    let before = core.and_then(|c| c.core_url.as_deref());
+    let Some(after) = applied.core_url.as_deref().or(before) else {
+        let why = if core.is_some() {
+            "has no CORE_URL"
+        } else {
+            "is not in the input"
+        };
+        out.push(
+            FnResult::info(format!(
+                "the realm Harbor answers BuildKit with cannot be predicted: Harbor's core ConfigMap {why} and spec.generate leaves harborCore out; probe the running registry with `harbor-buildkit-fn doctor {host} --scheme {}`",
+                spec.scheme.as_str()
+            ))
+            .on(resource),
+        );
+        return;
+    };
+    let ext = core.and_then(|c| c.ext_endpoint.as_deref());
+    let version = harbor_version(rl, spec);
+    let rules: &[Rule] = match &version {
+        Some((_, rule)) => std::slice::from_ref(rule),
+        None => &Rule::BOTH,
+    };
+    let config = realm::Config {
+        core_url: after,
+        ext_endpoint: ext,
+    };
+    let pending = if applied.core_url.is_some() && !applied.core_in_place {
+        " once the patch is applied"
+    } else {
+        ""
+    };
+
+    // What it was, when this run changed it.
+    let was = match before {
+        Some(b) if b != after => {
+            let old = realm::Config {
+                core_url: b,
+                ext_endpoint: ext,
+            };
+            let mut matched = false;
+            let mut realms: Vec<String> = rules
+                .iter()
+                .map(|&r| {
+                    let p = realm::predict(&host, old, r);
+                    matched |= p.matched;
+                    let realm = p
+                        .realm
+                        .unwrap_or_else(|| "(depends on EXT_ENDPOINT)".into());
+                    if p.matched || rules.len() == 1 {
+                        realm
+                    } else {
+                        format!("{realm} in {}", r.versions())
+                    }
+                })
+                .collect();
+            realms.dedup();
+            let version = match &version {
+                Some((tag, rule)) => format!(" (harbor-core {tag}: {})", rule.versions()),
+                None => String::new(),
+            };
+            format!(
+                " Before this patch CORE_URL {b} {} the Host, and the realm was {}{version}.",
+                if matched { "matched" } else { "did not match" },
+                realms.join(" or ")
+            )
+        }
+        _ => String::new(),
+    };
+
+    let predictions: Vec<(Rule, realm::Prediction)> = rules
+        .iter()
+        .map(|&r| (r, realm::predict(&host, config, r)))
+        .collect();
+    let version_note = match &version {
+        Some((tag, rule)) => format!(" (harbor-core {tag}: {})", rule.versions()),
+        None => String::new(),
+    };
+
+    if let Some((_, p)) = predictions.iter().find(|(_, p)| p.matched) {
+        let realm = p.realm.clone().unwrap_or_default();
+        let (verdict, why) = judge(Some(&realm), spec);
+        let finding = match verdict {
+            Verdict::Works => FnResult::info(format!(
+                "Harbor will answer BuildKit (Host: {host}) with realm {realm}{pending}: the Host matches CORE_URL {after}, in every Harbor version.{was}"
+            )),
+            _ => FnResult::new(
+                severity(verdict),
+                format!(
+                    "Harbor will answer BuildKit (Host: {host}) with realm {realm}{pending}, which CORE_URL {after} produces; buildctl fetches its token there as written: {why}. Set CORE_URL to {proposed} (this function does so with spec.generate: harborCore), then restart harbor-core"
+                ),
+            ),
+        };
+        out.push(finding.on(resource).change(
+            "data.CORE_URL",
+            before,
+            after_or_fix(verdict, after, &proposed),
+        ));
+        return;
+    }
+
+    // No match: the answer depends on the version's rule and on EXT_ENDPOINT.
+    let judged: Vec<(Rule, Option<String>, Verdict, String)> = predictions
+        .into_iter()
+        .map(|(r, p)| {
+            let (v, why) = judge(p.realm.as_deref(), spec);
+            (r, p.realm, v, why)
+        })
+        .collect();
+    let worst = judged.iter().map(|j| j.2).min().unwrap_or(Verdict::Works);
+    let best = judged.iter().map(|j| j.2).max().unwrap_or(Verdict::Works);
+    // With the version unknown, a realm that fails in one rule only is a warning.
+    let verdict = if version.is_none() && worst == Verdict::Fails && best != Verdict::Fails {
+        Verdict::Doubtful
+    } else {
+        worst
+    };
+    let ext_note = ext.map_or_else(
+        || "EXT_ENDPOINT (not in the input)".to_string(),
+        |e| format!("EXT_ENDPOINT {e}"),
+    );
+    let detail: Vec<String> = judged
+        .iter()
+        .map(|(r, realm, v, why)| {
+            let rule = match r {
+                Rule::RequestHost => "takes the scheme of EXT_ENDPOINT with the request's Host",
+                Rule::ExtEndpoint => "takes EXT_ENDPOINT whole",
+            };
+            let realm = realm.as_deref().unwrap_or("unknown");
+            let outcome = if *v == Verdict::Works {
+                "which works".to_string()
+            } else {
+                why.clone()
+            };
+            format!("{} {rule}: realm {realm}, {outcome}", r.versions())
+        })
+        .collect();
+    let mut message = format!(
+        "Harbor will answer BuildKit (Host: {host}) from {ext_note}{pending}, because the Host does not match CORE_URL {after}{version_note}. {}.",
+        detail.join("; ")
+    );
+    if verdict != Verdict::Works {
+        message.push_str(&format!(
+            " Set CORE_URL to {proposed} so that the Host matches it (this function does so with spec.generate: harborCore), then restart harbor-core."
+        ));
+    }
+    message.push_str(&was);
+    out.push(
+        FnResult::new(severity(verdict), message)
+            .on(resource)
+            .change(
+                "data.CORE_URL",
+                before,
+                after_or_fix(verdict, after, &proposed),
+            ),
+    );
+}
+
+fn severity(v: Verdict) -> Severity {
+    match v {
+        Verdict::Fails => Severity::Error,
+        Verdict::Doubtful => Severity::Warning,
+        Verdict::Works => Severity::Info,
+    }
+}
+
+/// The proposed value: what will be deployed when it works, the fix when it does not.
+fn after_or_fix<'a>(v: Verdict, after: &'a str, fix: &'a str) -> &'a str {
+    if v == Verdict::Works { after } else { fix }
+}
+
+/// Harbor's jobservice has its own `CORE_URL`; it should name the same harbor-core.
+fn jobservice(
+    rl: &ResourceList,
+    spec: &Spec,
+    applied: &Applied,
+    core: Option<&HarborCore>,
+    out: &mut Vec<FnResult>,
+) {
+    let Some(core_url) = applied
+        .core_url
+        .as_deref()
+        .or(core.and_then(|c| c.core_url.as_deref()))
+    else {
+        return;
+    };
+    for item in rl.items.iter().filter(|i| {
+        i.is("", "ConfigMap")
+            && !i.local_config
+            && i.name.contains("jobservice")
+            && same_namespace(i, &spec.harbor_namespace)
+    }) {
+        let Some(v) = json_of(rl, item) else { continue };
+        let Some(theirs) = str_at(&v, &["data", "CORE_URL"]) else {
+            continue;
+        };
+        if theirs.trim_end_matches('/') == core_url.trim_end_matches('/') {
+            continue;
+        }
+        out.push(
+            FnResult::warning(format!(
+                "jobservice's CORE_URL {theirs} differs from harbor-core's {core_url} (ConfigMap {}): jobservice calls harbor-core and checks tokens by this URL, and the two should name the same harbor-core. Set data.CORE_URL to {core_url} and TOKEN_SERVICE_URL to {core_url}/service/token here (kustomize patch or kpt setter), and restart harbor-jobservice",
+                spec.harbor_config_map
+            ))
+            .on(ResourceRef::of(item))
+            .change("data.CORE_URL", Some(theirs), core_url),
+        );
+    }
+}
+
+/// `host` of `host[:port]`.
+fn host_of(authority: &str) -> &str {
+    match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    }
+}
+
+/// BuildKit treats these as plain HTTP when no table says otherwise.
+fn is_localhost(host: &str) -> bool {
+    host == "localhost" || host.starts_with("127.")
+}
+
+/// The registry tables of `buildkitd.toml` against the spec's registry and scheme.
+fn buildkitd(rl: &ResourceList, spec: &Spec, applied: &Applied, out: &mut Vec<FnResult>) {
+    let found;
+    let (resource, text) = match &applied.buildkitd {
+        Some((r, t)) => (r.clone(), t.as_str()),
+        None => {
+            let Some(item) = rl.items.iter().find(|i| {
+                i.is("", "ConfigMap")
+                    && i.name == spec.buildkit_config_map
+                    && same_namespace(i, &spec.namespace)
+            }) else {
+                return;
+            };
+            let Some(v) = json_of(rl, item) else { return };
+            let Some(t) = str_at(&v, &["data", buildkitd::KEY]) else {
+                return;
+            };
+            found = t.to_string();
+            (ResourceRef::of(item), found.as_str())
+        }
+    };
+    let path = format!("data.{}", buildkitd::KEY);
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        out.push(
+            FnResult::warning(
+                "buildkitd.toml does not parse as TOML; its registry tables were not checked",
+            )
+            .on(resource)
+            .at(path),
+        );
+        return;
+    };
+    let authority = spec.registry.authority();
+    let host = &spec.registry.host;
+    let tables = doc.get("registry").and_then(|r| r.as_table_like());
+    let mut exact = None;
+    for (key, table) in tables.iter().flat_map(|t| t.iter()) {
+        if key == authority {
+            exact = table.as_table_like();
+        } else if host_of(key) == host {
+            out.push(
+                FnResult::warning(format!(
+                    "[registry.\"{key}\"] in buildkitd.toml is keyed {} while images name the registry {authority}: BuildKit matches the key exactly, port included, so this table never applies to them. Key it \"{authority}\" (spec.registry), or remove it",
+                    if key.contains(':') { "with a port" } else { "without a port" }
+                ))
+                .on(resource.clone())
+                .change(&path, Some(&format!("[registry.\"{key}\"]")), &format!("[registry.\"{authority}\"]")),
+            );
+        }
+    }
+    let flag = |k: &str| {
+        exact
+            .and_then(|t| t.get(k))
+            .and_then(|i| i.as_bool())
+            .unwrap_or(false)
+    };
+    let (http, insecure) = (flag("http"), flag("insecure"));
+    let table = format!("[registry.\"{authority}\"]");
+    let fix = "let this function write the table (spec.generate: buildkitdConfig) or edit it";
+    match spec.scheme {
+        Scheme::Http if !http && !is_localhost(host_of(&authority)) => {
+            let what = if exact.is_none() {
+                "buildkitd.toml has no table for it".to_string()
+            } else if insecure {
+                format!("{table} has insecure = true without http = true, which means HTTPS without certificate checks")
+            } else {
+                format!("{table} does not set http = true")
+            };
+            out.push(
+                FnResult::error(format!(
+                    "the registry is plain HTTP (spec.scheme: http) but {what}, so buildkitd pulls and pushes over HTTPS and fails; {fix}: http = true"
+                ))
+                .on(resource)
+                .change(&path, None, &format!("{table} http = true")),
+            );
+        }
+        Scheme::Http if http && insecure => out.push(
+            FnResult::warning(format!(
+                "{table} sets both http = true and insecure = true: BuildKit then tries HTTPS first and falls back to HTTP; for a plain-HTTP registry set only http = true"
+            ))
+            .on(resource)
+            .change(&path, Some("insecure = true"), "(removed)"),
+        ),
+        Scheme::Https if http => out.push(
+            FnResult::error(format!(
+                "{table} sets http = true but the registry is HTTPS (spec.scheme: https) and the Task pushes to it over HTTPS; {fix}: remove http = true, or set spec.scheme: http if the registry really is plain HTTP"
+            ))
+            .on(resource)
+            .change(&path, Some("http = true"), "(removed)"),
+        ),
+        _ => {}
+    }
+}
+
+/// Where a step's `DOCKER_CONFIG` points, found in a Task spec.
+struct DockerConfigUse {
+    /// The field path of the env var's value, from the resource's root.
+    env_path: String,
+    target: Target,
+}
+
+enum Target {
+    /// `spec.volumes[i]` (path from the resource's root) holding a `secret`.
+    SecretVolume { path: String, secret: Value },
+    /// A workspace, bound by a TaskRun.
+    Workspace(String),
+}
+
+/// The uses of `DOCKER_CONFIG` in a Task spec at `base` (`spec` or `spec.taskSpec`).
+fn docker_config_uses(spec: &Value, base: &str) -> Vec<DockerConfigUse> {
+    let arr = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let empty = Value::Null;
+    let template = spec.get("stepTemplate").unwrap_or(&empty);
+    let volumes = arr(spec, "volumes");
+    let workspaces = arr(spec, "workspaces");
+    let mut uses = Vec::new();
+    let mut containers: Vec<(String, &Value)> = vec![(format!("{base}.stepTemplate"), template)];
+    let steps = spec.get("steps").and_then(Value::as_array);
+    for (i, step) in steps.into_iter().flatten().enumerate() {
+        containers.push((format!("{base}.steps[{i}]"), step));
+    }
+    for (cpath, container) in &containers {
+        for (e, env) in arr(container, "env").iter().enumerate() {
+            if env.get("name").and_then(Value::as_str) != Some("DOCKER_CONFIG") {
+                continue;
+            }
+            let Some(value) = env.get("value").and_then(Value::as_str) else {
+                continue;
+            };
+            let dir = value.trim_end_matches('/');
+            let env_path = format!("{cpath}.env[{e}].value");
+            // $(workspaces.<name>.path)
+            if let Some(name) = dir
+                .strip_prefix("$(workspaces.")
+                .and_then(|r| r.strip_suffix(".path)"))
+            {
+                uses.push(DockerConfigUse {
+                    env_path,
+                    target: Target::Workspace(name.to_string()),
+                });
+                continue;
+            }
+            // A workspace with an explicit mountPath.
+            if let Some(w) = workspaces.iter().find(|w| {
+                w.get("mountPath")
+                    .and_then(Value::as_str)
+                    .map(|m| m.trim_end_matches('/'))
+                    == Some(dir)
+            }) {
+                if let Some(name) = w.get("name").and_then(Value::as_str) {
+                    uses.push(DockerConfigUse {
+                        env_path,
+                        target: Target::Workspace(name.to_string()),
+                    });
+                }
+                continue;
+            }
+            // A volume mounted there, by this step or by the step template.
+            let mounts = arr(container, "volumeMounts")
+                .into_iter()
+                .chain(arr(template, "volumeMounts"));
+            for m in mounts {
+                let at = m
+                    .get("mountPath")
+                    .and_then(Value::as_str)
+                    .map(|p| p.trim_end_matches('/'));
+                if at != Some(dir) || m.get("subPath").is_some() {
+                    continue;
+                }
+                let Some(name) = m.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                if let Some((v, vol)) = volumes
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| v.get("name").and_then(Value::as_str) == Some(name))
+                {
+                    if let Some(secret) = vol.get("secret") {
+                        uses.push(DockerConfigUse {
+                            env_path: env_path.clone(),
+                            target: Target::SecretVolume {
+                                path: format!("{base}.volumes[{v}].secret"),
+                                secret: secret.clone(),
+                            },
+                        });
+                    }
+                }
+                break;
+            }
+        }
+    }
+    uses
+}
+
+/// Tekton Tasks and TaskRuns whose `DOCKER_CONFIG` is a Secret mount without
+/// `config.json`: buildctl (and docker) read `$DOCKER_CONFIG/config.json`, and a
+/// `kubernetes.io/dockerconfigjson` Secret holds `.dockerconfigjson`, so the build
+/// runs without credentials.
+fn docker_config(rl: &ResourceList, out: &mut Vec<FnResult>) {
+    let tekton: Vec<(&Item, Value)> = rl
+        .items
+        .iter()
+        .filter(|i| i.is("tekton.dev", "Task") || i.is("tekton.dev", "TaskRun"))
+        .filter_map(|i| Some((i, json_of(rl, i)?)))
+        .collect();
+    if tekton.is_empty() {
+        return;
+    }
+    let empty = Value::Null;
+    for (item, v) in &tekton {
+        let spec = v.get("spec").unwrap_or(&empty);
+        let (uses, runs): (Vec<DockerConfigUse>, Vec<(&Item, &Value)>) = if item.kind == "Task" {
+            // The Task's own volumes, and the TaskRuns in the input that run it.
+            let runs = tekton
+                .iter()
+                .filter(|(r, rv)| {
+                    r.kind == "TaskRun"
+                        && str_at(rv, &["spec", "taskRef", "name"]) == Some(item.name.as_ref())
+                        && same_namespace(r, &item.namespace)
+                })
+                .map(|(r, rv)| (*r, rv))
+                .collect();
+            (docker_config_uses(spec, "spec"), runs)
+        } else {
+            match spec.get("taskSpec") {
+                Some(ts) => (docker_config_uses(ts, "spec.taskSpec"), vec![(*item, v)]),
+                None => continue,
+            }
+        };
+        for u in uses {
+            match &u.target {
+                Target::SecretVolume { path, secret } => {
+                    judge_secret(rl, item, path, secret, &u.env_path, out);
+                }
+                Target::Workspace(name) => {
+                    for (run, rv) in &runs {
+                        let bindings = rv.pointer("/spec/workspaces").and_then(Value::as_array);
+                        for (b, binding) in bindings.into_iter().flatten().enumerate() {
+                            if binding.get("name").and_then(Value::as_str) != Some(name) {
+                                continue;
+                            }
+                            if let Some(secret) = binding.get("secret") {
+                                let env = if run.name == item.name && run.kind == item.kind {
+                                    u.env_path.clone()
+                                } else {
+                                    format!("{} of Task {}", u.env_path, item.name)
+                                };
+                                judge_secret(
+                                    rl,
+                                    run,
+                                    &format!("spec.workspaces[{b}].secret"),
+                                    secret,
+                                    &env,
+                                    out,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a Secret mount (`secret`: a SecretVolumeSource at `path` in `holder`) has
+/// a `config.json`; a finding when it has not.
+fn judge_secret(
+    rl: &ResourceList,
+    holder: &Item,
+    path: &str,
+    secret: &Value,
+    env_path: &str,
+    out: &mut Vec<FnResult>,
+) {
+    let name = secret
+        .get("secretName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let remap = "[{key: .dockerconfigjson, path: config.json}]";
+    let fix = format!(
+        "map the key with {path}.items: {remap} (read-only), or use the Task this function generates (spec.generate: task), which copies .dockerconfigjson to a writable DOCKER_CONFIG"
+    );
+    if let Some(items) = secret.get("items").and_then(Value::as_array) {
+        let paths: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i.get("path").and_then(Value::as_str))
+            .collect();
+        if paths.contains(&"config.json") {
+            return;
+        }
+        out.push(
+            FnResult::error(format!(
+                "DOCKER_CONFIG ({env_path}) is the mount of Secret {name}, whose items map no key to config.json (only {}): buildctl reads $DOCKER_CONFIG/config.json and would push without credentials; {fix}",
+                paths.join(", ")
+            ))
+            .on(ResourceRef::of(holder))
+            .change(&format!("{path}.items"), None, remap),
+        );
+        return;
+    }
+    let secret_item = rl
+        .items
+        .iter()
+        .find(|i| i.is("", "Secret") && i.name == name && same_namespace(i, &holder.namespace));
+    let keys: Option<Vec<String>> = secret_item.and_then(|i| json_of(rl, i)).map(|v| {
+        ["data", "stringData"]
+            .iter()
+            .filter_map(|k| v.get(k).and_then(Value::as_object))
+            .flat_map(|m| m.keys().cloned())
+            .collect()
+    });
+    match keys {
+        Some(keys) if keys.iter().any(|k| k == "config.json") => {}
+        Some(keys) => out.push(
+            FnResult::error(format!(
+                "DOCKER_CONFIG ({env_path}) is the mount of Secret {name}, which has no config.json (its keys: {}): buildctl reads $DOCKER_CONFIG/config.json and would push without credentials; {fix}",
+                if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+            ))
+            .on(ResourceRef::of(holder))
+            .change(&format!("{path}.items"), None, remap),
+        ),
+        None => out.push(
+            FnResult::warning(format!(
+                "DOCKER_CONFIG ({env_path}) is the mount of Secret {name} (not in the input) with no items: unless that Secret has a key config.json (a kubernetes.io/dockerconfigjson Secret has .dockerconfigjson), buildctl finds no credentials; {fix}"
+            ))
+            .on(ResourceRef::of(holder))
+            .change(&format!("{path}.items"), None, remap),
+        ),
+    }
+}

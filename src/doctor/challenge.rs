@@ -1,0 +1,297 @@
+//! `Www-Authenticate` challenges, parsed as RFC 7235 §4.1 and §2.1 define them.
+//!
+//! ```text
+//! WWW-Authenticate = 1#challenge
+//! challenge        = auth-scheme [ 1*SP ( token68 / #auth-param ) ]
+//! auth-param       = token BWS "=" BWS ( token / quoted-string )
+//! ```
+//!
+//! Commas separate both challenges and parameters, so a comma followed by
+//! `token =` continues the parameters and a comma followed by a bare token starts a
+//! new challenge. Quoted strings may hold commas and `\`-escaped characters.
+//! Scheme and parameter names are case-insensitive; they are kept lowercased.
+
+/// One challenge: `Bearer realm="...",service="..."`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// Lowercased (`bearer`, `basic`).
+    pub scheme: String,
+    pub token68: Option<String>,
+    /// Names lowercased, values unquoted, in order.
+    pub params: Vec<(String, String)>,
+}
+
+impl Challenge {
+    /// The first parameter named `name` (case-insensitive).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn is_token68_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)
+}
+
+struct Scanner<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn skip_ows(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+
+    fn token(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        while self.peek().is_some_and(is_tchar) {
+            self.pos += 1;
+        }
+        (self.pos > start).then(|| std::str::from_utf8(&self.s[start..self.pos]).unwrap_or(""))
+    }
+
+    /// Whether `token BWS "=" BWS` followed by a value (not another `=`, a comma or
+    /// the end) starts here: an auth-param rather than a token68 or a new challenge.
+    fn at_param(&self) -> bool {
+        let mut p = Scanner {
+            s: self.s,
+            pos: self.pos,
+        };
+        if p.token().is_none() {
+            return false;
+        }
+        p.skip_ows();
+        if p.peek() != Some(b'=') {
+            return false;
+        }
+        p.pos += 1;
+        p.skip_ows();
+        matches!(p.peek(), Some(b) if b == b'"' || is_tchar(b) && b != b'=')
+    }
+
+    fn quoted(&mut self) -> Result<String, String> {
+        let start = self.pos;
+        self.pos += 1; // the opening quote
+        let mut out = Vec::new();
+        loop {
+            match self.peek() {
+                None => {
+                    return Err(format!(
+                        "a quoted string opened at byte {start} is not closed"
+                    ));
+                }
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(String::from_utf8_lossy(&out).into_owned());
+                }
+                Some(b'\\') => {
+                    let Some(&next) = self.s.get(self.pos + 1) else {
+                        return Err("a quoted string ends in a lone backslash".into());
+                    };
+                    out.push(next);
+                    self.pos += 2;
+                }
+                Some(b) => {
+                    out.push(b);
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Parses the values of every `Www-Authenticate` header of a response (one header
+/// may hold several challenges, and a response may repeat the header).
+pub fn parse_all<'h>(headers: impl IntoIterator<Item = &'h str>) -> Result<Vec<Challenge>, String> {
+    let mut out = Vec::new();
+    for h in headers {
+        out.extend(parse(h)?);
+    }
+    Ok(out)
+}
+
+/// Parses one header value.
+pub fn parse(header: &str) -> Result<Vec<Challenge>, String> {
+    let mut sc = Scanner {
+        s: header.as_bytes(),
+        pos: 0,
+    };
+    let mut out = Vec::new();
+    loop {
+        // Empty list elements are allowed: `, , Basic`.
+        while matches!(sc.peek(), Some(b' ' | b'\t' | b',')) {
+            sc.pos += 1;
+        }
+        if sc.peek().is_none() {
+            break;
+        }
+        let Some(scheme) = sc.token() else {
+            return Err(format!(
+                "expected an auth scheme at byte {} of {header:?}",
+                sc.pos
+            ));
+        };
+        let mut challenge = Challenge {
+            scheme: scheme.to_ascii_lowercase(),
+            token68: None,
+            params: Vec::new(),
+        };
+        sc.skip_ows();
+        if sc.at_param() {
+            loop {
+                let name = sc.token().unwrap_or_default().to_ascii_lowercase();
+                sc.skip_ows();
+                sc.pos += 1; // '='
+                sc.skip_ows();
+                let value = if sc.peek() == Some(b'"') {
+                    sc.quoted()?
+                } else {
+                    sc.token().unwrap_or_default().to_string()
+                };
+                challenge.params.push((name, value));
+                sc.skip_ows();
+                match sc.peek() {
+                    None => break,
+                    Some(b',') => {
+                        // Another parameter, or the next challenge.
+                        let mark = sc.pos;
+                        while matches!(sc.peek(), Some(b' ' | b'\t' | b',')) {
+                            sc.pos += 1;
+                        }
+                        if !sc.at_param() {
+                            sc.pos = mark;
+                            break;
+                        }
+                    }
+                    Some(b) => {
+                        return Err(format!(
+                            "unexpected {:?} at byte {} of {header:?}",
+                            b as char, sc.pos
+                        ));
+                    }
+                }
+            }
+        } else if sc.peek().is_some_and(is_token68_char) {
+            let start = sc.pos;
+            while sc.peek().is_some_and(is_token68_char) {
+                sc.pos += 1;
+            }
+            while sc.peek() == Some(b'=') {
+                sc.pos += 1;
+            }
+            challenge.token68 = Some(header[start..sc.pos].to_string());
+            sc.skip_ows();
+            if !matches!(sc.peek(), None | Some(b',')) {
+                return Err(format!(
+                    "unexpected text after the token68 at byte {} of {header:?}",
+                    sc.pos
+                ));
+            }
+        } else if !matches!(sc.peek(), None | Some(b',')) {
+            return Err(format!(
+                "unexpected {:?} at byte {} of {header:?}",
+                header[sc.pos..].chars().next().unwrap_or(' '),
+                sc.pos
+            ));
+        }
+        out.push(challenge);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(h: &str) -> Challenge {
+        let mut v = parse(h).unwrap_or_else(|e| panic!("{h}: {e}"));
+        assert_eq!(v.len(), 1, "{h}: {v:?}");
+        v.remove(0)
+    }
+
+    #[test]
+    fn harbor_and_distribution_challenges() {
+        let c = one(
+            r#"Bearer realm="http://harbor-core.default.svc.cluster.local/service/token",service="harbor-registry""#,
+        );
+        assert_eq!(c.scheme, "bearer");
+        assert_eq!(
+            c.param("realm"),
+            Some("http://harbor-core.default.svc.cluster.local/service/token")
+        );
+        assert_eq!(c.param("SERVICE"), Some("harbor-registry"));
+
+        let c = one(
+            r#"Bearer realm="https://auth.example/token",service="registry",scope="repository:a/b:pull,push",error="insufficient_scope""#,
+        );
+        // A comma inside quotes belongs to the value.
+        assert_eq!(c.param("scope"), Some("repository:a/b:pull,push"));
+        assert_eq!(c.param("error"), Some("insufficient_scope"));
+        assert_eq!(
+            one(r#"Basic realm="harbor""#).param("realm"),
+            Some("harbor")
+        );
+    }
+
+    #[test]
+    fn escapes_whitespace_and_tokens() {
+        let c = one(r#"Bearer  realm = "a \"quoted\" \\ realm" , service=reg.example ,scope="x""#);
+        assert_eq!(c.param("realm"), Some(r#"a "quoted" \ realm"#));
+        assert_eq!(c.param("service"), Some("reg.example"));
+        assert_eq!(c.param("scope"), Some("x"));
+    }
+
+    #[test]
+    fn several_challenges_in_one_header() {
+        let v = parse(r#"Basic realm="simple", Newauth realm="apps", type=1, title="Login to \"apps\"", Bearer realm="https://t/token",service="s""#)
+            .unwrap_or_default();
+        let schemes: Vec<&str> = v.iter().map(|c| c.scheme.as_str()).collect();
+        assert_eq!(schemes, ["basic", "newauth", "bearer"]);
+        assert_eq!(v[1].param("type"), Some("1"));
+        assert_eq!(v[1].param("title"), Some(r#"Login to "apps""#));
+        assert_eq!(v[2].param("service"), Some("s"));
+    }
+
+    #[test]
+    fn token68_and_bare_schemes() {
+        let v = parse("Negotiate abc+/def==, Basic, Bearer realm=x").unwrap_or_default();
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0].token68.as_deref(), Some("abc+/def=="));
+        assert!(v[1].params.is_empty() && v[1].token68.is_none());
+        assert_eq!(v[2].param("realm"), Some("x"));
+    }
+
+    #[test]
+    fn headers_are_combined() {
+        let v = parse_all([r#"Basic realm="r""#, r#"Bearer realm="t""#]).unwrap_or_default();
+        assert_eq!(v.len(), 2);
+    }
+
+    #[test]
+    fn malformed_headers_are_errors_not_panics() {
+        for h in [
+            r#"Bearer realm="open"#,
+            r#"Bearer realm="x\"#,
+            "Bearer realm=x junk",
+            "=x",
+            "Bearer abc def",
+            "Bearer \"x\"",
+        ] {
+            assert!(parse(h).is_err(), "{h}");
+        }
+        assert_eq!(parse("").unwrap_or_default(), Vec::new());
+    }
+}

@@ -1,0 +1,210 @@
+//! The credentials buildctl would send: the docker config's `auths` entry for the
+//! registry, read the way the docker CLI reads it.
+//!
+//! buildctl reads `$DOCKER_CONFIG/config.json`; the Task this crate generates puts the
+//! docker-registry Secret's `.dockerconfigjson` there, which has the same shape. So
+//! `--docker-config` takes either file (or a folder holding `config.json`).
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde_json::Value;
+
+/// A user name and a secret that is never printed.
+#[derive(Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Secret,
+    /// The file they came from, for messages.
+    pub source: PathBuf,
+}
+
+/// A string whose `Debug` is `****`: it cannot leak through a `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("****")
+    }
+}
+
+/// What the docker config says about a registry.
+pub enum Lookup {
+    Found(Credentials),
+    /// No entry (or no file): the probe goes on anonymously; the note says why.
+    Anonymous(String),
+}
+
+/// The docker config file: `path` (a file, or a folder with `config.json`), else
+/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+pub fn config_path(path: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = path {
+        return Some(if p.is_dir() {
+            p.join("config.json")
+        } else {
+            p.to_path_buf()
+        });
+    }
+    if let Some(dir) = std::env::var_os("DOCKER_CONFIG") {
+        return Some(PathBuf::from(dir).join("config.json"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker").join("config.json"))
+}
+
+/// `host[:port]` of an `auths` key: the docker CLI accepts `https://host/v1/` and the like.
+fn key_host(key: &str) -> &str {
+    let k = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    k.split('/').next().unwrap_or(k)
+}
+
+/// The credentials for `registry` (`host[:port]`). `explicit` says whether the user
+/// named the file: then a missing file is an error, not a reason to go anonymous.
+pub fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Lookup::Anonymous(format!(
+                "no docker config at {} (give one with --docker-config)",
+                path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(format!(
+                "cannot read the docker config {}: {e}",
+                path.display()
+            ));
+        }
+    };
+    parse(&text, path, registry)
+}
+
+/// Reads the credentials for `registry` from a docker config's text.
+pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> {
+    let shown = path.display();
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| format!("{shown} is not a docker config (JSON): {e}"))?;
+    let auths = match v.get("auths") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m),
+        Some(_) => return Err(format!("{shown}: auths is not an object")),
+    };
+    let entry = auths.and_then(|m| m.iter().find(|(k, _)| key_host(k) == registry));
+    let Some((key, entry)) = entry else {
+        let helper = v
+            .pointer(&format!(
+                "/credHelpers/{}",
+                registry.replace('~', "~0").replace('/', "~1")
+            ))
+            .or_else(|| v.get("credsStore"))
+            .and_then(Value::as_str);
+        let known: Vec<&str> = auths
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut note = format!(
+            "{shown} has no auths entry for {registry} (it has: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+        if let Some(h) = helper {
+            note.push_str(&format!(
+                "; it names the credential helper docker-credential-{h}, which doctor does not run (buildctl in a pod has no helper either: put the credentials in auths)"
+            ));
+        }
+        return Ok(Lookup::Anonymous(note));
+    };
+    let field = |k: &str| {
+        entry
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    if let (Some(u), Some(p)) = (field("username"), field("password")) {
+        return Ok(Lookup::Found(Credentials {
+            username: u.to_string(),
+            password: Secret(p.to_string()),
+            source: path.to_path_buf(),
+        }));
+    }
+    if let Some(auth) = field("auth") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(auth.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| {
+                format!("{shown}: auths[{key:?}].auth is not base64 of user:password")
+            })?;
+        let Some((u, p)) = decoded.split_once(':') else {
+            return Err(format!(
+                "{shown}: auths[{key:?}].auth does not decode to user:password"
+            ));
+        };
+        return Ok(Lookup::Found(Credentials {
+            username: u.to_string(),
+            password: Secret(p.to_string()),
+            source: path.to_path_buf(),
+        }));
+    }
+    if field("identitytoken").is_some() {
+        return Ok(Lookup::Anonymous(format!(
+            "{shown}: auths[{key:?}] holds an identitytoken (OAuth refresh token), which doctor does not exchange; it probes anonymously"
+        )));
+    }
+    Err(format!(
+        "{shown}: auths[{key:?}] has neither auth nor username and password"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str, registry: &str) -> Option<(String, String)> {
+        match parse(text, Path::new("config.json"), registry) {
+            Ok(Lookup::Found(c)) => Some((c.username, c.password.0)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn auth_and_username_password_entries() {
+        // base64("ci-bot:pa:ss") — a colon in the password is kept.
+        let text = r#"{"auths":{"h:5000":{"auth":"Y2ktYm90OnBhOnNz"}}}"#;
+        assert_eq!(
+            found(text, "h:5000"),
+            Some(("ci-bot".into(), "pa:ss".into()))
+        );
+        assert_eq!(found(text, "h"), None);
+        let text = r#"{"auths":{"https://h/v1/":{"username":"u","password":"p"}}}"#;
+        assert_eq!(found(text, "h"), Some(("u".into(), "p".into())));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret("hunter2".into());
+        assert_eq!(format!("{s:?}"), "****");
+    }
+
+    #[test]
+    fn notes_and_errors_never_carry_the_secret() {
+        let text = r#"{"auths":{"h":{"auth":"!!not-base64-hunter2"}}}"#;
+        let e = parse(text, Path::new("c.json"), "h")
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("not base64") && !e.contains("hunter2"), "{e}");
+        let text = r#"{"auths":{"other":{"auth":"eDp5"}},"credsStore":"desktop"}"#;
+        match parse(text, Path::new("c.json"), "h") {
+            Ok(Lookup::Anonymous(note)) => {
+                assert!(note.contains("docker-credential-desktop") && note.contains("other"))
+            }
+            _ => panic!("expected an anonymous lookup"),
+        }
+        assert!(parse("not json", Path::new("c.json"), "h").is_err());
+    }
+}

@@ -1,0 +1,670 @@
+//! `harbor-buildkit-fn doctor`: probe a running registry the way buildctl does.
+//!
+//! 1. `GET /v2/` without credentials, and read the answer: `200` (no auth), `401`
+//!    with a `Www-Authenticate` challenge ([`challenge`]), or something that is not
+//!    a registry;
+//! 2. compare the Bearer realm's scheme and host with the registry's: buildctl
+//!    fetches its token from the realm as written, so a mismatch is the failure this
+//!    crate exists for, explained with the Harbor rule that produces it ([`realm`]);
+//! 3. fetch a token from the realm with the registry's credentials from the docker
+//!    config ([`credentials`]), as buildctl does;
+//! 4. repeat the request with the token (or Basic credentials, for a registry that
+//!    asks for them) and read the verdict.
+//!
+//! Each step prints its outcome; a failure prints the fix in this tool's terms (a
+//! spec field or a ConfigMap key). Credentials and tokens never print: every line
+//! passes through [`Masker`].
+//!
+//! [`realm`]: crate::realm
+
+pub mod challenge;
+pub mod credentials;
+pub mod net;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine;
+
+use crate::names::Registry;
+use crate::realm::{self, Mismatch};
+use crate::spec::Scheme;
+use challenge::Challenge;
+use credentials::{Credentials, Lookup};
+use net::Client;
+
+/// What to probe and how.
+pub struct Options {
+    pub registry: Registry,
+    pub scheme: Scheme,
+    /// A docker config file or folder; default `$DOCKER_CONFIG` or `~/.docker`.
+    pub docker_config: Option<PathBuf>,
+    /// A repository (`project/name`) to list tags of, with a `pull,push` scope.
+    pub repository: Option<String>,
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+    pub insecure_skip_verify: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok  ",
+            Outcome::Warn => "warn",
+            Outcome::Fail => "FAIL",
+        }
+    }
+}
+
+/// One step's result.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub outcome: Outcome,
+    pub title: String,
+    pub detail: Vec<String>,
+    pub fix: Option<String>,
+}
+
+fn step(outcome: Outcome, title: impl Into<String>) -> Step {
+    Step {
+        outcome,
+        title: title.into(),
+        detail: Vec::new(),
+        fix: None,
+    }
+}
+
+impl Step {
+    fn note(mut self, line: impl Into<String>) -> Step {
+        self.detail.push(line.into());
+        self
+    }
+
+    fn fix(mut self, fix: impl Into<String>) -> Step {
+        self.fix = Some(fix.into());
+        self
+    }
+}
+
+/// Replaces every secret the probe handled with `****` in what it prints.
+#[derive(Default)]
+pub struct Masker {
+    secrets: Vec<String>,
+}
+
+impl Masker {
+    fn add(&mut self, secret: &str) {
+        // Very short secrets would mask ordinary words; a password of one to three
+        // characters is also never printed by the probe itself.
+        if secret.len() >= 4 && !self.secrets.iter().any(|s| s == secret) {
+            self.secrets.push(secret.to_string());
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            out = out.replace(s.as_str(), "****");
+        }
+        out
+    }
+}
+
+/// The probe's result.
+pub struct Report {
+    pub target: String,
+    pub steps: Vec<Step>,
+    masker: Masker,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(|s| s.outcome != Outcome::Fail)
+    }
+
+    /// The report as printed: one block per step, masked.
+    pub fn render(&self) -> String {
+        let mut out = format!("doctor: {}\n", self.target);
+        for (i, s) in self.steps.iter().enumerate() {
+            out.push_str(&format!("{} {}. {}\n", s.outcome.label(), i + 1, s.title));
+            for d in &s.detail {
+                out.push_str(&format!("        {d}\n"));
+            }
+            if let Some(f) = &s.fix {
+                out.push_str(&format!("        fix: {f}\n"));
+            }
+        }
+        out.push_str(if self.passed() {
+            "PASS: BuildKit can authenticate to this registry the way buildctl does.\n"
+        } else {
+            "FAIL: see the fix under each failed step.\n"
+        });
+        self.masker.mask(&out)
+    }
+}
+
+/// `%`-encodes a query value (RFC 3986 unreserved characters stay).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Runs the probe.
+pub fn run(opts: &Options) -> Report {
+    let authority = opts.registry.authority();
+    let scheme = opts.scheme.as_str();
+    let base = format!("{scheme}://{authority}");
+    let mut report = Report {
+        target: format!(
+            "{base} (Host: {authority}, as image references {authority}/... make BuildKit send it)"
+        ),
+        steps: Vec::new(),
+        masker: Masker::default(),
+    };
+    let client = match Client::new(
+        opts.timeout,
+        opts.ca_file.as_deref(),
+        opts.insecure_skip_verify,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            report
+                .steps
+                .push(step(Outcome::Fail, "set up the HTTP client").note(e));
+            return report;
+        }
+    };
+
+    // The credentials, read first so that every later line is masked.
+    let creds = read_credentials(opts, &authority, &mut report);
+    let creds = match creds {
+        Ok(c) => c,
+        Err(()) => return report,
+    };
+
+    // 1. The anonymous request.
+    let v2 = format!("{base}/v2/");
+    let first = match client.get(&v2, None) {
+        Ok(a) => a,
+        Err(e) => {
+            let fix = if e.contains("plain HTTP") {
+                "the registry speaks plain HTTP here: use --scheme http, and spec.scheme: http for BuildKit".to_string()
+            } else if e.contains("speaks HTTPS") {
+                "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
+                    .to_string()
+            } else {
+                format!(
+                    "check that spec.registry ({authority}) and spec.scheme ({scheme}) name where the registry listens, from where BuildKit runs"
+                )
+            };
+            report
+                .steps
+                .push(step(Outcome::Fail, format!("GET {v2}")).note(e).fix(fix));
+            return report;
+        }
+    };
+    let target = match &opts.repository {
+        Some(r) => format!("{base}/v2/{r}/tags/list"),
+        None => v2.clone(),
+    };
+    match first.status {
+        200 => {
+            let mut s = step(
+                Outcome::Ok,
+                format!("GET {v2}: 200, the registry asks for no credentials"),
+            );
+            if first.header("docker-distribution-api-version").is_none() {
+                s = s.note("no Docker-Distribution-Api-Version header: check that this really is a registry's /v2/ API");
+                s.outcome = Outcome::Warn;
+            }
+            report.steps.push(s);
+            if opts.repository.is_some() {
+                report
+                    .steps
+                    .push(verdict(&client, &target, None, "without credentials"));
+            }
+            return report;
+        }
+        401 => {}
+        400 if first.body.contains("HTTP request to an HTTPS server") => {
+            report.steps.push(
+                step(
+                    Outcome::Fail,
+                    format!("GET {v2}: 400, the server speaks HTTPS on this port"),
+                )
+                .fix("use --scheme https and spec.scheme: https"),
+            );
+            return report;
+        }
+        404 => {
+            report.steps.push(
+                step(Outcome::Fail, format!("GET {v2}: 404, no registry API here"))
+                    .note(snippet(&first.body))
+                    .fix(format!("spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included")),
+            );
+            return report;
+        }
+        s => {
+            report.steps.push(
+                step(
+                    Outcome::Fail,
+                    format!("GET {v2}: {s}, not the 200 or 401 a registry answers"),
+                )
+                .note(snippet(&first.body))
+                .fix(format!("check that {base} is the registry")),
+            );
+            return report;
+        }
+    }
+    let values: Vec<&str> = first.headers("www-authenticate").collect();
+    let challenges = match challenge::parse_all(values.iter().copied()) {
+        Ok(c) if !c.is_empty() => c,
+        Ok(_) => {
+            report.steps.push(
+                step(Outcome::Fail, format!("GET {v2}: 401 without a Www-Authenticate challenge"))
+                    .fix("the server at this address does not follow the registry API: check spec.registry"),
+            );
+            return report;
+        }
+        Err(e) => {
+            report.steps.push(
+                step(
+                    Outcome::Fail,
+                    format!("GET {v2}: 401 with a Www-Authenticate that does not parse"),
+                )
+                .note(e),
+            );
+            return report;
+        }
+    };
+    let bearer = challenges.iter().find(|c| c.scheme == "bearer");
+    let Some(bearer) = bearer else {
+        if challenges.iter().any(|c| c.scheme == "basic") {
+            report.steps.push(step(
+                Outcome::Ok,
+                format!("GET {v2}: 401 with a Basic challenge ({}): no token service; buildctl sends the docker config's credentials directly", describe_challenges(&challenges)),
+            ));
+            basic(&client, &target, creds.as_ref(), &mut report);
+        } else {
+            report.steps.push(step(
+                Outcome::Fail,
+                format!(
+                    "GET {v2}: 401 asking for {}, which buildctl does not speak",
+                    describe_challenges(&challenges)
+                ),
+            ));
+        }
+        return report;
+    };
+    report.steps.push(step(
+        Outcome::Ok,
+        format!(
+            "GET {v2}: 401 with a Bearer challenge: {}",
+            describe_challenges(std::slice::from_ref(bearer))
+        ),
+    ));
+
+    // 2. The realm against the registry.
+    let Some(realm) = bearer.param("realm").filter(|r| !r.is_empty()) else {
+        report.steps.push(
+            step(Outcome::Fail, "the Bearer challenge has no realm")
+                .fix("the registry's token auth is misconfigured"),
+        );
+        return report;
+    };
+    let mismatches = realm::compare(realm, scheme, &authority);
+    let realm_step = realm_step(realm, bearer, scheme, &authority, &mismatches);
+    let realm_failed = realm_step.outcome == Outcome::Fail;
+    report.steps.push(realm_step);
+
+    // 3. The token.
+    let service = bearer.param("service");
+    let scope = opts
+        .repository
+        .as_ref()
+        .map(|r| format!("repository:{r}:pull,push"));
+    let mut url = realm.to_string();
+    let mut sep = if url.contains('?') { '&' } else { '?' };
+    for (k, v) in [("service", service), ("scope", scope.as_deref())] {
+        if let Some(v) = v {
+            url.push(sep);
+            url.push_str(&format!("{k}={}", encode(v)));
+            sep = '&';
+        }
+    }
+    let basic_header = creds.as_ref().map(basic_authorization);
+    if let Some(h) = &basic_header {
+        report.masker.add(h.trim_start_matches("Basic "));
+    }
+    let who = match &creds {
+        Some(c) => format!("as {} (from {})", c.username, c.source.display()),
+        None => "anonymously".to_string(),
+    };
+    let token = match client.get(&url, basic_header.as_deref()) {
+        Err(e) => {
+            let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e);
+            if realm_failed {
+                s = s.note("this is the failure the realm mismatch above predicts: buildctl fails here the same way");
+                s = s.fix(format!(
+                    "make the realm {scheme}://{authority}/... (see step 2)"
+                ));
+            }
+            report.steps.push(s);
+            return report;
+        }
+        Ok(a) if a.status == 200 => match token_of(&a.body) {
+            Some(t) => {
+                report.masker.add(&t);
+                let mut s = step(Outcome::Ok, format!("GET {url} {who}: 200, token issued"));
+                if let Some(access) = granted(&t) {
+                    s = s.note(format!("the token grants: {access}"));
+                }
+                report.steps.push(s);
+                t
+            }
+            None => {
+                report.steps.push(
+                    step(
+                        Outcome::Fail,
+                        format!("GET {url} {who}: 200 without a token or access_token field"),
+                    )
+                    .note(snippet(&a.body)),
+                );
+                return report;
+            }
+        },
+        Ok(a) if a.status == 401 || a.status == 403 => {
+            let fix = match &creds {
+                Some(c) => format!(
+                    "the token service rejected {}'s credentials: update the docker-registry Secret's .dockerconfigjson (auths[\"{authority}\"]) for the Task",
+                    c.username
+                ),
+                None => format!(
+                    "no credentials for {authority}: give --docker-config with an auths[\"{authority}\"] entry (the same .dockerconfigjson the Task's Secret holds)"
+                ),
+            };
+            report.steps.push(
+                step(Outcome::Fail, format!("GET {url} {who}: {}", a.status))
+                    .note(snippet(&a.body))
+                    .fix(fix),
+            );
+            return report;
+        }
+        Ok(a) => {
+            report.steps.push(
+                step(Outcome::Fail, format!("GET {url} {who}: {}, not a token", a.status))
+                    .note(snippet(&a.body))
+                    .fix("the realm does not point at the registry's token service (for Harbor: <CORE_URL>/service/token)"),
+            );
+            return report;
+        }
+    };
+
+    // 4. With the token.
+    report.steps.push(verdict(
+        &client,
+        &target,
+        Some(&format!("Bearer {token}")),
+        "with the token",
+    ));
+    report
+}
+
+fn read_credentials(
+    opts: &Options,
+    authority: &str,
+    report: &mut Report,
+) -> Result<Option<Credentials>, ()> {
+    let Some(path) = credentials::config_path(opts.docker_config.as_deref()) else {
+        return Ok(None);
+    };
+    match credentials::lookup(&path, authority, opts.docker_config.is_some()) {
+        Ok(Lookup::Found(c)) => {
+            report.masker.add(&c.password.0);
+            Ok(Some(c))
+        }
+        Ok(Lookup::Anonymous(note)) => {
+            report.steps.push(
+                step(
+                    Outcome::Warn,
+                    "credentials: none, the probe goes on anonymously",
+                )
+                .note(note),
+            );
+            Ok(None)
+        }
+        Err(e) => {
+            report
+                .steps
+                .push(step(Outcome::Fail, "read the docker config").note(e).fix(
+                    "give a docker config (or the Secret's .dockerconfigjson) with --docker-config",
+                ));
+            Err(())
+        }
+    }
+}
+
+fn basic_authorization(c: &Credentials) -> String {
+    let raw = format!("{}:{}", c.username, c.password.0);
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+/// Step 2 for a Bearer realm: the realm must carry the registry's scheme and host.
+fn realm_step(
+    realm: &str,
+    bearer: &Challenge,
+    scheme: &str,
+    authority: &str,
+    mismatches: &[Mismatch],
+) -> Step {
+    if mismatches.is_empty() {
+        return step(
+            Outcome::Ok,
+            format!("realm {realm} has the registry's scheme ({scheme}) and host ({authority})"),
+        );
+    }
+    let harbor = bearer.param("service") == Some("harbor-registry");
+    let mut s = step(
+        Outcome::Fail,
+        format!("realm {realm} does not match the registry {scheme}://{authority}"),
+    );
+    for m in mismatches {
+        s = s.note(match m {
+            Mismatch::NotAUrl => "it is not an absolute http(s) URL".to_string(),
+            Mismatch::Scheme(r, want) => format!(
+                "its scheme is {r}, the registry's is {want}: buildctl fetches the token from the realm as written (buildkitd.toml does not apply to that request), so it would speak {r} to the token service"
+            ),
+            Mismatch::Host(r, want) => format!(
+                "its host is {r}, not {want}: buildctl must reach {r} from the BuildKit pod"
+            ),
+        });
+    }
+    let scheme_only = mismatches.iter().all(|m| matches!(m, Mismatch::Scheme(..)));
+    let why = if scheme_only {
+        format!(
+            "Harbor answers with the request's Host and the scheme of EXT_ENDPOINT (v2.14+) when the Host ({authority}) does not match CORE_URL; CORE_URL = {scheme}://{authority} makes it match (Harbor compares host[:port] exactly, dropping :80 for http and :443 for https)"
+        )
+    } else {
+        format!(
+            "Harbor v2.10-v2.13 answers with EXT_ENDPOINT, the external name, when the Host ({authority}) does not match CORE_URL; CORE_URL = {scheme}://{authority} makes it match (exact host[:port], default ports dropped)"
+        )
+    };
+    s = s.note(if harbor {
+        format!("this is Harbor (service harbor-registry): {why}")
+    } else {
+        format!(
+            "the service is {:?}, not Harbor's harbor-registry: the realm comes from the registry's own token auth settings (distribution: auth.token.realm). Were this Harbor: {why}",
+            bearer.param("service").unwrap_or("")
+        )
+    });
+    s.fix(format!(
+        "set CORE_URL={scheme}://{authority} and TOKEN_SERVICE_URL={scheme}://{authority}/service/token in Harbor's core ConfigMap (harbor-buildkit-fn does it from spec.registry: {authority}, spec.scheme: {scheme}), then restart harbor-core"
+    ))
+}
+
+/// The last step: the request with credentials, and what its answer means.
+fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str) -> Step {
+    let title = format!("GET {target} {how}");
+    match client.get(target, authorization) {
+        Err(e) => step(Outcome::Fail, title).note(e),
+        Ok(a) if a.status == 200 => step(Outcome::Ok, format!("{title}: 200, accepted")),
+        Ok(a) if a.status == 404 && a.body.contains("NAME_UNKNOWN") => step(
+            Outcome::Ok,
+            format!("{title}: 404 NAME_UNKNOWN: accepted; the repository does not exist yet (a first push creates it)"),
+        ),
+        Ok(a) if a.status == 401 || a.status == 403 => step(Outcome::Fail, format!("{title}: {}, rejected", a.status))
+            .note(snippet(&a.body))
+            .fix(if authorization.is_some_and(|h| h.starts_with("Bearer ")) {
+                "the registry does not accept the token its realm issued: the token service and the registry disagree (service name, issuer or signing certificate); for Harbor, core and registry must share the token certificate (harbor-core's secret)"
+            } else {
+                "the registry rejected the credentials: update the docker-registry Secret's .dockerconfigjson"
+            }),
+        Ok(a) => step(Outcome::Fail, format!("{title}: {}", a.status)).note(snippet(&a.body)),
+    }
+}
+
+/// For a registry with Basic auth: the request with the docker config's credentials.
+fn basic(client: &Client, target: &str, creds: Option<&Credentials>, report: &mut Report) {
+    let Some(c) = creds else {
+        report.steps.push(
+            step(Outcome::Fail, "no credentials to answer the Basic challenge with")
+                .fix("give --docker-config with an auths entry for the registry (the Task's Secret's .dockerconfigjson)"),
+        );
+        return;
+    };
+    let header = basic_authorization(c);
+    report.masker.add(header.trim_start_matches("Basic "));
+    let how = format!("as {} (from {})", c.username, c.source.display());
+    report
+        .steps
+        .push(verdict(client, target, Some(&header), &how));
+}
+
+fn describe_challenges(challenges: &[Challenge]) -> String {
+    challenges
+        .iter()
+        .map(|c| {
+            let params: Vec<String> = c.params.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+            if params.is_empty() {
+                c.scheme.clone()
+            } else {
+                format!("{} {}", c.scheme, params.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The `token` (or OAuth2 `access_token`) of a token service's answer.
+fn token_of(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    ["token", "access_token"]
+        .iter()
+        .find_map(|k| v.get(k).and_then(|t| t.as_str()).filter(|t| !t.is_empty()))
+        .map(str::to_string)
+}
+
+/// What a JWT's `access` claim grants, read without verifying (the registry verifies).
+fn granted(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let access = claims.get("access")?.as_array()?;
+    if access.is_empty() {
+        return Some("no repository access (enough for /v2/)".into());
+    }
+    Some(
+        access
+            .iter()
+            .map(|a| {
+                let actions: Vec<&str> = a
+                    .get("actions")
+                    .and_then(|x| x.as_array())
+                    .map(|x| x.iter().filter_map(|s| s.as_str()).collect())
+                    .unwrap_or_default();
+                format!(
+                    "{} {} [{}]",
+                    a.get("type").and_then(|x| x.as_str()).unwrap_or("?"),
+                    a.get("name").and_then(|x| x.as_str()).unwrap_or("?"),
+                    actions.join(",")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
+/// The start of a body, on one line, for messages.
+fn snippet(body: &str) -> String {
+    let one: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = one.chars().take(200).collect();
+    if cut.is_empty() {
+        "(empty body)".into()
+    } else if cut.len() < one.len() {
+        format!("body: {cut}...")
+    } else {
+        format!("body: {cut}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_covers_every_occurrence() {
+        let mut m = Masker::default();
+        m.add("hunter22");
+        m.add("aHVudGVyMjI=");
+        m.add("ab"); // too short to mask safely
+        assert_eq!(
+            m.mask("pw hunter22, b64 aHVudGVyMjI=, again hunter22, ab"),
+            "pw ****, b64 ****, again ****, ab"
+        );
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(
+            encode("repository:a/b:pull,push"),
+            "repository%3Aa%2Fb%3Apull%2Cpush"
+        );
+        assert_eq!(encode("harbor-registry"), "harbor-registry");
+    }
+
+    #[test]
+    fn tokens_and_grants() {
+        assert_eq!(token_of(r#"{"token":"t1"}"#).as_deref(), Some("t1"));
+        assert_eq!(token_of(r#"{"access_token":"t2"}"#).as_deref(), Some("t2"));
+        assert_eq!(token_of(r#"{"token":""}"#), None);
+        assert_eq!(token_of("<html>"), None);
+        // {"access":[{"type":"repository","name":"a/b","actions":["pull"]}]}
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"access":[{"type":"repository","name":"a/b","actions":["pull"]}]}"#);
+        assert_eq!(
+            granted(&format!("h.{payload}.s")).as_deref(),
+            Some("repository a/b [pull]")
+        );
+        assert_eq!(granted("not-a-jwt"), None);
+    }
+}

@@ -1,0 +1,229 @@
+//! HTTP for the probe: one ureq agent with the probe's timeouts and TLS settings,
+//! and every way a request can fail turned into a sentence with its likely cause.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+/// A response, read whole (bodies are capped: a registry's answers are small).
+pub struct Answer {
+    pub status: u16,
+    /// `(name lowercased, value)`; values that are not UTF-8 are dropped.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+const BODY_LIMIT: u64 = 1 << 20;
+
+/// How the probe connects.
+pub struct Client {
+    agent: ureq::Agent,
+    timeout: Duration,
+}
+
+impl Client {
+    /// `ca_file`: PEM roots to trust instead of the built-in (Mozilla) roots;
+    /// `insecure`: no certificate checks at all.
+    pub fn new(
+        timeout: Duration,
+        ca_file: Option<&Path>,
+        insecure: bool,
+    ) -> Result<Client, String> {
+        let mut tls = TlsConfig::builder().disable_verification(insecure);
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?;
+            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(format!(
+                    "--ca-file {} holds no PEM certificate",
+                    path.display()
+                ));
+            }
+            tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
+        }
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .user_agent(concat!(
+                "harbor-buildkit-fn/",
+                env!("CARGO_PKG_VERSION"),
+                " doctor"
+            ))
+            .tls_config(tls.build())
+            .build()
+            .into();
+        Ok(Client { agent, timeout })
+    }
+
+    /// `GET url`, with an `Authorization` header when given.
+    pub fn get(&self, url: &str, authorization: Option<&str>) -> Result<Answer, String> {
+        let mut req = self.agent.get(url);
+        // Go clients (buildctl) send the port as written, `Host: h:80` for
+        // `http://h:80/`, and Harbor's match sees exactly that; ureq would drop a
+        // default port. Only then is Host set by hand.
+        if let Some(host) = explicit_default_port(url) {
+            req = req.header("Host", host);
+        }
+        if let Some(a) = authorization {
+            req = req.header("Authorization", a);
+        }
+        let mut resp = req.call().map_err(|e| describe(&e, url, self.timeout))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().ok()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut body = String::new();
+        let mut bytes = Vec::new();
+        if resp
+            .body_mut()
+            .as_reader()
+            .take(BODY_LIMIT)
+            .read_to_end(&mut bytes)
+            .is_ok()
+        {
+            body = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// `scheme://host[:port]` of a URL, for messages.
+fn origin(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            let end = rest.find(['/', '?', '#']).map_or(url.len(), |j| i + 3 + j);
+            &url[..end]
+        }
+        None => url,
+    }
+}
+
+/// The authority of `url` when it names its scheme's default port (`http://h:80/`).
+fn explicit_default_port(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let default = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    authority.ends_with(default).then_some(authority)
+}
+
+fn has_port(origin: &str) -> bool {
+    let authority = origin.split("://").nth(1).unwrap_or(origin);
+    authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A failed request as a sentence: what happened and what usually causes it.
+fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> String {
+    let at = origin(url);
+    let https = url.starts_with("https://");
+    match e {
+        ureq::Error::Timeout(_) => format!(
+            "no answer from {at} within {}s (timed out): a firewall or NetworkPolicy dropping packets, or a host that is not the registry; try --timeout for a slow link",
+            timeout.as_secs()
+        ),
+        ureq::Error::HostNotFound => format!(
+            "cannot resolve the host of {at}: the name is unknown here (an in-cluster name such as *.svc.cluster.local resolves only inside the cluster: run doctor in a pod, or through kubectl port-forward)"
+        ),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "connection refused by {at}: nothing listens on that port{}",
+            if has_port(at) {
+                ""
+            } else if https {
+                " (an HTTPS URL uses port 443 unless one is given; a plain-HTTP registry wants --scheme http)"
+            } else {
+                " (a plain-HTTP URL uses port 80 unless one is given)"
+            }
+        ),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            format!("no answer from {at} (timed out): a firewall or NetworkPolicy dropping packets")
+        }
+        ureq::Error::Io(io) if https && looks_like_tls(&io.to_string()) => {
+            tls_message(at, &io.to_string())
+        }
+        ureq::Error::Io(io) => format!("cannot talk to {at}: {io}"),
+        ureq::Error::ConnectionFailed => format!("cannot connect to {at}"),
+        ureq::Error::Rustls(tls) => tls_message(at, &tls.to_string()),
+        ureq::Error::Tls(msg) => tls_message(at, msg),
+        ureq::Error::Protocol(p) if !https => format!(
+            "{at} did not answer in HTTP ({p}): it probably speaks HTTPS on this port; try --scheme https"
+        ),
+        other => format!("request to {at} failed: {other}"),
+    }
+}
+
+fn looks_like_tls(detail: &str) -> bool {
+    let lower = detail.to_ascii_lowercase();
+    [
+        "corrupt message",
+        "certificate",
+        "tls",
+        "handshake",
+        "alert",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+fn tls_message(at: &str, detail: &str) -> String {
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("corrupt message")
+        || lower.contains("invalidcontenttype")
+        || lower.contains("invalid content type")
+    {
+        format!(
+            "TLS handshake with {at} failed ({detail}): the server does not speak TLS on this port, it is probably plain HTTP"
+        )
+    } else if lower.contains("certificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("unknown issuer")
+    {
+        format!(
+            "TLS certificate of {at} is not trusted ({detail}): give the registry's CA with --ca-file (and spec.ca for BuildKit), or check the name the certificate is for"
+        )
+    } else {
+        format!("TLS with {at} failed: {detail}")
+    }
+}

@@ -1,0 +1,385 @@
+//! Harbor's Bearer realm: the token URL Harbor puts in the `Www-Authenticate`
+//! challenge it answers BuildKit with, predicted from its configuration.
+//!
+//! Read from goharbor/harbor `src/server/middleware/v2auth/auth.go`
+//! (`getChallenge`, `tokenSvcEndpoint`/`tokenSvcURL`, `match`):
+//!
+//! - the request's `Host` header [`matches`] `CORE_URL`: the realm is
+//!   `CORE_URL + "/service/token"`, in every version;
+//! - no match, Harbor v2.14.0 and later ([`Rule::RequestHost`], PR #21898): the scheme of
+//!   `EXT_ENDPOINT` with the request's Host;
+//! - no match, v2.10 to v2.13 ([`Rule::ExtEndpoint`]): all of `EXT_ENDPOINT`, the
+//!   external name, which pods often cannot reach.
+//!
+//! buildctl fetches its token from the realm exactly as written (buildkitd.toml does
+//! not apply to that request), so a realm whose scheme or host differs from the
+//! registry's is the failure this crate exists to prevent. [`crate::check`] runs this
+//! prediction on manifests; [`crate::doctor`] compares it with a live answer.
+
+/// Which branch of Harbor's `tokenSvcURL` a Harbor version takes when the Host does
+/// not match `CORE_URL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// v2.14.0 and later: `<scheme of EXT_ENDPOINT>://<request Host>/service/token`.
+    RequestHost,
+    /// v2.10 to v2.13: `EXT_ENDPOINT + "/service/token"`.
+    ExtEndpoint,
+}
+
+impl Rule {
+    pub const BOTH: [Rule; 2] = [Rule::RequestHost, Rule::ExtEndpoint];
+
+    /// The Harbor versions that follow this rule, for messages.
+    pub fn versions(self) -> &'static str {
+        match self {
+            Rule::RequestHost => "Harbor v2.14+",
+            Rule::ExtEndpoint => "Harbor v2.10-v2.13",
+        }
+    }
+
+    /// The rule of a Harbor image such as `goharbor/harbor-core:v2.13.1`, with the
+    /// version it read. Tags that are not `v2.<minor>...` say nothing.
+    pub fn of_image(image: &str) -> Option<(String, Rule)> {
+        let name = image.split('@').next().unwrap_or(image);
+        let (repo, tag) = name.rsplit_once(':')?;
+        if tag.contains('/') || !repo.contains("harbor-core") {
+            return None;
+        }
+        let version = tag.strip_prefix('v').unwrap_or(tag);
+        let mut parts = version.split(['.', '-']);
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next()?.parse().ok()?;
+        let rule = match (major, minor) {
+            (2, m) if m >= 14 => Rule::RequestHost,
+            (3.., _) => Rule::RequestHost,
+            _ => Rule::ExtEndpoint,
+        };
+        Some((tag.to_string(), rule))
+    }
+}
+
+/// The settings of harbor-core that decide the realm.
+#[derive(Debug, Clone, Copy)]
+pub struct Config<'a> {
+    pub core_url: &'a str,
+    /// `None` when it is not known (the ConfigMap is not in view).
+    pub ext_endpoint: Option<&'a str>,
+}
+
+/// What Harbor answers a request with this `Host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prediction {
+    /// The realm URL; `None` when it depends on an `EXT_ENDPOINT` that is not known.
+    pub realm: Option<String>,
+    /// Whether the Host matched `CORE_URL`.
+    pub matched: bool,
+}
+
+/// The realm Harbor answers a request with `Host: host` under `rule`.
+pub fn predict(host: &str, config: Config, rule: Rule) -> Prediction {
+    let core_url = config.core_url.trim_end_matches('/');
+    if matches(host, core_url) {
+        return Prediction {
+            realm: Some(token_url(core_url)),
+            matched: true,
+        };
+    }
+    let realm = config.ext_endpoint.map(|ext| match rule {
+        // Go: strings.Split(extEp, "://")[0] + "://" + req.Host.
+        Rule::RequestHost => {
+            let scheme = ext.split("://").next().unwrap_or(ext);
+            token_url(&format!("{scheme}://{host}"))
+        }
+        Rule::ExtEndpoint => token_url(ext),
+    });
+    Prediction {
+        realm,
+        matched: false,
+    }
+}
+
+/// `strings.TrimSuffix(ep, "/") + "/service/token"`.
+fn token_url(endpoint: &str) -> String {
+    format!("{}/service/token", endpoint.trim_end_matches('/'))
+}
+
+/// Harbor's `match(ctx, reqHost, rawURL)`: whether a request's `Host` header is the
+/// host of `core_url`. A URL without a host never matches; the default port of the
+/// URL's scheme is dropped from both sides; the comparison is exact and
+/// case-sensitive (no DNS, no lowercasing of hosts; Go lowercases only the scheme).
+pub fn matches(req_host: &str, core_url: &str) -> bool {
+    let Some(url) = Url::parse(core_url.trim_end_matches('/')) else {
+        return false;
+    };
+    let default_port = match url.scheme.as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => "",
+    };
+    let config_host = if default_port.is_empty() {
+        url.authority
+    } else {
+        url.authority
+            .strip_suffix(default_port)
+            .unwrap_or(url.authority)
+    };
+    let req_host = if default_port.is_empty() {
+        req_host
+    } else {
+        req_host.strip_suffix(default_port).unwrap_or(req_host)
+    };
+    !config_host.is_empty() && req_host == config_host
+}
+
+/// The parts of an absolute URL that decide where a client connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url<'a> {
+    /// Lowercased, as Go's `url.Parse` does.
+    pub scheme: String,
+    /// `host[:port]` as written, without user info.
+    pub authority: &'a str,
+}
+
+impl<'a> Url<'a> {
+    /// `scheme://authority/...`; `None` without `://` or with an empty scheme.
+    pub fn parse(url: &'a str) -> Option<Url<'a>> {
+        let (scheme, rest) = url.split_once("://")?;
+        if scheme.is_empty()
+            || !scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        {
+            return None;
+        }
+        // Go's url.Parse: the authority runs to the first '/', '?' or '#'.
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        Some(Url {
+            scheme: scheme.to_ascii_lowercase(),
+            authority,
+        })
+    }
+
+    /// The host without its port.
+    pub fn host(&self) -> &'a str {
+        match self.authority.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => self.authority,
+        }
+    }
+
+    /// The port a client connects to: the one written, or the scheme's default.
+    pub fn port(&self) -> Option<u16> {
+        match self.authority.rsplit_once(':') {
+            Some((_, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse().ok()
+            }
+            _ => match self.scheme.as_str() {
+                "http" => Some(80),
+                "https" => Some(443),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// How a realm differs from the registry a client wants, if it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    /// The realm is not an absolute http(s) URL.
+    NotAUrl,
+    /// `realm scheme`, `registry scheme`.
+    Scheme(String, String),
+    /// `realm host[:port]`, `registry host[:port]` (default ports aside).
+    Host(String, String),
+}
+
+/// Compares a realm with the registry `authority` reached over `scheme`: the client
+/// (buildctl) fetches the token from the realm as written, so its scheme and host must
+/// be the ones it reaches the registry with.
+pub fn compare(realm: &str, scheme: &str, authority: &str) -> Vec<Mismatch> {
+    let Some(url) = Url::parse(realm) else {
+        return vec![Mismatch::NotAUrl];
+    };
+    if !matches!(url.scheme.as_str(), "http" | "https") {
+        return vec![Mismatch::NotAUrl];
+    }
+    let mut out = Vec::new();
+    if url.scheme != scheme {
+        out.push(Mismatch::Scheme(url.scheme.clone(), scheme.to_string()));
+    }
+    let registry = Url {
+        scheme: scheme.to_string(),
+        authority,
+    };
+    // Another host, or the same host on another port (ports compare only when the
+    // schemes agree: their defaults differ).
+    let other_host = !url.host().eq_ignore_ascii_case(registry.host());
+    let other_port = url.scheme == scheme && url.port() != registry.port();
+    if other_host || other_port {
+        out.push(Mismatch::Host(
+            url.authority.to_string(),
+            authority.to_string(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Harbor's own vectors, `auth_test.go` `TestMatch`.
+    #[test]
+    fn upstream_match_vectors() {
+        let cases = [
+            ("abc.com", "http://abc.com", true),
+            ("abc.com", "https://abc.com", true),
+            ("abc.com:80", "http://abc.com", true),
+            ("abc.com:80", "https://abc.com", false),
+            ("abc.com:443", "http://abc.com", false),
+            ("abc.com:443", "https://abc.com", true),
+            ("abcd.com:443", "https://abc.com", false),
+        ];
+        for (host, url, want) in cases {
+            assert_eq!(matches(host, url), want, "{host} ~ {url}");
+        }
+    }
+
+    #[test]
+    fn the_seed_bug_and_its_fix() {
+        let fqdn = "harbor-core.default.svc.cluster.local";
+        // The chart's CORE_URL names the bare Service: BuildKit's FQDN does not match.
+        assert!(!matches(fqdn, "http://harbor-core:80"));
+        assert!(matches(
+            fqdn,
+            "http://harbor-core.default.svc.cluster.local:80"
+        ));
+        assert!(matches(
+            fqdn,
+            "http://harbor-core.default.svc.cluster.local/"
+        ));
+        assert!(!matches(
+            "HARBOR-core.default.svc.cluster.local",
+            "http://harbor-core.default.svc.cluster.local"
+        ));
+        assert!(!matches(fqdn, "not a url"));
+        // Go's url.Parse reads `harbor-core:80` as scheme `harbor-core`, no host.
+        assert!(!matches("harbor-core:80", "harbor-core:80"));
+        // The scheme is case-insensitive in Go's parser.
+        assert!(matches("abc.com:80", "HTTP://abc.com"));
+    }
+
+    const FQDN: &str = "harbor-core.default.svc.cluster.local";
+
+    fn chart() -> Config<'static> {
+        Config {
+            core_url: "http://harbor-core:80",
+            ext_endpoint: Some("https://harbor.example.com"),
+        }
+    }
+
+    #[test]
+    fn the_seed_realm_under_both_rules() {
+        let v214 = predict(FQDN, chart(), Rule::RequestHost);
+        assert!(!v214.matched);
+        assert_eq!(
+            v214.realm.as_deref(),
+            Some("https://harbor-core.default.svc.cluster.local/service/token")
+        );
+        let v213 = predict(FQDN, chart(), Rule::ExtEndpoint);
+        assert_eq!(
+            v213.realm.as_deref(),
+            Some("https://harbor.example.com/service/token")
+        );
+    }
+
+    #[test]
+    fn a_match_gives_core_url_in_every_version() {
+        let config = Config {
+            core_url: "http://harbor-core.default.svc.cluster.local:80/",
+            ext_endpoint: None,
+        };
+        for rule in Rule::BOTH {
+            let p = predict(FQDN, config, rule);
+            assert!(p.matched);
+            // The port stays as written in CORE_URL.
+            assert_eq!(
+                p.realm.as_deref(),
+                Some("http://harbor-core.default.svc.cluster.local:80/service/token")
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_ext_endpoint_leaves_the_realm_unknown() {
+        let config = Config {
+            core_url: "http://harbor-core:80",
+            ext_endpoint: None,
+        };
+        assert_eq!(predict(FQDN, config, Rule::RequestHost).realm, None);
+    }
+
+    #[test]
+    fn ext_endpoint_without_scheme_is_taken_as_go_does() {
+        let config = Config {
+            core_url: "http://harbor-core:80",
+            ext_endpoint: Some("harbor.example.com/"),
+        };
+        assert_eq!(
+            predict("h:5000", config, Rule::RequestHost)
+                .realm
+                .as_deref(),
+            Some("harbor.example.com/://h:5000/service/token")
+        );
+    }
+
+    #[test]
+    fn versions_from_images() {
+        let cases = [
+            ("goharbor/harbor-core:v2.14.0", Some(Rule::RequestHost)),
+            (
+                "docker.io/goharbor/harbor-core:v2.13.2",
+                Some(Rule::ExtEndpoint),
+            ),
+            (
+                "goharbor/harbor-core:v2.10.0@sha256:abc",
+                Some(Rule::ExtEndpoint),
+            ),
+            (
+                "registry:5000/goharbor/harbor-core:v3.0.0",
+                Some(Rule::RequestHost),
+            ),
+            ("goharbor/harbor-core:dev", None),
+            ("goharbor/harbor-core", None),
+            ("registry:5000/goharbor/harbor-core", None),
+            ("nginx:v2.14.0", None),
+        ];
+        for (image, want) in cases {
+            assert_eq!(Rule::of_image(image).map(|(_, r)| r), want, "{image}");
+        }
+    }
+
+    #[test]
+    fn realm_comparison() {
+        assert!(compare("http://h:8080/service/token", "http", "h:8080").is_empty());
+        assert!(compare("http://h:80/service/token", "http", "h").is_empty());
+        assert!(compare("HTTPS://H/service/token", "https", "h:443").is_empty());
+        assert_eq!(
+            compare("https://h/service/token", "http", "h"),
+            vec![Mismatch::Scheme("https".into(), "http".into())]
+        );
+        assert_eq!(
+            compare("http://ext.example.com/service/token", "http", "h"),
+            vec![Mismatch::Host("ext.example.com".into(), "h".into())]
+        );
+        assert_eq!(
+            compare("http://h:5001/token", "http", "h:5000"),
+            vec![Mismatch::Host("h:5001".into(), "h:5000".into())]
+        );
+        assert_eq!(
+            compare("/service/token", "http", "h"),
+            vec![Mismatch::NotAUrl]
+        );
+    }
+}

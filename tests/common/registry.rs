@@ -1,0 +1,702 @@
+//! A real CNCF distribution registry (`docker-registry`, 2.8) on loopback, for tests that
+//! probe a registry over HTTP (`doctor`).
+//!
+//! [`Registry::start`] writes a config into a fresh temp dir, starts the registry on a free
+//! 127.0.0.1 port and waits until `/v2/` answers. Three auth modes ([`Auth`]): none,
+//! htpasswd (the committed bcrypt line for [`USER`]/[`PASSWORD`] in
+//! `tests/fixtures/registry/htpasswd`) and token, where a [`TokenService`] in the test
+//! process mints ES256 JWTs that the registry verifies against a self-signed certificate
+//! made at start (its `rootcertbundle`). Nothing listens anywhere but 127.0.0.1.
+//!
+//! When the registry binary is missing, `start` prints `SKIPPED: ...` and returns `None`
+//! (under CI=true it panics instead, see [`super::require`]).
+//! The registry logs (level info; `HARBOR_TEST_REGISTRY_LOG=debug` for more) into
+//! `registry.log` in its temp dir; its tail is in every panic message and in
+//! [`Registry::log_tail`].
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use serde_json::{Value, json};
+
+/// The test user, in the htpasswd fixture and accepted by the token service.
+pub const USER: &str = "ci-bot";
+/// [`USER`]'s password.
+pub const PASSWORD: &str = "s3cret-pa55";
+/// The token `service` (the registry's `auth.token.service`, the JWT's `aud`).
+pub const SERVICE: &str = "test-registry";
+/// The token issuer (the registry's `auth.token.issuer`, the JWT's `iss`).
+pub const ISSUER: &str = "test-issuer";
+
+/// How long `start` waits for the registry to answer `/v2/`.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many times `start` picks another port when the registry could not bind one.
+const PORT_ATTEMPTS: usize = 3;
+/// Read/write timeout on the token service's accepted sockets.
+const SOCKET_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The registry's auth mode.
+#[derive(Clone, Copy, Debug)]
+pub enum Auth {
+    /// No auth: `/v2/` answers 200.
+    None,
+    /// `auth.htpasswd` with the fixture line for [`USER`]/[`PASSWORD`].
+    Htpasswd,
+    /// `auth.token` whose realm is a [`TokenService`] in the test process. The service
+    /// always speaks plain HTTP; `realm_scheme` is only the scheme written into the realm
+    /// (`"https"` makes a realm that cannot work, on purpose).
+    Token { realm_scheme: &'static str },
+}
+
+/// A running registry; dropping it kills the process and removes its temp dir.
+pub struct Registry {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// The token service, in [`Auth::Token`] mode.
+    pub token: Option<TokenService>,
+    child: Child,
+    // Dropped after `child` is killed (Registry's Drop runs before its fields').
+    dir: TempDir,
+}
+
+/// A directory removed on drop, also when `start` panics half way.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Registry {
+    /// Starts the registry, or returns `None` (after printing `SKIPPED: ...`) when the
+    /// `docker-registry` binary is missing; panics, with the registry's log, when it does
+    /// not come up.
+    pub fn start(auth: Auth) -> Option<Registry> {
+        let bin = registry_binary();
+        if !super::require(
+            "docker-registry (apt-get install docker-registry)",
+            bin.is_some(),
+        ) {
+            return None;
+        }
+        let bin = bin.expect("checked above");
+        let dir = TempDir(unique_temp_dir());
+
+        let token = match auth {
+            Auth::Token { realm_scheme } => Some(TokenService::start(realm_scheme)),
+            _ => None,
+        };
+        let auth_yaml = match (&auth, &token) {
+            (Auth::None, _) => String::new(),
+            (Auth::Htpasswd, _) => {
+                let fixture = super::root().join("tests/fixtures/registry/htpasswd");
+                let path = dir.0.join("htpasswd");
+                fs::copy(&fixture, &path)
+                    .unwrap_or_else(|e| panic!("copy {}: {e}", fixture.display()));
+                format!(
+                    "auth:\n  htpasswd:\n    realm: {SERVICE}\n    path: {}\n",
+                    yaml_str(&path.to_string_lossy())
+                )
+            }
+            (Auth::Token { .. }, Some(t)) => {
+                let bundle = dir.0.join("root.pem");
+                fs::write(&bundle, &t.cert_pem)
+                    .unwrap_or_else(|e| panic!("write {}: {e}", bundle.display()));
+                format!(
+                    "auth:\n  token:\n    realm: {}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
+                    yaml_str(&t.realm),
+                    yaml_str(&bundle.to_string_lossy())
+                )
+            }
+            (Auth::Token { .. }, None) => unreachable!("token service started above"),
+        };
+
+        let mut last_log = String::new();
+        for attempt in 1..=PORT_ATTEMPTS {
+            let port = free_port();
+            let addr = format!("127.0.0.1:{port}");
+            let config = dir.0.join("config.yml");
+            fs::write(&config, registry_config(&dir.0, &addr, &auth_yaml))
+                .unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
+            let log_path = dir.0.join("registry.log");
+            let log = File::create(&log_path)
+                .unwrap_or_else(|e| panic!("create {}: {e}", log_path.display()));
+            let log_err = log.try_clone().expect("clone the registry log file handle");
+            let mut cmd = Command::new(&bin);
+            cmd.arg("serve")
+                .arg(&config)
+                .stdin(Stdio::null())
+                .stdout(log)
+                .stderr(log_err);
+            // The registry overrides its config from REGISTRY_* variables; keep it hermetic.
+            for (k, _) in std::env::vars_os() {
+                if k.to_string_lossy().starts_with("REGISTRY_") {
+                    cmd.env_remove(&k);
+                }
+            }
+            let mut child = cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+            match wait_ready(&mut child, &addr, &log_path) {
+                Ready::Up => {
+                    return Some(Registry {
+                        addr,
+                        token,
+                        child,
+                        dir,
+                    });
+                }
+                Ready::Exited(status) => {
+                    last_log = tail(&log_path);
+                    let port_taken = last_log.contains("address already in use");
+                    if port_taken && attempt < PORT_ATTEMPTS {
+                        continue;
+                    }
+                    panic!(
+                        "docker-registry exited ({status}) before answering on {addr}:\n{last_log}"
+                    );
+                }
+                Ready::TimedOut => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let log = tail(&log_path);
+                    panic!(
+                        "docker-registry did not answer GET http://{addr}/v2/ within {READY_TIMEOUT:?}:\n{log}"
+                    );
+                }
+            }
+        }
+        panic!(
+            "docker-registry could not bind a free port in {PORT_ATTEMPTS} attempts:\n{last_log}"
+        )
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The registry's temp dir (config, storage, log); removed on drop.
+    pub fn dir(&self) -> &Path {
+        &self.dir.0
+    }
+
+    /// The last lines of the registry's log, for assertion messages.
+    pub fn log_tail(&self) -> String {
+        tail(&self.dir.0.join("registry.log"))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes `dir/config.json` with `{"auths":{registry:{"auth": base64(user:pass)}}}` and
+/// returns its path.
+pub fn docker_config(dir: &Path, registry: &str, user: &str, password: &str) -> PathBuf {
+    fs::create_dir_all(dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    let auth = STANDARD.encode(format!("{user}:{password}"));
+    let config = json!({ "auths": { registry: { "auth": auth } } });
+    let path = dir.join("config.json");
+    let text = serde_json::to_string_pretty(&config).expect("a JSON value serializes");
+    fs::write(&path, text + "\n").unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path
+}
+
+/// An HTTP client for tests: no proxy (nothing leaves the machine), 4xx/5xx read as
+/// responses rather than errors, a global timeout.
+pub fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent()
+}
+
+/// `/usr/bin/docker-registry`, else `docker-registry` on PATH.
+fn registry_binary() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/bin/docker-registry");
+    if fixed.is_file() {
+        Some(fixed)
+    } else {
+        super::which("docker-registry")
+    }
+}
+
+fn registry_config(dir: &Path, addr: &str, auth_yaml: &str) -> String {
+    // At least info: readiness waits for the "listening on" line, and the reason a token
+    // was refused ("unable to verify token signature: ...") is logged at info only.
+    let level = match std::env::var("HARBOR_TEST_REGISTRY_LOG").as_deref() {
+        Ok("debug") => "debug",
+        _ => "info",
+    };
+    let storage = dir.join("storage");
+    format!(
+        "version: 0.1\n\
+         log:\n  level: {}\n  formatter: text\n  accesslog:\n    disabled: true\n\
+         storage:\n  filesystem:\n    rootdirectory: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\n\
+         http:\n  addr: {addr}\n  secret: {}\n\
+         {auth_yaml}",
+        yaml_str(level),
+        yaml_str(&storage.to_string_lossy()),
+        yaml_str(&format!("harness-{}", unique_suffix())),
+    )
+}
+
+/// A YAML double-quoted scalar (JSON strings are valid YAML).
+fn yaml_str(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+fn unique_suffix() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn unique_temp_dir() -> PathBuf {
+    let base = std::env::temp_dir();
+    for _ in 0..100 {
+        let dir = base.join(format!("harbor-buildkit-fn-registry-{}", unique_suffix()));
+        match fs::create_dir(&dir) {
+            Ok(()) => return dir,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!("create {}: {e}", dir.display()),
+        }
+    }
+    panic!("no unique temp dir under {}", base.display())
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0 to find a free port");
+    listener
+        .local_addr()
+        .expect("a bound listener has an address")
+        .port()
+}
+
+enum Ready {
+    Up,
+    Exited(std::process::ExitStatus),
+    TimedOut,
+}
+
+/// Waits until our child has logged that it listens on `addr` and `GET /v2/` answers (any
+/// HTTP status), or the child exits, or time runs out. The log line matters: when another
+/// process took the port first, something else may answer on it while our child fails.
+fn wait_ready(child: &mut Child, addr: &str, log: &Path) -> Ready {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(1)))
+        .build()
+        .new_agent();
+    let url = format!("http://{addr}/v2/");
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Ready::Exited(status);
+        }
+        let listening = fs::read_to_string(log)
+            .is_ok_and(|text| text.contains(&format!("listening on {addr}")));
+        if listening && agent.get(&url).call().is_ok() {
+            return Ready::Up;
+        }
+        if Instant::now() >= deadline {
+            return Ready::TimedOut;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The last 40 lines of a log file.
+fn tail(path: &Path) -> String {
+    match fs::read_to_string(path) {
+        Ok(text) => {
+            let lines: Vec<&str> = text.lines().collect();
+            let start = lines.len().saturating_sub(40);
+            format!(
+                "--- {} (last {} lines)\n{}",
+                path.display(),
+                lines.len() - start,
+                lines[start..].join("\n")
+            )
+        }
+        Err(e) => format!("--- {}: {e}", path.display()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Token service
+// ---------------------------------------------------------------------------------------
+
+/// What one request to the token service carried.
+#[derive(Clone, Debug)]
+pub struct TokenRequest {
+    /// The raw query string (after `?`, still percent-encoded).
+    pub query: String,
+    /// The raw `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// Whether it was `Basic` with [`USER`]:[`PASSWORD`].
+    pub basic_ok: bool,
+}
+
+/// A tiny plain-HTTP token service on 127.0.0.1, on a thread of the test process. `GET
+/// /token` with Basic [`USER`]:[`PASSWORD`] answers 200 with an ES256 JWT granting the
+/// requested `scope`s; anything else at `/token` answers 401, other paths 404.
+pub struct TokenService {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// The realm written into the registry config: `{realm_scheme}://{addr}/token`.
+    pub realm: String,
+    cert_pem: String,
+    requests: Arc<Mutex<Vec<TokenRequest>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Signer {
+    key: EcdsaKeyPair,
+    rng: SystemRandom,
+    /// The certificate's DER, standard base64 (the JWT's `x5c`).
+    cert_b64: String,
+}
+
+impl TokenService {
+    /// Makes a key and a self-signed certificate, binds 127.0.0.1:0 and serves.
+    pub fn start(realm_scheme: &'static str) -> TokenService {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("generate a P-256 key");
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("load the generated P-256 key");
+        let cert_key =
+            rcgen::KeyPair::try_from(pkcs8.as_ref()).expect("rcgen reads ring's PKCS#8 P-256 key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
+            .expect("certificate params without SANs");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "test token signer");
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2099, 12, 31);
+        let cert = params
+            .self_signed(&cert_key)
+            .expect("self-sign the token signing certificate");
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the token service");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address")
+            .to_string();
+        let signer = Arc::new(Signer {
+            key,
+            rng,
+            cert_b64: STANDARD.encode(cert.der()),
+        });
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (requests, stop) = (requests.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("token-service".into())
+                .spawn(move || accept_loop(listener, signer, requests, stop))
+                .expect("spawn the token service thread")
+        };
+        TokenService {
+            realm: format!("{realm_scheme}://{addr}/token"),
+            addr,
+            cert_pem: cert.pem(),
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Every request to `/token` so far, in order.
+    pub fn requests(&self) -> Vec<TokenRequest> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The self-signed certificate (PEM) whose key signs the tokens.
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+}
+
+impl Drop for TokenService {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept(); it sees the flag and returns.
+        let _ = TcpStream::connect_timeout(
+            &self.addr.parse().expect("our own address parses"),
+            Duration::from_secs(1),
+        );
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn accept_loop(
+    listener: TcpListener,
+    signer: Arc<Signer>,
+    requests: Arc<Mutex<Vec<TokenRequest>>>,
+    stop: Arc<AtomicBool>,
+) {
+    for conn in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = conn else { continue };
+        let (signer, requests) = (signer.clone(), requests.clone());
+        // Detached: each connection has socket timeouts, so none outlives them for long.
+        let _ = std::thread::Builder::new()
+            .name("token-conn".into())
+            .spawn(move || serve_one(stream, &signer, &requests));
+    }
+}
+
+/// Reads one request, answers it, closes the connection.
+fn serve_one(mut stream: TcpStream, signer: &Signer, requests: &Mutex<Vec<TokenRequest>>) {
+    let _ = stream.set_read_timeout(Some(SOCKET_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(SOCKET_TIMEOUT));
+    let Some(head) = read_head(&mut stream) else {
+        return;
+    };
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let mut parts = request_line.split(' ');
+    let method = parts.next().unwrap_or_default().to_string();
+    let target = parts.next().unwrap_or_default().to_string();
+    let authorization = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| value.trim().to_string());
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+
+    let (status, body) = if path != "/token" {
+        (
+            "404 Not Found",
+            json!({"errors": [{"code": "NOT_FOUND", "message": format!("no {path} here")}]}),
+        )
+    } else {
+        let basic_ok = authorization.as_deref().is_some_and(basic_matches);
+        requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(TokenRequest {
+                query: query.to_string(),
+                authorization: authorization.clone(),
+                basic_ok,
+            });
+        if method != "GET" {
+            (
+                "405 Method Not Allowed",
+                json!({"errors": [{"code": "UNSUPPORTED", "message": "only GET /token"}]}),
+            )
+        } else if !basic_ok {
+            (
+                "401 Unauthorized",
+                json!({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}),
+            )
+        } else {
+            let params = parse_query(query);
+            let token = signer.mint(&params);
+            let now = unix_now();
+            (
+                "200 OK",
+                json!({
+                    "token": token,
+                    "access_token": token,
+                    "expires_in": 300,
+                    "issued_at": rfc3339(now),
+                }),
+            )
+        }
+    };
+    let body = body.to_string();
+    let challenge = if status.starts_with("401") {
+        "WWW-Authenticate: Basic realm=\"token\"\r\n"
+    } else {
+        ""
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{challenge}Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// The request head (up to the blank line), or `None` on timeout, EOF or a huge head.
+fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        if buf.len() > 64 * 1024 {
+            return None;
+        }
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    Some(String::from_utf8_lossy(&buf[..end]).into_owned())
+}
+
+fn basic_matches(header: &str) -> bool {
+    let Some((scheme, creds)) = header.split_once(' ') else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case("basic")
+        && STANDARD
+            .decode(creds.trim())
+            .is_ok_and(|raw| raw == format!("{USER}:{PASSWORD}").as_bytes())
+}
+
+/// Query parameters, percent-decoded, every value of a repeated key kept.
+fn parse_query(query: &str) -> BTreeMap<String, Vec<String>> {
+    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        params
+            .entry(percent_decode(k))
+            .or_default()
+            .push(percent_decode(v));
+    }
+    params
+}
+
+fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes[i] {
+            b'%' if i + 2 < bytes.len() => hex(bytes[i + 1]).zip(hex(bytes[i + 2])),
+            _ => None,
+        };
+        match (decoded, bytes[i]) {
+            (Some((hi, lo)), _) => {
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `repository:library/app:pull,push` -> `{"type":"repository","name":"library/app",
+/// "actions":["pull","push"]}`; a `scope` value may hold several scopes separated by spaces.
+fn access_entries(scopes: &[String]) -> Vec<Value> {
+    scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .filter_map(|scope| {
+            let (kind, rest) = scope.split_once(':')?;
+            let (name, actions) = rest.rsplit_once(':')?;
+            let actions: Vec<&str> = actions.split(',').filter(|a| !a.is_empty()).collect();
+            Some(json!({"type": kind, "name": name, "actions": actions}))
+        })
+        .collect()
+}
+
+impl Signer {
+    fn mint(&self, params: &BTreeMap<String, Vec<String>>) -> String {
+        static JTI: AtomicU64 = AtomicU64::new(0);
+        let now = unix_now();
+        let access = access_entries(params.get("scope").map(Vec::as_slice).unwrap_or(&[]));
+        let header = json!({"typ": "JWT", "alg": "ES256", "x5c": [self.cert_b64]});
+        let claims = json!({
+            "iss": ISSUER,
+            "sub": USER,
+            "aud": SERVICE,
+            "exp": now + 300,
+            "nbf": now - 5,
+            "iat": now,
+            "jti": format!("jti-{}-{}", std::process::id(), JTI.fetch_add(1, Ordering::Relaxed)),
+            "access": access,
+        });
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = self
+            .key
+            .sign(&self.rng, signing_input.as_bytes())
+            .expect("ECDSA P-256 signing");
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs() as i64
+}
+
+/// `2024-01-02T03:04:05Z` for a Unix time (UTC, no leap seconds).
+fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
