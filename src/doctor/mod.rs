@@ -329,7 +329,7 @@ pub fn run(opts: &Options) -> Report {
     };
     let mismatches = realm::compare(realm, scheme, &authority);
     let realm_step = realm_step(realm, bearer, scheme, &authority, &mismatches);
-    let realm_failed = realm_step.outcome == Outcome::Fail;
+    let realm_failed = realm_step.outcome != Outcome::Ok;
     report.steps.push(realm_step);
 
     // 3. The token.
@@ -481,11 +481,25 @@ fn realm_step(
             format!("realm {realm} has the registry's scheme ({scheme}) and host ({authority})"),
         );
     }
+    // Harbor's token service is harbor-core behind the registry's own address, so its
+    // realm must be the registry's scheme and host. Other registries may keep their
+    // token service elsewhere (another host, port or scheme): only the token request
+    // (step 3) can tell whether that works.
     let harbor = bearer.param("service") == Some("harbor-registry");
-    let mut s = step(
-        Outcome::Fail,
-        format!("realm {realm} does not match the registry {scheme}://{authority}"),
-    );
+    let scheme_differs = mismatches.iter().any(|m| !matches!(m, Mismatch::Host(..)));
+    let outcome = match (harbor, scheme_differs) {
+        (true, _) => Outcome::Fail,
+        (false, true) => Outcome::Warn,
+        (false, false) => Outcome::Ok,
+    };
+    let title = if outcome == Outcome::Ok {
+        format!(
+            "realm {realm} has the registry's scheme ({scheme}); its token service is on another host or port, which is fine outside Harbor"
+        )
+    } else {
+        format!("realm {realm} does not match the registry {scheme}://{authority}")
+    };
+    let mut s = step(outcome, title);
     for m in mismatches {
         s = s.note(match m {
             Mismatch::NotAUrl => "it is not an absolute http(s) URL".to_string(),
@@ -515,6 +529,9 @@ fn realm_step(
             bearer.param("service").unwrap_or("")
         )
     });
+    if outcome == Outcome::Ok {
+        return s;
+    }
     s.fix(format!(
         "set CORE_URL={scheme}://{authority} and TOKEN_SERVICE_URL={scheme}://{authority}/service/token in Harbor's core ConfigMap (harbor-buildkit-fn does it from spec.registry: {authority}, spec.scheme: {scheme}), then restart harbor-core"
     ))

@@ -180,6 +180,9 @@ fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> String {
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             format!("no answer from {at} (timed out): a firewall or NetworkPolicy dropping packets")
         }
+        ureq::Error::Io(io) if https && io.kind() == std::io::ErrorKind::UnexpectedEof => format!(
+            "{at} closed the connection during the TLS handshake: it does not speak TLS on this port, it is probably plain HTTP"
+        ),
         ureq::Error::Io(io) if https && looks_like_tls(&io.to_string()) => {
             tls_message(at, &io.to_string())
         }

@@ -1,0 +1,477 @@
+//! `harbor-buildkit-fn doctor` against real registries on loopback (the CNCF
+//! distribution registry 2.8 from Debian's `docker-registry`, started by
+//! tests/common/registry.rs with no auth, htpasswd, and token auth with a token
+//! service of our own), and against small fake servers for the failures a real
+//! registry does not produce (Harbor's challenge, timeouts, non-registries).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::registry::{Auth, PASSWORD, Registry, SERVICE, USER, docker_config};
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+impl Run {
+    fn has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "expected {needle:?} in:\n{}{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A fresh, empty folder for one test.
+fn scratch() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "hbfn-doctor-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
+/// Runs `doctor ARGS` with no proxy and no docker config but the one given.
+fn doctor(args: &[&str]) -> Run {
+    let home = scratch();
+    let out = Command::new(env!("CARGO_BIN_EXE_harbor-buildkit-fn"))
+        .arg("doctor")
+        .args(args)
+        .env("HOME", &home)
+        .env_remove("DOCKER_CONFIG")
+        .env("NO_PROXY", "*")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .output()
+        .unwrap_or_else(|e| panic!("run doctor: {e}"));
+    let _ = std::fs::remove_dir_all(&home);
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// Nothing secret in what doctor printed.
+fn assert_masked(run: &Run, secrets: &[&str]) {
+    for s in secrets {
+        assert!(
+            !run.stdout.contains(s) && !run.stderr.contains(s),
+            "secret {s:?} printed:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    // No JWT either (they start with base64 of `{"`).
+    assert!(
+        !run.stdout.contains("eyJ"),
+        "a token printed:\n{}",
+        run.stdout
+    );
+}
+
+fn basic_b64(user: &str, password: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
+#[test]
+fn no_auth_registry_passes() {
+    let Some(reg) = Registry::start(Auth::None) else {
+        return;
+    };
+    let run = doctor(&[&reg.addr, "--scheme", "http", "--repository", "library/app"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.has("200, the registry asks for no credentials")
+        .has("404 NAME_UNKNOWN: accepted")
+        .has("PASS");
+}
+
+#[test]
+fn htpasswd_registry_with_the_right_and_the_wrong_password() {
+    let Some(reg) = Registry::start(Auth::Htpasswd) else {
+        return;
+    };
+    let dir = scratch();
+    let config = docker_config(&dir, &reg.addr, USER, PASSWORD);
+    let config = config.to_string_lossy();
+    let run = doctor(&[&reg.addr, "--scheme", "http", "--docker-config", &config]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, reg.log_tail());
+    run.has("401 with a Basic challenge")
+        .has(&format!("as {USER} (from {config})"))
+        .has("200, accepted");
+    assert_masked(&run, &[PASSWORD, &basic_b64(USER, PASSWORD)]);
+
+    let wrong = docker_config(&dir.join("wrong"), &reg.addr, USER, "not-the-password");
+    let run = doctor(&[
+        &reg.addr,
+        "--scheme",
+        "http",
+        "--docker-config",
+        &wrong.to_string_lossy(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("401, rejected")
+        .has("fix: the registry rejected the credentials")
+        .has("FAIL");
+    assert_masked(&run, &["not-the-password"]);
+
+    // No docker config at all: anonymous, and nothing to answer Basic with.
+    let run = doctor(&[&reg.addr, "--scheme", "http"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("credentials: none")
+        .has("no credentials to answer the Basic challenge");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn token_registry_passes_end_to_end() {
+    let Some(reg) = Registry::start(Auth::Token {
+        realm_scheme: "http",
+    }) else {
+        return;
+    };
+    let Some(tokens) = reg.token.as_ref() else {
+        panic!("a token registry has a token service");
+    };
+    let dir = scratch();
+    let config = docker_config(&dir, &reg.addr, USER, PASSWORD);
+    let run = doctor(&[
+        &reg.addr,
+        "--scheme",
+        "http",
+        "--docker-config",
+        &config.to_string_lossy(),
+        "--repository",
+        "library/app",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, reg.log_tail());
+    run.has(&format!(
+        "401 with a Bearer challenge: bearer realm=\"{}\", service=\"{SERVICE}\"",
+        tokens.realm
+    ))
+    .has(&format!(
+        "ok   2. realm {} has the registry's scheme (http); its token service is on another host or port",
+        tokens.realm
+    ))
+    .has("200, token issued")
+    .has("the token grants: repository library/app [pull,push]")
+    // The registry verified the JWT and let the request through to the repository.
+    .has("with the token: 404 NAME_UNKNOWN: accepted")
+    .has("PASS");
+    assert_masked(&run, &[PASSWORD, &basic_b64(USER, PASSWORD)]);
+
+    // The token service saw buildctl's request: the credentials, the service and
+    // the scope, encoded.
+    let requests = tokens.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(requests[0].basic_ok, "{requests:?}");
+    assert!(
+        requests[0].query.contains(&format!("service={SERVICE}"))
+            && requests[0]
+                .query
+                .contains("scope=repository%3Alibrary%2Fapp%3Apull%2Cpush"),
+        "{requests:?}"
+    );
+
+    // /v2/ alone, with a token for no repository.
+    let run = doctor(&[
+        &reg.addr,
+        "--scheme",
+        "http",
+        "--docker-config",
+        &config.to_string_lossy(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.has("no repository access (enough for /v2/)")
+        .has("/v2/ with the token: 200, accepted");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn token_registry_rejects_wrong_credentials() {
+    let Some(reg) = Registry::start(Auth::Token {
+        realm_scheme: "http",
+    }) else {
+        return;
+    };
+    let dir = scratch();
+    let config = docker_config(&dir, &reg.addr, USER, "wrong-password-123");
+    let run = doctor(&[
+        &reg.addr,
+        "--scheme",
+        "http",
+        "--docker-config",
+        &config.to_string_lossy(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has(&format!("as {USER}"))
+        .has(": 401")
+        .has(&format!("the token service rejected {USER}'s credentials"))
+        .has(&format!("auths[\"{}\"]", reg.addr));
+    assert_masked(&run, &["wrong-password-123"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn token_registry_with_an_https_realm_explains_the_mismatch() {
+    let Some(reg) = Registry::start(Auth::Token {
+        realm_scheme: "https",
+    }) else {
+        return;
+    };
+    let Some(tokens) = reg.token.as_ref() else {
+        panic!("a token registry has a token service");
+    };
+    let dir = scratch();
+    let config = docker_config(&dir, &reg.addr, USER, PASSWORD);
+    let run = doctor(&[
+        &reg.addr,
+        "--scheme",
+        "http",
+        "--docker-config",
+        &config.to_string_lossy(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has(&format!(
+        "warn 2. realm {} does not match the registry http://{}",
+        tokens.realm, reg.addr
+    ))
+    .has("its scheme is https, the registry's is http")
+    .has("buildctl fetches the token from the realm as written")
+    // Not Harbor, but the Harbor rule that would produce this is named.
+    .has("not Harbor's harbor-registry")
+    .has("scheme of EXT_ENDPOINT (v2.14+)")
+    .has(&format!(
+        "fix: set CORE_URL=http://{0} and TOKEN_SERVICE_URL=http://{0}/service/token",
+        reg.addr
+    ))
+    // The token request then fails the way buildctl's would: TLS to a plain-HTTP server.
+    .has("does not speak TLS on this port")
+    .has("this is the failure the realm mismatch above predicts");
+    assert!(
+        tokens.requests().iter().all(|r| !r.basic_ok),
+        "credentials must not have reached the token service in clear: {:?}",
+        tokens.requests()
+    );
+    assert_masked(&run, &[PASSWORD, &basic_b64(USER, PASSWORD)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A one-shot HTTP server on loopback: answers every request with `reply` (built from
+/// the port), for `n` connections, and returns its address.
+fn fake(n: usize, reply: impl Fn(u16) -> String + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(n) {
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(reply(port).as_bytes());
+        }
+    });
+    format!("127.0.0.1:{port}")
+}
+
+fn response(status: &str, headers: &[&str], body: &str) -> String {
+    let mut r = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for h in headers {
+        r.push_str(h);
+        r.push_str("\r\n");
+    }
+    r.push_str("\r\n");
+    r.push_str(body);
+    r
+}
+
+#[test]
+fn harbor_challenge_with_an_https_realm_names_core_url() {
+    // What Harbor v2.14 answers an http client whose Host does not match CORE_URL.
+    let addr = fake(1, |port| {
+        response(
+            "401 Unauthorized",
+            &[&format!(
+                "Www-Authenticate: Bearer realm=\"https://127.0.0.1:{port}/service/token\",service=\"harbor-registry\""
+            )],
+            "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}",
+        )
+    });
+    // No token request is made: the TLS attempt to the fake fails on a closed listener.
+    let run = doctor(&[&addr, "--scheme", "http", "--timeout", "3"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("its scheme is https, the registry's is http")
+        .has("this is Harbor (service harbor-registry)")
+        .has(&format!("Host ({addr}) does not match CORE_URL"))
+        .has(&format!("CORE_URL = http://{addr} makes it match"))
+        .has("spec.registry");
+}
+
+#[test]
+fn harbor_challenge_with_the_external_endpoint_names_the_old_rule() {
+    let addr = fake(1, |_| {
+        response(
+            "401 Unauthorized",
+            &[
+                "Www-Authenticate: Bearer realm=\"https://harbor.example.invalid/service/token\",service=\"harbor-registry\"",
+            ],
+            "",
+        )
+    });
+    let run = doctor(&[&addr, "--scheme", "http", "--timeout", "3"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("its host is harbor.example.invalid")
+        .has("Harbor v2.10-v2.13 answers with EXT_ENDPOINT");
+}
+
+#[test]
+fn refused_connections_say_nothing_listens() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(1);
+    let run = doctor(&[&format!("127.0.0.1:{port}"), "--scheme", "http"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("connection refused")
+        .has("nothing listens on that port");
+}
+
+#[test]
+fn a_silent_server_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    // Accept and hold the connection without answering.
+    let holder = std::thread::spawn(move || {
+        let conn = listener.accept();
+        std::thread::sleep(Duration::from_secs(3));
+        drop(conn);
+    });
+    let started = Instant::now();
+    let run = doctor(&[&addr, "--scheme", "http", "--timeout", "1"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("timed out");
+    // The timeout applies (the probe did not wait for the server to hang up).
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let _ = holder.join();
+}
+
+#[test]
+fn non_registries_are_named() {
+    let addr = fake(1, |_| {
+        response(
+            "404 Not Found",
+            &["Content-Type: text/html"],
+            "<html>nginx</html>",
+        )
+    });
+    let run = doctor(&[&addr, "--scheme", "http"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("404, no registry API here")
+        .has("<html>nginx</html>");
+
+    let addr = fake(1, |_| response("200 OK", &[], "hello"));
+    let run = doctor(&[&addr, "--scheme", "http"]);
+    run.has("warn")
+        .has("no Docker-Distribution-Api-Version header");
+
+    let addr = fake(1, |_| response("401 Unauthorized", &[], ""));
+    let run = doctor(&[&addr, "--scheme", "http"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("401 without a Www-Authenticate challenge");
+
+    let addr = fake(1, |_| {
+        response(
+            "401 Unauthorized",
+            &["Www-Authenticate: Bearer realm=\"unterminated"],
+            "",
+        )
+    });
+    let run = doctor(&[&addr, "--scheme", "http"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("does not parse");
+
+    // Go's answer to plain HTTP on a TLS port.
+    let addr = fake(1, |_| {
+        response(
+            "400 Bad Request",
+            &[],
+            "Client sent an HTTP request to an HTTPS server.",
+        )
+    });
+    let run = doctor(&[&addr, "--scheme", "http"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("the server speaks HTTPS").has("--scheme https");
+}
+
+#[test]
+fn https_to_a_plain_http_server_says_so() {
+    let Some(reg) = Registry::start(Auth::None) else {
+        return;
+    };
+    let run = doctor(&[&reg.addr, "--scheme", "https"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("does not speak TLS on this port")
+        .has("fix: the registry speaks plain HTTP here: use --scheme http");
+}
+
+#[test]
+fn bad_arguments_are_refused_before_any_request() {
+    for (args, needle) in [
+        (vec!["https://harbor.example.com"], "has a scheme"),
+        (vec!["harbor example"], "REGISTRY"),
+        (
+            vec!["h:5000", "--repository", "Library/App:latest"],
+            "--repository",
+        ),
+        (vec!["h:5000", "--scheme", "ftp"], "invalid value"),
+    ] {
+        let run = doctor(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    }
+    // A docker config that is not one.
+    let dir = scratch();
+    let bad = dir.join("config.json");
+    let _ = std::fs::write(&bad, "{not json");
+    let run = doctor(&[
+        "127.0.0.1:1",
+        "--scheme",
+        "http",
+        "--docker-config",
+        &bad.to_string_lossy(),
+    ]);
+    assert_eq!(run.code, 1);
+    run.has("is not a docker config (JSON)");
+    let _ = std::fs::remove_dir_all(&dir);
+}
