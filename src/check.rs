@@ -358,7 +358,7 @@ fn jobservice(
         let Some(theirs) = str_at(&v, &["data", "CORE_URL"]) else {
             continue;
         };
-        if theirs.trim_end_matches('/') == core_url.trim_end_matches('/') {
+        if same_url(theirs, core_url) {
             continue;
         }
         out.push(
@@ -370,6 +370,33 @@ fn jobservice(
             .change("data.CORE_URL", Some(theirs), core_url),
         );
     }
+}
+
+/// Whether two URLs name the same place: scheme case, a trailing `/` and the scheme's
+/// default port aside.
+fn same_url(a: &str, b: &str) -> bool {
+    let norm = |u: &str| {
+        let u = u.trim_end_matches('/');
+        match realm::Url::parse(u) {
+            Some(url) => {
+                let rest = &u[u.find("://").map_or(0, |i| i + 3)..];
+                let path = &rest[rest.find('/').unwrap_or(rest.len())..];
+                let default = match url.scheme.as_str() {
+                    "http" => ":80",
+                    "https" => ":443",
+                    _ => "",
+                };
+                let authority = if default.is_empty() {
+                    url.authority
+                } else {
+                    url.authority.strip_suffix(default).unwrap_or(url.authority)
+                };
+                format!("{}://{authority}{path}", url.scheme)
+            }
+            None => u.to_string(),
+        }
+    };
+    norm(a) == norm(b)
 }
 
 /// `host` of `host[:port]`.
@@ -505,82 +532,95 @@ fn docker_config_uses(spec: &Value, base: &str) -> Vec<DockerConfigUse> {
     let template = spec.get("stepTemplate").unwrap_or(&empty);
     let volumes = arr(spec, "volumes");
     let workspaces = arr(spec, "workspaces");
-    let mut uses = Vec::new();
-    let mut containers: Vec<(String, &Value)> = vec![(format!("{base}.stepTemplate"), template)];
+    let mut uses: Vec<DockerConfigUse> = Vec::new();
+    let find_env = |container: &Value, path: String| {
+        arr(container, "env")
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some("DOCKER_CONFIG"))
+            .last()
+            .map(|(i, e)| (format!("{path}.env[{i}].value"), e.get("value").cloned()))
+    };
     let steps = spec.get("steps").and_then(Value::as_array);
-    for (i, step) in steps.into_iter().flatten().enumerate() {
-        containers.push((format!("{base}.steps[{i}]"), step));
-    }
-    for (cpath, container) in &containers {
-        for (e, env) in arr(container, "env").iter().enumerate() {
-            if env.get("name").and_then(Value::as_str) != Some("DOCKER_CONFIG") {
-                continue;
-            }
-            let Some(value) = env.get("value").and_then(Value::as_str) else {
-                continue;
-            };
-            let dir = value.trim_end_matches('/');
-            let env_path = format!("{cpath}.env[{e}].value");
-            // $(workspaces.<name>.path)
-            if let Some(name) = dir
-                .strip_prefix("$(workspaces.")
-                .and_then(|r| r.strip_suffix(".path)"))
-            {
+    for (i, container) in steps.into_iter().flatten().enumerate() {
+        // Tekton merges the step template into every step; the step's own env wins.
+        let Some((env_path, value)) = find_env(container, format!("{base}.steps[{i}]"))
+            .or_else(|| find_env(template, format!("{base}.stepTemplate")))
+        else {
+            continue;
+        };
+        let Some(value) = value.as_ref().and_then(Value::as_str) else {
+            continue;
+        };
+        let dir = value.trim_end_matches('/');
+        // $(workspaces.<name>.path)
+        if let Some(name) = dir
+            .strip_prefix("$(workspaces.")
+            .and_then(|r| r.strip_suffix(".path)"))
+        {
+            uses.push(DockerConfigUse {
+                env_path,
+                target: Target::Workspace(name.to_string()),
+            });
+            continue;
+        }
+        // A workspace with an explicit mountPath.
+        if let Some(w) = workspaces.iter().find(|w| {
+            w.get("mountPath")
+                .and_then(Value::as_str)
+                .map(|m| m.trim_end_matches('/'))
+                == Some(dir)
+        }) {
+            if let Some(name) = w.get("name").and_then(Value::as_str) {
                 uses.push(DockerConfigUse {
                     env_path,
                     target: Target::Workspace(name.to_string()),
                 });
+            }
+            continue;
+        }
+        // A volume mounted there, by this step or by the step template.
+        let mounts = arr(container, "volumeMounts")
+            .into_iter()
+            .chain(arr(template, "volumeMounts"));
+        for m in mounts {
+            let at = m
+                .get("mountPath")
+                .and_then(Value::as_str)
+                .map(|p| p.trim_end_matches('/'));
+            if at != Some(dir) || m.get("subPath").is_some() {
                 continue;
             }
-            // A workspace with an explicit mountPath.
-            if let Some(w) = workspaces.iter().find(|w| {
-                w.get("mountPath")
-                    .and_then(Value::as_str)
-                    .map(|m| m.trim_end_matches('/'))
-                    == Some(dir)
-            }) {
-                if let Some(name) = w.get("name").and_then(Value::as_str) {
+            let Some(name) = m.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some((v, vol)) = volumes
+                .iter()
+                .enumerate()
+                .find(|(_, v)| v.get("name").and_then(Value::as_str) == Some(name))
+            {
+                if let Some(secret) = vol.get("secret") {
                     uses.push(DockerConfigUse {
-                        env_path,
-                        target: Target::Workspace(name.to_string()),
+                        env_path: env_path.clone(),
+                        target: Target::SecretVolume {
+                            path: format!("{base}.volumes[{v}].secret"),
+                            secret: secret.clone(),
+                        },
                     });
                 }
-                continue;
             }
-            // A volume mounted there, by this step or by the step template.
-            let mounts = arr(container, "volumeMounts")
-                .into_iter()
-                .chain(arr(template, "volumeMounts"));
-            for m in mounts {
-                let at = m
-                    .get("mountPath")
-                    .and_then(Value::as_str)
-                    .map(|p| p.trim_end_matches('/'));
-                if at != Some(dir) || m.get("subPath").is_some() {
-                    continue;
-                }
-                let Some(name) = m.get("name").and_then(Value::as_str) else {
-                    continue;
-                };
-                if let Some((v, vol)) = volumes
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| v.get("name").and_then(Value::as_str) == Some(name))
-                {
-                    if let Some(secret) = vol.get("secret") {
-                        uses.push(DockerConfigUse {
-                            env_path: env_path.clone(),
-                            target: Target::SecretVolume {
-                                path: format!("{base}.volumes[{v}].secret"),
-                                secret: secret.clone(),
-                            },
-                        });
-                    }
-                }
-                break;
-            }
+            break;
         }
     }
+    // A template's DOCKER_CONFIG reaches every step: report it once.
+    let mut seen = std::collections::HashSet::new();
+    uses.retain(|u| {
+        let target = match &u.target {
+            Target::SecretVolume { path, .. } => path.clone(),
+            Target::Workspace(name) => name.clone(),
+        };
+        seen.insert((u.env_path.clone(), target))
+    });
     uses
 }
 
@@ -672,7 +712,12 @@ fn judge_secret(
     let fix = format!(
         "map the key with {path}.items: {remap} (read-only), or use the Task this function generates (spec.generate: task), which copies .dockerconfigjson to a writable DOCKER_CONFIG"
     );
-    if let Some(items) = secret.get("items").and_then(Value::as_array) {
+    // An empty `items` projects every key, as an absent one does (kubelet's MakePayload).
+    if let Some(items) = secret
+        .get("items")
+        .and_then(Value::as_array)
+        .filter(|i| !i.is_empty())
+    {
         let paths: Vec<&str> = items
             .iter()
             .filter_map(|i| i.get("path").and_then(Value::as_str))
@@ -718,5 +763,23 @@ fn judge_secret(
             .on(ResourceRef::of(holder))
             .change(&format!("{path}.items"), None, remap),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_compare_as_places() {
+        assert!(same_url("http://harbor-core:80", "http://harbor-core"));
+        assert!(same_url("HTTP://harbor-core/", "http://harbor-core"));
+        assert!(same_url("https://h:443/x", "https://h/x/"));
+        assert!(!same_url("http://h:443", "http://h"));
+        assert!(!same_url(
+            "http://harbor-core:80",
+            "http://harbor-core.harbor.svc:80"
+        ));
+        assert!(!same_url("https://h", "http://h"));
     }
 }

@@ -19,6 +19,7 @@
 //! | the transformation and its modes (kustomize generator, kpt package, transformer) | [`function`] |
 //! | Harbor's `match` and `tokenSvcURL`: the realm it answers with | [`realm`] |
 //! | the static checks on every run (realm, jobservice, buildkitd.toml, DOCKER_CONFIG) | [`check`] |
+//! | the live probe of a running registry (`doctor`) | [`doctor`] |
 //! | YAML with spans: verbatim copy, surgical edits, safe emitting | [`yaml`] |
 //!
 //! The one rule everything serves: an item this function does not change leaves

@@ -123,7 +123,7 @@ Examples:
   harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor
 
   # A kpt package, through kpt's own reader:
-  kpt fn source examples/kpt/ci-build | harbor-buildkit-fn check
+  kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check
 
   # As KRM results (YAML), for CI annotations:
   harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml"

@@ -280,6 +280,63 @@ mod tests {
         assert_eq!(v.len(), 2);
     }
 
+    fn quote(v: &str) -> String {
+        let mut out = String::from("\"");
+        for c in v.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs(s in "\\PC{0,80}") {
+            let _ = parse(&s);
+        }
+
+        /// Challenges written with quoted values (commas, quotes, backslashes and
+        /// spaces inside) read back as written.
+        #[test]
+        fn written_challenges_read_back(
+            challenges in proptest::collection::vec(
+                (
+                    "[A-Za-z][A-Za-z0-9-]{0,8}",
+                    proptest::collection::vec(("[a-z][a-z0-9_]{0,6}", "[ -~]{0,16}"), 0..4),
+                ),
+                1..4,
+            ),
+            sep in "(,|, |,  )",
+        ) {
+            let header = challenges
+                .iter()
+                .map(|(scheme, params)| {
+                    let params: Vec<String> =
+                        params.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
+                    if params.is_empty() {
+                        scheme.clone()
+                    } else {
+                        format!("{scheme} {}", params.join(&sep))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(&sep);
+            let parsed = parse(&header).map_err(proptest::test_runner::TestCaseError::fail)?;
+            let want: Vec<Challenge> = challenges
+                .iter()
+                .map(|(scheme, params)| Challenge {
+                    scheme: scheme.to_ascii_lowercase(),
+                    token68: None,
+                    params: params.clone(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(parsed, want, "{}", header);
+        }
+    }
+
     #[test]
     fn malformed_headers_are_errors_not_panics() {
         for h in [

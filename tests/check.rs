@@ -1,0 +1,1589 @@
+//! The static checks (`src/check.rs`) as users meet them: findings in every function
+//! run, and alone through `harbor-buildkit-fn check`. Each test builds its input as
+//! literal YAML and asserts on the findings' fields (severity, resourceRef, field.path,
+//! currentValue, proposedValue) and the key phrases of their messages.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use harbor_buildkit_fn::krm::FnResult;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
+
+/// The in-cluster registry of most tests, and the CORE_URL that matches it.
+const FQDN: &str = "harbor-core.default.svc.cluster.local";
+const FIXED_CORE_URL: &str = "http://harbor-core.default.svc.cluster.local";
+const CHART_CORE_URL: &str = "http://harbor-core:80";
+
+/// Put in the Secrets' data: it must appear in no finding.
+const SECRET_VALUE: &str = "c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1iZS1wcmludGVkLTQ3MTE=";
+
+// ---------------------------------------------------------------------------------
+// Inputs
+
+/// harbor-helm's core ConfigMap, as rendered: the bare Service in CORE_URL.
+const CHART_CM: &str = r#"- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: harbor-core
+    namespace: default
+  data:
+    EXT_ENDPOINT: "https://harbor.example.com"
+    CORE_URL: "http://harbor-core:80"
+    TOKEN_SERVICE_URL: "http://harbor-core:80/service/token"
+"#;
+
+const CORE_V2_13: &str = r#"- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: harbor-core
+    namespace: default
+  spec:
+    template:
+      spec:
+        containers:
+        - name: core
+          image: goharbor/harbor-core:v2.13.1
+"#;
+
+const CORE_V2_14: &str = r#"- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: harbor-core
+    namespace: default
+  spec:
+    template:
+      spec:
+        containers:
+        - name: core
+          image: goharbor/harbor-core:v2.14.0
+"#;
+
+/// The in-cluster plain-HTTP registry, everything generated.
+const SPEC_ALL: &str = r#"registry: harbor-core.default.svc.cluster.local
+scheme: http
+namespace: ci
+"#;
+
+/// The same with the CORE_URL patch left to someone else.
+const SPEC_NO_CORE: &str = r#"registry: harbor-core.default.svc.cluster.local
+scheme: http
+namespace: ci
+generate: [buildkitdConfig, task]
+"#;
+
+/// The same with buildkitd.toml left as it is.
+const SPEC_NO_TOML: &str = r#"registry: harbor-core.default.svc.cluster.local
+scheme: http
+namespace: ci
+generate: [task]
+"#;
+
+/// A ResourceList of `items` (each a `- ...` block at column 0) and a HarborBuildkit
+/// with `spec` (unindented lines).
+fn resource_list(items: &[&str], spec: &str) -> String {
+    let mut s = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
+    if items.is_empty() {
+        s.push_str("items: []\n");
+    } else {
+        s.push_str("items:\n");
+        for item in items.iter().filter(|i| !i.is_empty()) {
+            s.push_str(item);
+            if !item.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+    }
+    s.push_str(
+        "functionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata:\n    name: harbor-buildkit\n  spec:\n",
+    );
+    for line in spec.lines() {
+        s.push_str("    ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------
+// Findings
+
+/// One result, flattened for assertions (the same shape from an output ResourceList
+/// and from the library's results).
+#[derive(Debug, Clone, PartialEq)]
+struct Finding {
+    severity: String,
+    message: String,
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: String,
+    path: Option<String>,
+    current: Option<String>,
+    proposed: Option<String>,
+}
+
+impl Finding {
+    fn of_json(v: &Value) -> Finding {
+        let s = |v: &Value| v.as_str().map(str::to_string);
+        let r = &v["resourceRef"];
+        let f = &v["field"];
+        Finding {
+            severity: s(&v["severity"]).unwrap_or_default(),
+            message: s(&v["message"]).unwrap_or_default(),
+            api_version: s(&r["apiVersion"]).unwrap_or_default(),
+            kind: s(&r["kind"]).unwrap_or_default(),
+            name: s(&r["name"]).unwrap_or_default(),
+            namespace: s(&r["namespace"]).unwrap_or_default(),
+            path: s(&f["path"]),
+            current: s(&f["currentValue"]),
+            proposed: s(&f["proposedValue"]),
+        }
+    }
+
+    fn of_result(r: &FnResult) -> Finding {
+        let res = r.resource.as_ref();
+        let field = r.field.as_ref();
+        let text = |f: fn(&harbor_buildkit_fn::krm::ResourceRef) -> &String| {
+            res.map(f).cloned().unwrap_or_default()
+        };
+        Finding {
+            severity: r.severity.as_str().to_string(),
+            message: r.message.clone(),
+            api_version: text(|r| &r.api_version),
+            kind: text(|r| &r.kind),
+            name: text(|r| &r.name),
+            namespace: text(|r| &r.namespace),
+            path: field.map(|f| f.path.clone()),
+            current: field.and_then(|f| f.current.clone()),
+            proposed: field.and_then(|f| f.proposed.clone()),
+        }
+    }
+
+    /// `Kind namespace/name`, for comparing resources in one assertion.
+    fn on(&self) -> String {
+        format!("{} {}/{}", self.kind, self.namespace, self.name)
+    }
+
+    /// What stays the same when only the input's current value moved.
+    fn outcome(&self) -> (String, String, Option<String>, Option<String>) {
+        (
+            self.severity.clone(),
+            self.on(),
+            self.path.clone(),
+            self.proposed.clone(),
+        )
+    }
+}
+
+/// The results of an output ResourceList.
+fn results_of(yaml: &str) -> Vec<Finding> {
+    common::parse_json(yaml)["results"]
+        .as_array()
+        .map(|a| a.iter().map(Finding::of_json).collect())
+        .unwrap_or_default()
+}
+
+/// `harbor_buildkit_fn::function::check`: the checks alone (and errors that stop the
+/// function before them).
+fn checked(input: &str) -> (i32, Vec<Finding>) {
+    let c = harbor_buildkit_fn::function::check(input.as_bytes());
+    (
+        c.exit_code,
+        c.results.iter().map(Finding::of_result).collect(),
+    )
+}
+
+/// The function itself, with its output read back.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    items: Vec<Value>,
+    results: Vec<Finding>,
+}
+
+fn run(input: &str) -> Run {
+    let o = common::run(input);
+    Run {
+        code: o.exit_code,
+        items: common::items(&o.stdout),
+        results: results_of(&o.stdout),
+        stdout: o.stdout,
+        stderr: o.stderr,
+    }
+}
+
+fn dump(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| format!("  {f:?}\n"))
+        .collect::<String>()
+}
+
+/// The one finding that `pred` picks; fails with every finding listed otherwise.
+fn only<'f>(findings: &'f [Finding], what: &str, pred: impl Fn(&Finding) -> bool) -> &'f Finding {
+    let found: Vec<&Finding> = findings.iter().filter(|f| pred(f)).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {what} finding, got {}:\n{}",
+        found.len(),
+        dump(findings)
+    );
+    found[0]
+}
+
+fn none(findings: &[Finding], what: &str, pred: impl Fn(&Finding) -> bool) {
+    let found: Vec<&Finding> = findings.iter().filter(|f| pred(f)).collect();
+    assert!(
+        found.is_empty(),
+        "expected no {what} finding:\n{}",
+        dump(findings)
+    );
+}
+
+fn is_realm(f: &Finding) -> bool {
+    f.message.contains("Harbor will answer BuildKit")
+        || f.message
+            .contains("realm Harbor answers BuildKit with cannot be predicted")
+}
+
+fn is_jobservice(f: &Finding) -> bool {
+    f.message.starts_with("jobservice's CORE_URL")
+}
+
+fn is_buildkitd(f: &Finding) -> bool {
+    f.path.as_deref() == Some("data.buildkitd.toml") && f.kind == "ConfigMap"
+}
+
+fn is_docker_config(f: &Finding) -> bool {
+    f.message.starts_with("DOCKER_CONFIG (")
+}
+
+fn has(f: &Finding, phrases: &[&str]) {
+    for p in phrases {
+        assert!(f.message.contains(p), "message lacks {p:?}:\n{}", f.message);
+    }
+}
+
+fn lacks(f: &Finding, phrases: &[&str]) {
+    for p in phrases {
+        assert!(
+            !f.message.contains(p),
+            "message should not contain {p:?}:\n{}",
+            f.message
+        );
+    }
+}
+
+/// A finding that fails the function: exit 1, no items, the error in the results and
+/// on stderr; `check` agrees.
+fn assert_fails(input: &str, pred: impl Fn(&Finding) -> bool) -> Finding {
+    let r = run(input);
+    assert_eq!(r.code, 1, "the function should fail:\n{}", r.stdout);
+    assert!(r.items.is_empty(), "no items on failure:\n{}", r.stdout);
+    assert!(r.stdout.contains("items: []"), "{}", r.stdout);
+    let f = only(&r.results, "failing", |f| f.severity == "error" && pred(f)).clone();
+    assert!(
+        r.stderr.contains(&f.message),
+        "stderr lacks the error:\n{}",
+        r.stderr
+    );
+    let (code, findings) = checked(input);
+    assert_eq!(code, 1, "check should exit 1:\n{}", dump(&findings));
+    assert_eq!(
+        only(&findings, "failing", |f| f.severity == "error" && pred(f)),
+        &f,
+        "check and the function report the same error"
+    );
+    f
+}
+
+/// A run that passes: exit 0 and items out; `check` exits 0 too.
+fn assert_passes(input: &str) -> Vec<Finding> {
+    let r = run(input);
+    assert_eq!(
+        r.code, 0,
+        "the function should pass:\n{}{}",
+        r.stderr, r.stdout
+    );
+    assert!(!r.items.is_empty());
+    let (code, findings) = checked(input);
+    assert_eq!(code, 0, "check should exit 0:\n{}", dump(&findings));
+    assert!(
+        findings.iter().all(|f| f.severity != "error"),
+        "{}",
+        dump(&findings)
+    );
+    findings
+}
+
+// ---------------------------------------------------------------------------------
+// 1. The realm, with CORE_URL patched in place
+
+#[test]
+fn realm_patched_in_place_is_info_with_old_and_new_core_url() {
+    let input = resource_list(&[CHART_CM], SPEC_ALL);
+    let findings = assert_passes(&input);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "info");
+    assert_eq!(
+        (f.api_version.as_str(), f.on().as_str()),
+        ("v1", "ConfigMap default/harbor-core")
+    );
+    assert_eq!(f.path.as_deref(), Some("data.CORE_URL"));
+    assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+    has(
+        f,
+        &[
+            "realm http://harbor-core.default.svc.cluster.local/service/token",
+            "the Host matches CORE_URL http://harbor-core.default.svc.cluster.local",
+            "Before this patch CORE_URL http://harbor-core:80 did not match the Host",
+        ],
+    );
+    lacks(f, &["once the patch is applied"]);
+
+    // The function's own output holds the finding, and the patched value.
+    let r = run(&input);
+    let out = only(&r.results, "realm", is_realm);
+    assert_eq!(out, f);
+    let cm = common::find(&r.items, "ConfigMap", "harbor-core");
+    assert_eq!(cm["data"]["CORE_URL"], FIXED_CORE_URL);
+}
+
+#[test]
+fn realm_before_the_patch_names_both_rules_without_the_deployment() {
+    let (_, findings) = checked(&resource_list(&[CHART_CM], SPEC_ALL));
+    let f = only(&findings, "realm", is_realm);
+    has(
+        f,
+        &[
+            "the realm was https://harbor-core.default.svc.cluster.local/service/token in Harbor v2.14+ or https://harbor.example.com/service/token in Harbor v2.10-v2.13.",
+        ],
+    );
+    lacks(f, &["(harbor-core v2."]);
+}
+
+#[test]
+fn realm_before_the_patch_under_harbor_v2_13_is_ext_endpoint() {
+    let (code, findings) = checked(&resource_list(&[CHART_CM, CORE_V2_13], SPEC_ALL));
+    assert_eq!(code, 0);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "info");
+    assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+    has(
+        f,
+        &[
+            "realm http://harbor-core.default.svc.cluster.local/service/token",
+            "the realm was https://harbor.example.com/service/token (harbor-core v2.13.1: Harbor v2.10-v2.13).",
+        ],
+    );
+    lacks(
+        f,
+        &["https://harbor-core.default.svc.cluster.local/service/token"],
+    );
+}
+
+#[test]
+fn realm_before_the_patch_under_harbor_v2_14_is_the_request_host() {
+    let (code, findings) = checked(&resource_list(&[CHART_CM, CORE_V2_14], SPEC_ALL));
+    assert_eq!(code, 0);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "info");
+    has(
+        f,
+        &[
+            "the realm was https://harbor-core.default.svc.cluster.local/service/token (harbor-core v2.14.0: Harbor v2.14+).",
+        ],
+    );
+    lacks(f, &["harbor.example.com/service/token"]);
+}
+
+#[test]
+fn realm_of_a_patch_applied_elsewhere_is_pending() {
+    // No Harbor ConfigMap: the patch goes out as local config, to be applied later.
+    let (code, findings) = checked(&resource_list(&[], SPEC_ALL));
+    assert_eq!(code, 0);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "info");
+    assert_eq!(f.on(), "ConfigMap default/harbor-core");
+    assert_eq!(f.current, None);
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+    has(f, &["once the patch is applied"]);
+    lacks(f, &["Before this patch"]);
+}
+
+// ---------------------------------------------------------------------------------
+// 2. The realm, with harborCore left out of spec.generate
+
+#[test]
+fn realm_error_under_harbor_v2_13_with_the_charts_core_url() {
+    let input = resource_list(&[CHART_CM, CORE_V2_13], SPEC_NO_CORE);
+    let f = assert_fails(&input, is_realm);
+    assert_eq!(f.on(), "ConfigMap default/harbor-core");
+    assert_eq!(f.path.as_deref(), Some("data.CORE_URL"));
+    assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+    has(
+        &f,
+        &[
+            "because the Host does not match CORE_URL http://harbor-core:80 (harbor-core v2.13.1: Harbor v2.10-v2.13)",
+            "realm https://harbor.example.com/service/token",
+            "its scheme is https, the registry's is http",
+            "is not the in-cluster registry harbor-core.default.svc.cluster.local",
+            "Set CORE_URL to http://harbor-core.default.svc.cluster.local",
+        ],
+    );
+    // Only the version's rule is told.
+    lacks(&f, &["Harbor v2.14+"]);
+}
+
+#[test]
+fn realm_error_under_harbor_v2_14_with_the_charts_core_url() {
+    let input = resource_list(&[CHART_CM, CORE_V2_14], SPEC_NO_CORE);
+    let f = assert_fails(&input, is_realm);
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+    has(
+        &f,
+        &[
+            "(harbor-core v2.14.0: Harbor v2.14+)",
+            "realm https://harbor-core.default.svc.cluster.local/service/token",
+            "its scheme is https, the registry's is http",
+        ],
+    );
+    lacks(&f, &["Harbor v2.10-v2.13"]);
+}
+
+#[test]
+fn realm_error_with_the_version_unknown_when_both_rules_fail() {
+    let input = resource_list(&[CHART_CM], SPEC_NO_CORE);
+    let f = assert_fails(&input, is_realm);
+    assert_eq!(f.on(), "ConfigMap default/harbor-core");
+    assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+    has(
+        &f,
+        &[
+            "from EXT_ENDPOINT https://harbor.example.com",
+            "Harbor v2.14+ takes the scheme of EXT_ENDPOINT with the request's Host: realm https://harbor-core.default.svc.cluster.local/service/token",
+            "Harbor v2.10-v2.13 takes EXT_ENDPOINT whole: realm https://harbor.example.com/service/token",
+        ],
+    );
+}
+
+#[test]
+fn realm_info_when_the_core_url_already_matches() {
+    let cm = CHART_CM.replace(CHART_CORE_URL, FIXED_CORE_URL);
+    for deployment in ["", CORE_V2_13] {
+        let input = resource_list(&[&cm, deployment], SPEC_NO_CORE);
+        let findings = assert_passes(&input);
+        let f = only(&findings, "realm", is_realm);
+        assert_eq!(f.severity, "info");
+        assert_eq!(f.current.as_deref(), Some(FIXED_CORE_URL));
+        assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+        has(
+            f,
+            &[
+                "realm http://harbor-core.default.svc.cluster.local/service/token",
+                "in every Harbor version",
+            ],
+        );
+        lacks(f, &["Before this patch"]);
+    }
+}
+
+const SPEC_EXTERNAL: &str = r#"registry: harbor.example.com
+scheme: https
+namespace: ci
+harborNamespace: default
+generate: [buildkitdConfig, task]
+"#;
+
+#[test]
+fn realm_outside_the_cluster_works_by_the_request_host_rule() {
+    let input = resource_list(&[CHART_CM, CORE_V2_14], SPEC_EXTERNAL);
+    let findings = assert_passes(&input);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "info");
+    assert_eq!(f.on(), "ConfigMap default/harbor-core");
+    // Nothing to change: the proposed value is what is deployed.
+    assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+    assert_eq!(f.proposed.as_deref(), Some(CHART_CORE_URL));
+    has(
+        f,
+        &[
+            "(Host: harbor.example.com)",
+            "Harbor v2.14+ takes the scheme of EXT_ENDPOINT with the request's Host: realm https://harbor.example.com/service/token, which works",
+        ],
+    );
+    lacks(f, &["Set CORE_URL"]);
+
+    // With the version unknown both rules give the external name, which works.
+    let (code, findings) = checked(&resource_list(&[CHART_CM], SPEC_EXTERNAL));
+    assert_eq!(code, 0);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "info", "{}", f.message);
+    has(
+        f,
+        &[
+            "Harbor v2.14+ takes the scheme of EXT_ENDPOINT with the request's Host: realm https://harbor.example.com/service/token, which works",
+            "Harbor v2.10-v2.13 takes EXT_ENDPOINT whole: realm https://harbor.example.com/service/token, which works",
+        ],
+    );
+}
+
+#[test]
+fn realm_failing_under_one_rule_only_is_a_warning_until_the_version_is_known() {
+    // HTTPS to the in-cluster name: v2.14+ answers with the request's Host (works),
+    // v2.10-v2.13 with the external name (pods may not reach it).
+    let spec = SPEC_NO_CORE.replace("scheme: http", "scheme: https");
+    let (code, findings) = checked(&resource_list(&[CHART_CM], &spec));
+    assert_eq!(code, 0);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "warning", "{}", f.message);
+    assert_eq!(
+        f.proposed.as_deref(),
+        Some("https://harbor-core.default.svc.cluster.local")
+    );
+
+    let (code, findings) = checked(&resource_list(&[CHART_CM, CORE_V2_13], &spec));
+    assert_eq!(code, 1);
+    assert_eq!(only(&findings, "realm", is_realm).severity, "error");
+
+    let (code, findings) = checked(&resource_list(&[CHART_CM, CORE_V2_14], &spec));
+    assert_eq!(code, 0);
+    assert_eq!(only(&findings, "realm", is_realm).severity, "info");
+}
+
+// ---------------------------------------------------------------------------------
+// 3. No Harbor ConfigMap to read
+
+#[test]
+fn realm_cannot_be_predicted_without_harbors_config_map() {
+    let input = resource_list(&[], SPEC_NO_CORE);
+    let findings = assert_passes(&input);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "info");
+    assert_eq!(
+        (f.api_version.as_str(), f.on().as_str()),
+        ("v1", "ConfigMap default/harbor-core")
+    );
+    assert_eq!(f.path, None);
+    has(
+        f,
+        &[
+            "cannot be predicted",
+            "is not in the input",
+            "`harbor-buildkit-fn doctor harbor-core.default.svc.cluster.local --scheme http`",
+        ],
+    );
+
+    // A ConfigMap without CORE_URL says so.
+    let cm = r#"- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: harbor-core
+    namespace: default
+  data:
+    EXT_ENDPOINT: "https://harbor.example.com"
+"#;
+    let (code, findings) = checked(&resource_list(&[cm], SPEC_NO_CORE));
+    assert_eq!(code, 0);
+    let f = only(&findings, "realm", is_realm);
+    assert_eq!(f.severity, "info");
+    has(f, &["cannot be predicted", "has no CORE_URL", "doctor"]);
+}
+
+// ---------------------------------------------------------------------------------
+// 4. jobservice's CORE_URL
+
+fn jobservice_cm(namespace: &str, core_url: &str) -> String {
+    format!(
+        r#"- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: harbor-jobservice-env
+    namespace: {namespace}
+  data:
+    CORE_URL: "{core_url}"
+    TOKEN_SERVICE_URL: "{core_url}/service/token"
+    REGISTRY_URL: "http://harbor-registry:5000"
+"#
+    )
+}
+
+#[test]
+fn jobservice_with_the_old_core_url_is_a_warning_after_the_patch() {
+    let jobservice = jobservice_cm("default", CHART_CORE_URL);
+    let input = resource_list(&[CHART_CM, &jobservice], SPEC_ALL);
+    let findings = assert_passes(&input);
+    let f = only(&findings, "jobservice", is_jobservice);
+    assert_eq!(f.severity, "warning");
+    assert_eq!(
+        (f.api_version.as_str(), f.on().as_str()),
+        ("v1", "ConfigMap default/harbor-jobservice-env")
+    );
+    assert_eq!(f.path.as_deref(), Some("data.CORE_URL"));
+    assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+    has(
+        f,
+        &[
+            "jobservice's CORE_URL http://harbor-core:80 differs from harbor-core's http://harbor-core.default.svc.cluster.local",
+            "restart harbor-jobservice",
+        ],
+    );
+
+    // The warning does not stop the function, and jobservice's ConfigMap is left alone.
+    let r = run(&input);
+    assert_eq!(r.code, 0);
+    assert_eq!(only(&r.results, "jobservice", is_jobservice), f);
+    let js = common::find(&r.items, "ConfigMap", "harbor-jobservice-env");
+    assert_eq!(js["data"]["CORE_URL"], CHART_CORE_URL);
+}
+
+#[test]
+fn jobservice_agreeing_with_harbor_core_gives_no_finding() {
+    for core_url in [
+        FIXED_CORE_URL,
+        "http://harbor-core.default.svc.cluster.local/",
+    ] {
+        let jobservice = jobservice_cm("default", core_url);
+        let (code, findings) = checked(&resource_list(&[CHART_CM, &jobservice], SPEC_ALL));
+        assert_eq!(code, 0);
+        none(&findings, "jobservice", is_jobservice);
+    }
+    // Another namespace's jobservice is another Harbor's.
+    let jobservice = jobservice_cm("other", CHART_CORE_URL);
+    let (_, findings) = checked(&resource_list(&[CHART_CM, &jobservice], SPEC_ALL));
+    none(&findings, "jobservice", is_jobservice);
+}
+
+#[test]
+fn jobservice_is_compared_with_the_input_core_url_when_harbor_core_is_left_out() {
+    let cm = CHART_CM.replace(CHART_CORE_URL, FIXED_CORE_URL);
+    let jobservice = jobservice_cm("default", CHART_CORE_URL);
+    let (code, findings) = checked(&resource_list(&[&cm, &jobservice], SPEC_NO_CORE));
+    assert_eq!(code, 0);
+    let f = only(&findings, "jobservice", is_jobservice);
+    assert_eq!(f.severity, "warning");
+    assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+}
+
+// ---------------------------------------------------------------------------------
+// 5. buildkitd.toml
+
+/// The BuildKit ConfigMap in namespace ci holding `toml` (unindented).
+fn buildkitd_cm(toml: &str) -> String {
+    let mut s = String::from(
+        "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: buildkitd-config\n    namespace: ci\n  data:\n    buildkitd.toml: |\n",
+    );
+    for line in toml.lines() {
+        if !line.is_empty() {
+            s.push_str("      ");
+            s.push_str(line);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn buildkitd_table_keyed_with_a_port_the_registry_lacks_is_a_warning() {
+    let cm = buildkitd_cm(
+        r#"debug = true
+
+[registry."harbor-core.default.svc.cluster.local:80"]
+  http = true
+"#,
+    );
+    // Written by this run (our table is added beside it) and left as it is.
+    for spec in [SPEC_ALL, SPEC_NO_TOML] {
+        let input = resource_list(&[&cm], spec);
+        let (_, findings) = checked(&input);
+        let f = only(&findings, "port-key", |f| {
+            is_buildkitd(f) && f.severity == "warning" && f.message.contains("keyed")
+        });
+        assert_eq!(
+            (f.api_version.as_str(), f.on().as_str()),
+            ("v1", "ConfigMap ci/buildkitd-config")
+        );
+        assert_eq!(
+            f.current.as_deref(),
+            Some(r#"[registry."harbor-core.default.svc.cluster.local:80"]"#)
+        );
+        assert_eq!(
+            f.proposed.as_deref(),
+            Some(r#"[registry."harbor-core.default.svc.cluster.local"]"#)
+        );
+        has(
+            f,
+            &[
+                r#"[registry."harbor-core.default.svc.cluster.local:80"]"#,
+                "is keyed with a port while images name the registry harbor-core.default.svc.cluster.local",
+                r#"Key it "harbor-core.default.svc.cluster.local""#,
+            ],
+        );
+    }
+    assert_passes(&resource_list(&[&cm], SPEC_ALL));
+}
+
+#[test]
+fn buildkitd_table_keyed_without_the_registrys_port_is_a_warning() {
+    let cm = buildkitd_cm(
+        r#"[registry."harbor-core.default.svc.cluster.local"]
+  http = true
+"#,
+    );
+    let spec = SPEC_ALL.replace(FQDN, "harbor-core.default.svc.cluster.local:8080");
+    let input = resource_list(&[&cm], &spec);
+    let findings = assert_passes(&input);
+    let f = only(&findings, "port-key", |f| {
+        is_buildkitd(f) && f.message.contains("keyed")
+    });
+    assert_eq!(f.severity, "warning");
+    assert_eq!(f.on(), "ConfigMap ci/buildkitd-config");
+    assert_eq!(
+        f.current.as_deref(),
+        Some(r#"[registry."harbor-core.default.svc.cluster.local"]"#)
+    );
+    assert_eq!(
+        f.proposed.as_deref(),
+        Some(r#"[registry."harbor-core.default.svc.cluster.local:8080"]"#)
+    );
+    has(
+        f,
+        &[
+            "is keyed without a port while images name the registry harbor-core.default.svc.cluster.local:8080",
+        ],
+    );
+}
+
+#[test]
+fn buildkitd_http_registry_without_http_true_is_an_error_when_left_as_it_is() {
+    let table = r#"[registry."harbor-core.default.svc.cluster.local"]"#;
+    for (toml, phrase) in [
+        (
+            "[registry.\"harbor-core.default.svc.cluster.local\"]\n  mirrors = [\"mirror.local\"]\n",
+            "does not set http = true",
+        ),
+        (
+            "[registry.\"harbor-core.default.svc.cluster.local\"]\n  insecure = true\n",
+            "has insecure = true without http = true",
+        ),
+        ("debug = true\n", "buildkitd.toml has no table for it"),
+    ] {
+        let input = resource_list(&[&buildkitd_cm(toml)], SPEC_NO_TOML);
+        let f = assert_fails(&input, is_buildkitd);
+        assert_eq!(
+            (f.api_version.as_str(), f.on().as_str()),
+            ("v1", "ConfigMap ci/buildkitd-config")
+        );
+        assert_eq!(f.current, None);
+        assert_eq!(
+            f.proposed.as_deref(),
+            Some(format!("{table} http = true").as_str())
+        );
+        has(
+            &f,
+            &["the registry is plain HTTP (spec.scheme: http)", phrase],
+        );
+
+        // Written by this run, the table is right: no finding.
+        let (code, findings) = checked(&resource_list(&[&buildkitd_cm(toml)], SPEC_ALL));
+        assert_eq!(code, 0);
+        none(&findings, "buildkitd", is_buildkitd);
+    }
+}
+
+#[test]
+fn buildkitd_http_with_insecure_is_a_warning() {
+    // The seed's table (examples/resource-lists/existing-buildkitd-toml.yaml).
+    let cm = buildkitd_cm(
+        r#"[registry."harbor-core.default.svc.cluster.local"]
+  http = true      # Use HTTP protocol for v2 API
+  insecure = true  # Enable httpFallback transport for HTTPS->HTTP fallback
+"#,
+    );
+    let findings = assert_passes(&resource_list(&[&cm], SPEC_NO_TOML));
+    let f = only(&findings, "buildkitd", is_buildkitd);
+    assert_eq!(f.severity, "warning");
+    assert_eq!(f.on(), "ConfigMap ci/buildkitd-config");
+    assert_eq!(f.current.as_deref(), Some("insecure = true"));
+    assert_eq!(f.proposed.as_deref(), Some("(removed)"));
+    has(f, &["sets both http = true and insecure = true"]);
+
+    // The example itself lets the function write the table: nothing to report.
+    let (code, findings) = checked(&common::example("existing-buildkitd-toml.yaml"));
+    assert_eq!(code, 0);
+    none(&findings, "buildkitd", is_buildkitd);
+}
+
+#[test]
+fn buildkitd_https_registry_with_http_true_is_an_error() {
+    let cm = buildkitd_cm(
+        r#"[registry."harbor.example.com"]
+  http = true
+"#,
+    );
+    let spec = r#"registry: harbor.example.com
+scheme: https
+namespace: ci
+harborNamespace: default
+generate: [task]
+"#;
+    let f = assert_fails(&resource_list(&[&cm], spec), is_buildkitd);
+    assert_eq!(f.on(), "ConfigMap ci/buildkitd-config");
+    assert_eq!(f.current.as_deref(), Some("http = true"));
+    assert_eq!(f.proposed.as_deref(), Some("(removed)"));
+    has(
+        &f,
+        &[r#"[registry."harbor.example.com"] sets http = true but the registry is HTTPS"#],
+    );
+}
+
+#[test]
+fn buildkitd_localhost_needs_no_http_table() {
+    for registry in ["localhost:5000", "127.0.0.1:5000"] {
+        let spec = format!(
+            "registry: {registry}\nscheme: http\nnamespace: ci\nharborNamespace: harbor\ngenerate: [task]\n"
+        );
+        let cm = buildkitd_cm("debug = true\n");
+        let findings = assert_passes(&resource_list(&[&cm], &spec));
+        none(&findings, "buildkitd", is_buildkitd);
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// 6. DOCKER_CONFIG in Tekton Tasks and TaskRuns
+
+fn push_secret() -> String {
+    format!(
+        r#"- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: harbor-push
+    namespace: ci
+  type: kubernetes.io/dockerconfigjson
+  data:
+    .dockerconfigjson: {SECRET_VALUE}
+"#
+    )
+}
+
+/// A user's Task whose DOCKER_CONFIG is the mount of a Secret volume (the second
+/// volume), with `items` under the secret when given.
+fn task_with_secret_volume(items: &str) -> String {
+    format!(
+        r#"- apiVersion: tekton.dev/v1
+  kind: Task
+  metadata:
+    name: image-build
+    namespace: ci
+  spec:
+    steps:
+    - name: push
+      image: moby/buildkit:v0.23.2-rootless
+      env:
+      - name: HOME
+        value: /tekton/home
+      - name: DOCKER_CONFIG
+        value: /docker
+      volumeMounts:
+      - name: cache
+        mountPath: /cache
+      - name: docker-config
+        mountPath: /docker
+    volumes:
+    - name: cache
+      emptyDir: {{}}
+    - name: docker-config
+      secret:
+        secretName: harbor-push{items}
+"#
+    )
+}
+
+/// No finding, message or value may hold the Secret's data.
+fn assert_no_secret(findings: &[Finding], stderr: &str) {
+    for f in findings {
+        for text in [Some(&f.message), f.current.as_ref(), f.proposed.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            assert!(!text.contains(SECRET_VALUE), "secret data printed: {text}");
+        }
+    }
+    assert!(!stderr.contains(SECRET_VALUE), "secret data on stderr");
+}
+
+#[test]
+fn docker_config_secret_volume_without_config_json_is_an_error() {
+    let task = task_with_secret_volume("");
+    let input = resource_list(&[&task, &push_secret()], SPEC_ALL);
+    let f = assert_fails(&input, is_docker_config);
+    assert_eq!(
+        (f.api_version.as_str(), f.on().as_str()),
+        ("tekton.dev/v1", "Task ci/image-build")
+    );
+    assert_eq!(f.path.as_deref(), Some("spec.volumes[1].secret.items"));
+    assert_eq!(f.current, None);
+    let proposed = f.proposed.as_deref().unwrap_or_default();
+    assert!(
+        proposed.contains("config.json") && proposed.contains(".dockerconfigjson"),
+        "{proposed}"
+    );
+    has(
+        &f,
+        &[
+            "DOCKER_CONFIG (spec.steps[0].env[1].value) is the mount of Secret harbor-push",
+            "which has no config.json (its keys: .dockerconfigjson)",
+            "buildctl reads $DOCKER_CONFIG/config.json",
+        ],
+    );
+    let r = run(&input);
+    assert_no_secret(&r.results, &r.stderr);
+    assert!(!r.stdout.contains(SECRET_VALUE));
+    let (_, findings) = checked(&input);
+    assert_no_secret(&findings, "");
+}
+
+#[test]
+fn docker_config_secret_volume_mapped_to_config_json_is_fine() {
+    let items = "\n        items:\n        - key: .dockerconfigjson\n          path: config.json";
+    let task = task_with_secret_volume(items);
+    let findings = assert_passes(&resource_list(&[&task, &push_secret()], SPEC_ALL));
+    none(&findings, "DOCKER_CONFIG", is_docker_config);
+}
+
+#[test]
+fn docker_config_secret_volume_with_items_but_no_config_json_is_an_error() {
+    let items =
+        "\n        items:\n        - key: .dockerconfigjson\n          path: .dockerconfigjson";
+    let task = task_with_secret_volume(items);
+    let f = assert_fails(
+        &resource_list(&[&task, &push_secret()], SPEC_ALL),
+        is_docker_config,
+    );
+    assert_eq!(f.on(), "Task ci/image-build");
+    assert_eq!(f.path.as_deref(), Some("spec.volumes[1].secret.items"));
+    has(
+        &f,
+        &["items map no key to config.json (only .dockerconfigjson)"],
+    );
+}
+
+#[test]
+fn docker_config_secret_not_in_the_input_is_a_warning() {
+    let task = task_with_secret_volume("");
+    let input = resource_list(&[&task], SPEC_ALL);
+    let findings = assert_passes(&input);
+    let f = only(&findings, "DOCKER_CONFIG", is_docker_config);
+    assert_eq!(f.severity, "warning");
+    assert_eq!(f.on(), "Task ci/image-build");
+    assert_eq!(f.path.as_deref(), Some("spec.volumes[1].secret.items"));
+    assert!(
+        f.proposed
+            .as_deref()
+            .unwrap_or_default()
+            .contains("config.json")
+    );
+    has(f, &["Secret harbor-push (not in the input) with no items"]);
+}
+
+#[test]
+fn docker_config_workspace_bound_to_a_secret_is_an_error_on_the_task_run() {
+    let by_path = r#"- apiVersion: tekton.dev/v1
+  kind: Task
+  metadata:
+    name: image-build
+    namespace: ci
+  spec:
+    workspaces:
+    - name: source
+    - name: dockerconfig
+    steps:
+    - name: push
+      image: moby/buildkit:v0.23.2-rootless
+      env:
+      - name: DOCKER_CONFIG
+        value: $(workspaces.dockerconfig.path)
+"#;
+    // The same through the workspace's mountPath.
+    let by_mount = r#"- apiVersion: tekton.dev/v1
+  kind: Task
+  metadata:
+    name: image-build
+    namespace: ci
+  spec:
+    workspaces:
+    - name: source
+    - name: dockerconfig
+      mountPath: /docker
+    steps:
+    - name: push
+      image: moby/buildkit:v0.23.2-rootless
+      env:
+      - name: DOCKER_CONFIG
+        value: /docker
+"#;
+    let task_run = |items: &str| {
+        format!(
+            r#"- apiVersion: tekton.dev/v1
+  kind: TaskRun
+  metadata:
+    name: image-build-run
+    namespace: ci
+  spec:
+    taskRef:
+      name: image-build
+    workspaces:
+    - name: source
+      emptyDir: {{}}
+    - name: dockerconfig
+      secret:
+        secretName: harbor-push{items}
+"#
+        )
+    };
+    for task in [by_path, by_mount] {
+        let input = resource_list(&[task, &task_run(""), &push_secret()], SPEC_ALL);
+        let f = assert_fails(&input, is_docker_config);
+        assert_eq!(
+            (f.api_version.as_str(), f.on().as_str()),
+            ("tekton.dev/v1", "TaskRun ci/image-build-run")
+        );
+        assert_eq!(f.path.as_deref(), Some("spec.workspaces[1].secret.items"));
+        assert!(
+            f.proposed
+                .as_deref()
+                .unwrap_or_default()
+                .contains("config.json")
+        );
+        has(
+            &f,
+            &[
+                "DOCKER_CONFIG (spec.steps[0].env[0].value of Task image-build)",
+                "Secret harbor-push",
+            ],
+        );
+        let r = run(&input);
+        assert_no_secret(&r.results, &r.stderr);
+
+        // Mapped to config.json: fine.
+        let items =
+            "\n        items:\n        - key: .dockerconfigjson\n          path: config.json";
+        let findings = assert_passes(&resource_list(
+            &[task, &task_run(items), &push_secret()],
+            SPEC_ALL,
+        ));
+        none(&findings, "DOCKER_CONFIG", is_docker_config);
+    }
+}
+
+#[test]
+fn docker_config_in_an_inline_task_spec_is_found_at_its_path() {
+    let with_volume = r#"- apiVersion: tekton.dev/v1
+  kind: TaskRun
+  metadata:
+    name: inline-build
+    namespace: ci
+  spec:
+    taskSpec:
+      steps:
+      - name: push
+        image: moby/buildkit:v0.23.2-rootless
+        env:
+        - name: DOCKER_CONFIG
+          value: /docker/
+        volumeMounts:
+        - name: creds
+          mountPath: /docker
+      volumes:
+      - name: creds
+        secret:
+          secretName: harbor-push
+"#;
+    let input = resource_list(&[with_volume, &push_secret()], SPEC_ALL);
+    let f = assert_fails(&input, is_docker_config);
+    assert_eq!(f.on(), "TaskRun ci/inline-build");
+    assert_eq!(
+        f.path.as_deref(),
+        Some("spec.taskSpec.volumes[0].secret.items")
+    );
+    has(
+        &f,
+        &["DOCKER_CONFIG (spec.taskSpec.steps[0].env[0].value) is the mount of Secret harbor-push"],
+    );
+    let r = run(&input);
+    assert_no_secret(&r.results, &r.stderr);
+
+    let with_workspace = r#"- apiVersion: tekton.dev/v1
+  kind: TaskRun
+  metadata:
+    name: inline-build
+    namespace: ci
+  spec:
+    taskSpec:
+      workspaces:
+      - name: dockerconfig
+      steps:
+      - name: push
+        image: moby/buildkit:v0.23.2-rootless
+        env:
+        - name: DOCKER_CONFIG
+          value: $(workspaces.dockerconfig.path)
+    workspaces:
+    - name: dockerconfig
+      secret:
+        secretName: harbor-push
+"#;
+    let f = assert_fails(
+        &resource_list(&[with_workspace, &push_secret()], SPEC_ALL),
+        is_docker_config,
+    );
+    assert_eq!(f.on(), "TaskRun ci/inline-build");
+    assert_eq!(f.path.as_deref(), Some("spec.workspaces[0].secret.items"));
+    has(
+        &f,
+        &["DOCKER_CONFIG (spec.taskSpec.steps[0].env[0].value) is"],
+    );
+    lacks(&f, &["of Task"]);
+}
+
+#[test]
+fn docker_config_of_the_generated_task_is_not_a_finding() {
+    // The Task this function generates copies .dockerconfigjson to an emptyDir, so a
+    // TaskRun binding its workspace to the Secret as it is needs nothing more.
+    let task_run = r#"- apiVersion: tekton.dev/v1
+  kind: TaskRun
+  metadata:
+    name: build-run
+    namespace: ci
+  spec:
+    taskRef:
+      name: buildkit-build
+    workspaces:
+    - name: dockerconfig
+      secret:
+        secretName: harbor-push
+"#;
+    let input = resource_list(&[task_run, &push_secret()], SPEC_ALL);
+    let first = run(&input);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    common::find(&first.items, "Task", "buildkit-build");
+    // On the next run the generated Task is in the input.
+    let (code, findings) = checked(&first.stdout);
+    assert_eq!(code, 0, "{}", dump(&findings));
+    none(&findings, "DOCKER_CONFIG", is_docker_config);
+}
+
+#[test]
+
+fn docker_config_from_the_step_template_applies_to_every_step() {
+    // Tekton merges stepTemplate into each step: steps[0] runs with DOCKER_CONFIG=/docker
+    // and the Secret mounted there.
+    let task = r#"- apiVersion: tekton.dev/v1
+  kind: Task
+  metadata:
+    name: image-build
+    namespace: ci
+  spec:
+    stepTemplate:
+      env:
+      - name: DOCKER_CONFIG
+        value: /docker
+    steps:
+    - name: push
+      image: moby/buildkit:v0.23.2-rootless
+      volumeMounts:
+      - name: docker-config
+        mountPath: /docker
+    volumes:
+    - name: docker-config
+      secret:
+        secretName: harbor-push
+"#;
+    let f = assert_fails(
+        &resource_list(&[task, &push_secret()], SPEC_ALL),
+        is_docker_config,
+    );
+    assert_eq!(f.on(), "Task ci/image-build");
+    assert_eq!(f.path.as_deref(), Some("spec.volumes[0].secret.items"));
+    has(&f, &["Secret harbor-push", "which has no config.json"]);
+}
+
+#[test]
+
+fn docker_config_secret_volume_with_empty_items_projects_every_key() {
+    // The kubelet's secret MakePayload: len(mappings) == 0 projects all keys.
+    let task = task_with_secret_volume("\n        items: []");
+    let secret = r#"- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: harbor-push
+    namespace: ci
+  type: Opaque
+  stringData:
+    config.json: "{}"
+"#;
+    let findings = assert_passes(&resource_list(&[&task, secret], SPEC_ALL));
+    none(&findings, "DOCKER_CONFIG", is_docker_config);
+
+    // With a dockerconfigjson Secret it is the no-config.json error, told by its keys.
+    let f = assert_fails(
+        &resource_list(&[&task, &push_secret()], SPEC_ALL),
+        is_docker_config,
+    );
+    has(
+        &f,
+        &["which has no config.json (its keys: .dockerconfigjson)"],
+    );
+}
+
+#[test]
+fn docker_config_secret_holding_config_json_is_fine() {
+    let task = task_with_secret_volume("");
+    let secret = r#"- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: harbor-push
+    namespace: ci
+  type: Opaque
+  stringData:
+    config.json: "{}"
+"#;
+    let findings = assert_passes(&resource_list(&[&task, secret], SPEC_ALL));
+    none(&findings, "DOCKER_CONFIG", is_docker_config);
+}
+
+// ---------------------------------------------------------------------------------
+// 7. The `check` command
+
+fn bin(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).expect("stdin");
+    }
+    let out = child.wait_with_output().expect("binary ends");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A folder under the system's temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("hbfn-check-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("dir");
+        }
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn arg(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines().last().unwrap_or_default()
+}
+
+#[test]
+fn check_command_on_a_resource_list_from_stdin() {
+    let jobservice = jobservice_cm("default", CHART_CORE_URL);
+    let input = resource_list(&[CHART_CM, CORE_V2_13, &jobservice], SPEC_ALL);
+    let (code, stdout, stderr) = bin(&["check"], &input);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("info: ConfigMap default/harbor-core: Harbor will answer BuildKit"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "    field: data.CORE_URL: http://harbor-core:80 -> http://harbor-core.default.svc.cluster.local\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: ConfigMap default/harbor-jobservice-env: jobservice's CORE_URL"),
+        "{stdout}"
+    );
+    assert_eq!(last_line(&stdout), "0 errors, 1 warning, 1 info finding");
+    // Only findings: not what was generated or patched.
+    assert!(!stdout.contains("set CORE_URL to"), "{stdout}");
+    assert!(!stdout.contains("generated Task"), "{stdout}");
+
+    // An error exits 1, and the count says so.
+    let input = resource_list(&[CHART_CM, CORE_V2_13, &jobservice], SPEC_NO_CORE);
+    let (code, stdout, _) = bin(&["check"], &input);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.starts_with("error: ConfigMap default/harbor-core: Harbor will answer BuildKit"),
+        "{stdout}"
+    );
+    assert_eq!(last_line(&stdout), "1 error, 0 warnings, 0 info findings");
+}
+
+#[test]
+fn check_command_yaml_format_is_a_resource_list_of_results() {
+    for (spec, code_wanted, severity) in [(SPEC_ALL, 0, "info"), (SPEC_NO_CORE, 1, "error")] {
+        let input = resource_list(&[CHART_CM, CORE_V2_13], spec);
+        let (code, stdout, stderr) = bin(&["check", "--format", "yaml"], &input);
+        assert_eq!(code, code_wanted, "{stdout}{stderr}");
+        assert!(stdout.contains("items: []\n"), "{stdout}");
+        let rl = common::parse_json(&stdout);
+        assert_eq!(rl["kind"], "ResourceList");
+        assert_eq!(rl["apiVersion"], "config.kubernetes.io/v1");
+        assert_eq!(rl["items"], Value::Array(vec![]));
+        let results = results_of(&stdout);
+        let f = only(&results, "realm", is_realm);
+        assert_eq!(f.severity, severity);
+        assert_eq!(f.on(), "ConfigMap default/harbor-core");
+        assert_eq!(f.path.as_deref(), Some("data.CORE_URL"));
+        assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+        assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+        // The same findings as the library's check.
+        assert_eq!(results, checked(&input).1);
+    }
+}
+
+#[test]
+fn check_command_on_a_config_file_and_resource_files() {
+    let tmp = TempDir::new("files");
+    let config = tmp.write(
+        "config/harbor-buildkit.yaml",
+        r#"apiVersion: fn.harbor-buildkit.dev/v1alpha1
+kind: HarborBuildkit
+metadata:
+  name: harbor-buildkit
+spec:
+  registry: harbor-core.default.svc.cluster.local
+  scheme: http
+  namespace: ci
+  generate: [buildkitdConfig, task]
+"#,
+    );
+    let core = tmp.write(
+        "harbor/core.yaml",
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: harbor-core
+  namespace: default
+data:
+  EXT_ENDPOINT: "https://harbor.example.com"
+  CORE_URL: "http://harbor-core:80"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: harbor-core
+  namespace: default
+spec:
+  template:
+    spec:
+      containers:
+      - name: core
+        image: goharbor/harbor-core:v2.13.1
+"#,
+    );
+    tmp.write(
+        "harbor/jobservice/env.yaml",
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: harbor-jobservice-env
+  namespace: default
+data:
+  CORE_URL: "http://harbor-core.default.svc.cluster.local"
+"#,
+    );
+    let config = arg(&config);
+
+    // One file: the chart's CORE_URL with the patch left out fails.
+    let (code, stdout, stderr) = bin(&["check", &config, &arg(&core)], "");
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("error: ConfigMap default/harbor-core: Harbor will answer BuildKit"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(harbor-core v2.13.1: Harbor v2.10-v2.13)"),
+        "{stdout}"
+    );
+    assert_eq!(last_line(&stdout), "1 error, 0 warnings, 0 info findings");
+
+    // The folder, walked: the jobservice ConfigMap disagrees too.
+    let (code, stdout, _) = bin(&["check", &config, &arg(&tmp.0.join("harbor"))], "");
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("warning: ConfigMap default/harbor-jobservice-env"),
+        "{stdout}"
+    );
+    assert_eq!(last_line(&stdout), "1 error, 1 warning, 0 info findings");
+
+    // CONFIG with the resources on stdin, as YAML results.
+    let text = std::fs::read_to_string(&core).expect("read");
+    let (code, stdout, _) = bin(&["check", "--format", "yaml", &config], &text);
+    assert_eq!(code, 1, "{stdout}");
+    let results = results_of(&stdout);
+    let f = only(&results, "realm", is_realm);
+    assert_eq!(f.severity, "error");
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
+
+    // With the CORE_URL fixed, the same files pass.
+    tmp.write(
+        "harbor/core.yaml",
+        &std::fs::read_to_string(&core)
+            .expect("read")
+            .replace(CHART_CORE_URL, FIXED_CORE_URL),
+    );
+    let (code, stdout, _) = bin(&["check", &config, &arg(&tmp.0.join("harbor"))], "");
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(last_line(&stdout), "0 errors, 0 warnings, 1 info finding");
+
+    // A functionConfig that is not there.
+    let (code, stdout, stderr) = bin(&["check", &arg(&tmp.0.join("nope.yaml")), &arg(&core)], "");
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("cannot read the functionConfig"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_command_reports_errors_that_stop_the_function() {
+    // An invalid spec: no checks run, the spec's error is the finding.
+    let input = resource_list(
+        &[CHART_CM],
+        "registry: harbor-core.default.svc.cluster.local\nscheme: htp\n",
+    );
+    let (code, stdout, _) = bin(&["check"], &input);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("error: spec.scheme is \"htp\""), "{stdout}");
+    assert!(!stdout.contains("Harbor will answer BuildKit"), "{stdout}");
+    assert_eq!(last_line(&stdout), "1 error, 0 warnings, 0 info findings");
+}
+
+#[test]
+fn check_command_never_prints_secret_data() {
+    let task = task_with_secret_volume("");
+    let input = resource_list(&[&task, &push_secret()], SPEC_ALL);
+    for format in ["text", "yaml"] {
+        let (code, stdout, stderr) = bin(&["check", "--format", format], &input);
+        assert_eq!(code, 1, "{stdout}");
+        assert!(stdout.contains("spec.volumes[1].secret.items"), "{stdout}");
+        assert!(!stdout.contains(SECRET_VALUE), "{stdout}");
+        assert!(!stderr.contains(SECRET_VALUE), "{stderr}");
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// 8. Idempotence
+
+#[test]
+fn findings_are_the_same_on_the_functions_own_output() {
+    let jobservice = jobservice_cm("default", CHART_CORE_URL);
+    let toml = buildkitd_cm(
+        r#"[registry."harbor-core.default.svc.cluster.local:80"]
+  http = true
+"#,
+    );
+    let user_task = task_with_secret_volume("");
+    let task_run = r#"- apiVersion: tekton.dev/v1
+  kind: TaskRun
+  metadata:
+    name: build-run
+    namespace: ci
+  spec:
+    taskRef:
+      name: buildkit-build
+    workspaces:
+    - name: dockerconfig
+      secret:
+        secretName: harbor-push
+"#;
+    let input = resource_list(
+        &[
+            CHART_CM,
+            CORE_V2_13,
+            &jobservice,
+            &toml,
+            &user_task,
+            task_run,
+        ],
+        SPEC_ALL,
+    );
+    let (code, first) = checked(&input);
+    assert_eq!(code, 0, "{}", dump(&first));
+    // realm (info), jobservice, the port-keyed table, DOCKER_CONFIG (warnings).
+    assert_eq!(first.len(), 4, "{}", dump(&first));
+    only(&first, "realm", is_realm);
+    only(&first, "jobservice", is_jobservice);
+    only(&first, "buildkitd", is_buildkitd);
+    only(&first, "DOCKER_CONFIG", is_docker_config);
+
+    let once = run(&input);
+    assert_eq!(once.code, 0, "{}", once.stderr);
+    let (code, second) = checked(&once.stdout);
+    assert_eq!(code, 0, "{}", dump(&second));
+    let twice = run(&once.stdout);
+    assert_eq!(twice.code, 0, "{}", twice.stderr);
+    let (_, third) = checked(&twice.stdout);
+
+    // Same findings, same fixes; only the realm's current value moved (it was patched).
+    assert_eq!(
+        first.iter().map(Finding::outcome).collect::<Vec<_>>(),
+        second.iter().map(Finding::outcome).collect::<Vec<_>>()
+    );
+    for (a, b) in first.iter().zip(&second) {
+        if is_realm(a) {
+            assert_eq!(a.current.as_deref(), Some(CHART_CORE_URL));
+            assert_eq!(b.current.as_deref(), Some(FIXED_CORE_URL));
+            assert!(a.message.contains("Before this patch"));
+            assert!(!b.message.contains("Before this patch"), "{}", b.message);
+        } else {
+            assert_eq!(a, b);
+        }
+    }
+    // From then on, nothing moves.
+    assert_eq!(second, third);
+}
