@@ -537,8 +537,7 @@ fn docker_config_uses(spec: &Value, base: &str) -> Vec<DockerConfigUse> {
         arr(container, "env")
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some("DOCKER_CONFIG"))
-            .last()
+            .rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some("DOCKER_CONFIG"))
             .map(|(i, e)| (format!("{path}.env[{i}].value"), e.get("value").cloned()))
     };
     let steps = spec.get("steps").and_then(Value::as_array);
