@@ -99,8 +99,13 @@ generator, or as local config otherwise); (2) writes buildkitd.toml with the reg
 [registry.\"<host>\"] table (http = true for plain HTTP, ca for a private CA); (3) generates
 a Tekton Task that copies the docker-registry Secret's .dockerconfigjson to
 $DOCKER_CONFIG/config.json and runs buildctl build with push and registry-cache options.
-Pass-through items leave byte for byte as they came. Run `harbor-buildkit-fn --help` for
-the commands and README.md for every field.
+Pass-through items leave byte for byte as they came. Every run also checks the result:
+the realm Harbor will answer BuildKit with (Harbor's match and tokenSvcURL rules), a
+jobservice CORE_URL that disagrees, buildkitd.toml tables that BuildKit would not use
+as meant, and Tekton Tasks whose DOCKER_CONFIG is a Secret mount without config.json;
+a finding that would fail a build is an error result. Run `harbor-buildkit-fn --help`
+for the commands (`check` for the checks alone, `doctor` to probe a live registry) and
+README.md for every field.
 ";
 
 /// The KRMFunctionDefinition for krm-fn.yaml.

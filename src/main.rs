@@ -162,8 +162,8 @@ Examples:
   harbor-buildkit-fn doctor harbor-core.harbor.svc.cluster.local --scheme http
 
   # With the Task's Secret, and a repository to check pull/push rights on:
-  kubectl -n ci get secret harbor-push -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d > /tmp/config.json
-  harbor-buildkit-fn doctor harbor.example.com --docker-config /tmp/config.json --repository library/app
+  kubectl -n ci get secret harbor-push -o yaml |
+    harbor-buildkit-fn doctor harbor.example.com --docker-config - --repository library/app
 
   # A private CA:
   harbor-buildkit-fn doctor harbor.internal:8443 --ca-file ca.pem"
@@ -174,8 +174,9 @@ Examples:
         /// How BuildKit reaches the registry (spec.scheme).
         #[arg(long, value_parser = ["http", "https"], default_value = "https")]
         scheme: String,
-        /// A docker config file (or folder with config.json), such as the Task's
-        /// Secret's .dockerconfigjson. Default: $DOCKER_CONFIG, then ~/.docker.
+        /// A docker config (config.json, a folder holding one, or the Task's
+        /// docker-registry Secret as `kubectl get secret -o yaml` prints it); `-` reads
+        /// it from stdin. Default: $DOCKER_CONFIG, then ~/.docker.
         #[arg(long, value_name = "PATH")]
         docker_config: Option<PathBuf>,
         /// A repository (project/name) whose tags to list, asking for pull,push.

@@ -49,8 +49,16 @@ fn scratch() -> PathBuf {
 
 /// Runs `doctor ARGS` with no proxy and no docker config but the one given.
 fn doctor(args: &[&str]) -> Run {
+    doctor_with_stdin(args, "")
+}
+
+fn doctor_with_stdin(args: &[&str], stdin: &str) -> Run {
     let home = scratch();
+    let stdin_file = home.join("stdin");
+    std::fs::write(&stdin_file, stdin).unwrap_or_else(|e| panic!("write stdin: {e}"));
+    let stdin_file = std::fs::File::open(&stdin_file).unwrap_or_else(|e| panic!("open stdin: {e}"));
     let out = Command::new(env!("CARGO_BIN_EXE_harbor-buildkit-fn"))
+        .stdin(stdin_file)
         .arg("doctor")
         .args(args)
         .env("HOME", &home)
@@ -192,6 +200,21 @@ fn token_registry_passes_end_to_end() {
                 .contains("scope=repository%3Alibrary%2Fapp%3Apull%2Cpush"),
         "{requests:?}"
     );
+
+    // The Task's Secret as kubectl prints it, on stdin.
+    let dockerconfigjson = std::fs::read_to_string(&config).unwrap_or_default();
+    let secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-push\n  namespace: ci\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {}\n",
+        base64::engine::general_purpose::STANDARD.encode(dockerconfigjson)
+    );
+    let run = doctor_with_stdin(
+        &[&reg.addr, "--scheme", "http", "--docker-config", "-"],
+        &secret,
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.has(&format!("as {USER} (from stdin)"))
+        .has("200, accepted");
+    assert_masked(&run, &[PASSWORD, &basic_b64(USER, PASSWORD)]);
 
     // /v2/ alone, with a token for no repository.
     let run = doctor(&[

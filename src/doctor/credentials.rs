@@ -36,14 +36,15 @@ pub enum Lookup {
     Anonymous(String),
 }
 
-/// The docker config file: `path` (a file, or a folder with `config.json`), else
+/// The docker config file: `path` (a file, a folder with `config.json`, or `-` for
+/// stdin), else
 /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
 pub fn config_path(path: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = path {
-        return Some(if p.is_dir() {
-            p.join("config.json")
-        } else {
+        return Some(if p.as_os_str() == "-" || !p.is_dir() {
             p.to_path_buf()
+        } else {
+            p.join("config.json")
         });
     }
     if let Some(dir) = std::env::var_os("DOCKER_CONFIG") {
@@ -64,7 +65,13 @@ fn key_host(key: &str) -> &str {
 /// The credentials for `registry` (`host[:port]`). `explicit` says whether the user
 /// named the file: then a missing file is an error, not a reason to go anonymous.
 pub fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, String> {
-    let text = match std::fs::read_to_string(path) {
+    let read = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(path)
+    };
+    let text = match read {
         Ok(t) => t,
         Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Lookup::Anonymous(format!(
@@ -82,11 +89,68 @@ pub fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, Str
     parse(&text, path, registry)
 }
 
-/// Reads the credentials for `registry` from a docker config's text.
+/// A docker config as JSON, from its text: the config itself, or a Kubernetes Secret
+/// (`kubectl get secret -o yaml` or `-o json`) holding it under `.dockerconfigjson` or
+/// `config.json`.
+fn config_json(text: &str, shown: &str) -> Result<Value, String> {
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(json_error) => {
+            // YAML (a Secret as kubectl prints it); any JSON error is the one to show.
+            let tree = crate::yaml::Tree::parse(text).map_err(|_| {
+                format!("{shown} is not a docker config (JSON) or a Secret (YAML): {json_error}")
+            })?;
+            tree.root
+                .and_then(|r| tree.to_json(r).ok())
+                .ok_or_else(|| format!("{shown} is not a docker config (JSON): {json_error}"))?
+        }
+    };
+    if !v.is_object() {
+        return Err(format!(
+            "{shown} is not a docker config: expected an object with auths, found {}",
+            match v {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                Value::Null => "nothing",
+                _ => "a scalar",
+            }
+        ));
+    }
+    if v.get("kind").and_then(Value::as_str) != Some("Secret") {
+        return Ok(v);
+    }
+    for key in [".dockerconfigjson", "config.json"] {
+        let inner = if let Some(b64) = v.pointer(&format!("/data/{key}")).and_then(Value::as_str) {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| format!("{shown}: the Secret's data[{key:?}] is not base64"))?;
+            String::from_utf8(bytes)
+                .map_err(|_| format!("{shown}: the Secret's data[{key:?}] is not text"))?
+        } else if let Some(t) = v
+            .pointer(&format!("/stringData/{key}"))
+            .and_then(Value::as_str)
+        {
+            t.to_string()
+        } else {
+            continue;
+        };
+        return serde_json::from_str(&inner).map_err(|e| {
+            format!("{shown}: the Secret's {key} is not a docker config (JSON): {e}")
+        });
+    }
+    Err(format!(
+        "{shown} is a Secret without .dockerconfigjson or config.json (a kubernetes.io/dockerconfigjson Secret holds .dockerconfigjson)"
+    ))
+}
+
+/// Reads the credentials for `registry` from a docker config's text (or a Secret's).
 pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> {
-    let shown = path.display();
-    let v: Value = serde_json::from_str(text)
-        .map_err(|e| format!("{shown} is not a docker config (JSON): {e}"))?;
+    let shown = if path.as_os_str() == "-" {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let v = config_json(text, &shown)?;
     let auths = match v.get("auths") {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(m),
@@ -129,7 +193,7 @@ pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> 
         return Ok(Lookup::Found(Credentials {
             username: u.to_string(),
             password: Secret(p.to_string()),
-            source: path.to_path_buf(),
+            source: PathBuf::from(&shown),
         }));
     }
     if let Some(auth) = field("auth") {
@@ -148,7 +212,7 @@ pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> 
         return Ok(Lookup::Found(Credentials {
             username: u.to_string(),
             password: Secret(p.to_string()),
-            source: path.to_path_buf(),
+            source: PathBuf::from(&shown),
         }));
     }
     if field("identitytoken").is_some() {
@@ -205,6 +269,29 @@ mod tests {
             }
             _ => panic!("expected an anonymous lookup"),
         }
-        assert!(parse("not json", Path::new("c.json"), "h").is_err());
+        assert!(parse("{not json", Path::new("c.json"), "h").is_err());
+        assert!(parse("- a list", Path::new("c.json"), "h").is_err());
+    }
+
+    #[test]
+    fn secrets_as_kubectl_prints_them() {
+        // {"auths":{"h:5000":{"auth":"dTpw"}}} = u:p
+        let inner = base64::engine::general_purpose::STANDARD
+            .encode(r#"{"auths":{"h:5000":{"auth":"dTpw"}}}"#);
+        let yaml = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: harbor-push\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {inner}\n"
+        );
+        assert_eq!(found(&yaml, "h:5000"), Some(("u".into(), "p".into())));
+        let json = format!(
+            r#"{{"apiVersion":"v1","kind":"Secret","data":{{".dockerconfigjson":"{inner}"}}}}"#
+        );
+        assert_eq!(found(&json, "h:5000"), Some(("u".into(), "p".into())));
+        let string_data = r#"{"kind":"Secret","stringData":{"config.json":"{\"auths\":{\"h\":{\"username\":\"a\",\"password\":\"b\"}}}"}}"#;
+        assert_eq!(found(string_data, "h"), Some(("a".into(), "b".into())));
+        let opaque = "kind: Secret\ndata:\n  token: eDp5\n";
+        let e = parse(opaque, Path::new("s.yaml"), "h")
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("without .dockerconfigjson"), "{e}");
     }
 }
