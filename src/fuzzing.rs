@@ -63,3 +63,22 @@ pub fn check_spec(data: &[u8]) {
         }
     }
 }
+
+/// Reads `data` as the two things `doctor` takes from outside: its first line as a
+/// `Www-Authenticate` value, the rest as a docker config. Neither may panic; a
+/// challenge that parses, written back canonically, parses to the same challenge.
+pub fn check_doctor_input(data: &[u8]) {
+    use crate::doctor::{challenge, credentials};
+    let text = String::from_utf8_lossy(data);
+    let (header, config) = text.split_once('\n').unwrap_or((&text, ""));
+    if let Ok(challenges) = challenge::parse(header) {
+        let written: Vec<String> = challenges.iter().map(|c| c.to_string()).collect();
+        let written = written.join(", ");
+        assert_eq!(
+            challenge::parse(&written).as_ref(),
+            Ok(&challenges),
+            "{header:?} written back as {written:?}"
+        );
+    }
+    let _ = credentials::parse(config, std::path::Path::new("config.json"), "h:5000");
+}

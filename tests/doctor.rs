@@ -370,6 +370,69 @@ fn harbor_challenge_with_the_external_endpoint_names_the_old_rule() {
         .has("Harbor v2.10-v2.13 answers with EXT_ENDPOINT");
 }
 
+/// A loopback server answering each request by its path (`reply(port, path)`), for
+/// `n` connections.
+fn fake_by_path(n: usize, reply: impl Fn(u16, &str) -> String + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(n) {
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 4096];
+            let len = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..len]).into_owned();
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let _ = s.write_all(reply(port, &path).as_bytes());
+        }
+    });
+    format!("127.0.0.1:{port}")
+}
+
+#[test]
+fn a_token_without_the_repository_says_so() {
+    // A token service that grants nothing, and a registry that then answers
+    // insufficient_scope, as distribution and Harbor do for a missing right.
+    let jwt = |access: &str| {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"ES256"}"#),
+            enc(&format!(r#"{{"access":{access}}}"#))
+        )
+    };
+    let token = jwt("[]");
+    let addr = fake_by_path(3, move |port, path| {
+        if path.starts_with("/token") {
+            response("200 OK", &[], &format!(r#"{{"token":"{token}"}}"#))
+        } else if path.starts_with("/v2/library/app/") {
+            response(
+                "401 Unauthorized",
+                &[&format!(
+                    "Www-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"harbor-registry\",scope=\"repository:library/app:pull\",error=\"insufficient_scope\""
+                )],
+                r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#,
+            )
+        } else {
+            response(
+                "401 Unauthorized",
+                &[&format!(
+                    "Www-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"harbor-registry\""
+                )],
+                "",
+            )
+        }
+    });
+    let run = doctor(&[&addr, "--scheme", "http", "--repository", "library/app"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("ok   2. realm")
+        .has("warn 3. GET")
+        .has("the token grants: no repository access")
+        .has("no push on library/app: buildctl could not push there as anonymous")
+        .has("error=\"insufficient_scope\"")
+        .has("fix: the token is valid but grants too little");
+}
+
 #[test]
 fn refused_connections_say_nothing_listens() {
     let port = TcpListener::bind("127.0.0.1:0")

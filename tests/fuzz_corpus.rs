@@ -54,3 +54,12 @@ fn spec_corpus_passes_the_checks() {
     );
     assert!(n >= 5, "the corpus is missing ({n} files)");
 }
+
+#[test]
+fn doctor_corpus_passes_the_checks() {
+    let n = replay(
+        &["corpus/doctor", "regressions/doctor"],
+        harbor_buildkit_fn::fuzzing::check_doctor_input,
+    );
+    assert!(n >= 5, "the corpus is missing ({n} files)");
+}

@@ -31,6 +31,29 @@ impl Challenge {
     }
 }
 
+/// The challenge in a canonical form (every parameter value quoted) that [`parse`]
+/// reads back as the same challenge.
+impl std::fmt::Display for Challenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.scheme)?;
+        if let Some(t) = &self.token68 {
+            return write!(f, " {t}");
+        }
+        for (i, (k, v)) in self.params.iter().enumerate() {
+            f.write_str(if i == 0 { " " } else { ", " })?;
+            write!(f, "{k}=\"")?;
+            for c in v.chars() {
+                if c == '"' || c == '\\' {
+                    f.write_str("\\")?;
+                }
+                write!(f, "{c}")?;
+            }
+            f.write_str("\"")?;
+        }
+        Ok(())
+    }
+}
+
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }

@@ -67,6 +67,9 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Step {
     pub outcome: Outcome,
+    /// Whether it is one of the four probe steps (numbered when printed), rather than
+    /// a note about the set-up such as the credentials.
+    pub numbered: bool,
     pub title: String,
     pub detail: Vec<String>,
     pub fix: Option<String>,
@@ -75,6 +78,7 @@ pub struct Step {
 fn step(outcome: Outcome, title: impl Into<String>) -> Step {
     Step {
         outcome,
+        numbered: true,
         title: title.into(),
         detail: Vec::new(),
         fix: None,
@@ -133,8 +137,14 @@ impl Report {
     /// The report as printed: one block per step, masked.
     pub fn render(&self) -> String {
         let mut out = format!("doctor: {}\n", self.target);
-        for (i, s) in self.steps.iter().enumerate() {
-            out.push_str(&format!("{} {}. {}\n", s.outcome.label(), i + 1, s.title));
+        let mut n = 0;
+        for s in &self.steps {
+            if s.numbered {
+                n += 1;
+                out.push_str(&format!("{} {n}. {}\n", s.outcome.label(), s.title));
+            } else {
+                out.push_str(&format!("{} {}\n", s.outcome.label(), s.title));
+            }
             for d in &s.detail {
                 out.push_str(&format!("        {d}\n"));
             }
@@ -372,7 +382,21 @@ pub fn run(opts: &Options) -> Report {
                 report.masker.add(&t);
                 let mut s = step(Outcome::Ok, format!("GET {url} {who}: 200, token issued"));
                 if let Some(access) = granted(&t) {
-                    s = s.note(format!("the token grants: {access}"));
+                    s = s.note(format!("the token grants: {}", describe_access(&access)));
+                    if let Some(repo) = &opts.repository {
+                        let actions: Vec<&str> = access
+                            .iter()
+                            .filter(|a| a.kind == "repository" && &a.name == repo)
+                            .flat_map(|a| a.actions.iter().map(String::as_str))
+                            .collect();
+                        if !actions.contains(&"push") {
+                            s.outcome = Outcome::Warn;
+                            s = s.note(format!(
+                                "no push on {repo}: buildctl could not push there as {}; give the account push rights on the project (for Harbor: a robot account with push, or project membership as developer)",
+                                creds.as_ref().map_or("anonymous", |c| c.username.as_str())
+                            ));
+                        }
+                    }
                 }
                 report.steps.push(s);
                 t
@@ -439,21 +463,23 @@ fn read_credentials(
             Ok(Some(c))
         }
         Ok(Lookup::Anonymous(note)) => {
-            report.steps.push(
-                step(
-                    Outcome::Warn,
-                    "credentials: none, the probe goes on anonymously",
-                )
-                .note(note),
-            );
+            let mut s = step(
+                Outcome::Warn,
+                "credentials: none, the probe goes on anonymously",
+            )
+            .note(note);
+            s.numbered = false;
+            report.steps.push(s);
             Ok(None)
         }
         Err(e) => {
-            report
-                .steps
-                .push(step(Outcome::Fail, "read the docker config").note(e).fix(
-                    "give a docker config (or the Secret's .dockerconfigjson) with --docker-config",
-                ));
+            let mut s = step(Outcome::Fail, "credentials: cannot read the docker config")
+                .note(e)
+                .fix(
+                    "give a docker config (config.json or the Task's Secret) with --docker-config",
+                );
+            s.numbered = false;
+            report.steps.push(s);
             Err(())
         }
     }
@@ -545,15 +571,35 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
         Ok(a) if a.status == 200 => step(Outcome::Ok, format!("{title}: 200, accepted")),
         Ok(a) if a.status == 404 && a.body.contains("NAME_UNKNOWN") => step(
             Outcome::Ok,
-            format!("{title}: 404 NAME_UNKNOWN: accepted; the repository does not exist yet (a first push creates it)"),
+            format!(
+                "{title}: 404 NAME_UNKNOWN: accepted; the repository does not exist yet (a first push creates it)"
+            ),
         ),
-        Ok(a) if a.status == 401 || a.status == 403 => step(Outcome::Fail, format!("{title}: {}, rejected", a.status))
-            .note(snippet(&a.body))
-            .fix(if authorization.is_some_and(|h| h.starts_with("Bearer ")) {
-                "the registry does not accept the token its realm issued: the token service and the registry disagree (service name, issuer or signing certificate); for Harbor, core and registry must share the token certificate (harbor-core's secret)"
-            } else {
-                "the registry rejected the credentials: update the docker-registry Secret's .dockerconfigjson"
-            }),
+        Ok(a) if a.status == 401 || a.status == 403 => {
+            // The registry says why in its challenge: error="insufficient_scope" (the
+            // token is good but grants too little) or "invalid_token".
+            let error = challenge::parse_all(a.headers("www-authenticate"))
+                .ok()
+                .and_then(|c| c.iter().find_map(|c| c.param("error").map(str::to_string)));
+            let bearer = authorization.is_some_and(|h| h.starts_with("Bearer "));
+            let fix = match error.as_deref() {
+                Some("insufficient_scope") => {
+                    "the token is valid but grants too little for this request: give the account pull (and push) rights on the project, or create the project"
+                }
+                _ if bearer => {
+                    "the registry does not accept the token its realm issued: the token service and the registry disagree (service name, issuer or signing certificate); for Harbor, core and registry must share the token certificate (harbor-core's secret)"
+                }
+                _ => {
+                    "the registry rejected the credentials: update the docker-registry Secret's .dockerconfigjson"
+                }
+            };
+            let mut s = step(Outcome::Fail, format!("{title}: {}, rejected", a.status))
+                .note(snippet(&a.body));
+            if let Some(e) = error {
+                s = s.note(format!("the registry's challenge says error={e:?}"));
+            }
+            s.fix(fix)
+        }
         Ok(a) => step(Outcome::Fail, format!("{title}: {}", a.status)).note(snippet(&a.body)),
     }
 }
@@ -599,36 +645,56 @@ fn token_of(body: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// What a JWT's `access` claim grants, read without verifying (the registry verifies).
-fn granted(token: &str) -> Option<String> {
+/// One entry of a registry token's `access` claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Access {
+    kind: String,
+    name: String,
+    actions: Vec<String>,
+}
+
+/// A JWT's `access` claim, read without verifying (the registry verifies);
+/// `None` when the token is not a JWT with one.
+fn granted(token: &str) -> Option<Vec<Access>> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let access = claims.get("access")?.as_array()?;
-    if access.is_empty() {
-        return Some("no repository access (enough for /v2/)".into());
-    }
+    let text = |v: &serde_json::Value, k: &str| {
+        v.get(k).and_then(|x| x.as_str()).unwrap_or("?").to_string()
+    };
     Some(
-        access
+        claims
+            .get("access")?
+            .as_array()?
             .iter()
-            .map(|a| {
-                let actions: Vec<&str> = a
+            .map(|a| Access {
+                kind: text(a, "type"),
+                name: text(a, "name"),
+                actions: a
                     .get("actions")
                     .and_then(|x| x.as_array())
-                    .map(|x| x.iter().filter_map(|s| s.as_str()).collect())
-                    .unwrap_or_default();
-                format!(
-                    "{} {} [{}]",
-                    a.get("type").and_then(|x| x.as_str()).unwrap_or("?"),
-                    a.get("name").and_then(|x| x.as_str()).unwrap_or("?"),
-                    actions.join(",")
-                )
+                    .map(|x| {
+                        x.iter()
+                            .filter_map(|s| s.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
-            .collect::<Vec<_>>()
-            .join("; "),
+            .collect(),
     )
+}
+
+fn describe_access(access: &[Access]) -> String {
+    if access.is_empty() {
+        return "no repository access (enough for /v2/)".into();
+    }
+    access
+        .iter()
+        .map(|a| format!("{} {} [{}]", a.kind, a.name, a.actions.join(",")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The start of a body, on one line, for messages.
@@ -678,9 +744,11 @@ mod tests {
         // {"access":[{"type":"repository","name":"a/b","actions":["pull"]}]}
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(r#"{"access":[{"type":"repository","name":"a/b","actions":["pull"]}]}"#);
+        let access = granted(&format!("h.{payload}.s")).unwrap_or_default();
+        assert_eq!(describe_access(&access), "repository a/b [pull]");
         assert_eq!(
-            granted(&format!("h.{payload}.s")).as_deref(),
-            Some("repository a/b [pull]")
+            describe_access(&[]),
+            "no repository access (enough for /v2/)"
         );
         assert_eq!(granted("not-a-jwt"), None);
     }
