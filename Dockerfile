@@ -6,8 +6,13 @@
 
 FROM docker.io/library/rust:1.95-bookworm AS build
 WORKDIR /src
-# The musl target links statically with its own C runtime: no extra packages needed.
-RUN rustup target add x86_64-unknown-linux-musl
+# The musl target links statically with its own C runtime; ring (the TLS of `doctor`)
+# compiles C for it with musl-gcc.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends musl-tools \
+    && rm -rf /var/lib/apt/lists/* \
+    && rustup target add x86_64-unknown-linux-musl
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl \
@@ -21,6 +26,9 @@ LABEL org.opencontainers.image.title="harbor-buildkit-fn" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.documentation="README.md"
 COPY --from=build /harbor-buildkit-fn /usr/local/bin/harbor-buildkit-fn
-# Any non-root uid works: the function reads stdin and writes stdout, nothing else.
+# The system CA store, for `doctor` against https registries (as buildctl trusts it).
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+# Any non-root uid works: the function reads stdin and writes stdout, nothing else
+# (`doctor` only makes outgoing requests).
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/harbor-buildkit-fn"]

@@ -41,8 +41,8 @@ pub struct Client {
 }
 
 impl Client {
-    /// `ca_file`: PEM roots to trust instead of the built-in (Mozilla) roots;
-    /// `insecure`: no certificate checks at all.
+    /// `ca_file`: PEM roots to trust instead of the system's CA store (which is what
+    /// buildctl, a Go program, trusts); `insecure`: no certificate checks at all.
     pub fn new(
         timeout: Duration,
         ca_file: Option<&Path>,
@@ -65,7 +65,18 @@ impl Client {
                 ));
             }
             tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
+        } else {
+            // Certificates the store holds but rustls cannot read are skipped, as Go does.
+            let system: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
+                .certs
+                .into_iter()
+                .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+                .collect();
+            tls = tls.root_certs(RootCerts::Specific(Arc::new(system)));
         }
+        // ureq is built without a default crypto provider: ring, for the process.
+        // (An error means one is installed already, which is as good.)
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
