@@ -50,6 +50,44 @@ fn json_of(rl: &ResourceList, item: &Item) -> Option<Value> {
     tree.to_json(tree.root?).ok()
 }
 
+/// A Tekton Task or TaskRun as JSON, with only what the DOCKER_CONFIG check reads:
+/// step and step-template `env` and `volumeMounts`, `volumes`, `workspaces`,
+/// `taskRef` (and the same under a TaskRun's `taskSpec`). Scripts and the rest are
+/// scanned but not built, which keeps a large Tekton input cheap.
+fn tekton_json_of(rl: &ResourceList, item: &Item) -> Option<Value> {
+    use crate::yaml::tree::{Limits, Seg};
+    fn keep(path: &[Seg<'_>]) -> bool {
+        let key = |i: usize| match path.get(i) {
+            Some(Seg::Key(k)) => Some(k.as_ref()),
+            _ => None,
+        };
+        let rest = match key(0) {
+            None => return path.is_empty(),
+            Some("spec") => 1,
+            Some(_) => return false,
+        };
+        let rest = if key(rest) == Some("taskSpec") {
+            rest + 1
+        } else {
+            rest
+        };
+        match key(rest) {
+            None => path.len() == rest,
+            Some("volumes" | "workspaces" | "taskRef") => true,
+            Some("stepTemplate") => matches!(key(rest + 1), None | Some("env" | "volumeMounts")),
+            Some("steps") => match path.get(rest + 2) {
+                None => true,
+                Some(Seg::Key(k)) => matches!(k.as_ref(), "env" | "volumeMounts"),
+                Some(Seg::Index(_)) => false,
+            },
+            Some(_) => false,
+        }
+    }
+    let (text, _) = rl.standalone(&item.span);
+    let tree = Tree::parse_with(&text, Limits::default(), &keep).ok()?;
+    tree.to_json_kept(tree.root?).ok()
+}
+
 fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
 }
@@ -506,6 +544,44 @@ fn buildkitd(rl: &ResourceList, spec: &Spec, applied: &Applied, out: &mut Vec<Fn
     }
 }
 
+/// A Secret volume source, reduced to what decides whether it holds `config.json`.
+#[derive(Debug, Clone)]
+struct SecretMount {
+    name: String,
+    /// The `path`s of a non-empty `items` (an empty or absent one projects every key).
+    items: Option<Vec<String>>,
+}
+
+impl SecretMount {
+    fn of(secret: &Value) -> SecretMount {
+        let items = secret
+            .get("items")
+            .and_then(Value::as_array)
+            .filter(|i| !i.is_empty())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.get("path").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            });
+        SecretMount {
+            name: secret
+                .get("secretName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            items,
+        }
+    }
+
+    /// Mapped to config.json by its items: nothing to check.
+    fn maps_config_json(&self) -> bool {
+        self.items
+            .as_ref()
+            .is_some_and(|p| p.iter().any(|p| p == "config.json"))
+    }
+}
+
 /// Where a step's `DOCKER_CONFIG` points, found in a Task spec.
 struct DockerConfigUse {
     /// The field path of the env var's value, from the resource's root.
@@ -515,31 +591,30 @@ struct DockerConfigUse {
 
 enum Target {
     /// `spec.volumes[i]` (path from the resource's root) holding a `secret`.
-    SecretVolume { path: String, secret: Value },
+    SecretVolume { path: String, secret: SecretMount },
     /// A workspace, bound by a TaskRun.
     Workspace(String),
 }
 
 /// The uses of `DOCKER_CONFIG` in a Task spec at `base` (`spec` or `spec.taskSpec`).
 fn docker_config_uses(spec: &Value, base: &str) -> Vec<DockerConfigUse> {
-    let arr = |v: &Value, k: &str| {
+    fn arr<'v>(v: &'v Value, k: &str) -> &'v [Value] {
         v.get(k)
             .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
+            .map_or(&[], Vec::as_slice)
+    }
     let empty = Value::Null;
     let template = spec.get("stepTemplate").unwrap_or(&empty);
     let volumes = arr(spec, "volumes");
     let workspaces = arr(spec, "workspaces");
     let mut uses: Vec<DockerConfigUse> = Vec::new();
-    let find_env = |container: &Value, path: String| {
+    fn find_env(container: &Value, path: String) -> Option<(String, Option<&Value>)> {
         arr(container, "env")
             .iter()
             .enumerate()
             .rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some("DOCKER_CONFIG"))
-            .map(|(i, e)| (format!("{path}.env[{i}].value"), e.get("value").cloned()))
-    };
+            .map(|(i, e)| (format!("{path}.env[{i}].value"), e.get("value")))
+    }
     let steps = spec.get("steps").and_then(Value::as_array);
     for (i, container) in steps.into_iter().flatten().enumerate() {
         // Tekton merges the step template into every step; the step's own env wins.
@@ -548,7 +623,7 @@ fn docker_config_uses(spec: &Value, base: &str) -> Vec<DockerConfigUse> {
         else {
             continue;
         };
-        let Some(value) = value.as_ref().and_then(Value::as_str) else {
+        let Some(value) = value.and_then(Value::as_str) else {
             continue;
         };
         let dir = value.trim_end_matches('/');
@@ -580,7 +655,7 @@ fn docker_config_uses(spec: &Value, base: &str) -> Vec<DockerConfigUse> {
         }
         // A volume mounted there, by this step or by the step template.
         let mounts = arr(container, "volumeMounts")
-            .into_iter()
+            .iter()
             .chain(arr(template, "volumeMounts"));
         for m in mounts {
             let at = m
@@ -603,7 +678,7 @@ fn docker_config_uses(spec: &Value, base: &str) -> Vec<DockerConfigUse> {
                         env_path: env_path.clone(),
                         target: Target::SecretVolume {
                             path: format!("{base}.volumes[{v}].secret"),
-                            secret: secret.clone(),
+                            secret: SecretMount::of(secret),
                         },
                     });
                 }
@@ -628,100 +703,238 @@ fn docker_config_uses(spec: &Value, base: &str) -> Vec<DockerConfigUse> {
 /// `kubernetes.io/dockerconfigjson` Secret holds `.dockerconfigjson`, so the build
 /// runs without credentials.
 fn docker_config(rl: &ResourceList, out: &mut Vec<FnResult>) {
-    let tekton: Vec<(&Item, Value)> = rl
+    // Only a Task or TaskRun that names DOCKER_CONFIG and a Secret (its own volume, or
+    // a TaskRun's binding) can have the problem: these text tests keep the (parallel)
+    // parse to those, and leave a catalog of Tasks without TaskRuns nearly free.
+    let runs_bind_secrets = rl
+        .items
+        .iter()
+        .any(|i| i.is("tekton.dev", "TaskRun") && contains(i, "secret"));
+    let candidates: Vec<&Item> = rl
         .items
         .iter()
         .filter(|i| i.is("tekton.dev", "Task") || i.is("tekton.dev", "TaskRun"))
-        .filter_map(|i| Some((i, json_of(rl, i)?)))
+        .filter(|i| contains(i, "DOCKER_CONFIG") && (runs_bind_secrets || contains(i, "secret")))
         .collect();
-    if tekton.is_empty() {
+    if candidates.is_empty() {
         return;
     }
-    let empty = Value::Null;
-    for (item, v) in &tekton {
-        let spec = v.get("spec").unwrap_or(&empty);
-        let (uses, runs): (Vec<DockerConfigUse>, Vec<(&Item, &Value)>) = if item.kind == "Task" {
-            // The Task's own volumes, and the TaskRuns in the input that run it.
-            let runs = tekton
-                .iter()
-                .filter(|(r, rv)| {
-                    r.kind == "TaskRun"
-                        && str_at(rv, &["spec", "taskRef", "name"]) == Some(item.name.as_ref())
-                        && same_namespace(r, &item.namespace)
-                })
-                .map(|(r, rv)| (*r, rv))
-                .collect();
-            (docker_config_uses(spec, "spec"), runs)
-        } else {
-            match spec.get("taskSpec") {
-                Some(ts) => (docker_config_uses(ts, "spec.taskSpec"), vec![(*item, v)]),
-                None => continue,
-            }
-        };
-        for u in uses {
-            match &u.target {
+    // Each item is parsed, reduced to its few facts and dropped, so memory stays
+    // small however many Tasks come in.
+    let facts = par_map(&candidates, |i| tekton_facts(rl, i));
+    let mut secrets = Secrets::new(rl);
+    // TaskRuns by the name of the Task they run, read only when a Task needs them.
+    let mut runs: Option<std::collections::HashMap<String, Vec<(&Item, TektonFacts)>>> = None;
+    for (item, facts) in candidates.iter().zip(&facts) {
+        let Some(facts) = facts else { continue };
+        for u in &facts.uses {
+            let name = match &u.target {
                 Target::SecretVolume { path, secret } => {
-                    judge_secret(rl, item, path, secret, &u.env_path, out);
+                    judge_secret(&mut secrets, item, path, secret, &u.env_path, out);
+                    continue;
                 }
-                Target::Workspace(name) => {
-                    for (run, rv) in &runs {
-                        let bindings = rv.pointer("/spec/workspaces").and_then(Value::as_array);
-                        for (b, binding) in bindings.into_iter().flatten().enumerate() {
-                            if binding.get("name").and_then(Value::as_str) != Some(name) {
-                                continue;
-                            }
-                            if let Some(secret) = binding.get("secret") {
-                                let env = if run.name == item.name && run.kind == item.kind {
-                                    u.env_path.clone()
-                                } else {
-                                    format!("{} of Task {}", u.env_path, item.name)
-                                };
-                                judge_secret(
-                                    rl,
-                                    run,
-                                    &format!("spec.workspaces[{b}].secret"),
-                                    secret,
-                                    &env,
-                                    out,
-                                );
-                            }
-                        }
+                Target::Workspace(name) => name,
+            };
+            // The TaskRuns that bind this workspace: the TaskRun itself for an inline
+            // taskSpec, the ones whose taskRef names this Task otherwise.
+            let bound: Vec<(&Item, &TektonFacts)> = if item.kind == "TaskRun" {
+                vec![(*item, facts)]
+            } else {
+                let index = runs.get_or_insert_with(|| task_runs(rl));
+                index
+                    .get(item.name.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .filter(|(r, _)| same_namespace(r, &item.namespace))
+                    .map(|(r, f)| (*r, f))
+                    .collect()
+            };
+            for (run, run_facts) in bound {
+                for (b, binding, secret) in &run_facts.bindings {
+                    if binding != name {
+                        continue;
                     }
+                    let env = if run.kind == item.kind && run.name == item.name {
+                        u.env_path.clone()
+                    } else {
+                        format!("{} of Task {}", u.env_path, item.name)
+                    };
+                    let path = format!("spec.workspaces[{b}].secret");
+                    judge_secret(&mut secrets, run, &path, secret, &env, out);
                 }
             }
         }
     }
 }
 
+fn contains(item: &Item, needle: &str) -> bool {
+    memchr::memmem::find(item.span.text.as_bytes(), needle.as_bytes()).is_some()
+}
+
+/// What the DOCKER_CONFIG check needs from a Task or TaskRun.
+struct TektonFacts {
+    /// Where its steps' DOCKER_CONFIG points (a Task's spec, a TaskRun's taskSpec).
+    uses: Vec<DockerConfigUse>,
+    /// A TaskRun's workspace bindings to Secrets: index, workspace name, source.
+    bindings: Vec<(usize, String, SecretMount)>,
+    /// A TaskRun's `taskRef.name`.
+    task_ref: Option<String>,
+}
+
+fn tekton_facts(rl: &ResourceList, item: &Item) -> Option<TektonFacts> {
+    let v = tekton_json_of(rl, item)?;
+    let empty = Value::Null;
+    let spec = v.get("spec").unwrap_or(&empty);
+    let mut uses = if item.kind == "Task" {
+        docker_config_uses(spec, "spec")
+    } else {
+        spec.get("taskSpec")
+            .map(|ts| docker_config_uses(ts, "spec.taskSpec"))
+            .unwrap_or_default()
+    };
+    // A mount that maps config.json is fine whatever the Secret holds.
+    uses.retain(
+        |u| !matches!(&u.target, Target::SecretVolume { secret, .. } if secret.maps_config_json()),
+    );
+    let bindings = if item.kind == "TaskRun" {
+        spec.get("workspaces")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(b, w)| {
+                let name = w.get("name")?.as_str()?.to_string();
+                Some((b, name, SecretMount::of(w.get("secret")?)))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(TektonFacts {
+        uses,
+        bindings,
+        task_ref: str_at(spec, &["taskRef", "name"]).map(str::to_string),
+    })
+}
+
+/// The TaskRuns of the input that run a Task by reference, by the Task's name.
+fn task_runs<'r, 's>(
+    rl: &'r ResourceList<'s>,
+) -> std::collections::HashMap<String, Vec<(&'r Item<'s>, TektonFacts)>> {
+    let refs: Vec<&Item> = rl
+        .items
+        .iter()
+        .filter(|i| i.is("tekton.dev", "TaskRun"))
+        .filter(|i| contains(i, "taskRef") && contains(i, "secret"))
+        .collect();
+    let facts = par_map(&refs, |i| tekton_facts(rl, i));
+    let mut index: std::collections::HashMap<_, Vec<_>> = std::collections::HashMap::new();
+    for (item, f) in refs.into_iter().zip(facts) {
+        let Some(f) = f else { continue };
+        if f.bindings.is_empty() {
+            continue;
+        }
+        if let Some(task) = f.task_ref.clone() {
+            index.entry(task).or_default().push((item, f));
+        }
+    }
+    index
+}
+
+/// `f` over `items`, on several threads when there are many (item parses are
+/// independent, as in the ResourceList reader).
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || items.len() < 256 {
+        return items.iter().map(&f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(per)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// The Secrets of the input, found by name and read (their keys only) once each.
+struct Secrets<'r, 's> {
+    rl: &'r ResourceList<'s>,
+    by_name: Option<std::collections::HashMap<(String, String), usize>>,
+    keys: std::collections::HashMap<usize, Option<Vec<String>>>,
+}
+
+impl<'r, 's> Secrets<'r, 's> {
+    fn new(rl: &'r ResourceList<'s>) -> Self {
+        Secrets {
+            rl,
+            by_name: None,
+            keys: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The keys (data and stringData) of Secret `name` as `holder` sees it; `None`
+    /// when it is not in the input.
+    fn keys(&mut self, name: &str, holder: &Item) -> Option<Vec<String>> {
+        let rl = self.rl;
+        let index = self.by_name.get_or_insert_with(|| {
+            let mut m = std::collections::HashMap::new();
+            for (n, i) in rl.items.iter().enumerate().rev() {
+                if i.is("", "Secret") {
+                    m.insert((i.namespace.to_string(), i.name.to_string()), n);
+                }
+            }
+            m
+        });
+        let idx = index
+            .get(&(holder.namespace.to_string(), name.to_string()))
+            .or_else(|| index.get(&(String::new(), name.to_string())))
+            .copied()
+            .or_else(|| {
+                // A holder without a namespace sees a Secret of any namespace.
+                holder
+                    .namespace
+                    .is_empty()
+                    .then(|| index.iter().find(|((_, n), _)| n == name).map(|(_, &i)| i))
+                    .flatten()
+            })?;
+        self.keys
+            .entry(idx)
+            .or_insert_with(|| {
+                json_of(rl, &rl.items[idx]).map(|v| {
+                    ["data", "stringData"]
+                        .iter()
+                        .filter_map(|k| v.get(k).and_then(Value::as_object))
+                        .flat_map(|m| m.keys().cloned())
+                        .collect()
+                })
+            })
+            .clone()
+    }
+}
+
 /// Whether a Secret mount (`secret`: a SecretVolumeSource at `path` in `holder`) has
 /// a `config.json`; a finding when it has not.
 fn judge_secret(
-    rl: &ResourceList,
+    secrets: &mut Secrets,
     holder: &Item,
     path: &str,
-    secret: &Value,
+    secret: &SecretMount,
     env_path: &str,
     out: &mut Vec<FnResult>,
 ) {
-    let name = secret
-        .get("secretName")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let name = secret.name.as_str();
     let remap = "[{key: .dockerconfigjson, path: config.json}]";
     let fix = format!(
         "map the key with {path}.items: {remap} (read-only), or use the Task this function generates (spec.generate: task), which copies .dockerconfigjson to a writable DOCKER_CONFIG"
     );
-    // An empty `items` projects every key, as an absent one does (kubelet's MakePayload).
-    if let Some(items) = secret
-        .get("items")
-        .and_then(Value::as_array)
-        .filter(|i| !i.is_empty())
-    {
-        let paths: Vec<&str> = items
-            .iter()
-            .filter_map(|i| i.get("path").and_then(Value::as_str))
-            .collect();
-        if paths.contains(&"config.json") {
+    if let Some(paths) = &secret.items {
+        if secret.maps_config_json() {
             return;
         }
         out.push(
@@ -734,17 +947,7 @@ fn judge_secret(
         );
         return;
     }
-    let secret_item = rl
-        .items
-        .iter()
-        .find(|i| i.is("", "Secret") && i.name == name && same_namespace(i, &holder.namespace));
-    let keys: Option<Vec<String>> = secret_item.and_then(|i| json_of(rl, i)).map(|v| {
-        ["data", "stringData"]
-            .iter()
-            .filter_map(|k| v.get(k).and_then(Value::as_object))
-            .flat_map(|m| m.keys().cloned())
-            .collect()
-    });
+    let keys = secrets.keys(name, holder);
     match keys {
         Some(keys) if keys.iter().any(|k| k == "config.json") => {}
         Some(keys) => out.push(

@@ -231,10 +231,21 @@ impl<'a> Tree<'a> {
     /// The value of a node as JSON, scalars typed as Go's yaml.v3 types them. Aliases
     /// are followed; depth is bounded, so an alias cycle or bomb is an error, not a hang.
     pub fn to_json(&self, id: NodeId) -> Result<serde_json::Value, String> {
-        self.to_json_at(id, 0)
+        self.to_json_at(id, 0, false)
     }
 
-    fn to_json_at(&self, id: NodeId, depth: usize) -> Result<serde_json::Value, String> {
+    /// [`Tree::to_json`] of a tree read by [`Tree::parse_with`]: what was not kept is
+    /// left out of mappings and `null` in sequences (so indices stay true).
+    pub fn to_json_kept(&self, id: NodeId) -> Result<serde_json::Value, String> {
+        self.to_json_at(id, 0, true)
+    }
+
+    fn to_json_at(
+        &self,
+        id: NodeId,
+        depth: usize,
+        kept: bool,
+    ) -> Result<serde_json::Value, String> {
         use crate::yaml::scalar::Resolved;
         use serde_json::Value;
         if depth > Limits::default().max_depth {
@@ -260,7 +271,7 @@ impl<'a> Tree<'a> {
             Kind::Seq { items, .. } => Value::Array(
                 items
                     .iter()
-                    .map(|&i| self.to_json_at(i, depth + 1))
+                    .map(|&i| self.to_json_at(i, depth + 1, kept))
                     .collect::<Result<_, _>>()?,
             ),
             Kind::Map { entries, .. } => {
@@ -270,10 +281,14 @@ impl<'a> Tree<'a> {
                         Some((s, _, _)) => s.to_string(),
                         None => return Err("a mapping key that is not a scalar".into()),
                     };
-                    m.insert(key, self.to_json_at(v, depth + 1)?);
+                    if kept && matches!(self.nodes[v].kind, Kind::Skipped) {
+                        continue;
+                    }
+                    m.insert(key, self.to_json_at(v, depth + 1, kept)?);
                 }
                 Value::Object(m)
             }
+            Kind::Skipped if kept => Value::Null,
             Kind::Alias(_) | Kind::Skipped => {
                 return Err("a part of the document that was not read".into());
             }
