@@ -6,7 +6,9 @@
 Writes tiny.yaml (kustomize generator input: only the functionConfig item),
 items-N.yaml for N in 1000, 10000, 100000 (pass-through ConfigMaps with kustomize's
 annotations and a multi-line string, ~290 bytes each: 10,000 items are ~2.9 MB), and
-harbor-N.yaml (the same plus Harbor's core ConfigMap and a buildkitd.toml to patch).
+harbor-N.yaml (the same plus Harbor's core ConfigMap and a buildkitd.toml to patch), and
+tekton-10000.yaml (Tekton Tasks with DOCKER_CONFIG at a Secret volume: the worst case of
+the static checks, which read each such Task).
 """
 import os
 import sys
@@ -59,6 +61,34 @@ HARBOR = """- apiVersion: v1
         mirrors = ["mirror.gcr.io"]
 """
 
+# A Tekton Task that the DOCKER_CONFIG check must read (DOCKER_CONFIG at a Secret
+# volume): the check's worst case, every item parsed a second time.
+TASK = """- apiVersion: tekton.dev/v1
+  kind: Task
+  metadata:
+    name: build-{i}
+    namespace: team-{t}
+  spec:
+    volumes:
+    - name: creds
+      secret:
+        secretName: regcred
+        items:
+        - key: .dockerconfigjson
+          path: config.json
+    steps:
+    - name: build
+      image: docker.io/moby/buildkit:v0.26.3-rootless
+      env:
+      - name: DOCKER_CONFIG
+        value: /creds
+      volumeMounts:
+      - name: creds
+        mountPath: /creds
+      script: |
+        buildctl build --frontend dockerfile.v0 --local context=. --opt build-arg:ID={i}
+"""
+
 HEADER = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 
 
@@ -82,6 +112,11 @@ def main():
     for n in (1000, 10000, 100000):
         write(os.path.join(out, f"items-{n}.yaml"), n, False)
         write(os.path.join(out, f"harbor-{n}.yaml"), n, True)
+    with open(os.path.join(out, "tekton-10000.yaml"), "w") as f:
+        f.write(HEADER)
+        for i in range(10000):
+            f.write(TASK.format(i=i, t=i % 10))
+        f.write(FUNCTION_CONFIG)
 
 
 if __name__ == "__main__":

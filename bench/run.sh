@@ -54,7 +54,7 @@ size_kib() { echo $(( $(stat -c %s "$1") / 1024 )); }
 } > "$out/results.md"
 
 declare -A ms rss
-for name in tiny items-1000 items-10000 items-100000 harbor-1000 harbor-10000 harbor-100000; do
+for name in tiny items-1000 items-10000 items-100000 harbor-1000 harbor-10000 harbor-100000 tekton-10000; do
   input="$out/inputs/$name.yaml"
   runs=20
   case "$name" in *100000) runs=5 ;; esac

@@ -37,6 +37,18 @@ fn generator_writes_kustomize_shaped_lists() {
         run.stdout
             .contains("CORE_URL: \"http://harbor-core.default.svc.cluster.local\"")
     );
+    // The checks' worst case: every Task is read by the DOCKER_CONFIG check, and all
+    // map config.json, so the run is clean.
+    let tekton = std::fs::read_to_string(dir.join("tekton-10000.yaml")).expect("tekton-10000");
+    let run = harbor_buildkit_fn::run(tekton.as_bytes());
+    assert_eq!(run.exit_code, 0, "{}", run.stderr);
+    assert!(
+        !run.results
+            .iter()
+            .any(|r| r.message.contains("DOCKER_CONFIG")),
+        "{:?}",
+        run.results
+    );
     let tiny = std::fs::read_to_string(dir.join("tiny.yaml")).expect("tiny");
     assert_eq!(harbor_buildkit_fn::run(tiny.as_bytes()).exit_code, 0);
     let _ = std::fs::remove_dir_all(&dir);
