@@ -199,119 +199,171 @@ pub fn run(opts: &Options) -> Report {
             return report;
         }
     };
-
     // The credentials, read first so that every later line is masked.
-    let creds = read_credentials(opts, &authority, &mut report);
-    let creds = match creds {
-        Ok(c) => c,
-        Err(()) => return report,
-    };
-
-    // 1. The anonymous request.
-    let v2 = format!("{base}/v2/");
-    let first = match client.get(&v2, None) {
-        Ok(a) => a,
-        Err(e) => {
-            let fix = if e.contains("plain HTTP") {
-                "the registry speaks plain HTTP here: use --scheme http, and spec.scheme: http for BuildKit".to_string()
-            } else if e.contains("speaks HTTPS") {
-                "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
-                    .to_string()
-            } else {
-                format!(
-                    "check that spec.registry ({authority}) and spec.scheme ({scheme}) name where the registry listens, from where BuildKit runs"
-                )
-            };
-            report
-                .steps
-                .push(step(Outcome::Fail, format!("GET {v2}")).note(e).fix(fix));
-            return report;
-        }
+    let Ok(creds) = read_credentials(opts, &authority, &mut report) else {
+        return report;
     };
     let target = match &opts.repository {
         Some(r) => format!("{base}/v2/{r}/tags/list"),
-        None => v2.clone(),
+        None => format!("{base}/v2/"),
     };
-    match first.status {
-        200 => {
-            let mut s = step(
-                Outcome::Ok,
-                format!("GET {v2}: 200, the registry asks for no credentials"),
-            );
-            if first.header("docker-distribution-api-version").is_none() {
-                s = s.note("no Docker-Distribution-Api-Version header: check that this really is a registry's /v2/ API");
-                s.outcome = Outcome::Warn;
-            }
-            report.steps.push(s);
-            if opts.repository.is_some() {
-                report
-                    .steps
-                    .push(verdict(&client, &target, None, "without credentials"));
-            }
-            return report;
-        }
-        401 => {}
-        400 if first.body.contains("HTTP request to an HTTPS server") => {
-            report.steps.push(
-                step(
-                    Outcome::Fail,
-                    format!("GET {v2}: 400, the server speaks HTTPS on this port"),
-                )
-                .fix("use --scheme https and spec.scheme: https"),
-            );
-            return report;
-        }
-        404 => {
-            report.steps.push(
-                step(Outcome::Fail, format!("GET {v2}: 404, no registry API here"))
-                    .note(snippet(&first.body))
-                    .fix(format!("spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included")),
-            );
-            return report;
-        }
-        s => {
-            report.steps.push(
-                step(
-                    Outcome::Fail,
-                    format!("GET {v2}: {s}, not the 200 or 401 a registry answers"),
-                )
-                .note(snippet(&first.body))
-                .fix(format!("check that {base} is the registry")),
-            );
-            return report;
-        }
+    let mut probe = Probe {
+        opts,
+        client,
+        authority,
+        scheme,
+        base,
+        target,
+        creds,
+        report,
+    };
+    // Each step records its outcome; `None` means the probe cannot go on.
+    let _ = probe.steps();
+    probe.report
+}
+
+/// The probe's state between steps.
+struct Probe<'o> {
+    opts: &'o Options,
+    client: Client,
+    authority: String,
+    scheme: &'static str,
+    /// `scheme://authority`.
+    base: String,
+    /// What the last step asks for: `/v2/`, or the repository's tags list.
+    target: String,
+    creds: Option<Credentials>,
+    report: Report,
+}
+
+impl Probe<'_> {
+    fn push(&mut self, s: Step) {
+        self.report.steps.push(s);
     }
-    let values: Vec<&str> = first.headers("www-authenticate").collect();
-    let challenges = match challenge::parse_all(values.iter().copied()) {
-        Ok(c) if !c.is_empty() => c,
-        Ok(_) => {
-            report.steps.push(
-                step(Outcome::Fail, format!("GET {v2}: 401 without a Www-Authenticate challenge"))
-                    .fix("the server at this address does not follow the registry API: check spec.registry"),
-            );
-            return report;
+
+    fn steps(&mut self) -> Option<()> {
+        let bearer = self.anonymous()?;
+        let (realm, mismatched) = self.realm(&bearer)?;
+        let token = self.token(&bearer, &realm, mismatched)?;
+        let step = verdict(
+            &self.client,
+            &self.target,
+            Some(&format!("Bearer {token}")),
+            "with the token",
+        );
+        self.push(step);
+        Some(())
+    }
+
+    /// Step 1: `GET /v2/` without credentials. Goes on only with a Bearer challenge
+    /// (a registry without auth, or with Basic auth, is finished here).
+    fn anonymous(&mut self) -> Option<Challenge> {
+        let v2 = format!("{}/v2/", self.base);
+        let (authority, scheme) = (self.authority.clone(), self.scheme);
+        let first = match self.client.get(&v2, None) {
+            Ok(a) => a,
+            Err(e) => {
+                let fix = if e.contains("plain HTTP") {
+                    "the registry speaks plain HTTP here: use --scheme http, and spec.scheme: http for BuildKit".to_string()
+                } else if e.contains("speaks HTTPS") {
+                    "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
+                        .to_string()
+                } else {
+                    format!(
+                        "check that spec.registry ({authority}) and spec.scheme ({scheme}) name where the registry listens, from where BuildKit runs"
+                    )
+                };
+                self.push(step(Outcome::Fail, format!("GET {v2}")).note(e).fix(fix));
+                return None;
+            }
+        };
+        match first.status {
+            200 => {
+                let mut s = step(
+                    Outcome::Ok,
+                    format!("GET {v2}: 200, the registry asks for no credentials"),
+                );
+                if first.header("docker-distribution-api-version").is_none() {
+                    s = s.note("no Docker-Distribution-Api-Version header: check that this really is a registry's /v2/ API");
+                    s.outcome = Outcome::Warn;
+                }
+                self.push(s);
+                if self.opts.repository.is_some() {
+                    let s = verdict(&self.client, &self.target, None, "without credentials");
+                    self.push(s);
+                }
+                return None;
+            }
+            401 => {}
+            400 if first.body.contains("HTTP request to an HTTPS server") => {
+                self.push(
+                    step(
+                        Outcome::Fail,
+                        format!("GET {v2}: 400, the server speaks HTTPS on this port"),
+                    )
+                    .fix("use --scheme https and spec.scheme: https"),
+                );
+                return None;
+            }
+            404 => {
+                self.push(
+                    step(Outcome::Fail, format!("GET {v2}: 404, no registry API here"))
+                        .note(snippet(&first.body))
+                        .fix(format!("spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included")),
+                );
+                return None;
+            }
+            status => {
+                let base = self.base.clone();
+                self.push(
+                    step(
+                        Outcome::Fail,
+                        format!("GET {v2}: {status}, not the 200 or 401 a registry answers"),
+                    )
+                    .note(snippet(&first.body))
+                    .fix(format!("check that {base} is the registry")),
+                );
+                return None;
+            }
         }
-        Err(e) => {
-            report.steps.push(
-                step(
-                    Outcome::Fail,
-                    format!("GET {v2}: 401 with a Www-Authenticate that does not parse"),
-                )
-                .note(e),
-            );
-            return report;
+        let challenges = match challenge::parse_all(first.headers("www-authenticate")) {
+            Ok(c) if !c.is_empty() => c,
+            Ok(_) => {
+                self.push(
+                    step(Outcome::Fail, format!("GET {v2}: 401 without a Www-Authenticate challenge"))
+                        .fix("the server at this address does not follow the registry API: check spec.registry"),
+                );
+                return None;
+            }
+            Err(e) => {
+                self.push(
+                    step(
+                        Outcome::Fail,
+                        format!("GET {v2}: 401 with a Www-Authenticate that does not parse"),
+                    )
+                    .note(e),
+                );
+                return None;
+            }
+        };
+        if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
+            self.push(step(
+                Outcome::Ok,
+                format!(
+                    "GET {v2}: 401 with a Bearer challenge: {}",
+                    describe_challenges(std::slice::from_ref(bearer))
+                ),
+            ));
+            return Some(bearer.clone());
         }
-    };
-    let bearer = challenges.iter().find(|c| c.scheme == "bearer");
-    let Some(bearer) = bearer else {
         if challenges.iter().any(|c| c.scheme == "basic") {
-            report.steps.push(step(
+            self.push(step(
                 Outcome::Ok,
                 format!("GET {v2}: 401 with a Basic challenge ({}): no token service; buildctl sends the docker config's credentials directly", describe_challenges(&challenges)),
             ));
-            basic(&client, &target, creds.as_ref(), &mut report);
+            self.basic();
         } else {
-            report.steps.push(step(
+            self.push(step(
                 Outcome::Fail,
                 format!(
                     "GET {v2}: 401 asking for {}, which buildctl does not speak",
@@ -319,134 +371,144 @@ pub fn run(opts: &Options) -> Report {
                 ),
             ));
         }
-        return report;
-    };
-    report.steps.push(step(
-        Outcome::Ok,
-        format!(
-            "GET {v2}: 401 with a Bearer challenge: {}",
-            describe_challenges(std::slice::from_ref(bearer))
-        ),
-    ));
-
-    // 2. The realm against the registry.
-    let Some(realm) = bearer.param("realm").filter(|r| !r.is_empty()) else {
-        report.steps.push(
-            step(Outcome::Fail, "the Bearer challenge has no realm")
-                .fix("the registry's token auth is misconfigured"),
-        );
-        return report;
-    };
-    let mismatches = realm::compare(realm, scheme, &authority);
-    let realm_step = realm_step(realm, bearer, scheme, &authority, &mismatches);
-    let realm_failed = realm_step.outcome != Outcome::Ok;
-    report.steps.push(realm_step);
-
-    // 3. The token.
-    let service = bearer.param("service");
-    let scope = opts
-        .repository
-        .as_ref()
-        .map(|r| format!("repository:{r}:pull,push"));
-    let mut url = realm.to_string();
-    let mut sep = if url.contains('?') { '&' } else { '?' };
-    for (k, v) in [("service", service), ("scope", scope.as_deref())] {
-        if let Some(v) = v {
-            url.push(sep);
-            url.push_str(&format!("{k}={}", encode(v)));
-            sep = '&';
-        }
+        None
     }
-    let basic_header = creds.as_ref().map(basic_authorization);
-    if let Some(h) = &basic_header {
-        report.masker.add(h.trim_start_matches("Basic "));
+
+    /// Step 2: the realm against the registry. Returns the realm, and whether it
+    /// did not match.
+    fn realm(&mut self, bearer: &Challenge) -> Option<(String, bool)> {
+        let Some(realm) = bearer.param("realm").filter(|r| !r.is_empty()) else {
+            self.push(
+                step(Outcome::Fail, "the Bearer challenge has no realm")
+                    .fix("the registry's token auth is misconfigured"),
+            );
+            return None;
+        };
+        let mismatches = realm::compare(realm, self.scheme, &self.authority);
+        let s = realm_step(realm, bearer, self.scheme, &self.authority, &mismatches);
+        let mismatched = s.outcome != Outcome::Ok;
+        self.push(s);
+        Some((realm.to_string(), mismatched))
     }
-    let who = match &creds {
-        Some(c) => format!("as {} (from {})", c.username, c.source.display()),
-        None => "anonymously".to_string(),
-    };
-    let token = match client.get(&url, basic_header.as_deref()) {
-        Err(e) => {
-            let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e);
-            if realm_failed {
-                s = s.note("this is the failure the realm mismatch above predicts: buildctl fails here the same way");
-                s = s.fix(format!(
-                    "make the realm {scheme}://{authority}/... (see step 2)"
-                ));
+
+    /// Step 3: a token from the realm, with the docker config's credentials.
+    fn token(&mut self, bearer: &Challenge, realm: &str, mismatched: bool) -> Option<String> {
+        let scope = self
+            .opts
+            .repository
+            .as_ref()
+            .map(|r| format!("repository:{r}:pull,push"));
+        let mut url = realm.to_string();
+        let mut sep = if url.contains('?') { '&' } else { '?' };
+        for (k, v) in [
+            ("service", bearer.param("service")),
+            ("scope", scope.as_deref()),
+        ] {
+            if let Some(v) = v {
+                url.push(sep);
+                url.push_str(&format!("{k}={}", encode(v)));
+                sep = '&';
             }
-            report.steps.push(s);
-            return report;
         }
-        Ok(a) if a.status == 200 => match token_of(&a.body) {
-            Some(t) => {
-                report.masker.add(&t);
-                let mut s = step(Outcome::Ok, format!("GET {url} {who}: 200, token issued"));
-                if let Some(access) = granted(&t) {
-                    s = s.note(format!("the token grants: {}", describe_access(&access)));
-                    if let Some(repo) = &opts.repository {
-                        let actions: Vec<&str> = access
-                            .iter()
-                            .filter(|a| a.kind == "repository" && &a.name == repo)
-                            .flat_map(|a| a.actions.iter().map(String::as_str))
-                            .collect();
-                        if !actions.contains(&"push") {
-                            s.outcome = Outcome::Warn;
-                            s = s.note(format!(
-                                "no push on {repo}: buildctl could not push there as {}; give the account push rights on the project (for Harbor: a robot account with push, or project membership as developer)",
-                                creds.as_ref().map_or("anonymous", |c| c.username.as_str())
-                            ));
-                        }
-                    }
+        let basic_header = self.creds.as_ref().map(basic_authorization);
+        if let Some(h) = &basic_header {
+            self.report.masker.add(h.trim_start_matches("Basic "));
+        }
+        let who = match &self.creds {
+            Some(c) => format!("as {} (from {})", c.username, c.source.display()),
+            None => "anonymously".to_string(),
+        };
+        let authority = self.authority.clone();
+        let answer = match self.client.get(&url, basic_header.as_deref()) {
+            Ok(a) => a,
+            Err(e) => {
+                let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e);
+                if mismatched {
+                    s = s.note("this is the failure the realm mismatch above predicts: buildctl fails here the same way");
+                    s = s.fix(format!(
+                        "make the realm {}://{authority}/... (see step 2)",
+                        self.scheme
+                    ));
                 }
-                report.steps.push(s);
-                t
+                self.push(s);
+                return None;
             }
-            None => {
-                report.steps.push(
-                    step(
-                        Outcome::Fail,
-                        format!("GET {url} {who}: 200 without a token or access_token field"),
-                    )
-                    .note(snippet(&a.body)),
+        };
+        match answer.status {
+            200 => {}
+            401 | 403 => {
+                let fix = match &self.creds {
+                    Some(c) => format!(
+                        "the token service rejected {}'s credentials: update the docker-registry Secret's .dockerconfigjson (auths[\"{authority}\"]) for the Task",
+                        c.username
+                    ),
+                    None => format!(
+                        "no credentials for {authority}: give --docker-config with an auths[\"{authority}\"] entry (the same .dockerconfigjson the Task's Secret holds)"
+                    ),
+                };
+                self.push(
+                    step(Outcome::Fail, format!("GET {url} {who}: {}", answer.status))
+                        .note(snippet(&answer.body))
+                        .fix(fix),
                 );
-                return report;
+                return None;
             }
-        },
-        Ok(a) if a.status == 401 || a.status == 403 => {
-            let fix = match &creds {
-                Some(c) => format!(
-                    "the token service rejected {}'s credentials: update the docker-registry Secret's .dockerconfigjson (auths[\"{authority}\"]) for the Task",
-                    c.username
-                ),
-                None => format!(
-                    "no credentials for {authority}: give --docker-config with an auths[\"{authority}\"] entry (the same .dockerconfigjson the Task's Secret holds)"
-                ),
-            };
-            report.steps.push(
-                step(Outcome::Fail, format!("GET {url} {who}: {}", a.status))
-                    .note(snippet(&a.body))
-                    .fix(fix),
-            );
-            return report;
+            status => {
+                self.push(
+                    step(Outcome::Fail, format!("GET {url} {who}: {status}, not a token"))
+                        .note(snippet(&answer.body))
+                        .fix("the realm does not point at the registry's token service (for Harbor: <CORE_URL>/service/token)"),
+                );
+                return None;
+            }
         }
-        Ok(a) => {
-            report.steps.push(
-                step(Outcome::Fail, format!("GET {url} {who}: {}, not a token", a.status))
-                    .note(snippet(&a.body))
-                    .fix("the realm does not point at the registry's token service (for Harbor: <CORE_URL>/service/token)"),
+        let Some(token) = token_of(&answer.body) else {
+            self.push(
+                step(
+                    Outcome::Fail,
+                    format!("GET {url} {who}: 200 without a token or access_token field"),
+                )
+                .note(snippet(&answer.body)),
             );
-            return report;
+            return None;
+        };
+        self.report.masker.add(&token);
+        let mut s = step(Outcome::Ok, format!("GET {url} {who}: 200, token issued"));
+        if let Some(access) = granted(&token) {
+            s = s.note(format!("the token grants: {}", describe_access(&access)));
+            if let Some(repo) = &self.opts.repository {
+                let can_push = access
+                    .iter()
+                    .filter(|a| a.kind == "repository" && &a.name == repo)
+                    .any(|a| a.actions.iter().any(|x| x == "push"));
+                if !can_push {
+                    s.outcome = Outcome::Warn;
+                    s = s.note(format!(
+                        "no push on {repo}: buildctl could not push there as {}; give the account push rights on the project (for Harbor: a robot account with push, or project membership as developer)",
+                        self.creds.as_ref().map_or("anonymous", |c| c.username.as_str())
+                    ));
+                }
+            }
         }
-    };
+        self.push(s);
+        Some(token)
+    }
 
-    // 4. With the token.
-    report.steps.push(verdict(
-        &client,
-        &target,
-        Some(&format!("Bearer {token}")),
-        "with the token",
-    ));
-    report
+    /// For a registry with Basic auth: the request with the docker config's credentials.
+    fn basic(&mut self) {
+        let Some(c) = &self.creds else {
+            self.push(
+                step(Outcome::Fail, "no credentials to answer the Basic challenge with")
+                    .fix("give --docker-config with an auths entry for the registry (the Task's Secret's .dockerconfigjson)"),
+            );
+            return;
+        };
+        let header = basic_authorization(c);
+        let how = format!("as {} (from {})", c.username, c.source.display());
+        self.report.masker.add(header.trim_start_matches("Basic "));
+        let s = verdict(&self.client, &self.target, Some(&header), &how);
+        self.push(s);
+    }
 }
 
 fn read_credentials(
@@ -602,23 +664,6 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
         }
         Ok(a) => step(Outcome::Fail, format!("{title}: {}", a.status)).note(snippet(&a.body)),
     }
-}
-
-/// For a registry with Basic auth: the request with the docker config's credentials.
-fn basic(client: &Client, target: &str, creds: Option<&Credentials>, report: &mut Report) {
-    let Some(c) = creds else {
-        report.steps.push(
-            step(Outcome::Fail, "no credentials to answer the Basic challenge with")
-                .fix("give --docker-config with an auths entry for the registry (the Task's Secret's .dockerconfigjson)"),
-        );
-        return;
-    };
-    let header = basic_authorization(c);
-    report.masker.add(header.trim_start_matches("Basic "));
-    let how = format!("as {} (from {})", c.username, c.source.display());
-    report
-        .steps
-        .push(verdict(client, target, Some(&header), &how));
 }
 
 fn describe_challenges(challenges: &[Challenge]) -> String {
