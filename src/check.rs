@@ -499,6 +499,22 @@ fn buildkitd(rl: &ResourceList, spec: &Spec, applied: &Applied, out: &mut Vec<Fn
                 .change(&path, Some(&format!("[registry.\"{key}\"]")), &format!("[registry.\"{authority}\"]")),
             );
         }
+        // Another registry's table (a mirror, docker.io) with both flags: the same
+        // advice as for ours, below.
+        let both = |t: &dyn toml_edit::TableLike| {
+            ["http", "insecure"]
+                .iter()
+                .all(|k| t.get(k).and_then(|i| i.as_bool()) == Some(true))
+        };
+        if key != authority && table.as_table_like().is_some_and(both) {
+            out.push(
+                FnResult::warning(format!(
+                    "[registry.\"{key}\"] in buildkitd.toml sets both http = true and insecure = true: BuildKit then tries HTTPS first and falls back to HTTP; for a plain-HTTP registry set only http = true, for HTTPS without verification only insecure = true"
+                ))
+                .on(resource.clone())
+                .change(&path, Some("http = true, insecure = true"), "one of them"),
+            );
+        }
     }
     let flag = |k: &str| {
         exact

@@ -1587,3 +1587,28 @@ fn findings_are_the_same_on_the_functions_own_output() {
     // From then on, nothing moves.
     assert_eq!(second, third);
 }
+
+#[test]
+fn buildkitd_http_with_insecure_on_another_registry_is_a_warning() {
+    // A mirror's table, next to the one this function writes.
+    let cm = buildkitd_cm(
+        r#"[registry."mirror.internal:5000"]
+  http = true
+  insecure = true
+
+[registry."docker.io"]
+  mirrors = ["mirror.internal:5000"]
+"#,
+    );
+    let (code, findings) = checked(&resource_list(&[&cm], SPEC_ALL));
+    assert_eq!(code, 0, "{}", dump(&findings));
+    let f = only(&findings, "buildkitd", is_buildkitd);
+    assert_eq!(f.severity, "warning");
+    has(
+        f,
+        &[
+            "[registry.\"mirror.internal:5000\"]",
+            "sets both http = true and insecure = true",
+        ],
+    );
+}
