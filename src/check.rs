@@ -419,17 +419,7 @@ fn same_url(a: &str, b: &str) -> bool {
             Some(url) => {
                 let rest = &u[u.find("://").map_or(0, |i| i + 3)..];
                 let path = &rest[rest.find('/').unwrap_or(rest.len())..];
-                let default = match url.scheme.as_str() {
-                    "http" => ":80",
-                    "https" => ":443",
-                    _ => "",
-                };
-                let authority = if default.is_empty() {
-                    url.authority
-                } else {
-                    url.authority.strip_suffix(default).unwrap_or(url.authority)
-                };
-                format!("{}://{authority}{path}", url.scheme)
+                format!("{}://{}{path}", url.scheme, url.without_default_port())
             }
             None => u.to_string(),
         }

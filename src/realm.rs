@@ -111,23 +111,11 @@ pub fn matches(req_host: &str, core_url: &str) -> bool {
     let Some(url) = Url::parse(core_url.trim_end_matches('/')) else {
         return false;
     };
-    let default_port = match url.scheme.as_str() {
-        "http" => ":80",
-        "https" => ":443",
-        _ => "",
-    };
-    let config_host = if default_port.is_empty() {
-        url.authority
-    } else {
-        url.authority
-            .strip_suffix(default_port)
-            .unwrap_or(url.authority)
-    };
-    let req_host = if default_port.is_empty() {
-        req_host
-    } else {
-        req_host.strip_suffix(default_port).unwrap_or(req_host)
-    };
+    let config_host = url.without_default_port();
+    let req_host = url
+        .default_port_suffix()
+        .and_then(|p| req_host.strip_suffix(p))
+        .unwrap_or(req_host);
     !config_host.is_empty() && req_host == config_host
 }
 
@@ -158,6 +146,23 @@ impl<'a> Url<'a> {
             scheme: scheme.to_ascii_lowercase(),
             authority,
         })
+    }
+
+    /// `:80` for http, `:443` for https.
+    pub fn default_port_suffix(&self) -> Option<&'static str> {
+        match self.scheme.as_str() {
+            "http" => Some(":80"),
+            "https" => Some(":443"),
+            _ => None,
+        }
+    }
+
+    /// The authority with the scheme's default port dropped, as Harbor's match
+    /// compares it (`h:80` of an http URL is `h`).
+    pub fn without_default_port(&self) -> &'a str {
+        self.default_port_suffix()
+            .and_then(|p| self.authority.strip_suffix(p))
+            .unwrap_or(self.authority)
     }
 
     /// The host without its port.

@@ -5,14 +5,10 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use harbor_buildkit_fn::krm::FnResult;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
 
 /// The in-cluster registry of most tests, and the CORE_URL that matches it.
 const FQDN: &str = "harbor-core.default.svc.cluster.local";
@@ -1269,22 +1265,7 @@ fn docker_config_secret_holding_config_json_is_fine() {
 // 7. The `check` command
 
 fn bin(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin");
-    }
-    let out = child.wait_with_output().expect("binary ends");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_bin(args, stdin.as_bytes())
 }
 
 /// A folder under the system's temp dir, removed when dropped.
