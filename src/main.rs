@@ -26,6 +26,10 @@ patches three things:
 Every other item leaves byte for byte as it came. Errors are results with
 severity: error, the same lines on stderr, and exit code 1.
 
+Every run also predicts the Bearer realm Harbor will answer BuildKit with and checks
+buildkitd.toml and Tekton's DOCKER_CONFIG (`check` runs these checks alone); `doctor`
+probes a running registry the way buildctl authenticates to it.
+
 The functionConfig, in brief (README.md documents every field):
 
   apiVersion: fn.harbor-buildkit.dev/v1alpha1
@@ -52,7 +56,11 @@ Examples:
   harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor
 
   # A ResourceList by hand:
-  harbor-buildkit-fn < examples/resource-lists/generator.yaml";
+  harbor-buildkit-fn < examples/resource-lists/generator.yaml
+
+  # Before deploy, the checks alone; after, a live probe:
+  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor
+  harbor-buildkit-fn doctor harbor-core.harbor.svc.cluster.local --scheme http";
 
 #[derive(Parser)]
 #[command(
