@@ -256,6 +256,11 @@ fn replace_value(
     if tree.src[..start].ends_with(':') {
         text.insert(0, ' ');
     }
+    // An empty value followed by a comment (`KEY: # note`): the comment must stay one,
+    // and a `#` right after a plain scalar would become part of it.
+    if tree.src[end..].starts_with('#') && !text.ends_with([' ', '\n']) {
+        text.push(' ');
+    }
     edits.push(start, end, text);
 }
 
@@ -359,6 +364,26 @@ mod tests {
             out,
             "data:\n  A: x # keep\n  CORE_URL: http://h.default.svc\n  Z: \"on\"\n"
         );
+    }
+
+    /// Found by fuzzing: an empty value with a comment right after `: `.
+    #[test]
+    fn an_empty_value_keeps_its_comment_a_comment() {
+        let out = edit(
+            "data:\n  TOKEN_SERVICE_URL: #old value\n  Z: 1\n",
+            &["data", "TOKEN_SERVICE_URL"],
+            json!("http://h/service/token"),
+        );
+        assert_eq!(
+            out,
+            "data:\n  TOKEN_SERVICE_URL: http://h/service/token #old value\n  Z: 1\n"
+        );
+        let out = edit(
+            "data:\n  K:    # spaced\n",
+            &["data", "K"],
+            json!("v"),
+        );
+        assert_eq!(out, "data:\n  K:    v # spaced\n");
     }
 
     #[test]
