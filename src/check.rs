@@ -9,10 +9,10 @@
 //!
 //! | check | what it reads | fails when |
 //! |---|---|---|
-//! | [`realm`] | harbor-core's `CORE_URL`/`EXT_ENDPOINT`, the harbor-core image's version | the realm Harbor will answer BuildKit with has another scheme, or a host pods cannot reach |
-//! | [`jobservice`] | jobservice ConfigMaps | their `CORE_URL` disagrees with harbor-core's |
-//! | [`buildkitd`] | `buildkitd.toml` | a table keyed without (or with another) port, `http` with `insecure`, `http` that contradicts the scheme |
-//! | [`docker_config`] | Tekton Tasks and TaskRuns, Secrets | `DOCKER_CONFIG` is a Secret mount with no `config.json` |
+//! | `realm` | harbor-core's `CORE_URL`/`EXT_ENDPOINT`, the harbor-core image's version | the realm Harbor will answer BuildKit with has another scheme, or a host pods cannot reach |
+//! | `jobservice` | jobservice ConfigMaps | their `CORE_URL` disagrees with harbor-core's |
+//! | `buildkitd` | `buildkitd.toml` | a table keyed without (or with another) port, `http` with `insecure`, `http` that contradicts the scheme |
+//! | `docker_config` | Tekton Tasks and TaskRuns, Secrets | `DOCKER_CONFIG` is a Secret mount with no `config.json` |
 
 use serde_json::Value;
 

@@ -107,7 +107,7 @@ pub fn run_to(input: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<Sta
     }
 }
 
-/// What `harbor-buildkit-fn check` reports: the findings of [`check`] on the output
+/// What `harbor-buildkit-fn check` reports: the findings of [`crate::check`] on the output
 /// this input would give, or the errors that stop the function before it gets there.
 #[derive(Debug)]
 pub struct Checked {

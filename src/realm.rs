@@ -4,7 +4,7 @@
 //! Read from goharbor/harbor `src/server/middleware/v2auth/auth.go`
 //! (`getChallenge`, `tokenSvcEndpoint`/`tokenSvcURL`, `match`):
 //!
-//! - the request's `Host` header [`matches`] `CORE_URL`: the realm is
+//! - the request's `Host` header [`matches()`] `CORE_URL`: the realm is
 //!   `CORE_URL + "/service/token"`, in every version;
 //! - no match, Harbor v2.14.0 and later ([`Rule::RequestHost`], PR #21898): the scheme of
 //!   `EXT_ENDPOINT` with the request's Host;

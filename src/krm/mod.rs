@@ -1,13 +1,13 @@
 //! ResourceList plumbing: read one from stdin, write one to stdout.
 //!
-//! Reading ([`read`]) keeps only what identifies each item (apiVersion, kind, metadata
+//! Reading (`read`) keeps only what identifies each item (apiVersion, kind, metadata
 //! name and namespace, and the one label and annotation this function looks at); the
 //! rest of an item is a span of the input. Writing copies those spans back out
 //! verbatim, so an item this function does not touch leaves byte for byte as it came,
 //! with every value meaning what it meant, whatever a YAML emitter would have made of it.
 //!
 //! The protocol (kustomize `functions-spec.md`, kpt `fnruntime`): `items`, then an
-//! optional `functionConfig`, then `results` ([`result`]) with `message`, `severity`,
+//! optional `functionConfig`, then `results` (`result`) with `message`, `severity`,
 //! `resourceRef`, `field`; exit 0 on success, non-zero on failure.
 
 mod read;

@@ -378,11 +378,7 @@ mod tests {
             out,
             "data:\n  TOKEN_SERVICE_URL: http://h/service/token #old value\n  Z: 1\n"
         );
-        let out = edit(
-            "data:\n  K:    # spaced\n",
-            &["data", "K"],
-            json!("v"),
-        );
+        let out = edit("data:\n  K:    # spaced\n", &["data", "K"], json!("v"));
         assert_eq!(out, "data:\n  K:    v # spaced\n");
     }
 
