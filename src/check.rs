@@ -92,10 +92,6 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
 }
 
-fn same_namespace(item: &Item, namespace: &str) -> bool {
-    item.namespace.is_empty() || namespace.is_empty() || item.namespace == namespace
-}
-
 /// Harbor's core ConfigMap as it came in.
 struct HarborCore {
     resource: ResourceRef,
@@ -108,7 +104,7 @@ fn harbor_core(rl: &ResourceList, spec: &Spec) -> Option<HarborCore> {
         i.is("", "ConfigMap")
             && !i.local_config
             && i.name == spec.harbor_config_map
-            && same_namespace(i, &spec.harbor_namespace)
+            && i.in_namespace(&spec.harbor_namespace)
     })?;
     let v = json_of(rl, item)?;
     Some(HarborCore {
@@ -123,7 +119,7 @@ fn harbor_version(rl: &ResourceList, spec: &Spec) -> Option<(String, Rule)> {
     let item = rl.items.iter().find(|i| {
         i.is("apps", "Deployment")
             && i.name == spec.harbor_deployment
-            && same_namespace(i, &spec.harbor_namespace)
+            && i.in_namespace(&spec.harbor_namespace)
     })?;
     let v = json_of(rl, item)?;
     v.pointer("/spec/template/spec/containers")?
@@ -227,6 +223,10 @@ fn realm(
         core_url: after,
         ext_endpoint: ext,
     };
+    let version_note = match &version {
+        Some((tag, rule)) => format!(" (harbor-core {tag}: {})", rule.versions()),
+        None => String::new(),
+    };
     let pending = if applied.core_url.is_some() && !applied.core_in_place {
         " once the patch is applied"
     } else {
@@ -257,12 +257,8 @@ fn realm(
                 })
                 .collect();
             realms.dedup();
-            let version = match &version {
-                Some((tag, rule)) => format!(" (harbor-core {tag}: {})", rule.versions()),
-                None => String::new(),
-            };
             format!(
-                " Before this patch CORE_URL {b} {} the Host, and the realm was {}{version}.",
+                " Before this patch CORE_URL {b} {} the Host, and the realm was {}{version_note}.",
                 if matched { "matched" } else { "did not match" },
                 realms.join(" or ")
             )
@@ -274,10 +270,6 @@ fn realm(
         .iter()
         .map(|&r| (r, realm::predict(&host, config, r)))
         .collect();
-    let version_note = match &version {
-        Some((tag, rule)) => format!(" (harbor-core {tag}: {})", rule.versions()),
-        None => String::new(),
-    };
 
     if let Some((_, p)) = predictions.iter().find(|(_, p)| p.matched) {
         let realm = p.realm.clone().unwrap_or_default();
@@ -390,7 +382,7 @@ fn jobservice(
         i.is("", "ConfigMap")
             && !i.local_config
             && i.name.contains("jobservice")
-            && same_namespace(i, &spec.harbor_namespace)
+            && i.in_namespace(&spec.harbor_namespace)
     }) {
         let Some(v) = json_of(rl, item) else { continue };
         let Some(theirs) = str_at(&v, &["data", "CORE_URL"]) else {
@@ -429,10 +421,7 @@ fn same_url(a: &str, b: &str) -> bool {
 
 /// `host` of `host[:port]`.
 fn host_of(authority: &str) -> &str {
-    match authority.rsplit_once(':') {
-        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => authority,
-    }
+    realm::split_port(authority).0
 }
 
 /// BuildKit treats these as plain HTTP when no table says otherwise.
@@ -449,7 +438,7 @@ fn buildkitd(rl: &ResourceList, spec: &Spec, applied: &Applied, out: &mut Vec<Fn
             let Some(item) = rl.items.iter().find(|i| {
                 i.is("", "ConfigMap")
                     && i.name == spec.buildkit_config_map
-                    && same_namespace(i, &spec.namespace)
+                    && i.in_namespace(&spec.namespace)
             }) else {
                 return;
             };
@@ -751,7 +740,7 @@ fn docker_config(rl: &ResourceList, out: &mut Vec<FnResult>) {
                     .get(item.name.as_ref())
                     .into_iter()
                     .flatten()
-                    .filter(|(r, _)| same_namespace(r, &item.namespace))
+                    .filter(|(r, _)| r.in_namespace(&item.namespace))
                     .map(|(r, f)| (*r, f))
                     .collect()
             };

@@ -273,10 +273,7 @@ fn find(
         .iter()
         .enumerate()
         .filter(|(_, i)| {
-            i.is(group, kind)
-                && i.name == name
-                && (i.namespace == namespace || i.namespace.is_empty())
-                && filter(i)
+            i.is(group, kind) && i.name == name && i.in_namespace(namespace) && filter(i)
         })
         .map(|(n, _)| n)
         .collect();

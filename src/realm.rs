@@ -167,24 +167,23 @@ impl<'a> Url<'a> {
 
     /// The host without its port.
     pub fn host(&self) -> &'a str {
-        match self.authority.rsplit_once(':') {
-            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => h,
-            _ => self.authority,
-        }
+        split_port(self.authority).0
     }
 
     /// The port a client connects to: the one written, or the scheme's default.
     pub fn port(&self) -> Option<u16> {
-        match self.authority.rsplit_once(':') {
-            Some((_, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-                p.parse().ok()
-            }
-            _ => match self.scheme.as_str() {
-                "http" => Some(80),
-                "https" => Some(443),
-                _ => None,
-            },
+        match split_port(self.authority).1 {
+            Some(p) => p.parse().ok(),
+            None => self.default_port_suffix()?[1..].parse().ok(),
         }
+    }
+}
+
+/// `host` and the port of `host[:port]` (`None` when no port is written).
+pub fn split_port(authority: &str) -> (&str, Option<&str>) {
+    match authority.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+        _ => (authority, None),
     }
 }
 

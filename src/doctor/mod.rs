@@ -667,18 +667,8 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
 }
 
 fn describe_challenges(challenges: &[Challenge]) -> String {
-    challenges
-        .iter()
-        .map(|c| {
-            let params: Vec<String> = c.params.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-            if params.is_empty() {
-                c.scheme.clone()
-            } else {
-                format!("{} {}", c.scheme, params.join(", "))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    let written: Vec<String> = challenges.iter().map(Challenge::to_string).collect();
+    written.join("; ")
 }
 
 /// The `token` (or OAuth2 `access_token`) of a token service's answer.

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
+use crate::realm::{Url, split_port};
+
 /// A response, read whole (bodies are capped: a registry's answers are small).
 pub struct Answer {
     pub status: u16,
@@ -148,22 +150,13 @@ fn origin(url: &str) -> &str {
 
 /// The authority of `url` when it names its scheme's default port (`http://h:80/`).
 fn explicit_default_port(url: &str) -> Option<&str> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let default = match scheme {
-        "http" => ":80",
-        "https" => ":443",
-        _ => return None,
-    };
-    authority.ends_with(default).then_some(authority)
+    let url = Url::parse(url)?;
+    let default = url.default_port_suffix()?;
+    url.authority.ends_with(default).then_some(url.authority)
 }
 
-fn has_port(origin: &str) -> bool {
-    let authority = origin.split("://").nth(1).unwrap_or(origin);
-    authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+fn has_port(url: &str) -> bool {
+    Url::parse(url).is_some_and(|u| split_port(u.authority).1.is_some())
 }
 
 /// A failed request as a sentence: what happened and what usually causes it.

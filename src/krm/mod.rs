@@ -55,6 +55,12 @@ impl Item<'_> {
     pub fn is(&self, api_group: &str, kind: &str) -> bool {
         self.kind == kind && group_of(&self.api_version) == api_group
     }
+
+    /// Whether the item is in `namespace`, as a kustomize or kpt input has it: an item
+    /// without a namespace (set later by the overlay), or an empty `namespace`, matches.
+    pub fn in_namespace(&self, namespace: &str) -> bool {
+        self.namespace.is_empty() || namespace.is_empty() || self.namespace == namespace
+    }
 }
 
 /// The API group of an apiVersion (`apps/v1` → `apps`, `v1` → ``).
