@@ -1,7 +1,7 @@
 //! How the function describes itself to the tools around it: the functionConfig's
 //! OpenAPI v3 schema and the `KRMFunctionDefinition` (KEP-2906) in krm-fn.yaml.
 //!
-//! Both are generated from [`crate::spec::SpecSchema`] with schemars, then made
+//! Both are generated from [`crate::spec::Fields`] with schemars, then made
 //! structural the way a CRD's `openAPIV3Schema` must be: every node typed, no `$ref`,
 //! no `additionalProperties` beside `properties`, no `nullable` or extension keys the
 //! API server would refuse.
@@ -9,7 +9,7 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use crate::spec::{self, SpecSchema};
+use crate::spec::{self, Fields};
 
 /// The spec's schema as schemars writes it, with our `x-default` notes kept (the
 /// field table reads them).
@@ -20,7 +20,7 @@ pub fn spec_schema() -> Value {
             s.meta_schema = None;
         })
         .into_generator();
-    let schema = generator.into_root_schema_for::<SpecSchema>();
+    let schema = generator.into_root_schema_for::<Fields>();
     let mut v = schema.to_value();
     if let Some(m) = v.as_object_mut() {
         m.remove("title");

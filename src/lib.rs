@@ -1,46 +1,55 @@
 //! harbor-buildkit-fn: a KRM function that wires BuildKit in Tekton to a Harbor registry.
 //!
 //! It reads a ResourceList on stdin and writes one on stdout with three things added
-//! or patched, each in its own module:
+//! or patched. The code is laid out by the systems it wires, each in its own folder
+//! with its detection, its plan and its checks, and one pipeline that runs them:
 //!
-//! | concept | module |
-//! |---|---|
-//! | Harbor's core ConfigMap (`CORE_URL`, `TOKEN_SERVICE_URL`) | [`harbor`] |
-//! | the BuildKit ConfigMap with `buildkitd.toml` | [`buildkitd`] |
-//! | the Tekton Task running `buildctl build` | [`task`] |
+//! | system | module | what it owns |
+//! |---|---|---|
+//! | Harbor | [`harbor`] | the `CORE_URL`/`TOKEN_SERVICE_URL` patch, Harbor's realm rules (`match`, `tokenSvcURL`), the realm and jobservice checks |
+//! | BuildKit | [`buildkit`] | `buildkitd.toml` and its ConfigMap, the registry-table checks |
+//! | Tekton | [`tekton`] | the Task and its step script, the `DOCKER_CONFIG` check |
+//! | the registry | [`endpoint`] | host, port, scheme and TLS material, shared by all three |
 //!
-//! around them:
+//! The pipeline, in [`function`] (every stage returns a [`krm::Failure`], which holds at
+//! least one error result):
 //!
-//! | concept | module |
-//! |---|---|
-//! | the functionConfig: fields, defaults, validation | [`spec`] |
-//! | checks on hosts, names, paths | [`names`] |
-//! | ResourceList in and out, results | [`krm`] |
-//! | the transformation and its modes (kustomize generator, kpt package, transformer) | [`function`] |
-//! | Harbor's `match` and `tokenSvcURL`: the realm it answers with | [`realm`] |
-//! | the static checks on every run (realm, jobservice, buildkitd.toml, DOCKER_CONFIG) | [`check`] |
-//! | the live probe of a running registry (`doctor`) | [`doctor`] |
-//! | YAML with spans: verbatim copy, surgical edits, safe emitting | [`yaml`] |
+//! | stage | where | what |
+//! |---|---|---|
+//! | read | [`krm`] | the ResourceList: each item's identity and text, the functionConfig |
+//! | spec | [`spec`] | the functionConfig, validated into typed groups, every problem at once |
+//! | detect | `<system>::detect` | read-only: what the input holds of each system, found once ([`krm::ResourceList::one`] is the one rule for duplicates) |
+//! | plan | `<system>::plan` | each system's [`plan::Change`]s, from the spec and what was detected |
+//! | apply | [`function::apply`] | the one applier: surgical edits in place, conflicting changes refused |
+//! | check | `<system>::check` | findings on the [`output::Output`], generated items included |
+//! | write | [`krm`] | items, functionConfig, results |
+//!
+//! Around them: [`names`] (checks on hosts, names, paths), [`doctor`] (the live probe of
+//! a running registry, using Harbor's realm rules), [`describe`] (the schema and
+//! krm-fn.yaml), [`standalone`] (`run` without kustomize or kpt), and [`yaml`] (spans,
+//! verbatim copy, surgical edits, safe emitting), the plumbing under everything.
 //!
 //! The one rule everything serves: an item this function does not change leaves
 //! byte for byte as it came. Items are never re-emitted; their source text is copied
 //! (and, when patched, edited in place), so no YAML emitter can retype a user's
 //! `"on"` or `"0755"`.
 
-pub mod buildkitd;
-pub mod check;
+pub mod buildkit;
 pub mod describe;
 pub mod doctor;
+pub mod endpoint;
 pub mod function;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod harbor;
 pub mod krm;
 pub mod names;
-pub mod realm;
+pub mod output;
+mod par;
+pub mod plan;
 pub mod spec;
 pub mod standalone;
-pub mod task;
+pub mod tekton;
 pub mod yaml;
 
 pub use function::{Outcome, run};

@@ -279,9 +279,9 @@ fn main() -> ExitCode {
             let opts = harbor_buildkit_fn::doctor::Options {
                 registry,
                 scheme: if scheme == "http" {
-                    harbor_buildkit_fn::spec::Scheme::Http
+                    harbor_buildkit_fn::endpoint::Scheme::Http
                 } else {
-                    harbor_buildkit_fn::spec::Scheme::Https
+                    harbor_buildkit_fn::endpoint::Scheme::Https
                 },
                 docker_config,
                 repository,

@@ -6,53 +6,10 @@
 //! all three places it can land (Task env, buildkitd.toml, YAML), so no later stage
 //! needs its own escaping to be correct.
 
-/// A registry as image references name it: `host` or `host:port`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registry {
-    pub host: String,
-    pub port: Option<u16>,
-}
+use crate::endpoint::Registry;
 
-impl Registry {
-    /// `host[:port]` exactly as the user wrote it (and as BuildKit sends it in `Host`).
-    pub fn authority(&self) -> String {
-        match self.port {
-            Some(p) => format!("{}:{p}", self.host),
-            None => self.host.clone(),
-        }
-    }
-
-    /// `<service>` and `<namespace>` of a `<service>.<namespace>.svc[.<cluster domain>]`
-    /// host.
-    pub fn service(&self) -> Option<(&str, &str)> {
-        let mut labels = self.host.split('.');
-        let service = labels.next()?;
-        let namespace = labels.next()?;
-        (labels.next()? == "svc").then_some((service, namespace))
-    }
-
-    /// Whether pods reach this host inside the cluster: a Service name (`*.svc`,
-    /// `*.svc.<domain>`, or a bare single-label name), `localhost`, or a private,
-    /// loopback or link-local IPv4 address.
-    pub fn is_in_cluster(&self) -> bool {
-        if self.service().is_some() || !self.host.contains('.') {
-            return true;
-        }
-        match parse_ipv4(&self.host) {
-            Some([a, b, _, _]) => {
-                a == 10
-                    || a == 127
-                    || (a == 172 && (16..=31).contains(&b))
-                    || (a == 192 && b == 168)
-                    || (a == 169 && b == 254)
-                    || (a == 100 && (64..=127).contains(&b))
-            }
-            None => false,
-        }
-    }
-}
-
-fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
+/// The four bytes of a dotted-quad IPv4 address, without leading zeros.
+pub(crate) fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
     let mut out = [0u8; 4];
     let mut parts = s.split('.');
     for slot in &mut out {

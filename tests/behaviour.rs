@@ -4,8 +4,7 @@
 mod common;
 
 use common::{example, find, items, parse_json, run};
-use harbor_buildkit_fn::yaml::emit;
-use harbor_buildkit_fn::{harbor, realm};
+use harbor_buildkit_fn::harbor::{patch, realm};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -20,6 +19,9 @@ fn resource_list(items: &[Value], spec: Value, json_items: &[bool]) -> String {
     resource_list_with(items, spec, json_items, &[], false)
 }
 
+/// `items` (block, or JSON where `json_items` says) after the `handwritten` items, and
+/// a HarborBuildkit with `spec`. `wide` writes an indented sequence (`  - `), which
+/// YAML allows only when every entry is written that way: then only handwritten ones.
 fn resource_list_with(
     items: &[Value],
     spec: Value,
@@ -27,50 +29,21 @@ fn resource_list_with(
     handwritten: &[usize],
     wide: bool,
 ) -> String {
-    let mut s = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
-    if items.is_empty() && handwritten.is_empty() {
-        s.push_str("items: []\n");
-    } else {
-        s.push_str("items:\n");
-        // `- ` at column 0, or `  - ` (an indented sequence) when `wide`; one style per
-        // list, as YAML requires.
-        let wide = wide && items.is_empty();
-        let (dash, pad) = if wide { ("  - ", "    ") } else { ("- ", "  ") };
-        for &h in handwritten {
-            for (i, line) in HANDWRITTEN[h].split('\n').enumerate() {
-                if i == 0 {
-                    s.push_str(dash);
-                } else if !line.is_empty() {
-                    s.push_str(pad);
-                }
-                s.push_str(line);
-                s.push('\n');
-            }
-        }
-        for (i, item) in items.iter().enumerate() {
-            if json_items.get(i).copied().unwrap_or(false) {
-                // Some items as JSON (flow style), as a hand-written list might hold.
-                s.push_str("- ");
-                s.push_str(&serde_json::to_string(item).unwrap_or_default());
-                s.push('\n');
-            } else {
-                emit::seq_entry(&mut s, item, 0);
-            }
-        }
+    let mut rl = common::ResourceList::new();
+    for &h in handwritten {
+        rl = rl.document(HANDWRITTEN[h]);
     }
-    s.push_str("functionConfig:\n");
-    let fc = json!({
-        "apiVersion": "fn.harbor-buildkit.dev/v1alpha1",
-        "kind": "HarborBuildkit",
-        "metadata": {"name": "hb"},
-        "spec": spec,
-    });
-    for line in emit::document(&fc).lines() {
-        s.push_str("  ");
-        s.push_str(line);
-        s.push('\n');
+    for (i, item) in items.iter().enumerate() {
+        rl = if json_items.get(i).copied().unwrap_or(false) {
+            rl.resource_as_json(item)
+        } else {
+            rl.resource(item)
+        };
     }
-    s
+    if wide && items.is_empty() {
+        rl = rl.wide();
+    }
+    rl.spec_value("hb", spec).build()
 }
 
 /// The Host header BuildKit sends is the registry as image references name it; with
@@ -162,7 +135,7 @@ fn harbor_deployment_restarts_only_when_settings_change() {
     let out = run(&example("harbor-chart.yaml"));
     let deploy = find(&items(&out.stdout), "Deployment", "harbor-core").clone();
     let a =
-        deploy["spec"]["template"]["metadata"]["annotations"][harbor::RESTART_ANNOTATION].clone();
+        deploy["spec"]["template"]["metadata"]["annotations"][patch::RESTART_ANNOTATION].clone();
     assert!(a.as_str().is_some_and(|s| s.starts_with("sha256:")));
     // The chart's own checksum stays as it was.
     assert_eq!(
@@ -173,7 +146,7 @@ fn harbor_deployment_restarts_only_when_settings_change() {
     let out2 = run(&https);
     let deploy2 = find(&items(&out2.stdout), "Deployment", "harbor-core").clone();
     let b =
-        deploy2["spec"]["template"]["metadata"]["annotations"][harbor::RESTART_ANNOTATION].clone();
+        deploy2["spec"]["template"]["metadata"]["annotations"][patch::RESTART_ANNOTATION].clone();
     assert_ne!(a, b);
 }
 

@@ -13,7 +13,7 @@ fn generator_writes_kustomize_shaped_lists() {
         require("python3", false);
         return;
     };
-    let dir = std::env::temp_dir().join(format!("hbfn-bench-{}", std::process::id()));
+    let dir = common::TempDir::new("bench");
     let out = Command::new(python)
         .arg(root().join("bench/gen.py"))
         .arg(&dir)
@@ -51,7 +51,6 @@ fn generator_writes_kustomize_shaped_lists() {
     );
     let tiny = std::fs::read_to_string(dir.join("tiny.yaml")).expect("tiny");
     assert_eq!(harbor_buildkit_fn::run(tiny.as_bytes()).exit_code, 0);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use harbor_buildkit_fn::krm::FnResult;
 use serde_json::Value;
@@ -82,27 +82,10 @@ generate: [task]
 /// A ResourceList of `items` (each a `- ...` block at column 0) and a HarborBuildkit
 /// with `spec` (unindented lines).
 fn resource_list(items: &[&str], spec: &str) -> String {
-    let mut s = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
-    if items.is_empty() {
-        s.push_str("items: []\n");
-    } else {
-        s.push_str("items:\n");
-        for item in items.iter().filter(|i| !i.is_empty()) {
-            s.push_str(item);
-            if !item.ends_with('\n') {
-                s.push('\n');
-            }
-        }
-    }
-    s.push_str(
-        "functionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata:\n    name: harbor-buildkit\n  spec:\n",
-    );
-    for line in spec.lines() {
-        s.push_str("    ");
-        s.push_str(line);
-        s.push('\n');
-    }
-    s
+    common::ResourceList::new()
+        .items(items)
+        .spec("harbor-buildkit", spec)
+        .build()
 }
 
 // ---------------------------------------------------------------------------------
@@ -1268,35 +1251,7 @@ fn bin(args: &[&str], stdin: &str) -> (i32, String, String) {
     common::run_bin(args, stdin.as_bytes())
 }
 
-/// A folder under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("hbfn-check-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("dir");
-        }
-        std::fs::write(&path, text).expect("write");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::TempDir;
 
 fn arg(p: &Path) -> String {
     p.to_string_lossy().into_owned()
@@ -1432,7 +1387,7 @@ data:
     assert_eq!(last_line(&stdout), "1 error, 0 warnings, 0 info findings");
 
     // The folder, walked: the jobservice ConfigMap disagrees too.
-    let (code, stdout, _) = bin(&["check", &config, &arg(&tmp.0.join("harbor"))], "");
+    let (code, stdout, _) = bin(&["check", &config, &arg(&tmp.join("harbor"))], "");
     assert_eq!(code, 1, "{stdout}");
     assert!(
         stdout.contains("warning: ConfigMap default/harbor-jobservice-env"),
@@ -1456,12 +1411,12 @@ data:
             .expect("read")
             .replace(CHART_CORE_URL, FIXED_CORE_URL),
     );
-    let (code, stdout, _) = bin(&["check", &config, &arg(&tmp.0.join("harbor"))], "");
+    let (code, stdout, _) = bin(&["check", &config, &arg(&tmp.join("harbor"))], "");
     assert_eq!(code, 0, "{stdout}");
     assert_eq!(last_line(&stdout), "0 errors, 0 warnings, 1 info finding");
 
     // A functionConfig that is not there.
-    let (code, stdout, stderr) = bin(&["check", &arg(&tmp.0.join("nope.yaml")), &arg(&core)], "");
+    let (code, stdout, stderr) = bin(&["check", &arg(&tmp.join("nope.yaml")), &arg(&core)], "");
     assert_eq!(code, 1);
     assert!(stdout.is_empty(), "{stdout}");
     assert!(

@@ -131,8 +131,7 @@ fn run_reads_files_folders_and_stdin() {
 
 #[test]
 fn run_errors_are_readable_text() {
-    let dir = std::env::temp_dir().join(format!("hbfn-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::TempDir::new("cli");
     let config = dir.join("fc.yaml");
     std::fs::write(&config, "apiVersion: fn.harbor-buildkit.dev/v1alpha1\nkind: HarborBuildkit\nmetadata: {name: x}\nspec:\n  registry: http://harbor\n  sheme: http\n").expect("write");
     let (code, stdout, stderr) = run_bin(&["run", &config.to_string_lossy()], b"");
@@ -170,7 +169,6 @@ fn run_errors_are_readable_text() {
     );
     assert_eq!(code, 1);
     assert!(stderr.contains("bad.yaml: not valid YAML"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// With stdin a terminal and no arguments, a usage hint instead of waiting for input.

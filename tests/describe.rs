@@ -82,10 +82,12 @@ fn schema_and_parser_agree() {
         ))
         .expect("json");
         assert!(!validator.is_valid(&fc), "the schema accepts {spec}");
-        let input = format!(
-            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: {}\n",
-            serde_json::to_string(&fc).unwrap_or_default()
-        );
+        let input = common::ResourceList::new()
+            .function_config(&format!(
+                "functionConfig: {}\n",
+                serde_json::to_string(&fc).unwrap_or_default()
+            ))
+            .build();
         let out = common::run(&input);
         assert_eq!(out.exit_code, 1, "the function accepts {spec}");
         assert!(

@@ -8,9 +8,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -34,17 +32,9 @@ impl Run {
     }
 }
 
-/// A fresh, empty folder for one test.
-fn scratch() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "hbfn-doctor-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    dir
+/// A fresh, empty folder for one test, removed when dropped.
+fn scratch() -> common::TempDir {
+    common::TempDir::new("doctor")
 }
 
 /// Runs `doctor ARGS` with no proxy and no docker config but the one given.
@@ -72,7 +62,6 @@ fn doctor_with_stdin(args: &[&str], stdin: &str) -> Run {
         .env_remove("all_proxy")
         .output()
         .unwrap_or_else(|e| panic!("run doctor: {e}"));
-    let _ = std::fs::remove_dir_all(&home);
     Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -148,7 +137,6 @@ fn htpasswd_registry_with_the_right_and_the_wrong_password() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     run.has("credentials: none")
         .has("no credentials to answer the Basic challenge");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -227,7 +215,6 @@ fn token_registry_passes_end_to_end() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     run.has("no repository access (enough for /v2/)")
         .has("/v2/ with the token: 200, accepted");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -252,7 +239,6 @@ fn token_registry_rejects_wrong_credentials() {
         .has(&format!("the token service rejected {USER}'s credentials"))
         .has(&format!("auths[\"{}\"]", reg.addr));
     assert_masked(&run, &["wrong-password-123"]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -297,7 +283,6 @@ fn token_registry_with_an_https_realm_explains_the_mismatch() {
         tokens.requests()
     );
     assert_masked(&run, &[PASSWORD, &basic_b64(USER, PASSWORD)]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A one-shot HTTP server on loopback: answers every request with `reply` (built from
@@ -553,7 +538,6 @@ fn bad_arguments_are_refused_before_any_request() {
     ]);
     assert_eq!(run.code, 1);
     run.has("is not a docker config (JSON)");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A TLS server on loopback with a fresh self-signed certificate for 127.0.0.1 that
@@ -643,5 +627,4 @@ fn https_certificates_untrusted_trusted_and_skipped() {
     ]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     run.has("holds no PEM certificate");
-    let _ = std::fs::remove_dir_all(&dir);
 }

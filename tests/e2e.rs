@@ -12,26 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{require, root, which};
-
-const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
-
-fn kpt() -> Option<PathBuf> {
-    which("kpt")
-}
-
-/// PATH with the function's binary first, as a user who installed it would have.
-fn path_with_fn() -> String {
-    let bin_dir = Path::new(BIN)
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
+use common::tools::{kpt, path_with_fn};
+use common::{TempDir, require, root, which};
 
 fn updating() -> bool {
     std::env::var("UPDATE_EXPECTED").is_ok_and(|v| v == "1")
@@ -174,7 +156,7 @@ fn functions_exec_config_works_as_copied() {
     let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
-    let work = temp_dir("functions");
+    let work = TempDir::new("e2e-functions");
     copy_tree(
         &root().join("examples/kustomize/base/harbor"),
         &work.join("base"),
@@ -198,14 +180,6 @@ fn functions_exec_config_works_as_copied() {
     let rendered = text(&out.stdout);
     assert!(rendered.contains("CORE_URL: http://harbor-core.default.svc.cluster.local\n"));
     assert!(rendered.contains("kind: Task"));
-    let _ = std::fs::remove_dir_all(&work);
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hbfn-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 /// Files of a package, by relative path, skipping dot-directories such as `.expected`.
@@ -284,7 +258,8 @@ fn kpt_fn_render_produces_expected_and_settles() {
         return;
     };
     let src = root().join("examples/kpt/ci-build");
-    let pkg = temp_dir("kpt").join("ci-build");
+    let tmp = TempDir::new("e2e-kpt");
+    let pkg = tmp.join("ci-build");
     copy_tree(&src, &pkg);
     let before = read_tree(&pkg);
     let out = run(Command::new(&kpt)
@@ -328,7 +303,6 @@ fn kpt_fn_render_produces_expected_and_settles() {
         after,
         "kpt fn eval with the same settings changed the package"
     );
-    let _ = std::fs::remove_dir_all(pkg.parent().unwrap_or(&pkg));
 }
 
 /// The trap the README warns about: kubectl's built-in kustomize cannot run exec
@@ -374,7 +348,7 @@ fn missing_harbor_configmap_is_a_clear_kustomize_error() {
     let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
-    let dir = temp_dir("missing");
+    let dir = TempDir::new("e2e-missing");
     std::fs::copy(
         root().join("examples/kustomize/production/default/harbor-buildkit.yaml"),
         dir.join("harbor-buildkit.yaml"),
@@ -396,7 +370,6 @@ fn missing_harbor_configmap_is_a_clear_kustomize_error() {
     );
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
     assert!(readme.contains("cannot merge or replace"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The CI script passes on the committed overlays and fails, with a diff, on drift.
@@ -423,7 +396,7 @@ fn ci_render_check_catches_drift() {
     );
 
     // Drift: a committed output that no longer matches.
-    let work = temp_dir("drift");
+    let work = TempDir::new("e2e-drift");
     copy_tree(&root().join("examples/kustomize"), &work.join("kustomize"));
     let expected = work.join("kustomize/production/default/expected.yaml");
     let stale = std::fs::read_to_string(&expected)
@@ -438,7 +411,6 @@ fn ci_render_check_catches_drift() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("-  CORE_URL: http://harbor-core\n+  CORE_URL: http://harbor-core.default.svc.cluster.local"), "{stdout}");
     assert!(text(&out.stderr).contains("--update"));
-    let _ = std::fs::remove_dir_all(&work);
 
     // The workflow calls the script.
     let wf =
@@ -491,10 +463,10 @@ fn readme_commands_run_as_written() {
         "kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check",
         "harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml",
     ];
-    let work = temp_dir("readme");
+    let work = TempDir::new("e2e-readme");
     copy_tree(&root().join("examples"), &work.join("examples"));
     // The copy loses the executable bit; the script runs through bash.
-    let kz_dir = temp_dir("kz-bin");
+    let kz_dir = TempDir::new("e2e-kz-bin");
     std::os::unix::fs::symlink(&kz, kz_dir.join("kustomize")).expect("symlink kustomize");
     for cmd in commands {
         assert!(readme.contains(cmd), "README does not show: {cmd}");
@@ -517,6 +489,4 @@ fn readme_commands_run_as_written() {
             text(&out.stderr)
         );
     }
-    let _ = std::fs::remove_dir_all(&work);
-    let _ = std::fs::remove_dir_all(&kz_dir);
 }

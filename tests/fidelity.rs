@@ -8,7 +8,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{require, which};
+use common::require;
+use common::tools::python_has;
 use harbor_buildkit_fn::yaml::emit;
 use serde_json::{Value, json};
 
@@ -54,23 +55,19 @@ const FC: &str = "functionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1
 
 /// The items written by our emitter (block) and as JSON (flow).
 fn inputs() -> Vec<(&'static str, String)> {
-    let mut block =
-        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    let mut block = common::ResourceList::new().function_config(FC);
     let mut flow = block.clone();
     for item in items() {
-        emit::seq_entry(&mut block, &item, 0);
-        flow.push_str("- ");
+        block = block.resource(&item);
         // JSON leaves U+2028 raw, which YAML 1.1 readers take for a line break.
-        flow.push_str(
-            &serde_json::to_string(&item)
+        flow = flow.item(&format!(
+            "- {}\n",
+            serde_json::to_string(&item)
                 .unwrap_or_default()
-                .replace('\u{2028}', "\\u2028"),
-        );
-        flow.push('\n');
+                .replace('\u{2028}', "\\u2028")
+        ));
     }
-    block.push_str(FC);
-    flow.push_str(FC);
-    vec![("block", block), ("json", flow)]
+    vec![("block", block.build()), ("json", flow.build())]
 }
 
 const COMPARE: &str = r#"
@@ -97,20 +94,11 @@ for item in a:
 sys.exit(1 if bad else 0)
 "#;
 
-fn python_has(module: &str) -> bool {
-    which("python3").is_some()
-        && Command::new("python3")
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-}
-
 fn compare_with(reader: &str, module: &str) {
     if !require(&format!("python3 with {module}"), python_has(module)) {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hbfn-fidelity-{reader}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::TempDir::new(&format!("fidelity-{reader}"));
     for (style, input) in inputs() {
         let out = common::run(&input);
         assert_eq!(out.exit_code, 0, "{}", out.stderr);
@@ -134,7 +122,6 @@ fn compare_with(reader: &str, module: &str) {
             String::from_utf8_lossy(&res.stderr)
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -170,8 +157,7 @@ fn values_survive_a_real_kustomize_build() {
     let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("hbfn-fidelity-kz-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::TempDir::new("fidelity-kz");
     std::fs::create_dir_all(dir.join("plain")).expect("dir");
     std::fs::create_dir_all(dir.join("with-fn")).expect("dir");
     // kustomize cannot round-trip an empty key or a key holding U+2028 through its own
@@ -202,15 +188,7 @@ fn values_survive_a_real_kustomize_build() {
         "apiVersion: fn.harbor-buildkit.dev/v1alpha1\nkind: HarborBuildkit\nmetadata:\n  name: hb\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: harbor-buildkit-fn\nspec:\n  registry: harbor-core.default.svc.cluster.local\n  namespace: ci\n  generate: [task]\n",
     )
     .expect("write");
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_harbor-buildkit-fn"))
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = common::tools::path_with_fn();
     let build = |d: &str| {
         let out = Command::new(&kz)
             .args(["build", "--enable-alpha-plugins", "--enable-exec"])
@@ -248,7 +226,6 @@ fn values_survive_a_real_kustomize_build() {
     for (k, v) in values["data"].as_object().into_iter().flatten() {
         assert!(v.is_string(), "{k} = {v} after kustomize");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Injection through the spec is refused per output channel, with an error naming the
@@ -305,14 +282,14 @@ fn injection_attempts_are_refused_in_every_channel() {
         ("buildkitConfigMap", "\"a'b\"", "spec.buildkitConfigMap"),
     ];
     for (field, value, path) in attempts {
-        let input = format!(
-            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata: {{name: x}}\n  spec:\n    {}\n    {field}: {value}\n",
-            if *field == "registry" {
-                "scheme: https\n    harborNamespace: harbor"
-            } else {
-                "registry: harbor-core.default.svc"
-            }
-        );
+        let others = if *field == "registry" {
+            "scheme: https\nharborNamespace: harbor"
+        } else {
+            "registry: harbor-core.default.svc"
+        };
+        let input = common::ResourceList::new()
+            .spec("x", &format!("{others}\n{field}: {value}"))
+            .build();
         let out = common::run(&input);
         assert_eq!(
             out.exit_code, 1,

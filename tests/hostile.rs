@@ -7,8 +7,12 @@ use common::run;
 
 const FC: &str = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data: {registry: harbor-core.default.svc, generate: task}\n";
 
+/// A ResourceList with the items section as written and a ConfigMap functionConfig.
 fn list(items: &str) -> String {
-    format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{items}{FC}")
+    common::ResourceList::new()
+        .items_raw(items)
+        .function_config(FC)
+        .build()
 }
 
 /// An error outcome: exit 1, no items, an error result whose message holds `needle`.

@@ -208,15 +208,11 @@ fn token_registry_can_advertise_an_https_realm() {
 
 #[test]
 fn docker_config_writes_base64_auth() {
-    let dir = std::env::temp_dir().join(format!(
-        "harbor-buildkit-fn-dockercfg-{}",
-        std::process::id()
-    ));
+    let dir = common::TempDir::new("dockercfg");
     let path = common::registry::docker_config(&dir, "127.0.0.1:5000", USER, PASSWORD);
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("read config.json"))
             .expect("config.json is JSON");
-    let _ = std::fs::remove_dir_all(&dir);
     let auth = json["auths"]["127.0.0.1:5000"]["auth"]
         .as_str()
         .expect("auths.<registry>.auth is a string");

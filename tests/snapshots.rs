@@ -25,17 +25,13 @@ example_snapshot!(existing_buildkitd_toml, "existing-buildkitd-toml.yaml");
 // A ConfigMap functionConfig, as `kpt fn eval -- k=v` builds it.
 example_snapshot!(configmap_function_config, "configmap-function-config.yaml");
 
-/// A ResourceList with `spec` as the HarborBuildkit spec and `items` as given.
+/// A ResourceList with `spec` as the HarborBuildkit spec and the items section as
+/// written (`""` for none).
 fn with_spec(spec: &str, items: &str) -> String {
-    let mut s = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
-    s.push_str(items);
-    s.push_str("functionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata:\n    name: hb\n  spec:\n");
-    for line in spec.lines() {
-        s.push_str("    ");
-        s.push_str(line);
-        s.push('\n');
-    }
-    s
+    common::ResourceList::new()
+        .items_raw(items)
+        .spec("hb", spec)
+        .build()
 }
 
 macro_rules! error_snapshot {

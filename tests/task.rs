@@ -165,17 +165,15 @@ fn params_never_reach_the_script_text() {
             "Tekton would paste {var}...) into the script:\n{script}"
         );
     }
-    assert_eq!(script, harbor_buildkit_fn::task::SCRIPT);
+    assert_eq!(script, harbor_buildkit_fn::tekton::task::SCRIPT);
 }
 
 #[test]
 fn script_passes_shellcheck() {
-    let dir = std::env::temp_dir().join(format!("hbfn-shellcheck-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = common::TempDir::new("shellcheck");
     let file = dir.join("build.sh");
-    std::fs::write(&file, harbor_buildkit_fn::task::SCRIPT).expect("write script");
+    std::fs::write(&file, harbor_buildkit_fn::tekton::task::SCRIPT).expect("write script");
     common::assert_lint_clean("shellcheck", &["--shell=sh", "--severity=style"], &file);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The script's logic, run for real with a stub buildctl: the credentials are copied
@@ -187,8 +185,7 @@ fn script_copies_credentials_and_passes_the_right_options() {
         require("sh", false);
         return;
     };
-    let dir = std::env::temp_dir().join(format!("hbfn-script-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::TempDir::new("script");
     for d in ["bin", "src", "creds", "docker", "results"] {
         std::fs::create_dir_all(dir.join(d)).expect("dirs");
     }
@@ -207,18 +204,11 @@ fn script_copies_credentials_and_passes_the_right_options() {
     let run_script = |image: &str, cache: &str, creds: &str| {
         std::process::Command::new(&sh)
             .arg("-c")
-            .arg(harbor_buildkit_fn::task::SCRIPT)
+            .arg(harbor_buildkit_fn::tekton::task::SCRIPT)
             .arg("build.sh")
             .arg("--opt")
             .arg("build-arg:A=1")
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    dir.join("bin").display(),
-                    std::env::var("PATH").unwrap_or_default()
-                ),
-            )
+            .env("PATH", common::tools::path_with(&[&dir.join("bin")]))
             .env("DOCKER_CONFIG", dir.join("docker"))
             .env("BUILDKIT_HOST", "tcp://buildkitd:1234")
             .env("IMAGE", image)
@@ -301,7 +291,6 @@ fn script_copies_credentials_and_passes_the_right_options() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("neither .dockerconfigjson nor config.json")
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Keys BuildKit reads from a `[registry."host"]` table (`util/resolver/config/config.go`);

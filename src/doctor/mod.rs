@@ -15,7 +15,7 @@
 //! spec field or a ConfigMap key). Credentials and tokens never print: every line
 //! passes through [`Masker`].
 //!
-//! [`realm`]: crate::realm
+//! [`realm`]: crate::harbor::realm
 
 pub mod challenge;
 pub mod credentials;
@@ -26,12 +26,11 @@ use std::time::Duration;
 
 use base64::Engine;
 
-use crate::names::Registry;
-use crate::realm::{self, Mismatch};
-use crate::spec::Scheme;
+use crate::endpoint::{Registry, Scheme};
+use crate::harbor::realm::{self, Mismatch};
 use challenge::Challenge;
 use credentials::{Credentials, Lookup};
-use net::Client;
+use net::{Client, Failed};
 
 /// What to probe and how.
 pub struct Options {
@@ -200,8 +199,12 @@ pub fn run(opts: &Options) -> Report {
         }
     };
     // The credentials, read first so that every later line is masked.
-    let Ok(creds) = read_credentials(opts, &authority, &mut report) else {
-        return report;
+    let creds = match read_credentials(opts, &authority, &mut report) {
+        Ok(creds) => creds,
+        Err(failed) => {
+            report.steps.push(failed);
+            return report;
+        }
     };
     let target = match &opts.repository {
         Some(r) => format!("{base}/v2/{r}/tags/list"),
@@ -263,17 +266,21 @@ impl Probe<'_> {
         let first = match self.client.get(&v2, None) {
             Ok(a) => a,
             Err(e) => {
-                let fix = if e.contains("plain HTTP") {
-                    "the registry speaks plain HTTP here: use --scheme http, and spec.scheme: http for BuildKit".to_string()
-                } else if e.contains("speaks HTTPS") {
-                    "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
-                        .to_string()
-                } else {
-                    format!(
+                let fix = match e.kind {
+                    Failed::NotTls => "the registry speaks plain HTTP here: use --scheme http, and spec.scheme: http for BuildKit".to_string(),
+                    Failed::NotPlainHttp => {
+                        "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
+                            .to_string()
+                    }
+                    _ => format!(
                         "check that spec.registry ({authority}) and spec.scheme ({scheme}) name where the registry listens, from where BuildKit runs"
-                    )
+                    ),
                 };
-                self.push(step(Outcome::Fail, format!("GET {v2}")).note(e).fix(fix));
+                self.push(
+                    step(Outcome::Fail, format!("GET {v2}"))
+                        .note(e.message)
+                        .fix(fix),
+                );
                 return None;
             }
         };
@@ -422,7 +429,7 @@ impl Probe<'_> {
         let answer = match self.client.get(&url, basic_header.as_deref()) {
             Ok(a) => a,
             Err(e) => {
-                let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e);
+                let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e.message);
                 if mismatched {
                     s = s.note("this is the failure the realm mismatch above predicts: buildctl fails here the same way");
                     s = s.fix(format!(
@@ -515,7 +522,7 @@ fn read_credentials(
     opts: &Options,
     authority: &str,
     report: &mut Report,
-) -> Result<Option<Credentials>, ()> {
+) -> Result<Option<Credentials>, Step> {
     let Some(path) = credentials::config_path(opts.docker_config.as_deref()) else {
         return Ok(None);
     };
@@ -541,8 +548,7 @@ fn read_credentials(
                     "give a docker config (config.json or the Task's Secret) with --docker-config",
                 );
             s.numbered = false;
-            report.steps.push(s);
-            Err(())
+            Err(s)
         }
     }
 }
@@ -629,7 +635,7 @@ fn realm_step(
 fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str) -> Step {
     let title = format!("GET {target} {how}");
     match client.get(target, authorization) {
-        Err(e) => step(Outcome::Fail, title).note(e),
+        Err(e) => step(Outcome::Fail, title).note(e.message),
         Ok(a) if a.status == 200 => step(Outcome::Ok, format!("{title}: 200, accepted")),
         Ok(a) if a.status == 404 && a.body.contains("NAME_UNKNOWN") => step(
             Outcome::Ok,

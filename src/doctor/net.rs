@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
-use crate::realm::{Url, split_port};
+use crate::endpoint::split_port;
+use crate::harbor::realm::Url;
 
 /// A response, read whole (bodies are capped: a registry's answers are small).
 pub struct Answer {
@@ -35,6 +36,38 @@ impl Answer {
 }
 
 const BODY_LIMIT: u64 = 1 << 20;
+
+/// What kind of failure a request met, for the probe to choose its fix by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    /// No answer in time.
+    Timeout,
+    /// The host name does not resolve here.
+    Unresolvable,
+    /// Nothing listens on the port.
+    Refused,
+    /// An https request to a port that speaks plain HTTP.
+    NotTls,
+    /// A plain-HTTP request to a port that speaks TLS.
+    NotPlainHttp,
+    /// The server's certificate is not trusted.
+    Untrusted,
+    /// Anything else.
+    Other,
+}
+
+/// A request that failed: its kind, and a sentence with its likely cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetError {
+    pub kind: Failed,
+    pub message: String,
+}
+
+impl std::fmt::Display for NetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 /// How the probe connects.
 pub struct Client {
@@ -94,7 +127,7 @@ impl Client {
     }
 
     /// `GET url`, with an `Authorization` header when given.
-    pub fn get(&self, url: &str, authorization: Option<&str>) -> Result<Answer, String> {
+    pub fn get(&self, url: &str, authorization: Option<&str>) -> Result<Answer, NetError> {
         let mut req = self.agent.get(url);
         // Go clients (buildctl) send the port as written, `Host: h:80` for
         // `http://h:80/`, and Harbor's match sees exactly that; ureq would drop a
@@ -160,44 +193,63 @@ fn has_port(url: &str) -> bool {
 }
 
 /// A failed request as a sentence: what happened and what usually causes it.
-fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> String {
+fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> NetError {
     let at = origin(url);
     let https = url.starts_with("https://");
+    let error = |kind: Failed, message: String| NetError { kind, message };
     match e {
-        ureq::Error::Timeout(_) => format!(
-            "no answer from {at} within {}s (timed out): a firewall or NetworkPolicy dropping packets, or a host that is not the registry; try --timeout for a slow link",
-            timeout.as_secs()
+        ureq::Error::Timeout(_) => error(
+            Failed::Timeout,
+            format!(
+                "no answer from {at} within {}s (timed out): a firewall or NetworkPolicy dropping packets, or a host that is not the registry; try --timeout for a slow link",
+                timeout.as_secs()
+            ),
         ),
-        ureq::Error::HostNotFound => format!(
-            "cannot resolve the host of {at}: the name is unknown here (an in-cluster name such as *.svc.cluster.local resolves only inside the cluster: run doctor in a pod, or through kubectl port-forward)"
+        ureq::Error::HostNotFound => error(
+            Failed::Unresolvable,
+            format!(
+                "cannot resolve the host of {at}: the name is unknown here (an in-cluster name such as *.svc.cluster.local resolves only inside the cluster: run doctor in a pod, or through kubectl port-forward)"
+            ),
         ),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
-            "connection refused by {at}: nothing listens on that port{}",
-            if has_port(at) {
-                ""
-            } else if https {
-                " (an HTTPS URL uses port 443 unless one is given; a plain-HTTP registry wants --scheme http)"
-            } else {
-                " (a plain-HTTP URL uses port 80 unless one is given)"
-            }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => error(
+            Failed::Refused,
+            format!(
+                "connection refused by {at}: nothing listens on that port{}",
+                if has_port(at) {
+                    ""
+                } else if https {
+                    " (an HTTPS URL uses port 443 unless one is given; a plain-HTTP registry wants --scheme http)"
+                } else {
+                    " (a plain-HTTP URL uses port 80 unless one is given)"
+                }
+            ),
         ),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-            format!("no answer from {at} (timed out): a firewall or NetworkPolicy dropping packets")
-        }
-        ureq::Error::Io(io) if https && io.kind() == std::io::ErrorKind::UnexpectedEof => format!(
-            "{at} closed the connection during the TLS handshake: it does not speak TLS on this port, it is probably plain HTTP"
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => error(
+            Failed::Timeout,
+            format!(
+                "no answer from {at} (timed out): a firewall or NetworkPolicy dropping packets"
+            ),
+        ),
+        ureq::Error::Io(io) if https && io.kind() == std::io::ErrorKind::UnexpectedEof => error(
+            Failed::NotTls,
+            format!(
+                "{at} closed the connection during the TLS handshake: it does not speak TLS on this port, it is probably plain HTTP"
+            ),
         ),
         ureq::Error::Io(io) if https && looks_like_tls(&io.to_string()) => {
-            tls_message(at, &io.to_string())
+            tls_error(at, &io.to_string())
         }
-        ureq::Error::Io(io) => format!("cannot talk to {at}: {io}"),
-        ureq::Error::ConnectionFailed => format!("cannot connect to {at}"),
-        ureq::Error::Rustls(tls) => tls_message(at, &tls.to_string()),
-        ureq::Error::Tls(msg) => tls_message(at, msg),
-        ureq::Error::Protocol(p) if !https => format!(
-            "{at} did not answer in HTTP ({p}): it probably speaks HTTPS on this port; try --scheme https"
+        ureq::Error::Io(io) => error(Failed::Other, format!("cannot talk to {at}: {io}")),
+        ureq::Error::ConnectionFailed => error(Failed::Other, format!("cannot connect to {at}")),
+        ureq::Error::Rustls(tls) => tls_error(at, &tls.to_string()),
+        ureq::Error::Tls(msg) => tls_error(at, msg),
+        ureq::Error::Protocol(p) if !https => error(
+            Failed::NotPlainHttp,
+            format!(
+                "{at} did not answer in HTTP ({p}): it probably speaks HTTPS on this port; try --scheme https"
+            ),
         ),
-        other => format!("request to {at} failed: {other}"),
+        other => error(Failed::Other, format!("request to {at} failed: {other}")),
     }
 }
 
@@ -214,23 +266,33 @@ fn looks_like_tls(detail: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
-fn tls_message(at: &str, detail: &str) -> String {
+/// A TLS failure, by what rustls said.
+fn tls_error(at: &str, detail: &str) -> NetError {
     let lower = detail.to_ascii_lowercase();
     if lower.contains("corrupt message")
         || lower.contains("invalidcontenttype")
         || lower.contains("invalid content type")
     {
-        format!(
-            "TLS handshake with {at} failed ({detail}): the server does not speak TLS on this port, it is probably plain HTTP"
-        )
+        NetError {
+            kind: Failed::NotTls,
+            message: format!(
+                "TLS handshake with {at} failed ({detail}): the server does not speak TLS on this port, it is probably plain HTTP"
+            ),
+        }
     } else if lower.contains("certificate")
         || lower.contains("unknownissuer")
         || lower.contains("unknown issuer")
     {
-        format!(
-            "TLS certificate of {at} is not trusted ({detail}): give the registry's CA with --ca-file (and spec.ca for BuildKit), or check the name the certificate is for"
-        )
+        NetError {
+            kind: Failed::Untrusted,
+            message: format!(
+                "TLS certificate of {at} is not trusted ({detail}): give the registry's CA with --ca-file (and spec.ca for BuildKit), or check the name the certificate is for"
+            ),
+        }
     } else {
-        format!("TLS with {at} failed: {detail}")
+        NetError {
+            kind: Failed::Other,
+            message: format!("TLS with {at} failed: {detail}"),
+        }
     }
 }

@@ -10,6 +10,7 @@
 //! optional `functionConfig`, then `results` (`result`) with `message`, `severity`,
 //! `resourceRef`, `field`; exit 0 on success, non-zero on failure.
 
+mod mode;
 mod read;
 mod result;
 
@@ -19,7 +20,8 @@ use serde_json::Value;
 
 use crate::yaml::{self, emit};
 
-pub use result::{Field, FnResult, ResourceRef, Severity, report};
+pub use mode::Mode;
+pub use result::{Failure, Field, FnResult, ResourceRef, Severity, report};
 
 pub const API_VERSION: &str = "config.kubernetes.io/v1";
 const ACCEPTED_API_VERSIONS: &[&str] = &["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];
@@ -95,6 +97,46 @@ impl<'a> ResourceList<'a> {
     /// The same, always with the full parser (the reference the fast path must match).
     pub fn parse_slow(src: &'a str) -> Result<ResourceList<'a>, InputError> {
         read::parse_slow(src)
+    }
+
+    /// The one item of `kind` in `group` named `name` in `namespace` (or with no
+    /// namespace) that `filter` accepts. This is the one rule for finding an item, for
+    /// every system and every check: several matches are an error, since which one is
+    /// meant is unclear.
+    pub fn one(
+        &self,
+        group: &str,
+        kind: &str,
+        name: &str,
+        namespace: &str,
+        filter: impl Fn(&Item) -> bool,
+    ) -> Result<Option<usize>, Failure> {
+        let mut found = self.items.iter().enumerate().filter(|(_, i)| {
+            i.is(group, kind) && i.name == name && i.in_namespace(namespace) && filter(i)
+        });
+        let Some((first, item)) = found.next() else {
+            return Ok(None);
+        };
+        let more = found.count();
+        if more == 0 {
+            return Ok(Some(first));
+        }
+        Err(Failure::new(
+            FnResult::error(format!(
+                "{} items match {kind} {namespace}/{name} (with and without a namespace); keep one",
+                more + 1
+            ))
+            .on(ResourceRef::of(item)),
+        ))
+    }
+
+    /// Input item `index` as JSON (scalars typed as Go's yaml.v3 types them), or `None`
+    /// when it does not re-read on its own (an alias to an anchor outside it).
+    pub fn value(&self, index: usize) -> Option<Value> {
+        let item = self.items.get(index)?;
+        let (text, _) = self.standalone(&item.span);
+        let tree = yaml::Tree::parse(&text).ok()?;
+        tree.to_json(tree.root?).ok()
     }
 
     /// `span`'s text as a standalone document with the same line layout and columns

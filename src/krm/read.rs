@@ -401,22 +401,11 @@ mod fast {
                 })
                 .collect()
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if threads < 2 || bounds.len() < 256 {
-            return work(&bounds);
+        let mut out = Vec::with_capacity(bounds.len());
+        for chunk in crate::par::chunks(&bounds, &work) {
+            out.extend(chunk?);
         }
-        let per = bounds.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = bounds
-                .chunks(per)
-                .map(|chunk| scope.spawn(move || work(chunk)))
-                .collect();
-            let mut out = Vec::with_capacity(bounds.len());
-            for h in handles {
-                out.extend(h.join().ok()??);
-            }
-            Some(out)
-        })
+        Some(out)
     }
 
     pub(super) fn parse(src: &str) -> Option<ResourceList<'_>> {

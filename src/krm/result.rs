@@ -181,3 +181,69 @@ pub fn report(results: &[FnResult]) -> String {
     ));
     out
 }
+
+/// A run, or a step of one, that failed: at least one error result, by construction.
+///
+/// Every way to build one starts from an error, and nothing removes one, so a caller
+/// that gets `Err(Failure)` always has something to tell the user; there is no silent
+/// `Err(())`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Never empty; every one of severity `error`.
+    errors: Vec<FnResult>,
+}
+
+impl Failure {
+    /// A failure of one error; `result`'s severity becomes `error` whatever it was.
+    pub fn new(mut result: FnResult) -> Failure {
+        result.severity = Severity::Error;
+        Failure {
+            errors: vec![result],
+        }
+    }
+
+    /// A failure with this message (add `.on()`/`.at()` through [`Failure::new`]).
+    pub fn error(message: impl Into<String>) -> Failure {
+        Failure::new(FnResult::error(message))
+    }
+
+    /// The error results of `results`, or `None` when there is none.
+    pub fn from_results(results: Vec<FnResult>) -> Option<Failure> {
+        let errors: Vec<FnResult> = results
+            .into_iter()
+            .filter(|r| r.severity == Severity::Error)
+            .collect();
+        (!errors.is_empty()).then_some(Failure { errors })
+    }
+
+    /// Adds `other`'s errors after this one's.
+    pub fn merge(&mut self, other: Failure) {
+        self.errors.extend(other.errors);
+    }
+
+    /// `a` and `b` together: a failure when either failed, with every error of both.
+    pub fn both<A, B>(a: Result<A, Failure>, b: Result<B, Failure>) -> Result<(A, B), Failure> {
+        match (a, b) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+            (Err(mut a), Err(b)) => {
+                a.merge(b);
+                Err(a)
+            }
+        }
+    }
+
+    pub fn results(&self) -> impl Iterator<Item = &FnResult> {
+        self.errors.iter()
+    }
+
+    pub fn into_results(self) -> Vec<FnResult> {
+        self.errors
+    }
+}
+
+impl From<FnResult> for Failure {
+    fn from(r: FnResult) -> Self {
+        Failure::new(r)
+    }
+}

@@ -11,10 +11,18 @@ use super::emit;
 use super::scalar;
 use super::tree::{Kind, NodeId, Style, Tree};
 
-/// A list of non-overlapping replacements of byte ranges of one source text.
+/// Replacements of byte ranges of one source text, none overlapping another.
 #[derive(Debug, Default)]
 pub struct Edits {
     edits: Vec<(usize, usize, String)>,
+}
+
+/// Two edits that touch the same bytes, or insert at the same place: applying both
+/// would merge them by accident (two systems annotating one Deployment, say), so the
+/// pair is refused instead. `at` is the byte offset where they meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overlap {
+    pub at: usize,
 }
 
 impl Edits {
@@ -26,21 +34,43 @@ impl Edits {
         self.edits.push((start, end, text));
     }
 
-    /// The source with every edit applied.
-    pub fn apply(mut self, src: &str) -> String {
+    /// Adds `other`'s edits, unless one of them overlaps one of these.
+    pub fn extend(&mut self, other: Edits) -> Result<(), Overlap> {
+        for &(s, e, _) in &other.edits {
+            if let Some(&(a, _, _)) = self.edits.iter().find(|(a, b, _)| meet(*a, *b, s, e)) {
+                return Err(Overlap { at: a.max(s) });
+            }
+        }
+        self.edits.extend(other.edits);
+        Ok(())
+    }
+
+    /// The source with every edit applied, or the place where two edits overlap.
+    pub fn apply(mut self, src: &str) -> Result<String, Overlap> {
         self.edits.sort_by_key(|e| (e.0, e.1));
+        if let Some(w) = self
+            .edits
+            .windows(2)
+            .find(|w| meet(w[0].0, w[0].1, w[1].0, w[1].1))
+        {
+            return Err(Overlap { at: w[1].0 });
+        }
         let mut out = String::with_capacity(src.len() + 256);
         let mut pos = 0;
         for (start, end, text) in self.edits {
-            // Edits come from distinct entries, so they never overlap; clamp anyway.
-            let start = start.max(pos);
-            out.push_str(&src[pos..start]);
+            out.push_str(src.get(pos..start).ok_or(Overlap { at: start })?);
             out.push_str(&text);
-            pos = end.max(start);
+            pos = end;
         }
-        out.push_str(&src[pos..]);
-        out
+        out.push_str(src.get(pos..).ok_or(Overlap { at: pos })?);
+        Ok(out)
     }
+}
+
+/// Whether edits `[a, b)` and `[s, e)` conflict: their ranges share a byte, or they
+/// start at the same place (two insertions there have no order).
+fn meet(a: usize, b: usize, s: usize, e: usize) -> bool {
+    a == s || (s < b && a < e)
 }
 
 /// Why an edit could not be made: the field path (relative to the edited node) and
@@ -338,7 +368,7 @@ mod tests {
         let t = Tree::parse(src).unwrap();
         let mut e = Edits::default();
         set(&t, t.root.unwrap(), path, &v, &mut e).unwrap();
-        let out = e.apply(src);
+        let out = e.apply(src).unwrap();
         // The result must parse and hold the value.
         let t2 = Tree::parse(&out).unwrap_or_else(|err| panic!("{err}\n{out}"));
         let mut cur = t2.root.unwrap();
@@ -449,7 +479,7 @@ mod tests {
             let mut e = Edits::default();
             let entries = [("A", json!("1")), ("B", json!("2"))];
             set_entries(&t, t.root.unwrap(), &["data"], &entries, &mut e).unwrap();
-            let out = e.apply(src);
+            let out = e.apply(src).unwrap();
             let t2 = Tree::parse(&out).unwrap_or_else(|err| panic!("{err}\n{out}"));
             let data = t2.get(t2.root.unwrap(), "data").unwrap();
             assert_eq!(t2.get_str(data, &["A"]), Some("1"), "{out}");
@@ -463,6 +493,49 @@ mod tests {
         let mut e = Edits::default();
         assert!(!set(&t, t.root.unwrap(), &["a"], &json!("x"), &mut e).unwrap());
         assert!(e.is_empty());
+    }
+
+    #[test]
+    fn overlapping_edits_are_refused_not_merged() {
+        let src = "metadata:\n  name: x\n";
+        let t = Tree::parse(src).unwrap();
+        let root = t.root.unwrap();
+        // Two systems each adding an annotation: both would create `annotations`.
+        let mut a = Edits::default();
+        set(
+            &t,
+            root,
+            &["metadata", "annotations", "a"],
+            &json!("1"),
+            &mut a,
+        )
+        .unwrap();
+        let mut b = Edits::default();
+        set(
+            &t,
+            root,
+            &["metadata", "annotations", "b"],
+            &json!("2"),
+            &mut b,
+        )
+        .unwrap();
+        assert!(a.extend(b).is_err());
+        // The same value set twice is the same replacement of the same bytes.
+        let mut a = Edits::default();
+        set(&t, root, &["metadata", "name"], &json!("y"), &mut a).unwrap();
+        let mut b = Edits::default();
+        set(&t, root, &["metadata", "name"], &json!("z"), &mut b).unwrap();
+        assert!(a.extend(b).is_err());
+        // Edits of distinct bytes go together.
+        let src = "a: 1\nb: 2\n";
+        let t = Tree::parse(src).unwrap();
+        let root = t.root.unwrap();
+        let mut a = Edits::default();
+        set(&t, root, &["a"], &json!("x"), &mut a).unwrap();
+        let mut b = Edits::default();
+        set(&t, root, &["b"], &json!("y"), &mut b).unwrap();
+        a.extend(b).unwrap();
+        assert_eq!(a.apply(src).unwrap(), "a: x\nb: \"y\"\n");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use harbor_buildkit_fn::yaml::Tree;
 use serde_json::Value;
@@ -47,55 +47,6 @@ pub fn find<'v>(items: &'v [Value], kind: &str, name: &str) -> &'v Value {
         .iter()
         .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
         .unwrap_or_else(|| panic!("no {kind} {name} in output"))
-}
-
-/// Whether a test that needs an external tool must fail instead of skipping.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Skips (with a visible message) or, under CI=true, fails when `what` is missing.
-pub fn require(what: &str, present: bool) -> bool {
-    if !present {
-        assert!(!in_ci(), "{what} is required when CI=true");
-        eprintln!("SKIPPED: {what} is not available; this test did not run");
-    }
-    present
-}
-
-pub fn which(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(tool))
-            .find(|p| is_executable(p))
-    })
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    p.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// Runs a linter (`shellcheck`, `hadolint`) on `file` and asserts it finds nothing;
-/// skips (or fails under CI=true) when the linter is missing.
-pub fn assert_lint_clean(tool: &str, args: &[&str], file: &Path) {
-    let Some(bin) = which(tool) else {
-        require(tool, false);
-        return;
-    };
-    let out = std::process::Command::new(bin)
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool}: {e}"));
-    assert!(
-        out.status.success() && out.stdout.is_empty(),
-        "{tool} {}:\n{}{}",
-        file.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Values that YAML 1.1 and 1.2 readers disagree on, or that look like another type:
@@ -155,26 +106,20 @@ pub const TRICKY_VALUES: &[&str] = &[
     "0b101",
 ];
 
-/// The standalone kustomize (`$KUSTOMIZE`, or `kustomize` on PATH); when there is none,
-/// skips (or fails under CI=true) and returns `None`.
-pub fn kustomize_or_skip() -> Option<PathBuf> {
-    let found = std::env::var_os("KUSTOMIZE")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file())
-        .or_else(|| which("kustomize"));
-    require(
-        "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
-        found.is_some(),
-    );
-    found
-}
 pub mod registry;
+pub mod rl;
+pub mod temp;
+pub mod tools;
+
+pub use rl::ResourceList;
+pub use temp::TempDir;
+pub use tools::{assert_lint_clean, in_ci, kustomize_or_skip, require, which};
 
 /// Runs the built binary with `args` and `stdin`: exit code, stdout, stderr.
 pub fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harbor-buildkit-fn"))
+    let mut child = Command::new(tools::BIN)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

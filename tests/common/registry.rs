@@ -32,6 +32,8 @@ use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use serde_json::{Value, json};
 
+use super::TempDir;
+
 /// The test user, in the htpasswd fixture and accepted by the token service.
 pub const USER: &str = "ci-bot";
 /// [`USER`]'s password.
@@ -72,21 +74,12 @@ pub struct Registry {
     dir: TempDir,
 }
 
-/// A directory removed on drop, also when `start` panics half way.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 impl Registry {
     /// Starts the registry, or returns `None` (after printing `SKIPPED: ...`) when the
     /// `docker-registry` binary is missing; panics, with the registry's log, when it does
     /// not come up.
     pub fn start(auth: Auth) -> Option<Registry> {
-        let bin = registry_binary();
+        let bin = super::tools::docker_registry();
         if !super::require(
             "docker-registry (apt-get install docker-registry)",
             bin.is_some(),
@@ -94,7 +87,7 @@ impl Registry {
             return None;
         }
         let bin = bin.expect("checked above");
-        let dir = TempDir(unique_temp_dir());
+        let dir = TempDir::new("registry");
 
         let token = match auth {
             Auth::Token { realm_scheme } => Some(TokenService::start(realm_scheme)),
@@ -104,7 +97,7 @@ impl Registry {
             (Auth::None, _) => String::new(),
             (Auth::Htpasswd, _) => {
                 let fixture = super::root().join("tests/fixtures/registry/htpasswd");
-                let path = dir.0.join("htpasswd");
+                let path = dir.join("htpasswd");
                 fs::copy(&fixture, &path)
                     .unwrap_or_else(|e| panic!("copy {}: {e}", fixture.display()));
                 format!(
@@ -113,7 +106,7 @@ impl Registry {
                 )
             }
             (Auth::Token { .. }, Some(t)) => {
-                let bundle = dir.0.join("root.pem");
+                let bundle = dir.join("root.pem");
                 fs::write(&bundle, &t.cert_pem)
                     .unwrap_or_else(|e| panic!("write {}: {e}", bundle.display()));
                 format!(
@@ -129,10 +122,10 @@ impl Registry {
         for attempt in 1..=PORT_ATTEMPTS {
             let port = free_port();
             let addr = format!("127.0.0.1:{port}");
-            let config = dir.0.join("config.yml");
-            fs::write(&config, registry_config(&dir.0, &addr, &auth_yaml))
+            let config = dir.join("config.yml");
+            fs::write(&config, registry_config(&dir, &addr, &auth_yaml))
                 .unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
-            let log_path = dir.0.join("registry.log");
+            let log_path = dir.join("registry.log");
             let log = File::create(&log_path)
                 .unwrap_or_else(|e| panic!("create {}: {e}", log_path.display()));
             let log_err = log.try_clone().expect("clone the registry log file handle");
@@ -192,12 +185,12 @@ impl Registry {
 
     /// The registry's temp dir (config, storage, log); removed on drop.
     pub fn dir(&self) -> &Path {
-        &self.dir.0
+        &self.dir
     }
 
     /// The last lines of the registry's log, for assertion messages.
     pub fn log_tail(&self) -> String {
-        tail(&self.dir.0.join("registry.log"))
+        tail(&self.dir.join("registry.log"))
     }
 }
 
@@ -229,16 +222,6 @@ pub fn http_agent() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .new_agent()
-}
-
-/// `/usr/bin/docker-registry`, else `docker-registry` on PATH.
-fn registry_binary() -> Option<PathBuf> {
-    let fixed = PathBuf::from("/usr/bin/docker-registry");
-    if fixed.is_file() {
-        Some(fixed)
-    } else {
-        super::which("docker-registry")
-    }
 }
 
 fn registry_config(dir: &Path, addr: &str, auth_yaml: &str) -> String {
@@ -277,19 +260,6 @@ fn unique_suffix() -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-fn unique_temp_dir() -> PathBuf {
-    let base = std::env::temp_dir();
-    for _ in 0..100 {
-        let dir = base.join(format!("harbor-buildkit-fn-registry-{}", unique_suffix()));
-        match fs::create_dir(&dir) {
-            Ok(()) => return dir,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => panic!("create {}: {e}", dir.display()),
-        }
-    }
-    panic!("no unique temp dir under {}", base.display())
 }
 
 fn free_port() -> u16 {

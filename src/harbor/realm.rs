@@ -13,8 +13,10 @@
 //!
 //! buildctl fetches its token from the realm exactly as written (buildkitd.toml does
 //! not apply to that request), so a realm whose scheme or host differs from the
-//! registry's is the failure this crate exists to prevent. [`crate::check`] runs this
+//! registry's is the failure this crate exists to prevent. [`super::check`] runs this
 //! prediction on manifests; [`crate::doctor`] compares it with a live answer.
+
+use crate::endpoint::split_port;
 
 /// Which branch of Harbor's `tokenSvcURL` a Harbor version takes when the Host does
 /// not match `CORE_URL`.
@@ -176,14 +178,6 @@ impl<'a> Url<'a> {
             Some(p) => p.parse().ok(),
             None => self.default_port_suffix()?[1..].parse().ok(),
         }
-    }
-}
-
-/// `host` and the port of `host[:port]` (`None` when no port is written).
-pub fn split_port(authority: &str) -> (&str, Option<&str>) {
-    match authority.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
-        _ => (authority, None),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The BuildKit daemon's `buildkitd.toml`: our `[registry."<host>"]` table.
+//! The daemon's `buildkitd.toml`: our `[registry."<host>"]` table, and the ConfigMap
+//! that holds the file.
 //!
 //! BuildKit (`util/resolver/config/config.go`, `util/resolver/resolver.go`) matches the
 //! table key exactly against an image reference's domain, port included. For a
@@ -14,7 +15,8 @@
 use serde_json::{Value, json};
 use toml_edit::{Array, DocumentMut, Item, Table};
 
-use crate::spec::{Scheme, Spec};
+use crate::endpoint::Scheme;
+use crate::spec::Spec;
 
 pub const KEY: &str = "buildkitd.toml";
 
@@ -39,7 +41,7 @@ pub fn render(existing: Option<&str>, spec: &Spec) -> Result<String, TomlError> 
         None => DocumentMut::new(),
     };
     let fresh = doc.as_table().is_empty();
-    let host = spec.registry.authority();
+    let host = spec.endpoint.authority();
 
     let registry = doc.entry("registry").or_insert_with(|| {
         let mut t = Table::new();
@@ -67,12 +69,13 @@ pub fn render(existing: Option<&str>, spec: &Spec) -> Result<String, TomlError> 
         });
     };
 
-    let http = spec.scheme == Scheme::Http;
-    let insecure = spec.scheme == Scheme::Https && spec.insecure_skip_verify;
+    let endpoint = &spec.endpoint;
+    let http = endpoint.scheme == Scheme::Http;
+    let insecure = endpoint.scheme == Scheme::Https && endpoint.tls.insecure_skip_verify;
     set_bool(table, "http", http);
     set_bool(table, "insecure", insecure);
-    set_list(table, "ca", &spec.ca);
-    set_list(table, "mirrors", &spec.mirrors);
+    set_list(table, "ca", &endpoint.tls.ca);
+    set_list(table, "mirrors", &spec.buildkit.mirrors);
     Ok(doc.to_string())
 }
 
@@ -112,7 +115,7 @@ fn set_list(table: &mut dyn toml_edit::TableLike, key: &str, values: &[String]) 
 pub fn path(spec: &Spec) -> String {
     format!(
         "harbor-buildkit/configmap_{}.yaml",
-        spec.buildkit_config_map
+        spec.buildkit.config_map
     )
 }
 
@@ -123,8 +126,8 @@ pub fn config_map(spec: &Spec, toml: &str) -> Value {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": spec.buildkit_config_map,
-            "namespace": spec.namespace,
+            "name": spec.buildkit.config_map,
+            "namespace": spec.buildkit.namespace,
             "labels": { crate::MANAGED_BY_LABEL: crate::MANAGED_BY },
             "annotations": {
                 "internal.config.kubernetes.io/path": path,

@@ -1,12 +1,6 @@
-//! Harbor's core ConfigMap: the `CORE_URL` that makes Harbor's Bearer realm carry the
-//! scheme and host BuildKit uses.
-//!
-//! Harbor (`src/server/middleware/v2auth/auth.go`) answers an anonymous `/v2/` request
-//! with `Www-Authenticate: Bearer realm="<CORE_URL>/service/token"` only when the
-//! request's `Host` header matches `CORE_URL` ([`crate::realm`]); otherwise the realm takes the scheme
-//! of `EXT_ENDPOINT` (v2.14+) or all of `EXT_ENDPOINT` (v2.10–v2.13). buildctl fetches
-//! the token from that realm as written, outside buildkitd.toml, so the realm must
-//! already be right: `CORE_URL = <scheme>://<registry>`.
+//! The resources Harbor's patch is written as: the two keys of its core ConfigMap,
+//! as a kustomize merge patch or a kpt local-config patch when that ConfigMap is not in
+//! the input, and the pod-template checksum that restarts harbor-core.
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -15,7 +9,7 @@ use crate::spec::Spec;
 
 /// `<scheme>://<registry>` exactly as image references name the registry.
 pub fn core_url(spec: &Spec) -> String {
-    format!("{}://{}", spec.scheme.as_str(), spec.registry.authority())
+    spec.endpoint.url()
 }
 
 /// The chart keeps `TOKEN_SERVICE_URL` at `<CORE_URL>/service/token`; Harbor does not
@@ -58,7 +52,7 @@ fn patch(spec: &Spec, labels: Value, annotations: Value) -> Value {
         .map(|(k, v)| (k.to_string(), Value::String(v)))
         .collect();
     let mut metadata =
-        json!({ "name": spec.harbor_config_map, "namespace": spec.harbor_namespace });
+        json!({ "name": spec.harbor.config_map, "namespace": spec.harbor.namespace });
     if labels.as_object().is_some_and(|m| !m.is_empty()) {
         metadata["labels"] = labels;
     }

@@ -1,0 +1,111 @@
+//! The registry endpoint: where BuildKit pushes, and how it speaks to it.
+//!
+//! It belongs to none of the systems this function wires and is read by all of them:
+//! Harbor's `CORE_URL` is `<scheme>://<registry>` ([`crate::harbor`]), buildkitd.toml
+//! keys its table by the registry and sets its transport from the scheme and TLS
+//! material ([`crate::buildkit`]), and the Task pushes to it ([`crate::tekton`]).
+//! [`crate::doctor`] probes the same endpoint live.
+
+/// How BuildKit talks to the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// A registry as image references name it: `host` or `host:port` (checked by
+/// [`crate::names::registry`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Registry {
+    /// `host[:port]` exactly as the user wrote it (and as BuildKit sends it in `Host`).
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    /// `<service>` and `<namespace>` of a `<service>.<namespace>.svc[.<cluster domain>]`
+    /// host.
+    pub fn service(&self) -> Option<(&str, &str)> {
+        let mut labels = self.host.split('.');
+        let service = labels.next()?;
+        let namespace = labels.next()?;
+        (labels.next()? == "svc").then_some((service, namespace))
+    }
+
+    /// Whether pods reach this host inside the cluster: a Service name (`*.svc`,
+    /// `*.svc.<domain>`, or a bare single-label name), `localhost`, or a private,
+    /// loopback or link-local IPv4 address.
+    pub fn is_in_cluster(&self) -> bool {
+        if self.service().is_some() || !self.host.contains('.') {
+            return true;
+        }
+        match crate::names::parse_ipv4(&self.host) {
+            Some([a, b, _, _]) => {
+                a == 10
+                    || a == 127
+                    || (a == 172 && (16..=31).contains(&b))
+                    || (a == 192 && b == 168)
+                    || (a == 169 && b == 254)
+                    || (a == 100 && (64..=127).contains(&b))
+            }
+            None => false,
+        }
+    }
+}
+
+/// `host` and the port of `host[:port]` (`None` when no port is written).
+pub fn split_port(authority: &str) -> (&str, Option<&str>) {
+    match authority.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+        _ => (authority, None),
+    }
+}
+
+/// Certificate settings for an https registry (empty for http).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tls {
+    /// CA files, as paths in the buildkitd container.
+    pub ca: Vec<String>,
+    /// Skip certificate verification.
+    pub insecure_skip_verify: bool,
+}
+
+/// The registry, its scheme and its TLS material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub registry: Registry,
+    pub scheme: Scheme,
+    pub tls: Tls,
+}
+
+impl Endpoint {
+    /// `host[:port]`, as image references name the registry.
+    pub fn authority(&self) -> String {
+        self.registry.authority()
+    }
+
+    /// `<scheme>://<host[:port]>`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme.as_str(), self.authority())
+    }
+
+    pub fn is_http(&self) -> bool {
+        self.scheme == Scheme::Http
+    }
+}

@@ -1,0 +1,325 @@
+//! The one applier: every system's changes, made to the output in one pass.
+//!
+//! It owns the edit plumbing: an input item is re-read whole (the ResourceList reader
+//! kept only its identity), edited surgically (`yaml::edit`), and written back at its
+//! original column, so every byte the changes do not name stays as it came. Two
+//! changes that touch the same item in ways that cannot both hold (two edits of the
+//! same bytes, two new keys creating the same parent, an edit of an item another
+//! change replaces) are refused, naming both; nothing is merged by accident.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::krm::{Failure, FnResult, Item, OutItem, ResourceList, ResourceRef};
+use crate::output::Output;
+use crate::plan::{Change, Plan, Set, System};
+use crate::yaml::edit::{self, Edits};
+use crate::yaml::{NodeId, Tree};
+
+/// Annotations that tie an item to its file and identity in kpt and kustomize; an
+/// item this function regenerates keeps the ones it came in with.
+fn is_identity_annotation(key: &str) -> bool {
+    key.starts_with("internal.config.kubernetes.io/")
+        || matches!(
+            key,
+            "config.kubernetes.io/path"
+                | "config.kubernetes.io/index"
+                | "config.k8s.io/id"
+                | "kustomize.config.k8s.io/id"
+        )
+}
+
+/// What is to happen to one input item, and which system asked.
+#[derive(Default)]
+struct ItemChanges {
+    sets: Vec<(System, Set)>,
+    replace: Option<(System, Value)>,
+}
+
+/// Applies the plans' changes. On failure, every error of every system, in system
+/// order.
+pub fn apply<'r, 's>(
+    rl: &'r ResourceList<'s>,
+    plans: Vec<Plan>,
+) -> Result<Output<'r, 's>, Failure> {
+    let mut output = Output::unchanged(rl);
+    let mut by_item: BTreeMap<usize, ItemChanges> = BTreeMap::new();
+    let mut added = Vec::new();
+    let mut failures: BTreeMap<System, Failure> = BTreeMap::new();
+    let mut fail = |system: System, f: Failure| match failures.get_mut(&system) {
+        Some(existing) => existing.merge(f),
+        None => {
+            failures.insert(system, f);
+        }
+    };
+    for plan in plans {
+        for change in plan.changes {
+            match change {
+                Change::Add(v) => added.push(v),
+                Change::Set(set) => by_item
+                    .entry(set.item)
+                    .or_default()
+                    .sets
+                    .push((plan.system, set)),
+                Change::Replace { item, with } => {
+                    let entry = by_item.entry(item).or_default();
+                    if let Some((first, _)) = &entry.replace {
+                        let item = &rl.items[item];
+                        fail(
+                            plan.system,
+                            conflict(
+                                item,
+                                &format!(
+                                    "{} and {} both regenerate it",
+                                    first.name(),
+                                    plan.system.name()
+                                ),
+                            ),
+                        );
+                        continue;
+                    }
+                    entry.replace = Some((plan.system, with));
+                }
+            }
+        }
+    }
+    for (index, changes) in by_item {
+        let item = &rl.items[index];
+        match changes {
+            ItemChanges {
+                sets,
+                replace: Some((system, with)),
+            } => {
+                if let Some((other, set)) = sets.first() {
+                    fail(
+                        *other,
+                        conflict(
+                            item,
+                            &format!(
+                                "{} regenerates it and {} edits {}",
+                                system.name(),
+                                other.name(),
+                                set.path()
+                            ),
+                        ),
+                    );
+                    continue;
+                }
+                output.items[index] = OutItem::New(keep_identity(with, rl, item));
+            }
+            ItemChanges {
+                sets,
+                replace: None,
+            } => match edit_item(rl, item, &sets) {
+                Ok(edited) => output.items[index] = edited,
+                Err((system, f)) => fail(system, f),
+            },
+        }
+    }
+    let mut failures = failures.into_values();
+    if let Some(mut first) = failures.next() {
+        for f in failures {
+            first.merge(f);
+        }
+        return Err(first);
+    }
+    output.items.extend(added.into_iter().map(OutItem::New));
+    Ok(output)
+}
+
+fn conflict(item: &Item, what: &str) -> Failure {
+    Failure::new(
+        FnResult::error(format!(
+            "conflicting changes to this item: {what}; this is a bug in harbor-buildkit-fn, please report it with the input"
+        ))
+        .on(ResourceRef::of(item)),
+    )
+}
+
+/// An input item with `sets` made in place.
+fn edit_item(
+    rl: &ResourceList,
+    item: &Item,
+    sets: &[(System, Set)],
+) -> Result<OutItem, (System, Failure)> {
+    let first = sets.first().map_or(System::Harbor, |(s, _)| *s);
+    // The item's text as a standalone document at its original column, so spans,
+    // indentation and edits all line up with the original.
+    let (text, prefix_len) = rl.standalone(&item.span);
+    let (tree, root) = reparse(&text, item).map_err(|f| (first, f))?;
+    let mut all = Edits::default();
+    let mut done: Vec<(System, String)> = Vec::new();
+    for (system, set) in sets {
+        let mut edits = Edits::default();
+        let entries: Vec<(&str, Value)> = set
+            .entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), Value::String(v.clone())))
+            .collect();
+        let parent: Vec<&str> = set.parent.iter().map(String::as_str).collect();
+        if let Err(e) = edit::set_entries(&tree, root, &parent, &entries, &mut edits) {
+            return Err((*system, edit_error(item, e)));
+        }
+        if all.extend(edits).is_err() {
+            let (other, path) = done
+                .iter()
+                .find(|(_, p)| *p != set.path())
+                .or(done.first())
+                .cloned()
+                .unwrap_or((*system, String::new()));
+            return Err((
+                *system,
+                conflict(
+                    item,
+                    &format!(
+                        "{} edits {path} and {} edits {}, at the same place",
+                        other.name(),
+                        system.name(),
+                        set.path()
+                    ),
+                ),
+            ));
+        }
+        done.push((*system, set.path()));
+    }
+    let edited = all.apply(&text).map_err(|o| {
+        (first, Failure::new(
+            FnResult::error(format!(
+                "internal: two edits of this item overlap at byte {}; this is a bug in harbor-buildkit-fn, please report it with the input",
+                o.at
+            ))
+            .on(ResourceRef::of(item)),
+        ))
+    })?;
+    Ok(OutItem::Edited {
+        text: edited.get(prefix_len..).unwrap_or_default().to_string(),
+        col: item.span.col,
+    })
+}
+
+fn reparse<'s>(padded: &'s str, item: &Item) -> Result<(Tree<'s>, NodeId), Failure> {
+    let error = |e: String| {
+        Failure::new(
+            FnResult::error(format!(
+                "cannot re-read this item to patch it ({e}); an alias to an anchor outside the item is the usual cause: write the value out"
+            ))
+            .on(ResourceRef::of(item)),
+        )
+    };
+    let tree = Tree::parse(padded).map_err(|e| error(e.to_string()))?;
+    let root = tree.root.ok_or_else(|| error("it is empty".into()))?;
+    Ok((tree, root))
+}
+
+fn edit_error(item: &Item, e: edit::EditError) -> Failure {
+    Failure::new(
+        FnResult::error(format!("{} {}", e.path, e.message))
+            .on(ResourceRef::of(item))
+            .at(e.path),
+    )
+}
+
+/// `generated` with the identity annotations `previous` came in with.
+fn keep_identity(mut generated: Value, rl: &ResourceList, previous: &Item) -> Value {
+    let (text, _) = rl.standalone(&previous.span);
+    let Ok(tree) = Tree::parse(&text) else {
+        return generated;
+    };
+    let Some(entries) = tree
+        .root
+        .and_then(|r| tree.get(r, "metadata"))
+        .and_then(|m| tree.get(m, "annotations"))
+        .and_then(|a| tree.entries(a))
+    else {
+        return generated;
+    };
+    if let Some(annotations) = generated
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        for &(k, v) in entries {
+            if let (Some((k, _, _)), Some((v, _, _))) = (tree.scalar(k), tree.scalar(v)) {
+                if is_identity_annotation(k) {
+                    annotations.insert(k.to_string(), Value::String(v.to_string()));
+                }
+            }
+        }
+    }
+    generated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rl(src: &str) -> ResourceList<'_> {
+        ResourceList::parse(src).expect("a ResourceList")
+    }
+
+    const ONE_DEPLOYMENT: &str = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: d\n  spec: {}\n";
+
+    fn annotate(item: usize, key: &str, value: &str) -> Change {
+        Change::Set(Set::new(
+            item,
+            &["spec", "template", "metadata", "annotations"],
+            vec![(key.into(), value.into())],
+        ))
+    }
+
+    fn plan(system: System, changes: Vec<Change>) -> Plan {
+        let mut p = Plan::new(system);
+        p.changes = changes;
+        p
+    }
+
+    #[test]
+    fn two_systems_annotating_one_deployment_are_refused() {
+        let rl = rl(ONE_DEPLOYMENT);
+        let plans = vec![
+            plan(System::Harbor, vec![annotate(0, "a", "1")]),
+            plan(System::Buildkit, vec![annotate(0, "b", "2")]),
+        ];
+        let Err(f) = apply(&rl, plans) else {
+            panic!("applied");
+        };
+        let message = &f.results().next().expect("an error").message;
+        assert!(message.contains("conflicting changes"), "{message}");
+        assert!(
+            message.contains("Harbor") && message.contains("BuildKit"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn one_system_setting_two_keys_of_one_parent_is_one_edit() {
+        let rl = rl(ONE_DEPLOYMENT);
+        let change = Change::Set(Set::new(
+            0,
+            &["spec", "template", "metadata", "annotations"],
+            vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+        ));
+        let output = apply(&rl, vec![plan(System::Harbor, vec![change])]).expect("applies");
+        let v = output.value(0).expect("re-reads");
+        assert_eq!(
+            v.pointer("/spec/template/metadata/annotations/b"),
+            Some(&Value::from("2"))
+        );
+    }
+
+    #[test]
+    fn an_edit_of_an_item_another_change_replaces_is_refused() {
+        let rl = rl(ONE_DEPLOYMENT);
+        let plans = vec![
+            plan(System::Harbor, vec![annotate(0, "a", "1")]),
+            plan(
+                System::Tekton,
+                vec![Change::Replace {
+                    item: 0,
+                    with: serde_json::json!({"kind": "X"}),
+                }],
+            ),
+        ];
+        assert!(apply(&rl, plans).is_err());
+    }
+}

@@ -1,0 +1,248 @@
+//! The pipeline: from a ResourceList in to a ResourceList out.
+//!
+//! ```text
+//! read      krm::ResourceList          the items (identity + text), the functionConfig
+//! spec      spec::parse                the validated Spec, all its problems at once
+//! detect    <system>::detect           read-only: what the input holds of each system
+//! plan      <system>::plan             each system's changes, from spec + topology
+//! apply     function::apply            one applier: edits in place, refuses conflicts
+//! check     <system>::check::run       findings on the output, generated items included
+//! write     krm::write                 the items, the functionConfig, the results
+//! ```
+//!
+//! Every step that can fail returns a [`Failure`] (at least one error result); a
+//! failure stops before the first byte is written, and the output is then the error
+//! results alone, never half an answer. Running the function on its own output
+//! changes nothing: patched values are compared before they are written, and a
+//! resource this function generated earlier is regenerated in place.
+
+pub mod apply;
+
+use crate::krm::{self, Failure, FnResult, Mode, ResourceList};
+use crate::output::Output;
+use crate::plan::Plan;
+use crate::spec::{self, Spec};
+use crate::yaml::Tree;
+use crate::{buildkit, harbor, tekton};
+
+/// What the process prints and how it exits.
+#[derive(Debug)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+    /// The results written in `stdout`, for callers that show them another way.
+    pub results: Vec<FnResult>,
+}
+
+/// The same, for [`run_to`], whose stdout went to a writer.
+#[derive(Debug)]
+pub struct Status {
+    pub stderr: String,
+    pub exit_code: i32,
+    pub results: Vec<FnResult>,
+}
+
+/// Runs the function on `input` and returns everything it prints.
+pub fn run(input: &[u8]) -> Outcome {
+    let mut stdout = Vec::with_capacity(input.len() + 8192);
+    // Writing to a Vec cannot fail.
+    let status = run_to(input, &mut stdout).unwrap_or_else(|e| Status {
+        stderr: e.to_string(),
+        exit_code: 1,
+        results: Vec::new(),
+    });
+    Outcome {
+        stdout: String::from_utf8(stdout).unwrap_or_default(),
+        stderr: status.stderr,
+        exit_code: status.exit_code,
+        results: status.results,
+    }
+}
+
+/// Runs the function on `input`, streaming the output ResourceList to `out` (the
+/// output is not held in memory). Everything that can fail is decided before the
+/// first byte is written, so `out` never receives half an answer.
+pub fn run_to(input: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<Status> {
+    let text = match krm::decode(input) {
+        Ok(t) => t,
+        Err(e) => return failure(input_error(e), out),
+    };
+    let rl = match ResourceList::parse(&text) {
+        Ok(rl) => rl,
+        Err(e) => return failure(input_error(e), out),
+    };
+    let done = match transform(&rl) {
+        Ok(done) => done,
+        Err(f) => return failure(f, out),
+    };
+    if let Some(f) = Failure::from_results(done.findings.clone()) {
+        return failure(f, out);
+    }
+    let mut results = done.results;
+    results.extend(done.findings);
+    krm::write(out, Some(&rl), &done.output.items, &results)?;
+    Ok(Status {
+        stderr: String::new(),
+        exit_code: 0,
+        results,
+    })
+}
+
+/// What `harbor-buildkit-fn check` reports: the findings of the checks on the output
+/// this input would give, or the errors that stop the function before it gets there.
+#[derive(Debug)]
+pub struct Checked {
+    pub results: Vec<FnResult>,
+    pub exit_code: i32,
+}
+
+/// Runs the function on `input` for its checks alone; the output items are dropped.
+pub fn check(input: &[u8]) -> Checked {
+    let results = match krm::decode(input) {
+        Err(e) => input_error(e).into_results(),
+        Ok(text) => match ResourceList::parse(&text) {
+            Err(e) => input_error(e).into_results(),
+            // What was generated is not the question here; what failed is.
+            Ok(rl) => match transform(&rl) {
+                Ok(done) => done.findings,
+                Err(f) => f.into_results(),
+            },
+        },
+    };
+    let failed = results.iter().any(|r| r.severity == krm::Severity::Error);
+    Checked {
+        results,
+        exit_code: i32::from(failed),
+    }
+}
+
+fn input_error(e: krm::InputError) -> Failure {
+    let r = FnResult::error(e.message);
+    Failure::new(match e.field {
+        Some(f) => r.at(f),
+        None => r,
+    })
+}
+
+/// An error outcome: the error results, no items (nothing half-made), exit 1.
+fn failure(f: Failure, out: &mut dyn std::io::Write) -> std::io::Result<Status> {
+    let results = f.into_results();
+    krm::write(out, None, &[], &results)?;
+    let mut stderr = String::new();
+    for r in &results {
+        stderr.push_str(&r.to_line());
+        stderr.push('\n');
+    }
+    Ok(Status {
+        stderr,
+        exit_code: 1,
+        results,
+    })
+}
+
+/// A run that got as far as the checks.
+struct Done<'r, 's> {
+    output: Output<'r, 's>,
+    /// What the spec and the plans say (warnings, what was generated or patched).
+    results: Vec<FnResult>,
+    /// The checks' findings on the output.
+    findings: Vec<FnResult>,
+}
+
+/// What the input holds of the systems whose checks need it (Tekton's check reads
+/// the output alone), found once.
+struct Topology {
+    harbor: harbor::Topology,
+    buildkit: buildkit::Topology,
+}
+
+/// Read the spec, detect, plan, apply, check.
+fn transform<'r, 's>(rl: &'r ResourceList<'s>) -> Result<Done<'r, 's>, Failure> {
+    let (parsed, mode) = read_spec(rl)?;
+    let spec = &parsed.spec;
+    let (topology, plans) = detect_and_plan(rl, spec, mode)?;
+    let mut results = parsed.warnings;
+    for plan in &plans {
+        results.extend(plan.results.iter().cloned());
+    }
+    let output = apply::apply(rl, plans)?;
+    let mut findings = Vec::new();
+    harbor::check::run(spec, &topology.harbor, &output, &mut findings);
+    buildkit::check::run(spec, &topology.buildkit, &output, &mut findings);
+    tekton::check::run(&output, &mut findings);
+    Ok(Done {
+        output,
+        results,
+        findings,
+    })
+}
+
+/// The functionConfig, validated, and how the function is being called.
+fn read_spec(rl: &ResourceList) -> Result<(spec::Parsed, Mode), Failure> {
+    let Some(fc_span) = rl.function_config else {
+        return Err(Failure::new(
+            FnResult::error(format!(
+                "no functionConfig: give a {} ({}) with at least spec.registry",
+                spec::KIND,
+                spec::API_VERSION
+            ))
+            .at("functionConfig"),
+        ));
+    };
+    let (fc_text, _) = rl.standalone(&fc_span);
+    let tree = Tree::parse(&fc_text).map_err(|e| {
+        Failure::new(
+            FnResult::error(format!("functionConfig is not valid YAML: {e}")).at("functionConfig"),
+        )
+    })?;
+    let Some(fc) = tree.root else {
+        return Err(Failure::new(
+            FnResult::error("functionConfig is empty").at("functionConfig"),
+        ));
+    };
+    let parsed = spec::parse(&tree, fc)?;
+    Ok((parsed, Mode::of(rl, &tree, fc)))
+}
+
+/// Each system's topology and, for those the spec generates, its plan. Every
+/// system's errors are reported together, in system order.
+fn detect_and_plan(
+    rl: &ResourceList,
+    spec: &Spec,
+    mode: Mode,
+) -> Result<(Topology, Vec<Plan>), Failure> {
+    let generate = spec.generate;
+    let harbor = harbor::detect(rl, spec).map(|t| {
+        let plan = generate
+            .harbor_core
+            .then(|| harbor::plan(rl, spec, &t, mode));
+        (t, plan)
+    });
+    let buildkit = buildkit::detect(rl, spec).and_then(|t| {
+        let plan = match generate.buildkitd_config {
+            true => Some(buildkit::plan(rl, spec, &t)?),
+            false => None,
+        };
+        Ok((t, plan))
+    });
+    let tekton = tekton::detect(rl, spec).and_then(|t| {
+        let plan = match generate.task {
+            true => Some(tekton::plan(rl, spec, &t)?),
+            false => None,
+        };
+        Ok((t, plan))
+    });
+    let ((harbor, buildkit), tekton) = Failure::both(Failure::both(harbor, buildkit), tekton)?;
+    let plans = [harbor.1, buildkit.1, tekton.1]
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok((
+        Topology {
+            harbor: harbor.0,
+            buildkit: buildkit.0,
+        },
+        plans,
+    ))
+}

@@ -1,0 +1,366 @@
+//! Harbor's checks, on the output: the Bearer realm Harbor will answer BuildKit with,
+//! and a jobservice `CORE_URL` that names another harbor-core.
+//!
+//! | check | what it reads | fails when |
+//! |---|---|---|
+//! | realm | harbor-core's `CORE_URL`/`EXT_ENDPOINT` as written, the harbor-core image's version | the realm has another scheme than the registry, or a host pods cannot reach |
+//! | jobservice | jobservice ConfigMaps | their `CORE_URL` disagrees with harbor-core's |
+
+use serde_json::Value;
+
+use super::Topology;
+use super::realm::{self, Mismatch, Rule};
+use crate::krm::{FnResult, ResourceRef, Severity};
+use crate::output::Output;
+use crate::spec::Spec;
+
+/// Runs Harbor's checks and appends their findings.
+pub fn run(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
+    let settings = Settings::read(spec, topology, output);
+    out.push(realm_finding(spec, topology, &settings));
+    if let Some(core_url) = settings.after.as_deref() {
+        jobservice(spec, topology, output, core_url, out);
+    }
+}
+
+fn data_str(v: Option<std::borrow::Cow<'_, Value>>, key: &str) -> Option<String> {
+    v?.get("data")?.get(key)?.as_str().map(str::to_string)
+}
+
+/// harbor-core's settings before this run and as it leaves them.
+struct Settings {
+    resource: ResourceRef,
+    /// Whether the core ConfigMap is in the input.
+    found: bool,
+    before: Option<String>,
+    after: Option<String>,
+    ext_endpoint: Option<String>,
+    /// The patch is in the output but lands elsewhere (a merge or local-config patch).
+    pending: bool,
+}
+
+impl Settings {
+    fn read(spec: &Spec, topology: &Topology, output: &Output) -> Settings {
+        let (name, ns) = (&spec.harbor.config_map, &spec.harbor.namespace);
+        let generated_ref = ResourceRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: name.clone(),
+            namespace: ns.clone(),
+        };
+        if let Some(cm) = &topology.config_map {
+            let after = data_str(output.value(cm.index), "CORE_URL").or(cm.core_url.clone());
+            return Settings {
+                resource: output.resource_ref(cm.index),
+                found: true,
+                before: cm.core_url.clone(),
+                after,
+                ext_endpoint: cm.ext_endpoint.clone(),
+                pending: false,
+            };
+        }
+        // Not in the input: the patch this run generated, if any, applies elsewhere.
+        let patch = output
+            .find(|id| id.is("", "ConfigMap") && id.name == name && id.in_namespace(ns))
+            .find(|&i| output.is_generated(i));
+        let after = patch.and_then(|i| data_str(output.value(i), "CORE_URL"));
+        Settings {
+            resource: generated_ref,
+            found: false,
+            before: None,
+            pending: after.is_some(),
+            after,
+            ext_endpoint: None,
+        }
+    }
+}
+
+/// How bad a predicted realm is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Fails,
+    Doubtful,
+    Works,
+}
+
+fn severity(v: Verdict) -> Severity {
+    match v {
+        Verdict::Fails => Severity::Error,
+        Verdict::Doubtful => Severity::Warning,
+        Verdict::Works => Severity::Info,
+    }
+}
+
+/// Judges a realm: the scheme must be the registry's; a host other than the
+/// registry's is unreachable for an in-cluster registry (the external name), and
+/// doubtful otherwise.
+fn judge(realm: Option<&str>, spec: &Spec) -> (Verdict, String) {
+    let Some(realm) = realm else {
+        return (
+            Verdict::Doubtful,
+            "depends on EXT_ENDPOINT, which is not in the input".into(),
+        );
+    };
+    let endpoint = &spec.endpoint;
+    let authority = endpoint.authority();
+    let mut verdict = Verdict::Works;
+    let mut why = Vec::new();
+    for m in realm::compare(realm, endpoint.scheme.as_str(), &authority) {
+        match m {
+            Mismatch::NotAUrl => {
+                verdict = Verdict::Fails;
+                why.push("it is not an http(s) URL".to_string());
+            }
+            Mismatch::Scheme(r, s) => {
+                verdict = Verdict::Fails;
+                why.push(format!("its scheme is {r}, the registry's is {s}"));
+            }
+            Mismatch::Host(r, a) => {
+                if endpoint.registry.is_in_cluster() {
+                    verdict = Verdict::Fails;
+                    why.push(format!(
+                        "its host {r} is not the in-cluster registry {a}, and pods may not reach it"
+                    ));
+                } else {
+                    verdict = verdict.min(Verdict::Doubtful);
+                    why.push(format!(
+                        "its host {r} is not the registry's ({a}); BuildKit pods must reach it"
+                    ));
+                }
+            }
+        }
+    }
+    (verdict, why.join("; "))
+}
+
+/// The proposed value: what will be deployed when it works, the fix when it does not.
+fn after_or_fix<'a>(v: Verdict, after: &'a str, fix: &'a str) -> &'a str {
+    if v == Verdict::Works { after } else { fix }
+}
+
+/// The realm rules in play: the one of the harbor-core image, or both when the
+/// version is unknown.
+fn rules(topology: &Topology) -> (&[Rule], String) {
+    match topology
+        .deployment
+        .as_ref()
+        .and_then(|d| d.version.as_ref())
+    {
+        Some((tag, rule)) => (
+            std::slice::from_ref(rule),
+            format!(" (harbor-core {tag}: {})", rule.versions()),
+        ),
+        None => (&Rule::BOTH, String::new()),
+    }
+}
+
+/// The realm Harbor will answer BuildKit with, as this run leaves harbor-core.
+fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
+    let host = spec.endpoint.authority();
+    let Some(after) = s.after.as_deref() else {
+        let why = if s.found {
+            "has no CORE_URL"
+        } else {
+            "is not in the input"
+        };
+        return FnResult::info(format!(
+            "the realm Harbor answers BuildKit with cannot be predicted: Harbor's core ConfigMap {why} and spec.generate leaves harborCore out; probe the running registry with `harbor-buildkit-fn doctor {host} --scheme {}`",
+            spec.endpoint.scheme.as_str()
+        ))
+        .on(s.resource.clone());
+    };
+    let (rules, version_note) = rules(topology);
+    let ext = s.ext_endpoint.as_deref();
+    let pending = if s.pending {
+        " once the patch is applied"
+    } else {
+        ""
+    };
+    let was = before_the_patch(&host, s, after, rules, &version_note);
+    let config = realm::Config {
+        core_url: after,
+        ext_endpoint: ext,
+    };
+    let predictions: Vec<(Rule, realm::Prediction)> = rules
+        .iter()
+        .map(|&r| (r, realm::predict(&host, config, r)))
+        .collect();
+    let proposed = super::patch::core_url(spec);
+    let before = s.before.as_deref();
+
+    if let Some((_, p)) = predictions.iter().find(|(_, p)| p.matched) {
+        let realm = p.realm.clone().unwrap_or_default();
+        let (verdict, why) = judge(Some(&realm), spec);
+        let finding = match verdict {
+            Verdict::Works => FnResult::info(format!(
+                "Harbor will answer BuildKit (Host: {host}) with realm {realm}{pending}: the Host matches CORE_URL {after}, in every Harbor version.{was}"
+            )),
+            _ => FnResult::new(
+                severity(verdict),
+                format!(
+                    "Harbor will answer BuildKit (Host: {host}) with realm {realm}{pending}, which CORE_URL {after} produces; buildctl fetches its token there as written: {why}. Set CORE_URL to {proposed} (this function does so with spec.generate: harborCore), then restart harbor-core"
+                ),
+            ),
+        };
+        return finding.on(s.resource.clone()).change(
+            "data.CORE_URL",
+            before,
+            after_or_fix(verdict, after, &proposed),
+        );
+    }
+
+    // No match: the answer depends on the version's rule and on EXT_ENDPOINT.
+    let judged: Vec<(Rule, Option<String>, Verdict, String)> = predictions
+        .into_iter()
+        .map(|(r, p)| {
+            let (v, why) = judge(p.realm.as_deref(), spec);
+            (r, p.realm, v, why)
+        })
+        .collect();
+    let worst = judged.iter().map(|j| j.2).min().unwrap_or(Verdict::Works);
+    let best = judged.iter().map(|j| j.2).max().unwrap_or(Verdict::Works);
+    // With the version unknown, a realm that fails in one rule only is a warning.
+    let version_known = rules.len() == 1;
+    let verdict = if !version_known && worst == Verdict::Fails && best != Verdict::Fails {
+        Verdict::Doubtful
+    } else {
+        worst
+    };
+    let ext_note = ext.map_or_else(
+        || "EXT_ENDPOINT (not in the input)".to_string(),
+        |e| format!("EXT_ENDPOINT {e}"),
+    );
+    let detail: Vec<String> = judged
+        .iter()
+        .map(|(r, realm, v, why)| {
+            let rule = match r {
+                Rule::RequestHost => "takes the scheme of EXT_ENDPOINT with the request's Host",
+                Rule::ExtEndpoint => "takes EXT_ENDPOINT whole",
+            };
+            let realm = realm.as_deref().unwrap_or("unknown");
+            let outcome = if *v == Verdict::Works {
+                "which works".to_string()
+            } else {
+                why.clone()
+            };
+            format!("{} {rule}: realm {realm}, {outcome}", r.versions())
+        })
+        .collect();
+    let mut message = format!(
+        "Harbor will answer BuildKit (Host: {host}) from {ext_note}{pending}, because the Host does not match CORE_URL {after}{version_note}. {}.",
+        detail.join("; ")
+    );
+    if verdict != Verdict::Works {
+        message.push_str(&format!(
+            " Set CORE_URL to {proposed} so that the Host matches it (this function does so with spec.generate: harborCore), then restart harbor-core."
+        ));
+    }
+    message.push_str(&was);
+    FnResult::new(severity(verdict), message)
+        .on(s.resource.clone())
+        .change(
+            "data.CORE_URL",
+            before,
+            after_or_fix(verdict, after, &proposed),
+        )
+}
+
+/// What the realm was, when this run changed CORE_URL: a sentence to append.
+fn before_the_patch(
+    host: &str,
+    s: &Settings,
+    after: &str,
+    rules: &[Rule],
+    version_note: &str,
+) -> String {
+    let Some(before) = s.before.as_deref().filter(|b| *b != after) else {
+        return String::new();
+    };
+    let old = realm::Config {
+        core_url: before,
+        ext_endpoint: s.ext_endpoint.as_deref(),
+    };
+    let mut matched = false;
+    let mut realms: Vec<String> = rules
+        .iter()
+        .map(|&r| {
+            let p = realm::predict(host, old, r);
+            matched |= p.matched;
+            let realm = p
+                .realm
+                .unwrap_or_else(|| "(depends on EXT_ENDPOINT)".into());
+            if p.matched || rules.len() == 1 {
+                realm
+            } else {
+                format!("{realm} in {}", r.versions())
+            }
+        })
+        .collect();
+    realms.dedup();
+    format!(
+        " Before this patch CORE_URL {before} {} the Host, and the realm was {}{version_note}.",
+        if matched { "matched" } else { "did not match" },
+        realms.join(" or ")
+    )
+}
+
+/// Harbor's jobservice has its own `CORE_URL`; it should name the same harbor-core.
+fn jobservice(
+    spec: &Spec,
+    topology: &Topology,
+    output: &Output,
+    core_url: &str,
+    out: &mut Vec<FnResult>,
+) {
+    for &i in &topology.jobservice {
+        let Some(theirs) = data_str(output.value(i), "CORE_URL") else {
+            continue;
+        };
+        if same_url(&theirs, core_url) {
+            continue;
+        }
+        out.push(
+            FnResult::warning(format!(
+                "jobservice's CORE_URL {theirs} differs from harbor-core's {core_url} (ConfigMap {}): jobservice calls harbor-core and checks tokens by this URL, and the two should name the same harbor-core. Set data.CORE_URL to {core_url} and TOKEN_SERVICE_URL to {core_url}/service/token here (kustomize patch or kpt setter), and restart harbor-jobservice",
+                spec.harbor.config_map
+            ))
+            .on(output.resource_ref(i))
+            .change("data.CORE_URL", Some(&theirs), core_url),
+        );
+    }
+}
+
+/// Whether two URLs name the same place: scheme case, a trailing `/` and the scheme's
+/// default port aside.
+fn same_url(a: &str, b: &str) -> bool {
+    let norm = |u: &str| {
+        let u = u.trim_end_matches('/');
+        match realm::Url::parse(u) {
+            Some(url) => {
+                let rest = &u[u.find("://").map_or(0, |i| i + 3)..];
+                let path = &rest[rest.find('/').unwrap_or(rest.len())..];
+                format!("{}://{}{path}", url.scheme, url.without_default_port())
+            }
+            None => u.to_string(),
+        }
+    };
+    norm(a) == norm(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_compare_as_places() {
+        assert!(same_url("http://harbor-core:80", "http://harbor-core"));
+        assert!(same_url("HTTP://harbor-core/", "http://harbor-core"));
+        assert!(same_url("https://h:443/x", "https://h/x/"));
+        assert!(!same_url("http://h:443", "http://h"));
+        assert!(!same_url(
+            "http://harbor-core:80",
+            "http://harbor-core.harbor.svc:80"
+        ));
+        assert!(!same_url("https://h", "http://h"));
+    }
+}

@@ -1,0 +1,156 @@
+//! The output as it will be written: the input items (verbatim or edited in place) and
+//! the generated resources, in order. The checks read this, not the input, so what
+//! they judge is exactly what reaches the cluster, generated items included.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::krm::{OutItem, ResourceList, ResourceRef, Span, group_of};
+use crate::yaml::Tree;
+use crate::yaml::tree::{Limits, Seg};
+
+/// What identifies an output item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity<'o> {
+    pub api_version: &'o str,
+    pub kind: &'o str,
+    pub name: &'o str,
+    pub namespace: &'o str,
+}
+
+impl Identity<'_> {
+    pub fn is(&self, api_group: &str, kind: &str) -> bool {
+        self.kind == kind && group_of(self.api_version) == api_group
+    }
+
+    /// As [`crate::krm::Item::in_namespace`]: no namespace on either side matches.
+    pub fn in_namespace(&self, namespace: &str) -> bool {
+        self.namespace.is_empty() || namespace.is_empty() || self.namespace == namespace
+    }
+
+    pub fn resource_ref(&self) -> ResourceRef {
+        ResourceRef {
+            api_version: self.api_version.into(),
+            kind: self.kind.into(),
+            name: self.name.into(),
+            namespace: self.namespace.into(),
+        }
+    }
+}
+
+/// The output items over the input they came from. Index `i` below the input's item
+/// count is what became of input item `i`; generated resources follow.
+pub struct Output<'r, 's> {
+    pub rl: &'r ResourceList<'s>,
+    pub items: Vec<OutItem>,
+}
+
+impl<'r, 's> Output<'r, 's> {
+    /// Every input item as it came.
+    pub fn unchanged(rl: &'r ResourceList<'s>) -> Self {
+        Output {
+            rl,
+            items: (0..rl.items.len()).map(OutItem::Input).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Whether item `i` is a resource this run generated (added, or regenerated in
+    /// place of an input item).
+    pub fn is_generated(&self, i: usize) -> bool {
+        matches!(self.items.get(i), Some(OutItem::New(_)))
+    }
+
+    pub fn identity(&self, i: usize) -> Identity<'_> {
+        let empty = Identity {
+            api_version: "",
+            kind: "",
+            name: "",
+            namespace: "",
+        };
+        match self.items.get(i) {
+            Some(OutItem::New(v)) => {
+                let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("");
+                Identity {
+                    api_version: s("/apiVersion"),
+                    kind: s("/kind"),
+                    name: s("/metadata/name"),
+                    namespace: s("/metadata/namespace"),
+                }
+            }
+            Some(_) => match self.rl.items.get(i) {
+                Some(item) => Identity {
+                    api_version: &item.api_version,
+                    kind: &item.kind,
+                    name: &item.name,
+                    namespace: &item.namespace,
+                },
+                None => empty,
+            },
+            None => empty,
+        }
+    }
+
+    pub fn resource_ref(&self, i: usize) -> ResourceRef {
+        self.identity(i).resource_ref()
+    }
+
+    /// The YAML text of an input item (edited or not); `None` for generated ones.
+    pub fn text(&self, i: usize) -> Option<Span<'_>> {
+        match self.items.get(i)? {
+            OutItem::Input(n) => self.rl.items.get(*n).map(|item| item.span),
+            OutItem::Edited { text, col } => Some(Span {
+                text,
+                col: *col,
+                line: 0,
+            }),
+            OutItem::New(_) => None,
+        }
+    }
+
+    /// Item `i` as JSON; `None` when its text does not re-read on its own.
+    pub fn value(&self, i: usize) -> Option<Cow<'_, Value>> {
+        if let Some(OutItem::New(v)) = self.items.get(i) {
+            return Some(Cow::Borrowed(v));
+        }
+        let (text, _) = self.rl.standalone(&self.text(i)?);
+        let tree = Tree::parse(&text).ok()?;
+        tree.to_json(tree.root?).ok().map(Cow::Owned)
+    }
+
+    /// Item `i` as JSON with only the parts `keep` accepts read from text (generated
+    /// items are whole): for checks over many items that need a few fields of each.
+    pub fn value_kept(&self, i: usize, keep: &dyn Fn(&[Seg<'_>]) -> bool) -> Option<Value> {
+        if let Some(OutItem::New(v)) = self.items.get(i) {
+            return Some(v.clone());
+        }
+        let (text, _) = self.rl.standalone(&self.text(i)?);
+        let tree = Tree::parse_with(&text, Limits::default(), keep).ok()?;
+        tree.to_json_kept(tree.root?).ok()
+    }
+
+    /// Whether item `i`'s text holds `needle` (generated items: always, as a text
+    /// prefilter must never skip them).
+    pub fn mentions(&self, i: usize, needle: &str) -> bool {
+        match self.text(i) {
+            Some(span) => memchr::memmem::find(span.text.as_bytes(), needle.as_bytes()).is_some(),
+            None => true,
+        }
+    }
+
+    /// The items whose identity `matches`, in order.
+    pub fn find<'o>(
+        &'o self,
+        matches: impl Fn(&Identity<'o>) -> bool + 'o,
+    ) -> impl Iterator<Item = usize> + 'o {
+        (0..self.len()).filter(move |&i| matches(&self.identity(i)))
+    }
+}

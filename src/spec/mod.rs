@@ -1,0 +1,406 @@
+//! The functionConfig: what the user asks for, its defaults, and its validation.
+//!
+//! Two spellings are accepted:
+//! - the `HarborBuildkit` resource (`fn.harbor-buildkit.dev/v1alpha1`) with a `spec`;
+//! - a ConfigMap whose `data` holds the same keys flat, as `kpt fn eval --exec ... --
+//!   registry=... scheme=http` builds it (lists comma-separated, booleans `"true"`).
+//!
+//! The user-facing fields are flat ([`schema::Fields`], the one definition of names,
+//! types and defaults); the validated [`Spec`] groups them by the system they
+//! configure: the registry [`Endpoint`] all of them share, then Harbor, BuildKit and
+//! Tekton. Every problem found is reported, each with the field path, not just the
+//! first one. Unknown fields are errors: BuildKit silently ignores typos in its TOML,
+//! and this tool must not add a second silent layer.
+
+mod read;
+mod schema;
+
+use crate::endpoint::{Endpoint, Registry, Scheme, Tls};
+use crate::krm::{Failure, FnResult};
+use crate::names;
+use crate::yaml::{NodeId, Tree};
+use read::Problems;
+pub use schema::{Field, Fields, GenerateName, Type, field, fields};
+
+pub const API_VERSION: &str = "fn.harbor-buildkit.dev/v1alpha1";
+pub const KIND: &str = "HarborBuildkit";
+
+/// The buildctl client image. BuildKit releases are tagged `vX.Y.Z`; the `-rootless`
+/// variant runs as uid 1000. Bump it to the newest release in moby/buildkit's
+/// releases, together with the CHANGELOG and the snapshots (`cargo insta review`).
+pub const DEFAULT_BUILDCTL_IMAGE: &str = "docker.io/moby/buildkit:v0.26.3-rootless";
+pub const DEFAULT_BUILDKIT_HOST: &str = "tcp://buildkitd:1234";
+pub const DEFAULT_BUILDKIT_CONFIG_MAP: &str = "buildkitd-config";
+pub const DEFAULT_TASK_NAME: &str = "buildkit-build";
+pub const DEFAULT_HARBOR_CORE: &str = "harbor-core";
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// What to generate or patch. All three by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generate {
+    pub harbor_core: bool,
+    pub buildkitd_config: bool,
+    pub task: bool,
+}
+
+/// Where Harbor's core pieces are (`harbor*` fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HarborSpec {
+    pub namespace: String,
+    pub config_map: String,
+    pub deployment: String,
+}
+
+/// The BuildKit ConfigMap and the registry's mirrors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildkitSpec {
+    pub namespace: String,
+    pub config_map: String,
+    pub mirrors: Vec<String>,
+}
+
+/// The Tekton Task: its name and place, its step image, the daemon it talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TektonSpec {
+    pub namespace: String,
+    pub task_name: String,
+    pub buildctl_image: String,
+    /// The Task's `BUILDKIT_HOST` default.
+    pub buildkit_host: String,
+}
+
+/// The validated, defaulted spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub endpoint: Endpoint,
+    pub harbor: HarborSpec,
+    pub buildkit: BuildkitSpec,
+    pub tekton: TektonSpec,
+    pub generate: Generate,
+}
+
+/// What the functionConfig said, plus warnings about it.
+pub struct Parsed {
+    pub spec: Spec,
+    pub warnings: Vec<FnResult>,
+}
+
+/// Reads and validates the functionConfig node.
+pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
+    let mut problems = Problems::default();
+    if tree.entries(fc).is_none() {
+        return Err(Failure::new(
+            FnResult::error(format!(
+                "functionConfig is {}, expected a {KIND} resource or a ConfigMap",
+                tree.describe(fc)
+            ))
+            .at("functionConfig"),
+        ));
+    }
+    let api_version = tree.get_str(fc, &["apiVersion"]).unwrap_or_default();
+    let kind = tree.get_str(fc, &["kind"]).unwrap_or_default();
+    let (prefix, read) = match (api_version, kind) {
+        (API_VERSION, KIND) => {
+            read::check_top_level(
+                tree,
+                fc,
+                &["apiVersion", "kind", "metadata", "spec"],
+                &mut problems,
+            );
+            let read = match tree.get(fc, "spec") {
+                Some(spec) if tree.entries(spec).is_some() => {
+                    read::typed(tree, spec, "spec", &mut problems)
+                }
+                Some(spec) => {
+                    problems.add(
+                        "spec",
+                        format!("is {}, expected a mapping", tree.describe(spec)),
+                    );
+                    read::Read::default()
+                }
+                None => {
+                    problems.add("spec", "is missing; spec.registry at least is required");
+                    read::Read::default()
+                }
+            };
+            ("spec", read)
+        }
+        ("v1", "ConfigMap") => {
+            read::check_top_level(
+                tree,
+                fc,
+                &["apiVersion", "kind", "metadata", "data"],
+                &mut problems,
+            );
+            let read = match tree.get(fc, "data") {
+                Some(data) if tree.entries(data).is_some() => {
+                    read::flat(tree, data, "data", &mut problems)
+                }
+                _ => {
+                    problems.add("data", "is missing; data.registry at least is required");
+                    read::Read::default()
+                }
+            };
+            ("data", read)
+        }
+        (_, KIND) => {
+            return Err(Failure::new(
+                FnResult::error(format!(
+                    "apiVersion {api_version:?} is not served; use apiVersion: {API_VERSION}"
+                ))
+                .at("apiVersion"),
+            ));
+        }
+        _ => {
+            return Err(Failure::new(
+                FnResult::error(format!(
+                    "functionConfig is {} {}; expected apiVersion: {API_VERSION}, kind: {KIND} (or a v1 ConfigMap with the same keys in data)",
+                    if api_version.is_empty() { "<no apiVersion>" } else { api_version },
+                    if kind.is_empty() { "<no kind>" } else { kind },
+                ))
+                .at("kind"),
+            ));
+        }
+    };
+    read.require(prefix, &mut problems);
+    let fields: Fields = match serde_json::from_value(serde_json::Value::Object(read.values)) {
+        Ok(f) => f,
+        Err(e) => {
+            problems.add(
+                prefix,
+                format!("internal: the checked fields do not read back ({e})"),
+            );
+            return Err(fail(problems));
+        }
+    };
+    let parsed = validate(fields, prefix, &mut problems);
+    match parsed {
+        Some(p) if problems.0.is_empty() => Ok(p),
+        _ => Err(fail(problems)),
+    }
+}
+
+fn fail(problems: Problems) -> Failure {
+    Failure::from_results(problems.0)
+        .unwrap_or_else(|| Failure::error("internal: the spec was refused without a reason"))
+}
+
+/// Applies defaults and checks every field. Returns `None` when the registry is
+/// missing or invalid (the problems say why).
+fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Parsed> {
+    let p = |name: &str| format!("{prefix}.{name}");
+    let mut warnings = Vec::new();
+
+    let registry = fields
+        .registry
+        .as_deref()
+        .and_then(|s| match names::registry(s) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                problems.add(&p("registry"), e);
+                None
+            }
+        });
+    let scheme = match fields.scheme.as_str() {
+        "https" => Scheme::Https,
+        "http" => Scheme::Http,
+        other => {
+            problems.add(
+                &p("scheme"),
+                format!("is {other:?}; expected http or https (lowercase, without ://)"),
+            );
+            Scheme::Https
+        }
+    };
+    let label = |field: &str, value: String, problems: &mut Problems| -> String {
+        if let Err(e) = names::dns1123_label(&value) {
+            problems.add(&p(field), e);
+        }
+        value
+    };
+    let object_name = |field: &str, value: String, problems: &mut Problems| -> String {
+        if let Err(e) = names::dns1123_subdomain(&value) {
+            problems.add(&p(field), e);
+        }
+        value
+    };
+
+    let namespace = label("namespace", fields.namespace, problems);
+    let harbor = harbor(
+        &fields.harbor_namespace,
+        registry.as_ref(),
+        prefix,
+        problems,
+        &mut warnings,
+    );
+    let harbor_config_map = object_name(
+        "harborConfigMap",
+        fields.harbor_config_map.unwrap_or_else(|| {
+            registry
+                .as_ref()
+                .and_then(|r| r.service())
+                .map_or(DEFAULT_HARBOR_CORE, |(s, _)| s)
+                .to_string()
+        }),
+        problems,
+    );
+    let harbor_deployment = object_name(
+        "harborDeployment",
+        fields
+            .harbor_deployment
+            .unwrap_or_else(|| harbor_config_map.clone()),
+        problems,
+    );
+    let buildkit_config_map =
+        object_name("buildkitConfigMap", fields.buildkit_config_map, problems);
+    let task_name = object_name("taskName", fields.task_name, problems);
+
+    if let Err(e) = names::buildkit_host(&fields.buildkit_host) {
+        problems.add(&p("buildkitHost"), e);
+    }
+    if let Err(e) = names::image(&fields.buildctl_image) {
+        problems.add(&p("buildctlImage"), e);
+    }
+
+    for (i, path) in fields.ca.iter().enumerate() {
+        if let Err(e) = names::absolute_path(path) {
+            problems.add(&format!("{}[{i}]", p("ca")), e);
+        }
+    }
+    if scheme == Scheme::Http {
+        if !fields.ca.is_empty() {
+            problems.add(
+                &p("ca"),
+                "applies to https registries only; with scheme http there is no certificate to verify",
+            );
+        }
+        if fields.insecure_skip_verify {
+            problems.add(
+                &p("insecureSkipVerify"),
+                "applies to https registries only; a plain-HTTP registry needs only scheme: http (which sets http = true)",
+            );
+        }
+    }
+    for (i, m) in fields.mirrors.iter().enumerate() {
+        if let Err(e) = names::mirror(m) {
+            problems.add(&format!("{}[{i}]", p("mirrors")), e);
+        }
+    }
+    let generate = generate(&fields.generate, &p("generate"), problems);
+
+    if buildkit_config_map == harbor_config_map && namespace == harbor {
+        problems.add(
+            &p("buildkitConfigMap"),
+            format!(
+                "names the same ConfigMap as Harbor's core ConfigMap ({harbor}/{harbor_config_map}); buildkitd.toml needs a ConfigMap of its own"
+            ),
+        );
+    }
+    let registry = registry?;
+    if scheme == Scheme::Http && !registry.is_in_cluster() {
+        warnings.push(
+            FnResult::warning(format!(
+                "{prefix}.scheme is http for {}, a host outside the cluster: images and credentials would cross the network unencrypted; use https there",
+                registry.authority()
+            ))
+            .at(p("scheme")),
+        );
+    }
+    Some(Parsed {
+        spec: Spec {
+            endpoint: Endpoint {
+                registry,
+                scheme,
+                tls: Tls {
+                    ca: fields.ca,
+                    insecure_skip_verify: fields.insecure_skip_verify,
+                },
+            },
+            harbor: HarborSpec {
+                namespace: harbor,
+                config_map: harbor_config_map,
+                deployment: harbor_deployment,
+            },
+            buildkit: BuildkitSpec {
+                namespace: namespace.clone(),
+                config_map: buildkit_config_map,
+                mirrors: fields.mirrors,
+            },
+            tekton: TektonSpec {
+                namespace,
+                task_name,
+                buildctl_image: fields.buildctl_image,
+                buildkit_host: fields.buildkit_host,
+            },
+            generate,
+        },
+        warnings,
+    })
+}
+
+/// Harbor's namespace: given, or derived from a `<service>.<namespace>.svc` registry.
+fn harbor(
+    given: &Option<String>,
+    registry: Option<&Registry>,
+    prefix: &str,
+    problems: &mut Problems,
+    warnings: &mut Vec<FnResult>,
+) -> String {
+    let path = format!("{prefix}.harborNamespace");
+    let derived = registry.and_then(|r| r.service()).map(|(_, ns)| ns);
+    match (given, derived) {
+        (Some(ns), derived) => {
+            if let Err(e) = names::dns1123_label(ns) {
+                problems.add(&path, e);
+            }
+            if let Some(derived) = derived.filter(|d| d != ns) {
+                warnings.push(
+                    FnResult::warning(format!(
+                        "{path} {ns:?} differs from the namespace in the registry host ({derived:?}); the patch goes to {ns:?}"
+                    ))
+                    .at(path.clone()),
+                );
+            }
+            ns.clone()
+        }
+        (None, Some(derived)) => derived.to_string(),
+        (None, None) => {
+            if registry.is_some() {
+                problems.add(
+                    &path,
+                    format!(
+                        "is required because {prefix}.registry is not a <service>.<namespace>.svc name: say which namespace Harbor's core ConfigMap is in"
+                    ),
+                );
+            }
+            String::new()
+        }
+    }
+}
+
+/// `generate`: which of the three resources to produce.
+fn generate(values: &[String], path: &str, problems: &mut Problems) -> Generate {
+    let mut g = Generate {
+        harbor_core: false,
+        buildkitd_config: false,
+        task: false,
+    };
+    for (i, v) in values.iter().enumerate() {
+        match GenerateName::parse(v) {
+            Some(GenerateName::HarborCore) => g.harbor_core = true,
+            Some(GenerateName::BuildkitdConfig) => g.buildkitd_config = true,
+            Some(GenerateName::Task) => g.task = true,
+            None => {
+                let allowed: Vec<String> = GenerateName::ALL.iter().map(|n| n.name()).collect();
+                problems.add(
+                    &format!("{path}[{i}]"),
+                    format!("is {v:?}; expected one of {}", allowed.join(", ")),
+                );
+            }
+        }
+    }
+    if values.is_empty() {
+        problems.add(path, "is empty; name at least one of harborCore, buildkitdConfig, task (or leave it out for all three)");
+    }
+    g
+}

@@ -1,0 +1,223 @@
+//! Reading the functionConfig's fields from YAML: each value type-checked against its
+//! field in the schema, every problem reported at its path, all at once.
+//!
+//! What passes becomes a JSON object that serde turns into [`super::Fields`]; what does
+//! not is left out (its default applies) after its problem is recorded, so one bad
+//! value gives one error, not a second one for a value derived from it.
+
+use serde_json::{Map, Value};
+
+use super::schema::{self, Field, Type};
+use crate::krm::FnResult;
+use crate::yaml::scalar::{Resolved, resolve};
+use crate::yaml::{NodeId, Tree};
+
+/// Collected problems, each an error result at a field path.
+#[derive(Default)]
+pub(super) struct Problems(pub(super) Vec<FnResult>);
+
+impl Problems {
+    /// An error at `path`; the message names the field, since not every tool that
+    /// shows results shows `field.path`.
+    pub(super) fn add(&mut self, path: &str, message: impl Into<String>) {
+        let message = format!("{path} {}", message.into());
+        self.0.push(FnResult::error(message).at(path));
+    }
+}
+
+/// Reports top-level keys of the functionConfig other than `allowed`.
+pub(super) fn check_top_level(tree: &Tree, fc: NodeId, allowed: &[&str], problems: &mut Problems) {
+    for &(k, _) in tree.entries(fc).unwrap_or_default() {
+        let key = tree.scalar(k).map(|s| s.0).unwrap_or("?");
+        if !allowed.contains(&key) {
+            problems.add(
+                key,
+                format!(
+                    "is an unknown field; a functionConfig has only {}",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn unknown_field(name: &str, path: &str, problems: &mut Problems) {
+    let fields = schema::fields();
+    let hint = fields
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(name) || edit_distance(&f.name, name) <= 2)
+        .map(|f| format!(" (did you mean {}?)", f.name))
+        .unwrap_or_default();
+    let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    problems.add(
+        path,
+        format!(
+            "is an unknown field{hint}; known fields: {}",
+            known.join(", ")
+        ),
+    );
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The entries of `map` that name a spec field: `(field, path, value)`. Keys that are
+/// not strings, and unknown fields, are reported instead.
+fn known_fields(
+    tree: &Tree,
+    map: NodeId,
+    prefix: &str,
+    problems: &mut Problems,
+) -> Vec<(&'static Field, String, NodeId)> {
+    let mut out = Vec::new();
+    for &(k, v) in tree.entries(map).unwrap_or_default() {
+        let Some((name, _, _)) = tree.scalar(k) else {
+            problems.add(prefix, "has a key that is not a string");
+            continue;
+        };
+        let path = format!("{prefix}.{name}");
+        match schema::field(name) {
+            Some(field) => out.push((field, path, v)),
+            None => unknown_field(name, &path, problems),
+        }
+    }
+    out
+}
+
+/// What was read: the valid values by field name (as serde reads [`super::Fields`]),
+/// and the fields that were given at all, valid or not.
+#[derive(Default)]
+pub(super) struct Read {
+    pub(super) values: Map<String, Value>,
+    pub(super) given: Vec<&'static str>,
+}
+
+impl Read {
+    fn set(&mut self, field: &'static Field, value: Value) {
+        self.values.insert(field.name.clone(), value);
+    }
+
+    /// Reports every required field that was not given.
+    pub(super) fn require(&self, prefix: &str, problems: &mut Problems) {
+        for f in schema::fields().iter().filter(|f| f.required) {
+            if !self.given.contains(&f.name.as_str()) {
+                problems.add(&format!("{prefix}.{}", f.name), required_hint(f));
+            }
+        }
+    }
+}
+
+/// What to say when a required field is missing.
+fn required_hint(field: &Field) -> String {
+    match field.name.as_str() {
+        "registry" => "is required: the registry host[:port] as image references name it, e.g. harbor-core.harbor.svc.cluster.local".into(),
+        _ => "is required".into(),
+    }
+}
+
+/// The `spec` of a HarborBuildkit: typed YAML values.
+pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Problems) -> Read {
+    let mut read = Read::default();
+    for (field, path, v) in known_fields(tree, spec, prefix, problems) {
+        let scalar = tree.scalar(v).map(|(s, st, t)| resolve(s, st, t));
+        match (field.ty, scalar) {
+            // `key:` with no value means "default".
+            (_, Some(Resolved::Null)) => continue,
+            (Type::String, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
+            (Type::Bool, Some(Resolved::Bool(b))) => read.set(field, Value::Bool(b)),
+            (Type::Bool, Some(Resolved::Str(s))) => problems.add(
+                &path,
+                format!(
+                    "is the string {s:?}, expected true or false (unquoted){}",
+                    if matches!(
+                        s.to_ascii_lowercase().as_str(),
+                        "yes" | "no" | "on" | "off" | "y" | "n"
+                    ) {
+                        "; yes/no/on/off are YAML 1.1 spellings that readers disagree on"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            (Type::List, None) if tree.seq_items(v).is_some() => {
+                let mut items = Vec::new();
+                for (i, &item) in tree.seq_items(v).unwrap_or_default().iter().enumerate() {
+                    match tree.scalar(item).map(|(s, st, t)| resolve(s, st, t)) {
+                        Some(Resolved::Str(s)) => items.push(Value::String(s.into())),
+                        _ => problems.add(
+                            &format!("{path}[{i}]"),
+                            format!("is {}, expected a string", tree.describe(item)),
+                        ),
+                    }
+                }
+                read.set(field, Value::Array(items));
+            }
+            (ty, _) => problems.add(
+                &path,
+                format!(
+                    "is {}, expected {}",
+                    tree.describe(v),
+                    match ty {
+                        Type::String => "a string",
+                        Type::Bool => "true or false",
+                        Type::List => "a list of strings",
+                    }
+                ),
+            ),
+        }
+        read.given.push(field.name.as_str());
+    }
+    read
+}
+
+/// The `data` of a ConfigMap functionConfig: every value a string.
+pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Problems) -> Read {
+    let mut read = Read::default();
+    for (field, path, v) in known_fields(tree, data, prefix, problems) {
+        read.given.push(field.name.as_str());
+        let s = match tree.scalar(v).map(|(s, st, t)| resolve(s, st, t)) {
+            Some(Resolved::Str(s)) => s.to_string(),
+            _ => {
+                problems.add(
+                    &path,
+                    format!(
+                        "is {}; ConfigMap data values are strings (quote it)",
+                        tree.describe(v)
+                    ),
+                );
+                continue;
+            }
+        };
+        let value = match field.ty {
+            Type::String => Value::String(s),
+            Type::Bool => match s.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => {
+                    problems.add(&path, format!("is {s:?}, expected \"true\" or \"false\""));
+                    continue;
+                }
+            },
+            Type::List => Value::Array(
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(|x| Value::String(x.to_string()))
+                    .collect(),
+            ),
+        };
+        read.set(field, value);
+    }
+    read
+}

@@ -1,0 +1,244 @@
+//! The one definition of the spec's fields: [`Fields`].
+//!
+//! Its serde attributes decide what the parser reads (field names, defaults) and its
+//! schemars attributes what the schema says; both derive from the same struct, so a
+//! field renamed here is renamed everywhere: `harbor-buildkit-fn schema`, krm-fn.yaml,
+//! the README's table and the parser. Its doc comments are the schema's descriptions:
+//! write them for users.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{
+    DEFAULT_BUILDCTL_IMAGE, DEFAULT_BUILDKIT_CONFIG_MAP, DEFAULT_BUILDKIT_HOST, DEFAULT_NAMESPACE,
+    DEFAULT_TASK_NAME,
+};
+
+/// Which registry BuildKit uses, how, and what to generate for it.
+// The doc comments are the schema's descriptions, written for users: `[...]` in them
+// is YAML, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
+#[derive(Debug, Clone, JsonSchema, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fields {
+    /// The registry host, or host:port, exactly as image references name it: the Host
+    /// header BuildKit sends. No scheme, no path; a lowercase DNS name or an IPv4 address.
+    #[schemars(
+        required,
+        regex(
+            pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?$"
+        )
+    )]
+    pub registry: Option<String>,
+    /// How BuildKit talks to the registry. Sets CORE_URL's scheme, `http = true` in
+    /// buildkitd.toml, and `registry.insecure=true` on pushes and caches for http.
+    #[serde(default = "default_scheme")]
+    #[schemars(with = "SchemeName")]
+    pub scheme: String,
+    /// Namespace of the BuildKit ConfigMap and the Task.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Namespace of Harbor's core ConfigMap and Deployment. Derived from a
+    /// `<service>.<namespace>.svc[.<domain>]` registry; required otherwise.
+    #[schemars(extend("x-default" = "from registry"))]
+    pub harbor_namespace: Option<String>,
+    /// Harbor's core ConfigMap (the chart's `<release>-core`), derived from the
+    /// `<service>` of a `<service>.<namespace>.svc` registry.
+    #[schemars(extend("x-default" = "from registry, else harbor-core"))]
+    pub harbor_config_map: Option<String>,
+    /// The harbor-core Deployment, annotated so that harbor-core restarts when CORE_URL
+    /// changes (it reads the ConfigMap through envFrom).
+    #[schemars(extend("x-default" = "harborConfigMap"))]
+    pub harbor_deployment: Option<String>,
+    /// The ConfigMap holding buildkitd.toml.
+    #[serde(default = "default_buildkit_config_map")]
+    pub buildkit_config_map: String,
+    /// The buildkitd address buildctl connects to (tcp://, unix://, kube-pod://, ...):
+    /// the Task's BUILDKIT_HOST default.
+    #[serde(default = "default_buildkit_host")]
+    pub buildkit_host: String,
+    /// Image of the Task's step; it needs buildctl and a POSIX shell. Pinned to a
+    /// BuildKit release.
+    #[serde(default = "default_buildctl_image")]
+    pub buildctl_image: String,
+    /// Name of the Tekton Task.
+    #[serde(default = "default_task_name")]
+    pub task_name: String,
+    /// https only: CA certificate files, as paths inside the buildkitd container,
+    /// written to `ca = [...]`.
+    #[serde(default)]
+    pub ca: Vec<String>,
+    /// https only: skip certificate verification (`insecure = true`). Prefer ca.
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    /// Mirrors of the registry (host[:port][/path]), written to `mirrors = [...]`.
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+    /// Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig,
+    /// task. For example only [harborCore] in the overlay that renders Harbor.
+    #[serde(default = "default_generate")]
+    #[schemars(with = "Vec<GenerateName>")]
+    pub generate: Vec<String>,
+}
+
+// The values of `scheme`, for the schema (the parser reads a string and says what is
+// wrong with a bad one).
+#[derive(JsonSchema, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // only its schema is used
+enum SchemeName {
+    Http,
+    Https,
+}
+
+// The values of `generate` (no doc comment: it would become the schema's description).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GenerateName {
+    HarborCore,
+    BuildkitdConfig,
+    Task,
+}
+
+impl GenerateName {
+    pub const ALL: [GenerateName; 3] = [
+        GenerateName::HarborCore,
+        GenerateName::BuildkitdConfig,
+        GenerateName::Task,
+    ];
+
+    /// The name as the spec writes it (serde's, so it cannot drift from the schema).
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(Value::String(s)) => s,
+            _ => String::new(),
+        }
+    }
+
+    /// The variant a spec value names.
+    pub fn parse(s: &str) -> Option<GenerateName> {
+        serde_json::from_value(Value::String(s.to_string())).ok()
+    }
+}
+
+fn default_scheme() -> String {
+    crate::endpoint::Scheme::Https.as_str().into()
+}
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.into()
+}
+fn default_buildkit_config_map() -> String {
+    DEFAULT_BUILDKIT_CONFIG_MAP.into()
+}
+fn default_buildkit_host() -> String {
+    DEFAULT_BUILDKIT_HOST.into()
+}
+fn default_buildctl_image() -> String {
+    DEFAULT_BUILDCTL_IMAGE.into()
+}
+fn default_task_name() -> String {
+    DEFAULT_TASK_NAME.into()
+}
+fn default_generate() -> Vec<String> {
+    GenerateName::ALL.iter().map(|g| g.name()).collect()
+}
+
+/// How a field is typed in YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    String,
+    Bool,
+    List,
+}
+
+/// One spec field, read from [`Fields`]'s schema.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+    pub required: bool,
+    /// The default as the docs show it: `https`, `[]`, `from registry`, `(required)`.
+    pub default: String,
+    pub doc: String,
+    /// The accepted values, for enums (or lists of enums).
+    pub values: Vec<String>,
+}
+
+/// The spec's fields, in declaration order.
+pub fn fields() -> &'static [Field] {
+    static FIELDS: std::sync::OnceLock<Vec<Field>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let schema = crate::describe::spec_schema();
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let Some(props) = schema["properties"].as_object() else {
+            return Vec::new();
+        };
+        props
+            .iter()
+            .map(|(name, p)| {
+                let types: Vec<&str> = match &p["type"] {
+                    Value::String(t) => vec![t.as_str()],
+                    Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                let ty = if types.contains(&"boolean") {
+                    Type::Bool
+                } else if types.contains(&"array") {
+                    Type::List
+                } else {
+                    Type::String
+                };
+                let required = required.contains(&name.as_str());
+                let default = if required {
+                    "(required)".to_string()
+                } else if let Some(d) = p["x-default"].as_str() {
+                    d.to_string()
+                } else {
+                    default_text(&p["default"])
+                };
+                let values = p["enum"]
+                    .as_array()
+                    .or_else(|| p["items"]["enum"].as_array())
+                    .map(|v| {
+                        v.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Field {
+                    name: name.clone(),
+                    ty,
+                    required,
+                    default,
+                    doc: p["description"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .replace('\n', " "),
+                    values,
+                }
+            })
+            .collect()
+    })
+}
+
+/// The field named `name` in the spec, if there is one.
+pub fn field(name: &str) -> Option<&'static Field> {
+    fields().iter().find(|f| f.name == name)
+}
+
+/// A JSON default as the docs write it: strings bare, lists in brackets.
+fn default_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(default_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

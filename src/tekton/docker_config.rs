@@ -1,0 +1,192 @@
+//! Where a Task's steps point `DOCKER_CONFIG`: buildctl (and docker) read
+//! `$DOCKER_CONFIG/config.json`, so what is mounted there decides whether a build has
+//! credentials.
+//!
+//! Read the way Tekton assembles a step (tektoncd/pipeline `pkg/pod`): the step template
+//! is merged into every step and the step's own `env` wins; a workspace is mounted at
+//! `$(workspaces.<name>.path)` or its `mountPath`; a volume at each `volumeMounts` entry.
+
+use serde_json::Value;
+
+use crate::yaml::Seg;
+
+/// A Secret volume source, reduced to what decides whether it holds `config.json`.
+#[derive(Debug, Clone)]
+pub struct SecretMount {
+    pub name: String,
+    /// The `path`s of a non-empty `items` (an empty or absent one projects every key,
+    /// as kubelet does).
+    pub items: Option<Vec<String>>,
+}
+
+impl SecretMount {
+    pub fn of(secret: &Value) -> SecretMount {
+        let items = secret
+            .get("items")
+            .and_then(Value::as_array)
+            .filter(|i| !i.is_empty())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.get("path").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            });
+        SecretMount {
+            name: secret
+                .get("secretName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            items,
+        }
+    }
+
+    /// Mapped to config.json by its items: nothing to check.
+    pub fn maps_config_json(&self) -> bool {
+        self.items
+            .as_ref()
+            .is_some_and(|p| p.iter().any(|p| p == "config.json"))
+    }
+}
+
+/// What `DOCKER_CONFIG` names.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// `spec.volumes[i]` (path from the resource's root) holding a `secret`.
+    SecretVolume { path: String, secret: SecretMount },
+    /// A workspace, bound by a TaskRun.
+    Workspace(String),
+}
+
+/// Where a step's `DOCKER_CONFIG` points, found in a Task spec.
+#[derive(Debug, Clone)]
+pub struct Use {
+    /// The field path of the env var's value, from the resource's root.
+    pub env_path: String,
+    pub target: Target,
+}
+
+fn arr<'v>(v: &'v Value, k: &str) -> &'v [Value] {
+    v.get(k)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+fn name_of(v: &Value) -> Option<&str> {
+    v.get("name").and_then(Value::as_str)
+}
+
+/// A container's `DOCKER_CONFIG` entry (the last wins, as in Kubernetes): its value's
+/// field path and the value.
+fn env_of<'v>(container: &'v Value, path: &str) -> Option<(String, Option<&'v Value>)> {
+    arr(container, "env")
+        .iter()
+        .enumerate()
+        .rfind(|(_, e)| name_of(e) == Some("DOCKER_CONFIG"))
+        .map(|(i, e)| (format!("{path}.env[{i}].value"), e.get("value")))
+}
+
+/// The uses of `DOCKER_CONFIG` in a Task spec at `base` (`spec` or `spec.taskSpec`),
+/// one per step and target (a template's reaches every step: reported once).
+pub fn uses(spec: &Value, base: &str) -> Vec<Use> {
+    let empty = Value::Null;
+    let template = spec.get("stepTemplate").unwrap_or(&empty);
+    let steps = arr(spec, "steps");
+    let mut uses: Vec<Use> = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let Some((env_path, value)) = env_of(step, &format!("{base}.steps[{i}]"))
+            .or_else(|| env_of(template, &format!("{base}.stepTemplate")))
+        else {
+            continue;
+        };
+        let Some(dir) = value.and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(target) = target(spec, template, step, base, dir.trim_end_matches('/')) {
+            uses.push(Use { env_path, target });
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    uses.retain(|u| {
+        let target = match &u.target {
+            Target::SecretVolume { path, .. } => path.clone(),
+            Target::Workspace(name) => name.clone(),
+        };
+        seen.insert((u.env_path.clone(), target))
+    });
+    uses
+}
+
+/// What is mounted at `dir` for `step`: a workspace, or a Secret volume.
+fn target(spec: &Value, template: &Value, step: &Value, base: &str, dir: &str) -> Option<Target> {
+    // $(workspaces.<name>.path)
+    if let Some(name) = dir
+        .strip_prefix("$(workspaces.")
+        .and_then(|r| r.strip_suffix(".path)"))
+    {
+        return Some(Target::Workspace(name.to_string()));
+    }
+    // A workspace with an explicit mountPath.
+    fn trimmed<'v>(v: &'v Value, k: &str) -> Option<&'v str> {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(|p| p.trim_end_matches('/'))
+    }
+    if let Some(w) = arr(spec, "workspaces")
+        .iter()
+        .find(|w| trimmed(w, "mountPath") == Some(dir))
+    {
+        return name_of(w).map(|n| Target::Workspace(n.to_string()));
+    }
+    // A volume mounted there (whole, not a subPath), by the step or its template.
+    let mount = arr(step, "volumeMounts")
+        .iter()
+        .chain(arr(template, "volumeMounts"))
+        .find(|m| {
+            trimmed(m, "mountPath") == Some(dir)
+                && m.get("subPath").is_none()
+                && name_of(m).is_some()
+        })?;
+    let volume = name_of(mount)?;
+    let (v, vol) = arr(spec, "volumes")
+        .iter()
+        .enumerate()
+        .find(|(_, v)| name_of(v) == Some(volume))?;
+    let secret = vol.get("secret")?;
+    Some(Target::SecretVolume {
+        path: format!("{base}.volumes[{v}].secret"),
+        secret: SecretMount::of(secret),
+    })
+}
+
+/// The parts of a Task or TaskRun these facts come from: step and step-template `env`
+/// and `volumeMounts`, `volumes`, `workspaces`, `taskRef` (and the same under a
+/// TaskRun's `taskSpec`). Scripts and the rest are scanned but not built, which keeps a
+/// large Tekton input cheap.
+pub fn keep(path: &[Seg<'_>]) -> bool {
+    let key = |i: usize| match path.get(i) {
+        Some(Seg::Key(k)) => Some(k.as_ref()),
+        _ => None,
+    };
+    let rest = match key(0) {
+        None => return path.is_empty(),
+        Some("spec") => 1,
+        Some(_) => return false,
+    };
+    let rest = if key(rest) == Some("taskSpec") {
+        rest + 1
+    } else {
+        rest
+    };
+    match key(rest) {
+        None => path.len() == rest,
+        Some("volumes" | "workspaces" | "taskRef") => true,
+        Some("stepTemplate") => matches!(key(rest + 1), None | Some("env" | "volumeMounts")),
+        Some("steps") => match path.get(rest + 2) {
+            None => true,
+            Some(Seg::Key(k)) => matches!(k.as_ref(), "env" | "volumeMounts"),
+            Some(Seg::Index(_)) => false,
+        },
+        Some(_) => false,
+    }
+}

@@ -1,0 +1,19 @@
+//! Tekton: the Task that builds and pushes with buildctl, and the checks on how Tasks
+//! hand buildctl its credentials.
+//!
+//! | part | module |
+//! |---|---|
+//! | the Task (`tekton.dev/v1`) and its step script (`step.sh`) | [`task`] |
+//! | finding a Task of the same name in the input | [`detect`](mod@detect) |
+//! | the change: a new Task, or ours regenerated in place | [`plan`](mod@plan) |
+//! | where a step's `DOCKER_CONFIG` points: a workspace, a Secret volume | [`docker_config`] |
+//! | the checks: `DOCKER_CONFIG` on a Secret mount without `config.json` | [`check`] |
+
+pub mod check;
+pub mod detect;
+pub mod docker_config;
+pub mod plan;
+pub mod task;
+
+pub use detect::{Topology, detect};
+pub use plan::plan;

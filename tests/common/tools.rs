@@ -1,0 +1,111 @@
+//! The one place that finds the outside tools the tests use, and decides what a
+//! missing one means: `SKIPPED: ...` on stderr, or a failure when `CI=true`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The function's binary, as cargo built it for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
+
+/// Whether a test that needs an external tool must fail instead of skipping.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Skips (with a visible message) or, under CI=true, fails when `what` is missing.
+pub fn require(what: &str, present: bool) -> bool {
+    if !present {
+        assert!(!in_ci(), "{what} is required when CI=true");
+        eprintln!("SKIPPED: {what} is not available; this test did not run");
+    }
+    present
+}
+
+pub fn which(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(tool))
+            .find(|p| is_executable(p))
+    })
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// `PATH` with `dirs` first, then the test's own `PATH`.
+pub fn path_with(dirs: &[&Path]) -> String {
+    let mut parts: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    parts.push(std::env::var("PATH").unwrap_or_default());
+    parts.join(":")
+}
+
+/// `PATH` with the function's binary first, as a user who installed it would have.
+pub fn path_with_fn() -> String {
+    let bin_dir = Path::new(BIN)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    path_with(&[&bin_dir])
+}
+
+/// Runs a linter (`shellcheck`, `hadolint`) on `file` and asserts it finds nothing;
+/// skips (or fails under CI=true) when the linter is missing.
+pub fn assert_lint_clean(tool: &str, args: &[&str], file: &Path) {
+    let Some(bin) = which(tool) else {
+        require(tool, false);
+        return;
+    };
+    let out = Command::new(bin)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "{tool} {}:\n{}{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The standalone kustomize (`$KUSTOMIZE`, or `kustomize` on PATH); when there is none,
+/// skips (or fails under CI=true) and returns `None`.
+pub fn kustomize_or_skip() -> Option<PathBuf> {
+    let found = std::env::var_os("KUSTOMIZE")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .or_else(|| which("kustomize"));
+    require(
+        "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+        found.is_some(),
+    );
+    found
+}
+
+/// `kpt` on PATH (the caller decides whether its absence skips).
+pub fn kpt() -> Option<PathBuf> {
+    which("kpt")
+}
+
+/// `/usr/bin/docker-registry`, else `docker-registry` on PATH.
+pub fn docker_registry() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/bin/docker-registry");
+    if fixed.is_file() {
+        Some(fixed)
+    } else {
+        which("docker-registry")
+    }
+}
+
+/// Whether `python3` can import `module`.
+pub fn python_has(module: &str) -> bool {
+    which("python3").is_some()
+        && Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
