@@ -81,6 +81,36 @@ pub struct EditError {
     pub message: String,
 }
 
+/// One step of a path to the mapping an edit lands in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// A mapping key, created when missing.
+    Key(&'a str),
+    /// An item of a sequence, which must exist.
+    Index(usize),
+}
+
+impl std::fmt::Display for Step<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Key(k) => f.write_str(k),
+            Step::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+/// `steps` as a field path: `spec.containers[0].env`.
+pub fn path_text(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        if matches!(s, Step::Key(_)) && !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(&s.to_string());
+    }
+    out
+}
+
 /// Sets `path` (mapping keys, created as needed) below the mapping `map` to `value`.
 /// Returns `Ok(false)` when the field already holds exactly that string.
 pub fn set(
@@ -93,17 +123,19 @@ pub fn set(
     let Some((last, parents)) = path.split_last() else {
         return Ok(false);
     };
-    let changed = set_entries(tree, map, parents, &[(last, value.clone())], edits)?;
+    let parents: Vec<Step> = parents.iter().map(|k| Step::Key(k)).collect();
+    let changed = set_entries(tree, map, &parents, &[(last, value.clone())], edits)?;
     Ok(changed.first().copied().unwrap_or(false))
 }
 
-/// Sets several keys of the mapping at `parents` below `map` in one go (parents are
-/// created as needed). Keys that are missing are inserted together, so two new keys
-/// never create their parent twice. Returns, per entry, whether it changed.
+/// Sets several keys of the mapping at `parents` below `map` in one go (missing keys
+/// on the way are created; sequence items must exist). Keys that are missing are
+/// inserted together, so two new keys never create their parent twice. Returns, per
+/// entry, whether it changed.
 pub fn set_entries(
     tree: &Tree,
     map: NodeId,
-    parents: &[&str],
+    parents: &[Step],
     entries: &[(&str, Value)],
     edits: &mut Edits,
 ) -> Result<Vec<bool>, EditError> {
@@ -114,34 +146,54 @@ pub fn set_entries(
             .collect();
         Value::Object(m)
     };
-    let nested = |rest: &[&str]| {
+    // The value that creates the missing `rest` of the path, or `None` when a sequence
+    // item would have to be created.
+    let nested = |rest: &[Step]| -> Option<Value> {
         let mut v = all();
-        for k in rest.iter().rev() {
+        for s in rest.iter().rev() {
+            let Step::Key(k) = s else { return None };
             let mut m = serde_json::Map::new();
             m.insert((*k).to_string(), v);
             v = Value::Object(m);
         }
-        v
+        Some(v)
+    };
+    let missing = |depth: usize| EditError {
+        path: path_text(&parents[..=depth]),
+        message: "is missing".into(),
     };
     let mut cur = map;
-    for (depth, key) in parents.iter().enumerate() {
-        let node = own_map(tree, cur, &parents[..depth].join("."))?;
+    for (depth, step) in parents.iter().enumerate() {
+        let key = match *step {
+            Step::Key(k) => k,
+            Step::Index(i) => {
+                cur = own_seq(tree, cur, &path_text(&parents[..depth]))?
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| missing(depth))?;
+                continue;
+            }
+        };
+        let node = own_map(tree, cur, &path_text(&parents[..depth]))?;
         match tree.entry(node, key) {
             None => {
-                let Value::Object(m) = nested(&parents[depth + 1..]) else {
-                    return Ok(vec![]);
+                let Some(Value::Object(m)) = nested(&parents[depth + 1..]) else {
+                    return Err(missing(depth));
                 };
                 insert_entries(tree, node, &[(key, Value::Object(m))], edits);
                 return Ok(vec![true; entries.len()]);
             }
             Some((k, v)) if is_null(tree, v) => {
-                replace_value(tree, node, k, v, &nested(&parents[depth + 1..]), edits);
+                let Some(value) = nested(&parents[depth + 1..]) else {
+                    return Err(missing(depth));
+                };
+                replace_value(tree, node, k, v, &value, edits);
                 return Ok(vec![true; entries.len()]);
             }
             Some((_, v)) => cur = v,
         }
     }
-    let node = own_map(tree, cur, &parents.join("."))?;
+    let node = own_map(tree, cur, &path_text(parents))?;
     let mut changed = Vec::with_capacity(entries.len());
     let mut missing: Vec<(&str, Value)> = Vec::new();
     for (key, value) in entries {
@@ -193,6 +245,21 @@ fn own_map(tree: &Tree, id: NodeId, here: &str) -> Result<NodeId, EditError> {
         _ => Err(EditError {
             path: here.to_string(),
             message: format!("is {}, expected a mapping", tree.describe(id)),
+        }),
+    }
+}
+
+/// The items of `id` as a sequence we may step into: not an alias, not a scalar.
+fn own_seq<'t>(tree: &'t Tree, id: NodeId, here: &str) -> Result<&'t [NodeId], EditError> {
+    match &tree.node(id).kind {
+        Kind::Seq { items, .. } => Ok(items),
+        Kind::Alias(_) => Err(EditError {
+            path: here.to_string(),
+            message: "is an alias (*anchor); write it out so it can be patched".into(),
+        }),
+        _ => Err(EditError {
+            path: here.to_string(),
+            message: format!("is {}, expected a list", tree.describe(id)),
         }),
     }
 }
@@ -478,7 +545,7 @@ mod tests {
             let t = Tree::parse(src).unwrap();
             let mut e = Edits::default();
             let entries = [("A", json!("1")), ("B", json!("2"))];
-            set_entries(&t, t.root.unwrap(), &["data"], &entries, &mut e).unwrap();
+            set_entries(&t, t.root.unwrap(), &[Step::Key("data")], &entries, &mut e).unwrap();
             let out = e.apply(src).unwrap();
             let t2 = Tree::parse(&out).unwrap_or_else(|err| panic!("{err}\n{out}"));
             let data = t2.get(t2.root.unwrap(), "data").unwrap();
@@ -493,6 +560,32 @@ mod tests {
         let mut e = Edits::default();
         assert!(!set(&t, t.root.unwrap(), &["a"], &json!("x"), &mut e).unwrap());
         assert!(e.is_empty());
+    }
+
+    #[test]
+    fn steps_into_existing_sequence_items() {
+        let src = "spec:\n  containers:\n  - name: a\n  - name: core\n    env:\n    - name: CORE_URL\n      value: http://x\n";
+        let t = Tree::parse(src).unwrap();
+        let steps = [
+            Step::Key("spec"),
+            Step::Key("containers"),
+            Step::Index(1),
+            Step::Key("env"),
+            Step::Index(0),
+        ];
+        let mut e = Edits::default();
+        let entries = [("value", json!("http://h.ns.svc"))];
+        set_entries(&t, t.root.unwrap(), &steps, &entries, &mut e).unwrap();
+        assert_eq!(
+            e.apply(src).unwrap(),
+            src.replace("http://x", "http://h.ns.svc")
+        );
+        // A missing item is not created.
+        let steps = [Step::Key("spec"), Step::Key("containers"), Step::Index(5)];
+        let err =
+            set_entries(&t, t.root.unwrap(), &steps, &entries, &mut Edits::default()).unwrap_err();
+        assert_eq!(err.path, "spec.containers[5]");
+        assert_eq!(path_text(&steps), "spec.containers[5]");
     }
 
     #[test]
