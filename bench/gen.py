@@ -5,10 +5,11 @@
 
 Writes tiny.yaml (kustomize generator input: only the functionConfig item),
 items-N.yaml for N in 1000, 10000, 100000 (pass-through ConfigMaps with kustomize's
-annotations and a multi-line string, ~290 bytes each: 10,000 items are ~2.9 MB), and
-harbor-N.yaml (the same plus Harbor's core ConfigMap and a buildkitd.toml to patch), and
-tekton-10000.yaml (Tekton Tasks with DOCKER_CONFIG at a Secret volume: the worst case of
-the static checks, which read each such Task).
+annotations and a multi-line string, ~290 bytes each: 10,000 items are ~2.9 MB; Harbor
+is not among them, so the spec generates only the BuildKit ConfigMap and the Task),
+harbor-N.yaml (the same plus Harbor's core ConfigMap and a buildkitd.toml to patch, and
+the whole spec), and tekton-10000.yaml (Tekton Tasks with DOCKER_CONFIG at a Secret
+volume: the worst case of the static checks, which read each such Task).
 """
 import os
 import sys
@@ -23,6 +24,9 @@ FUNCTION_CONFIG = """functionConfig:
     scheme: http
     namespace: ci
 """
+
+# Without Harbor's ConfigMap in the input, the CORE_URL patch would have nowhere to land.
+WITHOUT_HARBOR = FUNCTION_CONFIG + "    generate: [buildkitdConfig, task]\n"
 
 ITEM = """- apiVersion: v1
   kind: ConfigMap
@@ -99,7 +103,7 @@ def write(path, n, harbor):
             f.write(ITEM.format(i=i, t=i % 10))
         if harbor:
             f.write(HARBOR)
-        f.write(FUNCTION_CONFIG)
+        f.write(FUNCTION_CONFIG if harbor else WITHOUT_HARBOR)
 
 
 def main():
@@ -116,7 +120,7 @@ def main():
         f.write(HEADER)
         for i in range(10000):
             f.write(TASK.format(i=i, t=i % 10))
-        f.write(FUNCTION_CONFIG)
+        f.write(WITHOUT_HARBOR)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ results), on the manifests as the function would leave them:
 
   realm       the Bearer realm Harbor will answer BuildKit with, from CORE_URL and
               EXT_ENDPOINT in Harbor's core ConfigMap, by Harbor's match and
-              tokenSvcURL (v2.14+ and v2.10-v2.13; the harbor-core image picks one);
+              tokenSvcURL (v2.14+ and v2.2-v2.13; the harbor-core image picks one);
   jobservice  a jobservice ConfigMap whose CORE_URL disagrees with harbor-core's;
   buildkitd   [registry.\"host\"] tables keyed with another port, http with insecure,
               http = true for an https registry or its absence for an http one;

@@ -6,9 +6,12 @@
 //! readable on its own, and lets the applier see all changes to an item at once, so two
 //! systems editing one Deployment are refused instead of merged by accident.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::krm::FnResult;
+use crate::yaml::{Seg, path_text};
 
 /// The systems this function wires, in the order they plan, apply and report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -28,27 +31,40 @@ impl System {
     }
 }
 
-/// String values set below `parent` (mapping keys from the item's root, created as
-/// needed) in input item `item`, in place.
+/// String values set below `parent` in input item `item`, in place. The path runs from
+/// the item's root: mapping keys are created as needed, sequence items must exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Set {
     pub item: usize,
-    pub parent: Vec<String>,
+    pub parent: Vec<Seg<'static>>,
     pub entries: Vec<(String, String)>,
 }
 
 impl Set {
+    /// Keys below a path of mapping keys.
     pub fn new(item: usize, parent: &[&str], entries: Vec<(String, String)>) -> Set {
         Set {
             item,
-            parent: parent.iter().map(|s| (*s).to_string()).collect(),
+            parent: parent
+                .iter()
+                .map(|s| Seg::Key(Cow::Owned((*s).to_string())))
+                .collect(),
+            entries,
+        }
+    }
+
+    /// Keys below any path (sequence items included).
+    pub fn at(item: usize, parent: Vec<Seg<'static>>, entries: Vec<(String, String)>) -> Set {
+        Set {
+            item,
+            parent,
             entries,
         }
     }
 
     /// `parent.key` of the first entry, for messages.
     pub fn path(&self) -> String {
-        let mut p = self.parent.join(".");
+        let mut p = path_text(&self.parent);
         if let Some((k, _)) = self.entries.first() {
             if !p.is_empty() {
                 p.push('.');

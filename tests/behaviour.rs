@@ -59,7 +59,18 @@ fn core_url_matches_the_host_buildkit_sends() {
         ("10.0.0.5:5000", "http"),
     ] {
         let spec = json!({"registry": registry, "scheme": scheme, "harborNamespace": "default", "generate": ["harborCore"]});
-        let input = resource_list(&[], spec, &[]);
+        // As a kustomize generator: the functionConfig is the only item, and the patch
+        // is a behavior: merge ConfigMap.
+        let fc = json!({
+            "apiVersion": "fn.harbor-buildkit.dev/v1alpha1",
+            "kind": "HarborBuildkit",
+            "metadata": {"name": "hb"},
+            "spec": spec,
+        });
+        let input = common::ResourceList::new()
+            .resource(&fc)
+            .spec_value("hb", spec)
+            .build();
         let out = run(&input);
         assert_eq!(out.exit_code, 0, "{}", out.stdout);
         let cm = find(&items(&out.stdout), "ConfigMap", "harbor-core").clone();
@@ -142,8 +153,13 @@ fn harbor_deployment_restarts_only_when_settings_change() {
         deploy["spec"]["template"]["metadata"]["annotations"]["checksum/configmap"],
         "9a3e1b55c2d1e4f0a7b86c3d5e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f"
     );
-    let https = example("harbor-chart.yaml").replace("scheme: http", "scheme: https");
-    let out2 = run(&https);
+    // The default port spelled out: another CORE_URL, another checksum.
+    let with_port = example("harbor-chart.yaml").replace(
+        "registry: harbor-core.default.svc.cluster.local",
+        "registry: harbor-core.default.svc.cluster.local:80",
+    );
+    let out2 = run(&with_port);
+    assert_eq!(out2.exit_code, 0, "{}", out2.stderr);
     let deploy2 = find(&items(&out2.stdout), "Deployment", "harbor-core").clone();
     let b =
         deploy2["spec"]["template"]["metadata"]["annotations"][patch::RESTART_ANNOTATION].clone();
@@ -281,7 +297,9 @@ proptest! {
         wide in any::<bool>(),
         scheme in proptest::sample::select(&["http", "https"][..]),
     ) {
-        let spec = json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": scheme, "namespace": "ci"});
+        // Harbor's ConfigMap is not among these items: the BuildKit ConfigMap and the
+        // Task are generated beside them (the Harbor patch has tests of its own).
+        let spec = json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": scheme, "namespace": "ci", "generate": ["buildkitdConfig", "task"]});
         let input = resource_list_with(&items_in, spec, &json_items, &handwritten, wide);
         let out = run(&input);
         prop_assert_eq!(out.exit_code, 0, "{}\n{}", out.stdout, input);
@@ -337,12 +355,20 @@ proptest! {
         with_harbor in any::<bool>(),
     ) {
         let mut items_in = items_in;
+        // In the cluster over http, or by its external name over https (the realm
+        // then needs CORE_URL where EXT_ENDPOINT is another name).
+        let mut spec = match scheme {
+            "http" => json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": "http", "namespace": "ci"}),
+            _ => json!({"registry": "harbor.example.com", "harborNamespace": "default", "scheme": "https", "namespace": "ci"}),
+        };
         if with_harbor {
             let mut data: serde_json::Map<String, Value> = extra.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            data.insert("EXT_ENDPOINT".into(), json!("https://external.example.com"));
             data.insert("CORE_URL".into(), json!("http://harbor-core:80"));
             items_in.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "harbor-core", "namespace": "default"}, "data": data}));
+        } else {
+            spec["generate"] = json!(["buildkitdConfig", "task"]);
         }
-        let spec = json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": scheme, "namespace": "ci"});
         let first = run(&resource_list(&items_in, spec, &[]));
         prop_assert_eq!(first.exit_code, 0, "{}", first.stdout);
         let second = run(&first.stdout);

@@ -352,7 +352,7 @@ fn harbor_challenge_with_the_external_endpoint_names_the_old_rule() {
     let run = doctor(&[&addr, "--scheme", "http", "--timeout", "3"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     run.has("its host is harbor.example.invalid")
-        .has("Harbor v2.10-v2.13 answers with EXT_ENDPOINT");
+        .has("Harbor v2.0-v2.13 answers with EXT_ENDPOINT");
 }
 
 /// A loopback server answering each request by its path (`reply(port, path)`), for

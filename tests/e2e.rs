@@ -372,6 +372,63 @@ fn missing_harbor_configmap_is_a_clear_kustomize_error() {
     assert!(readme.contains("cannot merge or replace"));
 }
 
+/// Under kustomize a transformer's patch that cannot land is an error kustomize shows
+/// (it prints a function's stderr and never its results), and so is every warning.
+#[test]
+fn kustomize_shows_what_did_not_land() {
+    let Some(kz) = common::kustomize_or_skip() else {
+        return;
+    };
+    let dir = TempDir::new("e2e-transformer");
+    let fc = |registry: &str| {
+        format!(
+            "apiVersion: fn.harbor-buildkit.dev/v1alpha1\nkind: HarborBuildkit\nmetadata:\n  name: harbor-buildkit\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: harbor-buildkit-fn\nspec:\n  registry: {registry}\n  scheme: http\n  namespace: ci\n"
+        )
+    };
+    std::fs::write(
+        dir.join("fn.yaml"),
+        fc("harbor-core.harbor.svc.cluster.local"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("ns.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci\n",
+    )
+    .expect("write");
+    // A transformer over resources without Harbor's ConfigMap.
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        "resources:\n- ns.yaml\ntransformers:\n- fn.yaml\n",
+    )
+    .expect("write");
+    let out = run(Command::new(&kz)
+        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+        .arg(&dir));
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("kustomize drops local-config items, so a CORE_URL patch would never land"),
+        "{stderr}"
+    );
+    // A generator whose run passes with a warning: the user sees it.
+    std::fs::write(
+        dir.join("fn.yaml"),
+        fc("harbor-core.harbor.svc.cluster.local:8080"),
+    )
+    .expect("write");
+    std::fs::write(dir.join("kustomization.yaml"), "generators:\n- fn.yaml\n").expect("write");
+    let out = run(Command::new(&kz)
+        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+        .arg(&dir));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: spec.registry harbor-core.harbor.svc.cluster.local:8080 connects to port 8080"
+        ),
+        "{stderr}"
+    );
+}
+
 /// The CI script passes on the committed overlays and fails, with a diff, on drift.
 #[test]
 fn ci_render_check_catches_drift() {

@@ -114,9 +114,13 @@ error_snapshot!(
         ""
     )
 );
+// A kpt package without Harbor's ConfigMap: the local-config patch needs a namespace.
 error_snapshot!(
     error_harbor_namespace_required,
-    with_spec("registry: harbor.example.com", "")
+    with_spec(
+        "registry: harbor.example.com",
+        "items:\n- apiVersion: kpt.dev/v1\n  kind: Kptfile\n  metadata: {name: pkg}\n"
+    )
 );
 error_snapshot!(
     error_bad_names,
@@ -168,24 +172,25 @@ error_snapshot!(
 error_snapshot!(
     error_existing_toml_does_not_parse,
     with_spec(
-        &format!("{REG}namespace: ci"),
+        &format!("{REG}namespace: ci\ngenerate: [buildkitdConfig, task]"),
         "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: buildkitd-config, namespace: ci}\n  data:\n    buildkitd.toml: |\n      debug = true\n      [registry.\"x\"\n      http = true\n"
     )
 );
 error_snapshot!(
     error_task_name_taken,
     with_spec(
-        &format!("{REG}namespace: ci"),
+        &format!("{REG}namespace: ci\ngenerate: [task]"),
         "items:\n- apiVersion: tekton.dev/v1\n  kind: Task\n  metadata: {name: buildkit-build, namespace: ci}\n  spec: {steps: [{name: s, image: busybox}]}\n"
     )
 );
 
-/// Plain HTTP to a host outside the cluster works, with a warning.
+/// Plain HTTP to a host outside the cluster works, with a warning (in a kpt package
+/// without Harbor's ConfigMap: the patch is local config, with a warning of its own).
 #[test]
 fn warning_http_outside_the_cluster() {
     let out = transcript(&with_spec(
         "registry: harbor.example.com\nscheme: http\nharborNamespace: harbor\ngenerate: [harborCore]",
-        "items: []\n",
+        "items:\n- apiVersion: kpt.dev/v1\n  kind: Kptfile\n  metadata: {name: pkg}\n",
     ));
     assert!(out.starts_with("exit: 0\n"), "{out}");
     assert!(out.contains("severity: warning"), "{out}");

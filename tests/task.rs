@@ -329,7 +329,7 @@ fn buildkitd_toml_parses_and_uses_only_keys_buildkit_knows() {
         let ours = registry
             .get("harbor-core.default.svc.cluster.local")
             .or_else(|| registry.get("harbor.clusters.zjusct.io"))
-            .or_else(|| registry.get("harbor-core.harbor.svc.cluster.local:8080"))
+            .or_else(|| registry.get("harbor-core.harbor.svc.cluster.local"))
             .and_then(|t| t.as_table_like())
             .expect("our table");
         let http = ours.get("http").and_then(|v| v.as_bool());

@@ -612,7 +612,7 @@ fn realm_step(
         )
     } else {
         format!(
-            "Harbor v2.10-v2.13 answers with EXT_ENDPOINT, the external name, when the Host ({authority}) does not match CORE_URL; CORE_URL = {scheme}://{authority} makes it match (exact host[:port], default ports dropped)"
+            "Harbor v2.0-v2.13 answers with EXT_ENDPOINT, the external name, when the Host ({authority}) does not match CORE_URL; CORE_URL = {scheme}://{authority} makes it match (exact host[:port], default ports dropped)"
         )
     };
     s = s.note(if harbor {

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::krm::{Failure, FnResult, Item, OutItem, ResourceList, ResourceRef};
 use crate::output::Output;
 use crate::plan::{Change, Plan, Set, System};
-use crate::yaml::edit::{self, Edits, Step};
+use crate::yaml::edit::{self, Edits};
 use crate::yaml::{NodeId, Tree};
 
 /// Annotations that tie an item to its file and identity in kpt and kustomize; an
@@ -157,8 +157,7 @@ fn edit_item(
             .iter()
             .map(|(k, v)| (k.as_str(), Value::String(v.clone())))
             .collect();
-        let parent: Vec<Step> = set.parent.iter().map(|k| Step::Key(k)).collect();
-        if let Err(e) = edit::set_entries(&tree, root, &parent, &entries, &mut edits) {
+        if let Err(e) = edit::set_entries(&tree, root, &set.parent, &entries, &mut edits) {
             return Err((*system, edit_error(item, e)));
         }
         if all.extend(edits).is_err() {

@@ -18,7 +18,7 @@
 
 pub mod apply;
 
-use crate::krm::{self, Failure, FnResult, Mode, ResourceList};
+use crate::krm::{self, Failure, FnResult, Mode, ResourceList, Severity};
 use crate::output::Output;
 use crate::plan::Plan;
 use crate::spec::{self, Spec};
@@ -66,27 +66,60 @@ pub fn run(input: &[u8]) -> Outcome {
 pub fn run_to(input: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<Status> {
     let text = match krm::decode(input) {
         Ok(t) => t,
-        Err(e) => return failure(input_error(e), out),
+        Err(e) => return failure(input_error(e), Stderr::Lines, out),
     };
     let rl = match ResourceList::parse(&text) {
         Ok(rl) => rl,
-        Err(e) => return failure(input_error(e), out),
+        Err(e) => return failure(input_error(e), Stderr::Lines, out),
     };
+    let stderr = Stderr::for_caller(&rl);
     let done = match transform(&rl) {
         Ok(done) => done,
-        Err(f) => return failure(f, out),
+        Err(f) => return failure(f, stderr, out),
     };
     if let Some(f) = Failure::from_results(done.findings.clone()) {
-        return failure(f, out);
+        return failure(f, stderr, out);
     }
     let mut results = done.results;
     results.extend(done.findings);
     krm::write(out, Some(&rl), &done.output.items, &results)?;
     Ok(Status {
-        stderr: String::new(),
+        stderr: stderr.lines(&results, Severity::Warning),
         exit_code: 0,
         results,
     })
+}
+
+/// What goes to stderr besides the results. kustomize never shows a function's
+/// `results`, only its stderr (kyaml `fn/runtime/exec`, `cmd.Stderr = os.Stderr`), so
+/// errors and warnings are written there too; kpt prints both `results` and stderr
+/// (`pkg/fn/runtime/runner.go`), so there the results alone say it, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stderr {
+    Lines,
+    Quiet,
+}
+
+impl Stderr {
+    fn for_caller(rl: &ResourceList) -> Stderr {
+        if Mode::of_list(rl).shows_results() {
+            Stderr::Quiet
+        } else {
+            Stderr::Lines
+        }
+    }
+
+    /// One line per result of `at_least` this severity.
+    fn lines(self, results: &[FnResult], at_least: Severity) -> String {
+        let mut stderr = String::new();
+        if self == Stderr::Lines {
+            for r in results.iter().filter(|r| r.severity <= at_least) {
+                stderr.push_str(&r.to_line());
+                stderr.push('\n');
+            }
+        }
+        stderr
+    }
 }
 
 /// What `harbor-buildkit-fn check` reports: the findings of the checks on the output
@@ -126,16 +159,11 @@ fn input_error(e: krm::InputError) -> Failure {
 }
 
 /// An error outcome: the error results, no items (nothing half-made), exit 1.
-fn failure(f: Failure, out: &mut dyn std::io::Write) -> std::io::Result<Status> {
+fn failure(f: Failure, stderr: Stderr, out: &mut dyn std::io::Write) -> std::io::Result<Status> {
     let results = f.into_results();
     krm::write(out, None, &[], &results)?;
-    let mut stderr = String::new();
-    for r in &results {
-        stderr.push_str(&r.to_line());
-        stderr.push('\n');
-    }
     Ok(Status {
-        stderr,
+        stderr: stderr.lines(&results, Severity::Error),
         exit_code: 1,
         results,
     })
@@ -213,11 +241,12 @@ fn detect_and_plan(
     mode: Mode,
 ) -> Result<(Topology, Vec<Plan>), Failure> {
     let generate = spec.generate;
-    let harbor = harbor::detect(rl, spec).map(|t| {
-        let plan = generate
-            .harbor_core
-            .then(|| harbor::plan(rl, spec, &t, mode));
-        (t, plan)
+    let harbor = harbor::detect(rl, spec).and_then(|t| {
+        let plan = match generate.harbor_core {
+            true => Some(harbor::plan(rl, spec, &t, mode)?),
+            false => None,
+        };
+        Ok((t, plan))
     });
     let buildkit = buildkit::detect(rl, spec).and_then(|t| {
         let plan = match generate.buildkitd_config {

@@ -1,10 +1,11 @@
-//! Harbor's checks, on the output: the Bearer realm Harbor will answer BuildKit with,
-//! and a jobservice `CORE_URL` that names another harbor-core.
+//! Harbor's check, on the output: the Bearer realm Harbor will answer BuildKit with,
+//! from `CORE_URL` and `EXT_ENDPOINT` as harbor-core will read them (its container's
+//! `env` over its ConfigMap) and the harbor-core image's version.
 //!
-//! | check | what it reads | fails when |
-//! |---|---|---|
-//! | realm | harbor-core's `CORE_URL`/`EXT_ENDPOINT` as written, the harbor-core image's version | the realm has another scheme than the registry, or a host pods cannot reach |
-//! | jobservice | jobservice ConfigMaps | their `CORE_URL` disagrees with harbor-core's |
+//! It fails when the realm has another scheme than the registry, or a host pods cannot
+//! reach. (jobservice's own `CORE_URL` is not compared: jobservice uses it for its
+//! configuration and its sync worker, while task status hooks are built by harbor-core
+//! from harbor-core's `CORE_URL`; goharbor/harbor `src/pkg/task/task.go`.)
 
 use serde_json::Value;
 
@@ -14,17 +15,28 @@ use crate::krm::{FnResult, ResourceRef, Severity};
 use crate::output::Output;
 use crate::spec::Spec;
 
-/// Runs Harbor's checks and appends their findings.
+/// Runs Harbor's check and appends its finding.
 pub fn run(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
     let settings = Settings::read(spec, topology, output);
     out.push(realm_finding(spec, topology, &settings));
-    if let Some(core_url) = settings.after.as_deref() {
-        jobservice(spec, topology, output, core_url, out);
-    }
 }
 
 fn data_str(v: Option<std::borrow::Cow<'_, Value>>, key: &str) -> Option<String> {
     v?.get("data")?.get(key)?.as_str().map(str::to_string)
+}
+
+/// `key` in harbor-core's own env, as the output has it.
+fn env_str(v: Option<std::borrow::Cow<'_, Value>>, container: usize, key: &str) -> Option<String> {
+    let v = v?;
+    let env = v
+        .pointer(&format!("/spec/template/spec/containers/{container}/env"))?
+        .as_array()?;
+    env.iter()
+        .rev()
+        .find(|e| e.get("name").and_then(Value::as_str) == Some(key))?
+        .get("value")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// harbor-core's settings before this run and as it leaves them.
@@ -48,14 +60,32 @@ impl Settings {
             name: name.clone(),
             namespace: ns.clone(),
         };
+        let before = topology.core_url().value().map(str::to_string);
+        let ext_endpoint = topology.ext_endpoint().value().map(str::to_string);
+        // harbor-core's own env wins over its ConfigMap.
+        if let Some(d) = topology
+            .deployment
+            .as_ref()
+            .filter(|d| d.core_url.is_some())
+        {
+            let after = env_str(output.value(d.index), d.container, "CORE_URL");
+            return Settings {
+                resource: output.resource_ref(d.index),
+                found: true,
+                before,
+                after,
+                ext_endpoint,
+                pending: false,
+            };
+        }
         if let Some(cm) = &topology.config_map {
             let after = data_str(output.value(cm.index), "CORE_URL").or(cm.core_url.clone());
             return Settings {
                 resource: output.resource_ref(cm.index),
                 found: true,
-                before: cm.core_url.clone(),
+                before,
                 after,
-                ext_endpoint: cm.ext_endpoint.clone(),
+                ext_endpoint,
                 pending: false,
             };
         }
@@ -233,10 +263,7 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
     let detail: Vec<String> = judged
         .iter()
         .map(|(r, realm, v, why)| {
-            let rule = match r {
-                Rule::RequestHost => "takes the scheme of EXT_ENDPOINT with the request's Host",
-                Rule::ExtEndpoint => "takes EXT_ENDPOINT whole",
-            };
+            let rule = r.describe();
             let realm = realm.as_deref().unwrap_or("unknown");
             let outcome = if *v == Verdict::Works {
                 "which works".to_string()
@@ -302,65 +329,4 @@ fn before_the_patch(
         if matched { "matched" } else { "did not match" },
         realms.join(" or ")
     )
-}
-
-/// Harbor's jobservice has its own `CORE_URL`; it should name the same harbor-core.
-fn jobservice(
-    spec: &Spec,
-    topology: &Topology,
-    output: &Output,
-    core_url: &str,
-    out: &mut Vec<FnResult>,
-) {
-    for &i in &topology.jobservice {
-        let Some(theirs) = data_str(output.value(i), "CORE_URL") else {
-            continue;
-        };
-        if same_url(&theirs, core_url) {
-            continue;
-        }
-        out.push(
-            FnResult::warning(format!(
-                "jobservice's CORE_URL {theirs} differs from harbor-core's {core_url} (ConfigMap {}): jobservice calls harbor-core and checks tokens by this URL, and the two should name the same harbor-core. Set data.CORE_URL to {core_url} and TOKEN_SERVICE_URL to {core_url}/service/token here (kustomize patch or kpt setter), and restart harbor-jobservice",
-                spec.harbor.config_map
-            ))
-            .on(output.resource_ref(i))
-            .change("data.CORE_URL", Some(&theirs), core_url),
-        );
-    }
-}
-
-/// Whether two URLs name the same place: scheme case, a trailing `/` and the scheme's
-/// default port aside.
-fn same_url(a: &str, b: &str) -> bool {
-    let norm = |u: &str| {
-        let u = u.trim_end_matches('/');
-        match realm::Url::parse(u) {
-            Some(url) => {
-                let rest = &u[u.find("://").map_or(0, |i| i + 3)..];
-                let path = &rest[rest.find('/').unwrap_or(rest.len())..];
-                format!("{}://{}{path}", url.scheme, url.without_default_port())
-            }
-            None => u.to_string(),
-        }
-    };
-    norm(a) == norm(b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_compare_as_places() {
-        assert!(same_url("http://harbor-core:80", "http://harbor-core"));
-        assert!(same_url("HTTP://harbor-core/", "http://harbor-core"));
-        assert!(same_url("https://h:443/x", "https://h/x/"));
-        assert!(!same_url("http://h:443", "http://h"));
-        assert!(!same_url(
-            "http://harbor-core:80",
-            "http://harbor-core.harbor.svc:80"
-        ));
-        assert!(!same_url("https://h", "http://h"));
-    }
 }

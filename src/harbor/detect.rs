@@ -1,17 +1,52 @@
-//! Finding Harbor's pieces in the input: its core ConfigMap (the chart's
-//! `<release>-core`), the harbor-core Deployment and its version, and jobservice's
-//! ConfigMaps. Read-only, once per run; the plan and the checks both use what it found.
+//! Finding Harbor in the input by what it is, not by the registry's name: its core
+//! ConfigMap, the harbor-core Deployment and container, the Services in front of it,
+//! and its internal TLS Secret. Read-only, once per run; the plan and the checks both
+//! use what it found.
+//!
+//! What the chart renders (goharbor/harbor-helm, v1.13 to v1.19):
+//! - the core ConfigMap `<fullname>-core` (`templates/core/core-cm.yaml`) holds
+//!   `EXT_ENDPOINT` and `CORE_URL`; jobservice's `<fullname>-jobservice-env` holds
+//!   `CORE_URL` without `EXT_ENDPOINT`;
+//! - the Deployment `<fullname>-core` (`templates/core/core-dpl.yaml`) runs container
+//!   `core` with `envFrom: [configMapRef <fullname>-core, secretRef <fullname>-core]`,
+//!   then `env` with `core.extraEnvVars` last; `env` wins over `envFrom`
+//!   (kubernetes/api `core/v1/types.go`, `Container.EnvFrom`);
+//! - the Service `<fullname>-core` selects `app`, `release`, `component: core`; the
+//!   front Service of `expose.type: clusterIP` (default name `harbor`) selects
+//!   `component: nginx` (`templates/nginx/service.yaml`);
+//! - with internal TLS, the core certificate is the Secret `<fullname>-core-internal-tls`
+//!   (`tls.crt`, `tls.key`, `ca.crt`), mounted at `/etc/harbor/ssl/core`.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::realm::Rule;
-use crate::krm::{Failure, ResourceList};
+use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
 use crate::spec::Spec;
+
+/// Where the core container's copy of an env var comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    /// `value: ...`.
+    Literal(String),
+    /// `valueFrom: ...`: not known before deploy.
+    From,
+}
+
+/// An entry of the core container's `env`: its index, and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub index: usize,
+    pub value: EnvValue,
+}
 
 /// Harbor's core ConfigMap as it came in.
 #[derive(Debug, Clone)]
 pub struct CoreConfigMap {
     pub index: usize,
+    pub name: String,
+    pub namespace: String,
     /// `data.<key>` for the keys this function reads (strings only).
     pub core_url: Option<String>,
     pub token_service_url: Option<String>,
@@ -22,94 +57,490 @@ pub struct CoreConfigMap {
 #[derive(Debug, Clone)]
 pub struct CoreDeployment {
     pub index: usize,
+    pub name: String,
+    /// Index of the harbor-core container in `spec.template.spec.containers`.
+    pub container: usize,
     /// The image tag and the realm rule it implies, when the tag says.
     pub version: Option<(String, Rule)>,
     /// The pod-template annotation this function sets, as it is.
     pub checksum: Option<String>,
+    /// The container's own `env` entries for the keys this function reads.
+    pub core_url: Option<EnvVar>,
+    pub token_service_url: Option<EnvVar>,
+    pub ext_endpoint: Option<EnvVar>,
+    /// `INTERNAL_TLS_ENABLED` in its env, as the chart sets it with internal TLS.
+    pub internal_tls: bool,
+    /// The Secret mounted at `/etc/harbor/ssl/core` (the internal TLS certificate).
+    pub tls_secret: Option<String>,
+    /// The pod template's labels, which a Service selector must match.
+    pub pod_labels: BTreeMap<String, String>,
+}
+
+/// A Service of the input: what it selects and what it exposes.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub index: usize,
+    pub name: String,
+    pub namespace: String,
+    pub selector: BTreeMap<String, String>,
+    /// `(name, port)` of each entry of `spec.ports`.
+    pub ports: Vec<(String, u16)>,
+}
+
+/// A Secret of the input holding a TLS certificate (`tls.crt`).
+#[derive(Debug, Clone)]
+pub struct TlsSecret {
+    pub index: usize,
+    pub name: String,
+    /// The PEM text of `tls.crt` (`data` decoded, or `stringData`), when readable.
+    pub certificate: Option<String>,
+}
+
+/// A patch this function wrote on an earlier run, when Harbor's ConfigMap was not in
+/// its input: found again when the function runs on its own output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviousPatch {
+    /// The kustomize generator's `behavior: merge` patch.
+    Merge(usize),
+    /// The kpt package's local-config patch.
+    LocalConfig(usize),
 }
 
 /// What the input holds of Harbor.
 #[derive(Debug, Clone, Default)]
 pub struct Topology {
-    /// The real core ConfigMap (not a local-config patch).
+    /// The real core ConfigMap (not a patch).
     pub config_map: Option<CoreConfigMap>,
-    /// A local-config patch this function wrote on an earlier run.
-    pub previous_patch: Option<usize>,
+    pub previous_patch: Option<PreviousPatch>,
     pub deployment: Option<CoreDeployment>,
-    /// jobservice's ConfigMaps in Harbor's namespace.
-    pub jobservice: Vec<usize>,
+    /// Every Service of the input (the one the registry names is among them, if any).
+    pub services: Vec<Service>,
+    /// The core's internal TLS Secret, when it is in the input.
+    pub tls_secret: Option<TlsSecret>,
 }
 
-fn str_at(v: &Value, path: &[&str]) -> Option<String> {
+impl Topology {
+    /// Harbor's namespace as the input shows it, else as the spec says.
+    pub fn namespace<'a>(&'a self, spec: &'a Spec) -> &'a str {
+        match &self.config_map {
+            Some(cm) if !cm.namespace.is_empty() => &cm.namespace,
+            _ => &spec.harbor.namespace,
+        }
+    }
+
+    /// The name of Harbor's core ConfigMap: found, else the spec's.
+    pub fn config_map_name<'a>(&'a self, spec: &'a Spec) -> &'a str {
+        self.config_map
+            .as_ref()
+            .map_or(&spec.harbor.config_map, |cm| &cm.name)
+    }
+
+    /// `CORE_URL` as harbor-core will read it: its own `env` wins over the ConfigMap.
+    pub fn core_url(&self) -> Effective<'_> {
+        self.effective(|d| d.core_url.as_ref(), |c| c.core_url.as_deref())
+    }
+
+    /// `EXT_ENDPOINT` as harbor-core will read it.
+    pub fn ext_endpoint(&self) -> Effective<'_> {
+        self.effective(|d| d.ext_endpoint.as_ref(), |c| c.ext_endpoint.as_deref())
+    }
+
+    fn effective(
+        &self,
+        env: impl Fn(&CoreDeployment) -> Option<&EnvVar>,
+        data: impl Fn(&CoreConfigMap) -> Option<&str>,
+    ) -> Effective<'_> {
+        if let Some(var) = self.deployment.as_ref().and_then(env) {
+            return match &var.value {
+                EnvValue::Literal(v) => Effective::Env(v),
+                EnvValue::From => Effective::EnvFrom,
+            };
+        }
+        match self.config_map.as_ref().and_then(data) {
+            Some(v) => Effective::ConfigMap(v),
+            None => Effective::Unknown,
+        }
+    }
+}
+
+/// A setting of harbor-core and where it lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effective<'a> {
+    /// The core container's `env` (e.g. the chart's `core.extraEnvVars`).
+    Env(&'a str),
+    /// The core container's `env`, with `valueFrom`: known only in the cluster.
+    EnvFrom,
+    /// The core ConfigMap, read through `envFrom`.
+    ConfigMap(&'a str),
+    /// Not in the input.
+    Unknown,
+}
+
+impl<'a> Effective<'a> {
+    pub fn value(self) -> Option<&'a str> {
+        match self {
+            Effective::Env(v) | Effective::ConfigMap(v) => Some(v),
+            Effective::EnvFrom | Effective::Unknown => None,
+        }
+    }
+}
+
+fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
     let mut cur = v;
     for k in path {
         cur = cur.get(k)?;
     }
-    cur.as_str().map(str::to_string)
+    cur.as_str()
+}
+
+fn labels(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect()
+}
+
+fn contains(item: &Item, needle: &str) -> bool {
+    memchr::memmem::find(item.span.text.as_bytes(), needle.as_bytes()).is_some()
+}
+
+/// The namespace Harbor is looked for in: the spec's, when it names one.
+fn in_harbor_namespace(item: &Item, spec: &Spec) -> bool {
+    item.in_namespace(&spec.harbor.namespace)
 }
 
 pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
-    let h = &spec.harbor;
-    let managed = |i: &crate::krm::Item| i.managed_by.as_deref() == Some(crate::MANAGED_BY);
-    let config_map = rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
-        !i.local_config
-    });
-    let previous = rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
+    let managed = |i: &Item| i.managed_by.as_deref() == Some(crate::MANAGED_BY);
+    let (h, merge) = (&spec.harbor, "kustomize.config.k8s.io/behavior");
+    let config_map = find_config_map(rl, spec);
+    let local = rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
         i.local_config && managed(i)
     });
-    let deployment = rl.one("apps", "Deployment", &h.deployment, &h.namespace, |_| true);
-    let ((config_map, previous_patch), deployment) =
-        Failure::both(Failure::both(config_map, previous), deployment)?;
+    let merged = rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
+        !i.local_config && contains(i, merge) && is_our_merge_patch(rl, i)
+    });
+    let (config_map, (local, merged)) = Failure::both(config_map, Failure::both(local, merged))?;
+    let previous_patch = local
+        .map(PreviousPatch::LocalConfig)
+        .or(merged.map(PreviousPatch::Merge));
+    let config_map = config_map.map(|index| read_config_map(rl, index));
+    let deployment = find_deployment(rl, spec, config_map.as_ref())?
+        .and_then(|(index, v)| read_deployment(rl, index, &v, config_map.as_ref()));
+    let services = rl
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.is("", "Service"))
+        .filter_map(|(index, i)| read_service(rl, index, i))
+        .collect();
+    let tls_secret = find_tls_secret(rl, spec, config_map.as_ref(), deployment.as_ref());
+    Ok(Topology {
+        config_map,
+        previous_patch,
+        deployment,
+        services,
+        tls_secret,
+    })
+}
 
-    let config_map = config_map.map(|index| {
-        let v = rl.value(index).unwrap_or(Value::Null);
-        CoreConfigMap {
-            index,
-            core_url: str_at(&v, &["data", "CORE_URL"]),
-            token_service_url: str_at(&v, &["data", "TOKEN_SERVICE_URL"]),
-            ext_endpoint: str_at(&v, &["data", "EXT_ENDPOINT"]),
-        }
+/// Whether `item` is the merge patch this function generates: `behavior: merge` and
+/// no data but the two keys it owns.
+fn is_our_merge_patch(rl: &ResourceList, item: &Item) -> bool {
+    let Some(v) = rl.value_of(item) else {
+        return false;
+    };
+    let behavior = str_at(
+        &v,
+        &[
+            "metadata",
+            "annotations",
+            "kustomize.config.k8s.io/behavior",
+        ],
+    );
+    let keys_ours = v.get("data").and_then(Value::as_object).is_some_and(|d| {
+        d.keys()
+            .all(|k| k == "CORE_URL" || k == "TOKEN_SERVICE_URL")
     });
-    let deployment = deployment.map(|index| {
-        let v = rl.value(index).unwrap_or(Value::Null);
-        let version = v
-            .pointer("/spec/template/spec/containers")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.get("image")?.as_str())
-            .find_map(Rule::of_image);
-        CoreDeployment {
-            index,
-            version,
-            checksum: str_at(
-                &v,
-                &[
-                    "spec",
-                    "template",
-                    "metadata",
-                    "annotations",
-                    super::patch::RESTART_ANNOTATION,
-                ],
-            ),
-        }
-    });
-    let jobservice = rl
+    behavior == Some("merge") && keys_ours
+}
+
+/// Harbor's core ConfigMap: the one `spec.harborConfigMap` names, or the one ConfigMap
+/// that holds both `EXT_ENDPOINT` and `CORE_URL`.
+fn find_config_map(rl: &ResourceList, spec: &Spec) -> Result<Option<usize>, Failure> {
+    let h = &spec.harbor;
+    if h.config_map_given {
+        return rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
+            !i.local_config && !is_our_merge_patch(rl, i)
+        });
+    }
+    let candidates: Vec<usize> = rl
         .items
         .iter()
         .enumerate()
         .filter(|(_, i)| {
             i.is("", "ConfigMap")
                 && !i.local_config
-                && i.name.contains("jobservice")
-                && i.in_namespace(&h.namespace)
+                && in_harbor_namespace(i, spec)
+                && contains(i, "EXT_ENDPOINT")
+                && contains(i, "CORE_URL")
         })
         .map(|(n, _)| n)
+        .filter(|&n| {
+            rl.value(n).is_some_and(|v| {
+                str_at(&v, &["data", "EXT_ENDPOINT"]).is_some()
+                    && str_at(&v, &["data", "CORE_URL"]).is_some()
+            })
+        })
         .collect();
-    Ok(Topology {
-        config_map,
-        previous_patch,
-        deployment,
-        jobservice,
+    match candidates.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        [first, ..] => Err(Failure::new(
+            FnResult::error(format!(
+                "{} ConfigMaps hold EXT_ENDPOINT and CORE_URL, as Harbor's core ConfigMap does: {}; set spec.harborConfigMap (and spec.harborNamespace) to the one harbor-core reads",
+                candidates.len(),
+                names(rl, &candidates)
+            ))
+            .on(ResourceRef::of(&rl.items[*first]))
+            .at("spec.harborConfigMap"),
+        )),
+    }
+}
+
+/// `ns/name, ns/name` of some items.
+fn names(rl: &ResourceList, items: &[usize]) -> String {
+    items
+        .iter()
+        .map(|&i| {
+            let item = &rl.items[i];
+            if item.namespace.is_empty() {
+                item.name.to_string()
+            } else {
+                format!("{}/{}", item.namespace, item.name)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn read_config_map(rl: &ResourceList, index: usize) -> CoreConfigMap {
+    let v = rl.value(index).unwrap_or(Value::Null);
+    let data = |k: &str| str_at(&v, &["data", k]).map(str::to_string);
+    let item = &rl.items[index];
+    CoreConfigMap {
+        index,
+        name: item.name.to_string(),
+        namespace: item.namespace.to_string(),
+        core_url: data("CORE_URL"),
+        token_service_url: data("TOKEN_SERVICE_URL"),
+        ext_endpoint: data("EXT_ENDPOINT"),
+    }
+}
+
+fn containers(v: &Value) -> &[Value] {
+    v.pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Whether a container reads ConfigMap `name` through `envFrom`.
+fn reads_config_map(container: &Value, name: &str) -> bool {
+    container
+        .get("envFrom")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|e| str_at(e, &["configMapRef", "name"]) == Some(name))
+}
+
+fn is_core_image(container: &Value) -> bool {
+    container
+        .get("image")
+        .and_then(Value::as_str)
+        .is_some_and(|i| i.contains("harbor-core"))
+}
+
+/// The harbor-core container of a Deployment: the one reading the core ConfigMap, else
+/// the one running a harbor-core image.
+fn core_container(v: &Value, config_map: Option<&CoreConfigMap>) -> Option<usize> {
+    let cs = containers(v);
+    config_map
+        .and_then(|cm| cs.iter().position(|c| reads_config_map(c, &cm.name)))
+        .or_else(|| cs.iter().position(is_core_image))
+}
+
+/// The harbor-core Deployment: the one `spec.harborDeployment` names, else the one
+/// whose container reads the core ConfigMap or runs a harbor-core image.
+fn find_deployment(
+    rl: &ResourceList,
+    spec: &Spec,
+    config_map: Option<&CoreConfigMap>,
+) -> Result<Option<(usize, Value)>, Failure> {
+    let h = &spec.harbor;
+    if h.deployment_given {
+        let found = rl.one("apps", "Deployment", &h.deployment, &h.namespace, |_| true)?;
+        return Ok(found.and_then(|i| Some((i, rl.value(i)?))));
+    }
+    let candidates: Vec<(usize, Value)> = rl
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| {
+            i.is("apps", "Deployment")
+                && in_harbor_namespace(i, spec)
+                && (contains(i, "harbor-core")
+                    || config_map.is_some_and(|cm| contains(i, &cm.name)))
+        })
+        .filter_map(|(n, _)| Some((n, rl.value(n)?)))
+        .filter(|(_, v)| core_container(v, config_map).is_some())
+        .collect();
+    match candidates.len() {
+        0 => Ok(None),
+        1 => Ok(candidates.into_iter().next()),
+        _ => {
+            let indices: Vec<usize> = candidates.iter().map(|(i, _)| *i).collect();
+            Err(Failure::new(
+                FnResult::error(format!(
+                    "{} Deployments run harbor-core: {}; set spec.harborDeployment to the one to restart",
+                    indices.len(),
+                    names(rl, &indices)
+                ))
+                .on(ResourceRef::of(&rl.items[indices[0]]))
+                .at("spec.harborDeployment"),
+            ))
+        }
+    }
+}
+
+fn read_deployment(
+    rl: &ResourceList,
+    index: usize,
+    v: &Value,
+    config_map: Option<&CoreConfigMap>,
+) -> Option<CoreDeployment> {
+    let container = core_container(v, config_map).unwrap_or(0);
+    let c = containers(v).get(container);
+    let env = c
+        .and_then(|c| c.get("env"))
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    // The last entry of a name wins, as in the kubelet.
+    let var = |name: &str| {
+        env.iter()
+            .enumerate()
+            .rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
+            .map(|(index, e)| EnvVar {
+                index,
+                value: match e.get("value").and_then(Value::as_str) {
+                    Some(s) => EnvValue::Literal(s.to_string()),
+                    None if e.get("valueFrom").is_some() => EnvValue::From,
+                    None => EnvValue::Literal(String::new()),
+                },
+            })
+    };
+    let tls_volume = c
+        .and_then(|c| c.get("volumeMounts"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|m| {
+            str_at(m, &["mountPath"]).map(|p| p.trim_end_matches('/'))
+                == Some("/etc/harbor/ssl/core")
+        })
+        .and_then(|m| str_at(m, &["name"]));
+    let tls_secret = tls_volume.and_then(|name| {
+        v.pointer("/spec/template/spec/volumes")
+            .and_then(Value::as_array)?
+            .iter()
+            .find(|vol| str_at(vol, &["name"]) == Some(name))
+            .and_then(|vol| str_at(vol, &["secret", "secretName"]))
+            .map(str::to_string)
+    });
+    Some(CoreDeployment {
+        index,
+        name: rl.items[index].name.to_string(),
+        container,
+        version: c
+            .and_then(|c| c.get("image"))
+            .and_then(Value::as_str)
+            .and_then(Rule::of_image),
+        checksum: str_at(
+            v,
+            &[
+                "spec",
+                "template",
+                "metadata",
+                "annotations",
+                super::patch::RESTART_ANNOTATION,
+            ],
+        )
+        .map(str::to_string),
+        core_url: var("CORE_URL"),
+        token_service_url: var("TOKEN_SERVICE_URL"),
+        ext_endpoint: var("EXT_ENDPOINT"),
+        internal_tls: matches!(
+            var("INTERNAL_TLS_ENABLED").map(|v| v.value),
+            Some(EnvValue::Literal(s)) if s == "true"
+        ),
+        tls_secret,
+        pod_labels: labels(v.pointer("/spec/template/metadata/labels")),
+    })
+}
+
+fn read_service(rl: &ResourceList, index: usize, item: &Item) -> Option<Service> {
+    let v = rl.value(index)?;
+    let ports = v
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let port = u16::try_from(p.get("port")?.as_u64()?).ok()?;
+            Some((str_at(p, &["name"]).unwrap_or("").to_string(), port))
+        })
+        .collect();
+    Some(Service {
+        index,
+        name: item.name.to_string(),
+        namespace: item.namespace.to_string(),
+        selector: labels(v.pointer("/spec/selector")),
+        ports,
+    })
+}
+
+/// The core's internal TLS Secret: the one the core container mounts, else the
+/// chart's `<core ConfigMap name>-internal-tls`.
+fn find_tls_secret(
+    rl: &ResourceList,
+    spec: &Spec,
+    config_map: Option<&CoreConfigMap>,
+    deployment: Option<&CoreDeployment>,
+) -> Option<TlsSecret> {
+    let name = match (deployment.and_then(|d| d.tls_secret.clone()), config_map) {
+        (Some(n), _) => n,
+        (None, Some(cm)) => format!("{}-internal-tls", cm.name),
+        (None, None) => format!("{}-internal-tls", spec.harbor.config_map),
+    };
+    let index = rl
+        .items
+        .iter()
+        .position(|i| i.is("", "Secret") && i.name == name && in_harbor_namespace(i, spec))?;
+    let v = rl.value(index).unwrap_or(Value::Null);
+    let certificate = str_at(&v, &["stringData", "tls.crt"])
+        .map(str::to_string)
+        .or_else(|| {
+            use base64::Engine;
+            let b64 = str_at(&v, &["data", "tls.crt"])?;
+            let clean: String = b64.split_whitespace().collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(clean)
+                .ok()?;
+            String::from_utf8(bytes).ok()
+        });
+    Some(TlsSecret {
+        index,
+        name,
+        certificate,
     })
 }

@@ -1,59 +1,333 @@
-//! Harbor's change: `CORE_URL` and `TOKEN_SERVICE_URL` set where they take effect.
+//! Harbor's change: `CORE_URL` set to `<scheme>://<registry>` where harbor-core reads it,
+//! when it is needed and when it is safe, and never a patch that cannot land.
 //!
-//! - Harbor's core ConfigMap is in the input: both keys set in place, and the
-//!   harbor-core Deployment (when it is in the input too) gets a pod-template checksum
-//!   so it restarts: it reads the ConfigMap through `envFrom`, only at start.
-//! - It is not, under a kustomize generator: a `behavior: merge` patch, which kustomize
-//!   merges into the ConfigMap from `resources:`.
-//! - It is not, elsewhere: a local-config patch (never applied by itself) and a warning
-//!   saying how to apply it.
+//! 1. **Safe**: the registry must reach harbor-core itself, on a port its Service
+//!    exposes ([`routing`]), with harbor-core's scheme and a certificate that covers the
+//!    name when it serves TLS ([`tls`]); Harbor v1.10 and earlier do not read `CORE_URL`
+//!    for the realm at all.
+//! 2. **Needed**: when the realm Harbor already answers (under the harbor-core image's
+//!    rule, or both current rules) has the registry's scheme and host, nothing changes:
+//!    `CORE_URL` also routes Trivy, replication's local registry and job hooks.
+//! 3. **Where**: the harbor-core container's own `env` when it sets `CORE_URL` (the
+//!    chart's `core.extraEnvVars`; `env` wins over `envFrom`), else the core ConfigMap;
+//!    the harbor-core Deployment gets a pod-template checksum so it restarts.
+//! 4. **Not in the input**: a kustomize generator gets a `behavior: merge` patch (which
+//!    kustomize refuses loudly if nothing takes it), a kpt package a local-config patch
+//!    and a warning; anything else, a kustomize transformer included (kustomize drops
+//!    local-config items), is an error.
 
-use super::Topology;
+use std::borrow::Cow;
+
+use super::detect::{EnvValue, PreviousPatch, Topology};
 use super::patch::{self, LOCAL_PATCH_PATH, RESTART_ANNOTATION};
-use crate::krm::{FnResult, Mode, ResourceList, ResourceRef};
+use super::realm::{self, Rule};
+use super::routing::{self, Route};
+use super::tls;
+use crate::endpoint::Scheme;
+use crate::krm::{Failure, FnResult, Mode, ResourceList, ResourceRef};
 use crate::plan::{Change, Plan, Set, System};
 use crate::spec::Spec;
+use crate::yaml::Seg;
 
-pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology, mode: Mode) -> Plan {
+pub fn plan(
+    rl: &ResourceList,
+    spec: &Spec,
+    topology: &Topology,
+    mode: Mode,
+) -> Result<Plan, Failure> {
     let mut plan = Plan::new(System::Harbor);
-    let (name, ns) = (&spec.harbor.config_map, &spec.harbor.namespace);
-    let data = patch::core_data(spec);
-    let generated = ResourceRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        name: name.clone(),
-        namespace: ns.clone(),
-    };
+    check_tls_scheme(spec, topology)?;
+    check_route(spec, topology, &mut plan)?;
+    check_certificate(spec, topology)?;
+    check_version(spec, topology)?;
 
-    let Some(config_map) = &topology.config_map else {
-        match mode {
-            Mode::KustomizeGenerator => {
-                plan.change(Change::Add(patch::merge_patch(spec)));
-                plan.tell(
-                    FnResult::info(format!(
-                        "generated a behavior: merge patch for ConfigMap {ns}/{name}: CORE_URL={} (kustomize merges it into the ConfigMap from resources:)",
-                        data[0].1
-                    ))
-                    .on(generated),
-                );
+    let in_env = topology
+        .deployment
+        .as_ref()
+        .and_then(|d| d.core_url.as_ref());
+    if topology.config_map.is_none() && in_env.is_none() {
+        not_in_input(spec, topology, mode, &mut plan)?;
+        return Ok(plan);
+    }
+    if let Some(var) = in_env.filter(|v| v.value == EnvValue::From) {
+        let d = topology.deployment.as_ref().map_or(0, |d| d.index);
+        return Err(Failure::new(
+            FnResult::error(format!(
+                "harbor-core's env sets CORE_URL with valueFrom (env[{}]), which is read in the cluster, not here: set it to {} where that value comes from, or write it as a value",
+                var.index,
+                patch::core_url(spec)
+            ))
+            .on(ResourceRef::of(&rl.items[d])),
+        ));
+    }
+    if let Some(realm) = already_right(spec, topology) {
+        let resource = core_ref(rl, topology);
+        plan.tell(
+            FnResult::info(format!(
+                "CORE_URL left as it is: Harbor already answers BuildKit (Host: {}) with realm {realm}, the registry's scheme and host; CORE_URL also routes Trivy, replication and job hooks, so it is not rewritten",
+                spec.endpoint.authority()
+            ))
+            .on(resource),
+        );
+        return Ok(plan);
+    }
+    set_core_url(rl, spec, topology, &mut plan);
+    restart(rl, spec, topology, &mut plan);
+    Ok(plan)
+}
+
+/// The item to name in results about harbor-core's settings.
+fn core_ref(rl: &ResourceList, topology: &Topology) -> ResourceRef {
+    let index = topology
+        .config_map
+        .as_ref()
+        .map(|c| c.index)
+        .or(topology.deployment.as_ref().map(|d| d.index))
+        .unwrap_or(0);
+    ResourceRef::of(&rl.items[index])
+}
+
+/// With internal TLS harbor-core listens only for https.
+fn check_tls_scheme(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
+    if spec.endpoint.scheme != Scheme::Http {
+        return Ok(());
+    }
+    let Some(why) = tls::evidence(topology) else {
+        return Ok(());
+    };
+    Err(Failure::new(
+        FnResult::error(format!(
+            "harbor-core serves https only ({why}: the chart's internalTLS.enabled), so spec.scheme: http would set CORE_URL to http://{}, where nothing listens; set spec.scheme: https (and give BuildKit Harbor's internal CA with spec.ca)",
+            spec.endpoint.authority()
+        ))
+        .change("spec.scheme", Some("http"), "https"),
+    ))
+}
+
+/// The registry must reach harbor-core itself, on a port its Service exposes.
+fn check_route(spec: &Spec, topology: &Topology, plan: &mut Plan) -> Result<(), Failure> {
+    let authority = spec.endpoint.authority();
+    let port = routing::port(spec);
+    let fqdn = routing::core_fqdn(spec, topology);
+    let core = routing::core_service(spec, topology);
+    let use_core = |why: String| {
+        Failure::new(
+            FnResult::error(format!(
+                "{why}. CORE_URL must be a URL harbor-core serves itself: jobservice posts task status to <CORE_URL>/service/notifications/tasks/<id>, which the chart's nginx answers with 404. harbor-core serves /v2/ and /service/token itself: set spec.registry to {fqdn}"
+            ))
+            .change("spec.registry", Some(&authority), &fqdn),
+        )
+    };
+    match routing::route(spec, topology) {
+        Route::External => Ok(()),
+        Route::NotCore { service, what } => Err(use_core(format!(
+            "spec.registry {authority} names Service {service}, which selects {what}"
+        ))),
+        Route::Core { service, ports } => {
+            if ports.iter().any(|(_, p)| *p == port) {
+                return Ok(());
             }
-            Mode::KptPackage | Mode::Transformer => {
-                let local = patch::local_config_patch(spec);
-                plan.change(match topology.previous_patch {
-                    Some(item) => Change::Replace { item, with: local },
-                    None => Change::Add(local),
-                });
+            Err(Failure::new(
+                FnResult::error(format!(
+                    "spec.registry {authority} reaches harbor-core's Service {service} on port {port}, which it does not expose (its ports: {}); {}",
+                    routing::describe_ports(&ports),
+                    port_fix(spec, &ports)
+                ))
+                .at("spec.registry"),
+            ))
+        }
+        Route::NotInInput { service, namespace } => {
+            if service != core
+                || (!service.ends_with("-core")
+                    && topology.config_map.is_none()
+                    && !spec.harbor.config_map_given)
+            {
+                return Err(use_core(format!(
+                    "spec.registry {authority} names Service {namespace}/{service}, which is not in the input, and is not harbor-core's Service ({core}; the chart names it <fullname>-core, and with expose.type clusterIP its nginx front Service is named harbor): add Service {service} to the input so that its selector can be checked, if it does select harbor-core"
+                )));
+            }
+            // The chart renders CORE_URL with the core Service's port.
+            if let Some(url) = topology.core_url().value() {
+                if let Some(u) = realm::Url::parse(url) {
+                    let same_service = u.host().split('.').next() == Some(service.as_str());
+                    if same_service && u.port() != Some(port) {
+                        let exposed = u.port().unwrap_or(0);
+                        return Err(Failure::new(
+                            FnResult::error(format!(
+                                "spec.registry {authority} connects to port {port}, but harbor-core's Service exposes {exposed}, as CORE_URL {url} says (the chart renders it with the Service's port); {}",
+                                port_fix(spec, &[(u.scheme.clone(), exposed)])
+                            ))
+                            .at("spec.registry"),
+                        ));
+                    }
+                }
+            }
+            // The chart's core Service listens on 80, or 443 with internal TLS
+            // (harbor-helm `templates/core/core-svc.yaml`); 8080 and 8443 are the
+            // container's ports behind it.
+            if !matches!(port, 80 | 443) && topology.core_url().value().is_none() {
                 plan.tell(
                     FnResult::warning(format!(
-                        "Harbor's core ConfigMap {ns}/{name} is not in the input, so the CORE_URL patch was written to {LOCAL_PATCH_PATH} as local config (never applied by itself). Apply it where Harbor is rendered: add Harbor's manifests to this package, or merge these two keys into ConfigMap {name} (e.g. a kustomize patch), then restart harbor-core"
+                        "spec.registry {authority} connects to port {port} of Service {namespace}/{service}, which is not in the input; the chart's harbor-core Service exposes 80 (443 with internal TLS), and 8080/8443 are the container's ports behind it. {}, unless this Service is not the chart's",
+                        port_fix(spec, &[(String::new(), if spec.endpoint.scheme == Scheme::Https { 443 } else { 80 })])
                     ))
-                    .on(generated),
+                    .at("spec.registry"),
                 );
+            } else {
+                plan.tell(FnResult::info(format!(
+                    "Service {namespace}/{service} is not in the input: assumed it is harbor-core's (the chart's <fullname>-core) and exposes port {port}"
+                )));
             }
+            Ok(())
         }
-        return plan;
-    };
+    }
+}
 
+/// How to name the registry with a port the Service exposes.
+fn port_fix(spec: &Spec, ports: &[(String, u16)]) -> String {
+    let host = &spec.endpoint.registry.host;
+    let pick = |p: u16| ports.iter().any(|(_, q)| *q == p);
+    if pick(443) {
+        format!("use spec.registry: {host} with spec.scheme: https (port 443)")
+    } else if pick(80) {
+        format!("use spec.registry: {host} with spec.scheme: http (port 80)")
+    } else if let Some((_, p)) = ports.first() {
+        format!("use spec.registry: {host}:{p}")
+    } else {
+        "name a port the Service exposes".to_string()
+    }
+}
+
+/// With internal TLS, harbor-core's certificate must cover the name BuildKit uses.
+fn check_certificate(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
+    let Some(why) = tls::evidence(topology) else {
+        return Ok(());
+    };
+    // A registry outside the cluster is a TLS front (ingress, gateway), not harbor-core.
+    if routing::route(spec, topology) == Route::External {
+        return Ok(());
+    }
+    let host = &spec.endpoint.registry.host;
+    let names = tls::certificate_names(spec, topology).map_err(|e| {
+        Failure::new(FnResult::error(format!(
+            "harbor-core's internal TLS certificate cannot be read: {e}"
+        )))
+    })?;
+    if tls::covers(&names.names, host) {
+        return Ok(());
+    }
+    let source = match &names.source {
+        tls::Source::Secret(s) => format!("Secret {s}"),
+        tls::Source::ChartDefault => {
+            "the chart's certSource: auto certificate; its Secret is not in the input".into()
+        }
+    };
+    let core = routing::core_service(spec, topology);
+    Err(Failure::new(
+        FnResult::error(format!(
+            "harbor-core serves TLS itself ({why}), and its certificate ({source}) is for {}, not {host}: BuildKit checks the certificate against the name it connects to and would refuse it. Give harbor-core a certificate that covers {host}: with the chart, internalTLS.certSource: secret and internalTLS.core.secretName naming a kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) whose certificate lists {host} as well as {core} and localhost (cert-manager can issue one from your internal CA); then give BuildKit that CA with spec.ca",
+            names.names.join(", ")
+        ))
+        .at("spec.registry"),
+    ))
+}
+
+/// Harbor v1.10 and earlier take the realm from the registry's own configuration.
+fn check_version(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
+    let Some((tag, Rule::Static)) = topology.deployment.as_ref().and_then(|d| d.version.clone())
+    else {
+        return Ok(());
+    };
+    Err(Failure::new(FnResult::error(format!(
+        "harbor-core {tag} is {}: its registry answers with the realm of its own configuration (auth.token.realm, <externalURL>/service/token in the chart), and CORE_URL plays no part, so this patch would change nothing. Upgrade Harbor to v2.2 or later, or set the registry's token realm to {}/service/token",
+        Rule::Static.versions(),
+        patch::core_url(spec)
+    ))))
+}
+
+/// The realm Harbor answers now, when it already has the registry's scheme and host
+/// under every rule in play.
+fn already_right(spec: &Spec, topology: &Topology) -> Option<String> {
+    let core_url = topology.core_url().value()?;
+    let ext_endpoint = topology.ext_endpoint().value();
+    let rules: Vec<Rule> = match topology.deployment.as_ref().and_then(|d| d.version.clone()) {
+        Some((_, rule)) => vec![rule],
+        None => Rule::BOTH.to_vec(),
+    };
+    let host = spec.endpoint.authority();
+    let config = realm::Config {
+        core_url,
+        ext_endpoint,
+    };
+    let mut realms: Vec<String> = Vec::new();
+    for rule in rules {
+        let realm = realm::predict(&host, config, rule).realm?;
+        if !realm::compare(&realm, spec.endpoint.scheme.as_str(), &host).is_empty() {
+            return None;
+        }
+        if !realms.contains(&realm) {
+            realms.push(realm);
+        }
+    }
+    Some(realms.join(" or "))
+}
+
+fn key(k: &str) -> Seg<'static> {
+    Seg::Key(Cow::Owned(k.to_string()))
+}
+
+/// Sets `CORE_URL` (and `TOKEN_SERVICE_URL` beside it) where harbor-core reads it.
+fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut Plan) {
+    let data = patch::core_data(spec);
+    if let Some(d) = &topology.deployment {
+        if let Some(var) = &d.core_url {
+            // The container's own env: the chart's core.extraEnvVars.
+            let env = |index: usize| {
+                vec![
+                    key("spec"),
+                    key("template"),
+                    key("spec"),
+                    key("containers"),
+                    Seg::Index(d.container),
+                    key("env"),
+                    Seg::Index(index),
+                ]
+            };
+            let resource = ResourceRef::of(&rl.items[d.index]);
+            let vars = [Some(var), d.token_service_url.as_ref()];
+            for ((name, value), var) in data.iter().zip(vars) {
+                let Some(var) = var else { continue };
+                let path = format!(
+                    "spec.template.spec.containers[{}].env[{}].value",
+                    d.container, var.index
+                );
+                let current = match &var.value {
+                    EnvValue::Literal(v) => Some(v.as_str()),
+                    EnvValue::From => None,
+                };
+                plan.change(Change::Set(Set::at(
+                    d.index,
+                    env(var.index),
+                    vec![("value".into(), value.clone())],
+                )));
+                plan.tell(if current == Some(value.as_str()) {
+                    FnResult::info(format!("{name} in harbor-core's env is already {value}"))
+                        .on(resource.clone())
+                        .at(path)
+                } else {
+                    FnResult::info(format!(
+                        "set {name} to {value} in harbor-core's env, which wins over its ConfigMap (envFrom); with the chart it comes from core.extraEnvVars: set the same value there"
+                    ))
+                    .on(resource.clone())
+                    .change(&path, current, value)
+                });
+            }
+            return;
+        }
+    }
+    let Some(config_map) = &topology.config_map else {
+        return;
+    };
     let resource = ResourceRef::of(&rl.items[config_map.index]);
     let current = [&config_map.core_url, &config_map.token_service_url];
     plan.change(Change::Set(Set::new(
@@ -75,8 +349,13 @@ pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology, mode: Mode) -> 
                 .change(&path, current.as_deref(), value)
         });
     }
+}
 
-    let deployment = &spec.harbor.deployment;
+/// A pod-template checksum on the harbor-core Deployment, so it restarts and reads the
+/// new `CORE_URL`: it reads its ConfigMap through `envFrom`, only at start, and the
+/// chart's own `checksum/configmap` does not change when rendered output is patched.
+fn restart(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut Plan) {
+    let ns = topology.namespace(spec);
     match &topology.deployment {
         Some(d) => {
             let checksum = patch::restart_checksum(spec);
@@ -100,12 +379,96 @@ pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology, mode: Mode) -> 
                 ),
             );
         }
-        None => plan.tell(
-            FnResult::info(format!(
-                "Deployment {ns}/{deployment} is not in the input: after applying, restart harbor-core (kubectl -n {ns} rollout restart deployment/{deployment}), which reads CORE_URL only at start"
-            ))
-            .on(resource),
-        ),
+        None => {
+            let deployment = &spec.harbor.deployment;
+            plan.tell(
+                FnResult::info(format!(
+                    "Deployment {ns}/{deployment} is not in the input: after applying, restart harbor-core (kubectl -n {ns} rollout restart deployment/{deployment}), which reads CORE_URL only at start"
+                ))
+                .on(core_ref(rl, topology)),
+            );
+        }
     }
-    plan
+}
+
+/// Harbor's core ConfigMap is not in the input: what the caller can apply, or an error.
+fn not_in_input(
+    spec: &Spec,
+    topology: &Topology,
+    mode: Mode,
+    plan: &mut Plan,
+) -> Result<(), Failure> {
+    let (name, ns) = (&spec.harbor.config_map, &spec.harbor.namespace);
+    let data = patch::core_data(spec);
+    let generated = ResourceRef {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: name.clone(),
+        namespace: ns.clone(),
+    };
+    let need_namespace = || {
+        Failure::new(
+            FnResult::error(format!(
+                "spec.harborNamespace is required: Harbor's core ConfigMap is not in the input, and spec.registry ({}) is not a <service>.<namespace>.svc name that says which namespace the patch is for",
+                spec.endpoint.authority()
+            ))
+            .at("spec.harborNamespace"),
+        )
+    };
+    // A patch an earlier run wrote is rewritten in its form: whoever took that output
+    // takes this one (this is the function run on its own output).
+    let mode = match topology.previous_patch {
+        Some(PreviousPatch::Merge(_)) => Mode::KustomizeGenerator,
+        Some(PreviousPatch::LocalConfig(_)) => Mode::KptPackage,
+        None => mode,
+    };
+    match mode {
+        Mode::KustomizeGenerator => {
+            if ns.is_empty() {
+                return Err(need_namespace());
+            }
+            let merge = patch::merge_patch(spec);
+            plan.change(match topology.previous_patch {
+                Some(PreviousPatch::Merge(item)) => Change::Replace { item, with: merge },
+                _ => Change::Add(merge),
+            });
+            plan.tell(
+                FnResult::info(format!(
+                    "generated a behavior: merge patch for ConfigMap {ns}/{name}: CORE_URL={} (kustomize merges it into the ConfigMap from resources:)",
+                    data[0].1
+                ))
+                .on(generated),
+            );
+            Ok(())
+        }
+        Mode::KptPackage => {
+            if ns.is_empty() {
+                return Err(need_namespace());
+            }
+            let local = patch::local_config_patch(spec);
+            plan.change(match topology.previous_patch {
+                Some(PreviousPatch::LocalConfig(item)) => Change::Replace { item, with: local },
+                _ => Change::Add(local),
+            });
+            plan.tell(
+                FnResult::warning(format!(
+                    "Harbor's core ConfigMap {ns}/{name} is not in the input, so the CORE_URL patch was written to {LOCAL_PATCH_PATH} as local config (never applied by itself). Apply it where Harbor is rendered: add Harbor's manifests to this package, or merge these two keys into ConfigMap {name} (e.g. a kustomize patch), then restart harbor-core"
+                ))
+                .on(generated),
+            );
+            Ok(())
+        }
+        Mode::KustomizeTransformer => Err(Failure::new(
+            FnResult::error(
+                "Harbor's core ConfigMap (the one holding EXT_ENDPOINT and CORE_URL) is not among the resources kustomize gave this transformer, and kustomize drops local-config items, so a CORE_URL patch would never land. Add Harbor's rendered manifests to resources: in this kustomization; or list the function under generators: beside them, where it writes a behavior: merge patch; or leave harborCore out of spec.generate",
+            )
+            .on(generated),
+        )),
+        Mode::Other => Err(Failure::new(
+            FnResult::error(
+                "Harbor's core ConfigMap (the one holding EXT_ENDPOINT and CORE_URL) is not in the input, so the CORE_URL patch has nowhere to land. Give Harbor's rendered manifests with the input (for example `helm template harbor harbor/harbor | harbor-buildkit-fn run CONFIG`), or leave harborCore out of spec.generate",
+            )
+            .on(generated),
+        )),
+    }
 }

@@ -1,15 +1,15 @@
 //! Harbor's Bearer realm: the token URL Harbor puts in the `Www-Authenticate`
 //! challenge it answers BuildKit with, predicted from its configuration.
 //!
-//! Read from goharbor/harbor `src/server/middleware/v2auth/auth.go`
-//! (`getChallenge`, `tokenSvcEndpoint`/`tokenSvcURL`, `match`):
+//! Read from goharbor/harbor `src/server/middleware/v2auth/auth.go` (`getChallenge`,
+//! `tokenSvcEndpoint`/`tokenSvcURL`, `match`) at every release since v2.0.0:
 //!
-//! - the request's `Host` header [`matches()`] `CORE_URL`: the realm is
-//!   `CORE_URL + "/service/token"`, in every version;
-//! - no match, Harbor v2.14.0 and later ([`Rule::RequestHost`], PR #21898): the scheme of
-//!   `EXT_ENDPOINT` with the request's Host;
-//! - no match, v2.10 to v2.13 ([`Rule::ExtEndpoint`]): all of `EXT_ENDPOINT`, the
-//!   external name, which pods often cannot reach.
+//! | Harbor | Host matches `CORE_URL` | otherwise | [`Rule`] |
+//! |---|---|---|---|
+//! | v2.14.0+ (PR #21898) | `CORE_URL/service/token` | `<scheme of EXT_ENDPOINT>://<Host>/service/token` | [`Rule::RequestHost`] |
+//! | v2.2.0–v2.13 (PR #13641) | the same, default ports dropped ([`matches()`]) | `EXT_ENDPOINT/service/token` | [`Rule::ExtEndpoint`] |
+//! | v2.0.0–v2.1 (PR #11755) | only `Host == host:port` of `CORE_URL`, exactly | `EXT_ENDPOINT/service/token` | [`Rule::ExactHost`] |
+//! | v1.10 and earlier | (not asked: the registry's own config answers) | `externalURL/service/token` | [`Rule::Static`] |
 //!
 //! buildctl fetches its token from the realm exactly as written (buildkitd.toml does
 //! not apply to that request), so a realm whose scheme or host differs from the
@@ -18,29 +18,52 @@
 
 use crate::endpoint::split_port;
 
-/// Which branch of Harbor's `tokenSvcURL` a Harbor version takes when the Host does
-/// not match `CORE_URL`.
+/// How a Harbor version answers a request whose Host does not match `CORE_URL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
-    /// v2.14.0 and later: `<scheme of EXT_ENDPOINT>://<request Host>/service/token`.
+    /// v2.14.0 and later: `<scheme of EXT_ENDPOINT>://<request Host>/service/token`
+    /// (`<Host>/service/token` when EXT_ENDPOINT has no `://`).
     RequestHost,
-    /// v2.10 to v2.13: `EXT_ENDPOINT + "/service/token"`.
+    /// v2.2 to v2.13: `EXT_ENDPOINT + "/service/token"`.
     ExtEndpoint,
+    /// v2.0 and v2.1: as [`Rule::ExtEndpoint`], but the Host matches only when it is
+    /// `CORE_URL`'s host:port exactly (`harbor-core` does not match `http://harbor-core:80`).
+    ExactHost,
+    /// v1.10 and earlier: harbor-core is not asked; the registry answers with the
+    /// realm of its own configuration, `<externalURL>/service/token` in the chart.
+    Static,
 }
 
 impl Rule {
+    /// The rules an unknown version is judged by: those of the versions in support.
     pub const BOTH: [Rule; 2] = [Rule::RequestHost, Rule::ExtEndpoint];
 
     /// The Harbor versions that follow this rule, for messages.
     pub fn versions(self) -> &'static str {
         match self {
             Rule::RequestHost => "Harbor v2.14+",
-            Rule::ExtEndpoint => "Harbor v2.10-v2.13",
+            Rule::ExtEndpoint => "Harbor v2.2-v2.13",
+            Rule::ExactHost => "Harbor v2.0-v2.1",
+            Rule::Static => "Harbor v1.10 and earlier",
+        }
+    }
+
+    /// What this rule does without a match, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rule::RequestHost => "takes the scheme of EXT_ENDPOINT with the request's Host",
+            Rule::ExtEndpoint => "takes EXT_ENDPOINT whole",
+            Rule::ExactHost => {
+                "takes EXT_ENDPOINT whole unless the Host is CORE_URL's host:port exactly"
+            }
+            Rule::Static => {
+                "takes the realm from the registry's configuration (externalURL, which the chart also writes to EXT_ENDPOINT), whatever CORE_URL says"
+            }
         }
     }
 
     /// The rule of a Harbor image such as `goharbor/harbor-core:v2.13.1`, with the
-    /// version it read. Tags that are not `v2.<minor>...` say nothing.
+    /// version it read. Tags that are not `v<major>.<minor>...` say nothing.
     pub fn of_image(image: &str) -> Option<(String, Rule)> {
         let name = image.split('@').next().unwrap_or(image);
         let (repo, tag) = name.rsplit_once(':')?;
@@ -52,9 +75,11 @@ impl Rule {
         let major: u32 = parts.next()?.parse().ok()?;
         let minor: u32 = parts.next()?.parse().ok()?;
         let rule = match (major, minor) {
-            (2, m) if m >= 14 => Rule::RequestHost,
-            (3.., _) => Rule::RequestHost,
-            _ => Rule::ExtEndpoint,
+            (0, _) => return None,
+            (1, _) => Rule::Static,
+            (2, 0 | 1) => Rule::ExactHost,
+            (2, 2..=13) => Rule::ExtEndpoint,
+            _ => Rule::RequestHost,
         };
         Some((tag.to_string(), rule))
     }
@@ -80,19 +105,28 @@ pub struct Prediction {
 /// The realm Harbor answers a request with `Host: host` under `rule`.
 pub fn predict(host: &str, config: Config, rule: Rule) -> Prediction {
     let core_url = config.core_url.trim_end_matches('/');
-    if matches(host, core_url) {
+    let matched = match rule {
+        Rule::RequestHost | Rule::ExtEndpoint => matches(host, core_url),
+        // Go: req.Host == coreURL.Host.
+        Rule::ExactHost => {
+            Url::parse(core_url).is_some_and(|u| !u.authority.is_empty() && u.authority == host)
+        }
+        Rule::Static => false,
+    };
+    if matched {
         return Prediction {
             realm: Some(token_url(core_url)),
             matched: true,
         };
     }
     let realm = config.ext_endpoint.map(|ext| match rule {
-        // Go: strings.Split(extEp, "://")[0] + "://" + req.Host.
-        Rule::RequestHost => {
-            let scheme = ext.split("://").next().unwrap_or(ext);
-            token_url(&format!("{scheme}://{host}"))
-        }
-        Rule::ExtEndpoint => token_url(ext),
+        // Go: l := strings.Split(extEp, "://"); with len(l) > 1, l[0] + "://" + req.Host,
+        // otherwise req.Host alone.
+        Rule::RequestHost => match ext.split_once("://") {
+            Some((scheme, _)) => token_url(&format!("{scheme}://{host}")),
+            None => token_url(host),
+        },
+        Rule::ExtEndpoint | Rule::ExactHost | Rule::Static => token_url(ext),
     });
     Prediction {
         realm,
@@ -318,6 +352,8 @@ mod tests {
         assert_eq!(predict(FQDN, config, Rule::RequestHost).realm, None);
     }
 
+    /// auth.go@v2.15.2: `if len(l) > 1 { ... } return getURL(req.Host)`: without `://`
+    /// the realm is the Host alone, with no scheme.
     #[test]
     fn ext_endpoint_without_scheme_is_taken_as_go_does() {
         let config = Config {
@@ -328,7 +364,32 @@ mod tests {
             predict("h:5000", config, Rule::RequestHost)
                 .realm
                 .as_deref(),
-            Some("harbor.example.com/://h:5000/service/token")
+            Some("h:5000/service/token")
+        );
+        assert_eq!(
+            predict("h:5000", config, Rule::ExtEndpoint)
+                .realm
+                .as_deref(),
+            Some("harbor.example.com/service/token")
+        );
+    }
+
+    /// auth.go@v2.1.6: `req.Host == coreURL.Host`, no default-port handling.
+    #[test]
+    fn harbor_2_0_and_2_1_match_host_and_port_exactly() {
+        let chart = Config {
+            core_url: "http://harbor-core:80",
+            ext_endpoint: Some("https://harbor.example.com"),
+        };
+        assert!(!predict("harbor-core", chart, Rule::ExactHost).matched);
+        assert!(predict("harbor-core:80", chart, Rule::ExactHost).matched);
+        assert!(predict("harbor-core", chart, Rule::ExtEndpoint).matched);
+        // v1.10: harbor-core is never asked.
+        let p = predict("harbor-core:80", chart, Rule::Static);
+        assert!(!p.matched);
+        assert_eq!(
+            p.realm.as_deref(),
+            Some("https://harbor.example.com/service/token")
         );
     }
 
@@ -348,6 +409,10 @@ mod tests {
                 "registry:5000/goharbor/harbor-core:v3.0.0",
                 Some(Rule::RequestHost),
             ),
+            ("goharbor/harbor-core:v2.9.0", Some(Rule::ExtEndpoint)),
+            ("goharbor/harbor-core:v2.2.0", Some(Rule::ExtEndpoint)),
+            ("goharbor/harbor-core:v2.1.6", Some(Rule::ExactHost)),
+            ("goharbor/harbor-core:v1.10.0", Some(Rule::Static)),
             ("goharbor/harbor-core:dev", None),
             ("goharbor/harbor-core", None),
             ("registry:5000/goharbor/harbor-core", None),

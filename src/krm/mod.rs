@@ -133,7 +133,11 @@ impl<'a> ResourceList<'a> {
     /// Input item `index` as JSON (scalars typed as Go's yaml.v3 types them), or `None`
     /// when it does not re-read on its own (an alias to an anchor outside it).
     pub fn value(&self, index: usize) -> Option<Value> {
-        let item = self.items.get(index)?;
+        self.value_of(self.items.get(index)?)
+    }
+
+    /// [`ResourceList::value`] of an item of this list.
+    pub fn value_of(&self, item: &Item) -> Option<Value> {
         let (text, _) = self.standalone(&item.span);
         let tree = yaml::Tree::parse(&text).ok()?;
         tree.to_json(tree.root?).ok()

@@ -43,12 +43,19 @@ pub struct Generate {
     pub task: bool,
 }
 
-/// Where Harbor's core pieces are (`harbor*` fields).
+/// Where Harbor's core pieces are (`harbor*` fields). Harbor is found in the input by
+/// what it is; these say where to look, and name what is generated when it is not there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HarborSpec {
+    /// Given, or derived from a `<service>.<namespace>.svc` registry; empty when
+    /// neither (Harbor is then looked for in every namespace).
     pub namespace: String,
+    /// Given, or derived from such a registry's `<service>`, else `harbor-core`.
     pub config_map: String,
+    /// Whether `harborConfigMap` was given (it then overrides finding by content).
+    pub config_map_given: bool,
     pub deployment: String,
+    pub deployment_given: bool,
 }
 
 /// The BuildKit ConfigMap and the registry's mirrors.
@@ -233,6 +240,8 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
         problems,
         &mut warnings,
     );
+    let config_map_given = fields.harbor_config_map.is_some();
+    let deployment_given = fields.harbor_deployment.is_some();
     let harbor_config_map = object_name(
         "harborConfigMap",
         fields.harbor_config_map.unwrap_or_else(|| {
@@ -319,7 +328,9 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
             harbor: HarborSpec {
                 namespace: harbor,
                 config_map: harbor_config_map,
+                config_map_given,
                 deployment: harbor_deployment,
+                deployment_given,
             },
             buildkit: BuildkitSpec {
                 namespace: namespace.clone(),
@@ -364,17 +375,9 @@ fn harbor(
             ns.clone()
         }
         (None, Some(derived)) => derived.to_string(),
-        (None, None) => {
-            if registry.is_some() {
-                problems.add(
-                    &path,
-                    format!(
-                        "is required because {prefix}.registry is not a <service>.<namespace>.svc name: say which namespace Harbor's core ConfigMap is in"
-                    ),
-                );
-            }
-            String::new()
-        }
+        // Harbor is looked for in every namespace; a patch generated without it in the
+        // input needs one (the plan says so).
+        (None, None) => String::new(),
     }
 }
 

@@ -33,23 +33,27 @@ pub struct Fields {
     pub registry: Option<String>,
     /// How BuildKit talks to the registry. Sets CORE_URL's scheme, `http = true` in
     /// buildkitd.toml, and `registry.insecure=true` on pushes and caches for http.
+    /// With Harbor's internal TLS, harbor-core serves https only.
     #[serde(default = "default_scheme")]
     #[schemars(with = "SchemeName")]
     pub scheme: String,
     /// Namespace of the BuildKit ConfigMap and the Task.
     #[serde(default = "default_namespace")]
     pub namespace: String,
-    /// Namespace of Harbor's core ConfigMap and Deployment. Derived from a
-    /// `<service>.<namespace>.svc[.<domain>]` registry; required otherwise.
+    /// Namespace Harbor is looked for in. Derived from a
+    /// `<service>.<namespace>.svc[.<domain>]` registry; otherwise every namespace, and
+    /// required only for a patch generated without Harbor's ConfigMap in the input.
     #[schemars(extend("x-default" = "from registry"))]
     pub harbor_namespace: Option<String>,
-    /// Harbor's core ConfigMap (the chart's `<release>-core`), derived from the
-    /// `<service>` of a `<service>.<namespace>.svc` registry.
-    #[schemars(extend("x-default" = "from registry, else harbor-core"))]
+    /// Harbor's core ConfigMap. Found by what it holds (EXT_ENDPOINT and CORE_URL);
+    /// set it when several ConfigMaps do. Names the generated patch when Harbor is
+    /// not in the input (the chart's `<release>-core`, the registry's `<service>`).
+    #[schemars(extend("x-default" = "found, else from registry, else harbor-core"))]
     pub harbor_config_map: Option<String>,
     /// The harbor-core Deployment, annotated so that harbor-core restarts when CORE_URL
-    /// changes (it reads the ConfigMap through envFrom).
-    #[schemars(extend("x-default" = "harborConfigMap"))]
+    /// changes (it reads the ConfigMap through envFrom). Found as the Deployment whose
+    /// container reads Harbor's core ConfigMap or runs a harbor-core image.
+    #[schemars(extend("x-default" = "found"))]
     pub harbor_deployment: Option<String>,
     /// The ConfigMap holding buildkitd.toml.
     #[serde(default = "default_buildkit_config_map")]

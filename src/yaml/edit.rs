@@ -8,8 +8,9 @@
 use serde_json::Value;
 
 use super::emit;
+use super::path_text;
 use super::scalar;
-use super::tree::{Kind, NodeId, Style, Tree};
+use super::tree::{Kind, NodeId, Seg, Style, Tree};
 
 /// Replacements of byte ranges of one source text, none overlapping another.
 #[derive(Debug, Default)]
@@ -81,36 +82,6 @@ pub struct EditError {
     pub message: String,
 }
 
-/// One step of a path to the mapping an edit lands in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step<'a> {
-    /// A mapping key, created when missing.
-    Key(&'a str),
-    /// An item of a sequence, which must exist.
-    Index(usize),
-}
-
-impl std::fmt::Display for Step<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Step::Key(k) => f.write_str(k),
-            Step::Index(i) => write!(f, "[{i}]"),
-        }
-    }
-}
-
-/// `steps` as a field path: `spec.containers[0].env`.
-pub fn path_text(steps: &[Step]) -> String {
-    let mut out = String::new();
-    for s in steps {
-        if matches!(s, Step::Key(_)) && !out.is_empty() {
-            out.push('.');
-        }
-        out.push_str(&s.to_string());
-    }
-    out
-}
-
 /// Sets `path` (mapping keys, created as needed) below the mapping `map` to `value`.
 /// Returns `Ok(false)` when the field already holds exactly that string.
 pub fn set(
@@ -123,7 +94,7 @@ pub fn set(
     let Some((last, parents)) = path.split_last() else {
         return Ok(false);
     };
-    let parents: Vec<Step> = parents.iter().map(|k| Step::Key(k)).collect();
+    let parents: Vec<Seg> = parents.iter().map(|k| Seg::Key((*k).into())).collect();
     let changed = set_entries(tree, map, &parents, &[(last, value.clone())], edits)?;
     Ok(changed.first().copied().unwrap_or(false))
 }
@@ -135,7 +106,7 @@ pub fn set(
 pub fn set_entries(
     tree: &Tree,
     map: NodeId,
-    parents: &[Step],
+    parents: &[Seg],
     entries: &[(&str, Value)],
     edits: &mut Edits,
 ) -> Result<Vec<bool>, EditError> {
@@ -148,12 +119,12 @@ pub fn set_entries(
     };
     // The value that creates the missing `rest` of the path, or `None` when a sequence
     // item would have to be created.
-    let nested = |rest: &[Step]| -> Option<Value> {
+    let nested = |rest: &[Seg]| -> Option<Value> {
         let mut v = all();
         for s in rest.iter().rev() {
-            let Step::Key(k) = s else { return None };
+            let Seg::Key(k) = s else { return None };
             let mut m = serde_json::Map::new();
-            m.insert((*k).to_string(), v);
+            m.insert(k.to_string(), v);
             v = Value::Object(m);
         }
         Some(v)
@@ -164,9 +135,9 @@ pub fn set_entries(
     };
     let mut cur = map;
     for (depth, step) in parents.iter().enumerate() {
-        let key = match *step {
-            Step::Key(k) => k,
-            Step::Index(i) => {
+        let key = match step {
+            Seg::Key(k) => k.as_ref(),
+            &Seg::Index(i) => {
                 cur = own_seq(tree, cur, &path_text(&parents[..depth]))?
                     .get(i)
                     .copied()
@@ -545,7 +516,14 @@ mod tests {
             let t = Tree::parse(src).unwrap();
             let mut e = Edits::default();
             let entries = [("A", json!("1")), ("B", json!("2"))];
-            set_entries(&t, t.root.unwrap(), &[Step::Key("data")], &entries, &mut e).unwrap();
+            set_entries(
+                &t,
+                t.root.unwrap(),
+                &[Seg::Key("data".into())],
+                &entries,
+                &mut e,
+            )
+            .unwrap();
             let out = e.apply(src).unwrap();
             let t2 = Tree::parse(&out).unwrap_or_else(|err| panic!("{err}\n{out}"));
             let data = t2.get(t2.root.unwrap(), "data").unwrap();
@@ -567,11 +545,11 @@ mod tests {
         let src = "spec:\n  containers:\n  - name: a\n  - name: core\n    env:\n    - name: CORE_URL\n      value: http://x\n";
         let t = Tree::parse(src).unwrap();
         let steps = [
-            Step::Key("spec"),
-            Step::Key("containers"),
-            Step::Index(1),
-            Step::Key("env"),
-            Step::Index(0),
+            Seg::Key("spec".into()),
+            Seg::Key("containers".into()),
+            Seg::Index(1),
+            Seg::Key("env".into()),
+            Seg::Index(0),
         ];
         let mut e = Edits::default();
         let entries = [("value", json!("http://h.ns.svc"))];
@@ -581,7 +559,11 @@ mod tests {
             src.replace("http://x", "http://h.ns.svc")
         );
         // A missing item is not created.
-        let steps = [Step::Key("spec"), Step::Key("containers"), Step::Index(5)];
+        let steps = [
+            Seg::Key("spec".into()),
+            Seg::Key("containers".into()),
+            Seg::Index(5),
+        ];
         let err =
             set_entries(&t, t.root.unwrap(), &steps, &entries, &mut Edits::default()).unwrap_err();
         assert_eq!(err.path, "spec.containers[5]");

@@ -13,6 +13,23 @@ pub mod tree;
 
 pub use tree::{Kind, NodeId, ParseError, Seg, Tree};
 
+/// A path as results write it: `spec.containers[0].env`.
+pub fn path_text(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
 /// Appends `text`, a node copied from a source where it started at column `from_col`,
 /// so that it fits at `to_indent`: the first line goes where the caller already is,
 /// and each later line is shifted left by `from_col` and right by `to_indent`.

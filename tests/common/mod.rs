@@ -106,6 +106,7 @@ pub const TRICKY_VALUES: &[&str] = &[
     "0b101",
 ];
 
+pub mod harbor_chart;
 pub mod registry;
 pub mod rl;
 pub mod temp;
