@@ -8,7 +8,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use harbor_buildkit_fn::krm::ResourceList;
 
 /// `n` ConfigMaps as kustomize sends them; with `harbor`, Harbor's core ConfigMap and
-/// a buildkitd.toml ConfigMap to patch as well.
+/// a buildkitd.toml ConfigMap to patch as well (without, the spec leaves Harbor out: its
+/// patch would have nowhere to land).
 fn resource_list(n: usize, harbor: bool) -> String {
     let mut s = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
     for i in 0..n {
@@ -22,6 +23,9 @@ fn resource_list(n: usize, harbor: bool) -> String {
         s.push_str("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: buildkitd-config\n    namespace: ci\n  data:\n    buildkitd.toml: |\n      debug = true\n      [registry.\"docker.io\"]\n        mirrors = [\"mirror.gcr.io\"]\n");
     }
     s.push_str("functionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata:\n    name: harbor-buildkit\n  spec:\n    registry: harbor-core.default.svc.cluster.local\n    scheme: http\n    namespace: ci\n");
+    if !harbor {
+        s.push_str("    generate: [buildkitdConfig, task]\n");
+    }
     s
 }
 
