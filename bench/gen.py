@@ -8,7 +8,7 @@ items-N.yaml for N in 1000, 10000, 100000 (pass-through ConfigMaps with kustomiz
 annotations and a multi-line string, ~290 bytes each: 10,000 items are ~2.9 MB; Harbor
 is not among them, so the spec generates only the BuildKit ConfigMap and the Task),
 harbor-N.yaml (the same plus Harbor's core ConfigMap and a buildkitd.toml to patch, and
-the whole spec), and tekton-10000.yaml (Tekton Tasks with DOCKER_CONFIG at a Secret
+the whole spec), each with BuildKit's daemon to mount the file into, and tekton-10000.yaml (Tekton Tasks with DOCKER_CONFIG at a Secret
 volume: the worst case of the static checks, which read each such Task).
 """
 import os
@@ -27,6 +27,43 @@ FUNCTION_CONFIG = """functionConfig:
 
 # Without Harbor's ConfigMap in the input, the CORE_URL patch would have nowhere to land.
 WITHOUT_HARBOR = FUNCTION_CONFIG + "    generate: [buildkitdConfig, task]\n"
+
+# BuildKit's rootless daemon and its Service (moby/buildkit examples/kubernetes), which
+# the function mounts buildkitd.toml into.
+DAEMON = """- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: buildkitd
+    namespace: buildkit
+    labels:
+      app: buildkitd
+  spec:
+    selector:
+      matchLabels:
+        app: buildkitd
+    template:
+      metadata:
+        labels:
+          app: buildkitd
+      spec:
+        containers:
+        - name: buildkitd
+          image: moby/buildkit:v0.26.3-rootless
+          args:
+          - --addr
+          - tcp://0.0.0.0:1234
+          - --oci-worker-no-process-sandbox
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: buildkitd
+    namespace: buildkit
+  spec:
+    ports:
+    - port: 1234
+    selector:
+      app: buildkitd
+"""
 
 ITEM = """- apiVersion: v1
   kind: ConfigMap
@@ -103,6 +140,7 @@ def write(path, n, harbor):
             f.write(ITEM.format(i=i, t=i % 10))
         if harbor:
             f.write(HARBOR)
+        f.write(DAEMON)
         f.write(FUNCTION_CONFIG if harbor else WITHOUT_HARBOR)
 
 
@@ -120,6 +158,7 @@ def main():
         f.write(HEADER)
         for i in range(10000):
             f.write(TASK.format(i=i, t=i % 10))
+        f.write(DAEMON)
         f.write(WITHOUT_HARBOR)
 
 

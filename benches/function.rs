@@ -22,6 +22,8 @@ fn resource_list(n: usize, harbor: bool) -> String {
         s.push_str("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: harbor-core\n    namespace: default\n  data:\n    EXT_ENDPOINT: \"https://harbor.example.com\"\n    CORE_URL: \"http://harbor-core:80\"\n    TOKEN_SERVICE_URL: \"http://harbor-core:80/service/token\"\n");
         s.push_str("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: buildkitd-config\n    namespace: ci\n  data:\n    buildkitd.toml: |\n      debug = true\n      [registry.\"docker.io\"]\n        mirrors = [\"mirror.gcr.io\"]\n");
     }
+    // BuildKit's daemon, which the function mounts buildkitd.toml into.
+    s.push_str("- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: buildkitd\n    namespace: buildkit\n  spec:\n    template:\n      metadata:\n        labels:\n          app: buildkitd\n      spec:\n        containers:\n        - name: buildkitd\n          image: moby/buildkit:v0.26.3-rootless\n");
     s.push_str("functionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata:\n    name: harbor-buildkit\n  spec:\n    registry: harbor-core.default.svc.cluster.local\n    scheme: http\n    namespace: ci\n");
     if !harbor {
         s.push_str("    generate: [buildkitdConfig, task]\n");

@@ -109,3 +109,36 @@ impl Endpoint {
         self.scheme == Scheme::Http
     }
 }
+
+/// A mirror of a registry, as BuildKit's `mirrors = [...]` takes it: `host[:port]` and
+/// an optional path (mapped to `/v2/<path>/...`, util/resolver/utils.go
+/// `extractMirrorHostAndPath`), plus whether it is plain HTTP. BuildKit drops any scheme
+/// written in a mirror and reads the mirror's transport from its own
+/// `[registry."<host[:port]>"]` table (util/resolver/resolver.go `fillInsecureOpts`), so
+/// the scheme is kept here and written as that table's `http = true`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirror {
+    pub authority: String,
+    /// Without the leading `/`; empty for none.
+    pub path: String,
+    pub http: bool,
+}
+
+impl Mirror {
+    /// The entry of `mirrors = [...]`: `host[:port][/path]`.
+    pub fn entry(&self) -> String {
+        if self.path.is_empty() {
+            self.authority.clone()
+        } else {
+            format!("{}/{}", self.authority, self.path)
+        }
+    }
+}
+
+/// Harbor as a pull-through cache of `upstream`: its proxy-cache project `project`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyCache {
+    /// The upstream registry as image references name it (`docker.io`, `ghcr.io`).
+    pub upstream: String,
+    pub project: String,
+}

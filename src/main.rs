@@ -53,13 +53,13 @@ Examples:
   kpt fn eval PKG --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci
 
   # Without kustomize or kpt: a functionConfig file and resource files:
-  harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor
+  harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
 
   # A ResourceList by hand:
   harbor-buildkit-fn < examples/resource-lists/generator.yaml
 
   # Before deploy, the checks alone; after, a live probe:
-  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor
+  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
   harbor-buildkit-fn doctor harbor-core.harbor.svc.cluster.local --scheme http";
 
 #[derive(Parser)]
@@ -91,7 +91,7 @@ warnings and errors print as lines on stderr, and an error exits 1.",
         after_help = "\
 Examples:
   # Patch Harbor's rendered chart and add the BuildKit ConfigMap and the Task:
-  harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor
+  harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
 
   # Only the generated resources (no input resources):
   harbor-buildkit-fn run functions/harbor-buildkit.yaml < /dev/null"
@@ -128,7 +128,7 @@ instead, see `harbor-buildkit-fn doctor`.",
         after_help = "\
 Examples:
   # The chart as rendered, with this function's spec:
-  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor
+  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
 
   # A kpt package, through kpt's own reader:
   kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check

@@ -6,7 +6,7 @@
 //! all three places it can land (Task env, buildkitd.toml, YAML), so no later stage
 //! needs its own escaping to be correct.
 
-use crate::endpoint::Registry;
+use crate::endpoint::{Mirror, ProxyCache, Registry};
 
 /// The four bytes of a dotted-quad IPv4 address, without leading zeros.
 pub(crate) fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
@@ -207,17 +207,47 @@ pub fn absolute_path(s: &str) -> Result<(), String> {
     safe_chars(s, "._/+@-").map_err(|e| format!("{s:?}: {e}"))
 }
 
-/// A registry mirror: `host[:port][/path]`.
-pub fn mirror(s: &str) -> Result<(), String> {
-    let (authority, path) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
+/// A registry mirror: `[http://|https://]host[:port][/path]`.
+pub fn mirror(s: &str) -> Result<Mirror, String> {
+    let (http, rest) = if let Some(r) = s.strip_prefix("http://") {
+        (true, r)
+    } else if let Some(r) = s.strip_prefix("https://") {
+        (false, r)
+    } else {
+        (false, s)
     };
-    registry(authority)?;
-    if let Some(p) = path {
-        safe_chars(p, "._/-").map_err(|e| format!("{s:?}: {e}"))?;
+    let (authority, path) = match rest.split_once('/') {
+        Some((a, p)) => (a, p.trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    let registry = registry(authority)?;
+    if !path.is_empty() {
+        safe_chars(path, "._/-").map_err(|e| format!("{s:?}: {e}"))?;
     }
-    Ok(())
+    Ok(Mirror {
+        authority: registry.authority(),
+        path: path.to_string(),
+        http,
+    })
+}
+
+/// Harbor as a proxy cache: `upstream=project`, e.g. `docker.io=dockerhub`.
+pub fn proxy_cache(s: &str) -> Result<ProxyCache, String> {
+    let Some((upstream, project)) = s.split_once('=') else {
+        return Err(format!(
+            "{s:?} is not upstream=project; write the upstream registry and the Harbor proxy-cache project, e.g. docker.io=dockerhub"
+        ));
+    };
+    registry(upstream).map_err(|e| format!("upstream {e}"))?;
+    if project.contains('/') || repository(project).is_err() {
+        return Err(format!(
+            "project {project:?} is not a Harbor project name (lowercase letters, digits, '.', '_', '-')"
+        ));
+    }
+    Ok(ProxyCache {
+        upstream: upstream.to_string(),
+        project: project.to_string(),
+    })
 }
 
 /// Only ASCII letters, digits and the given punctuation: nothing that a shell, TOML or
@@ -293,6 +323,15 @@ mod tests {
         assert!(absolute_path("/a\"]").is_err());
         assert!(mirror("mirror.gcr.io").is_ok());
         assert!(mirror("harbor.example.com/v2/proxy").is_ok());
-        assert!(mirror("https://mirror").is_err());
+        let m = mirror("http://mirror-a.harbor.svc:5000/cache/").expect("a mirror");
+        assert_eq!(
+            (m.entry(), m.http),
+            ("mirror-a.harbor.svc:5000/cache".to_string(), true)
+        );
+        assert!(!mirror("https://mirror").expect("a mirror").http);
+        assert!(mirror("ftp://mirror").is_err());
+        assert!(proxy_cache("docker.io=dockerhub").is_ok());
+        assert!(proxy_cache("docker.io").is_err());
+        assert!(proxy_cache("docker.io=Docker Hub").is_err());
     }
 }

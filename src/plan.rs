@@ -75,11 +75,44 @@ impl Set {
     }
 }
 
+/// Items appended to the sequence `parent.key` in input item `item`, in place (the
+/// sequence is made when missing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Append {
+    pub item: usize,
+    pub parent: Vec<Seg<'static>>,
+    pub key: String,
+    pub items: Vec<Value>,
+}
+
+impl Append {
+    pub fn new(item: usize, parent: Vec<Seg<'static>>, key: &str, items: Vec<Value>) -> Append {
+        Append {
+            item,
+            parent,
+            key: key.to_string(),
+            items,
+        }
+    }
+
+    /// `parent.key`, for messages.
+    pub fn path(&self) -> String {
+        let p = path_text(&self.parent);
+        if p.is_empty() {
+            self.key.clone()
+        } else {
+            format!("{p}.{}", self.key)
+        }
+    }
+}
+
 /// One change to the output.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Edit an input item in place (every other byte stays).
     Set(Set),
+    /// Append to a sequence of an input item, in place.
+    Append(Append),
     /// Replace input item `item` with a generated resource, which keeps the identity
     /// annotations the item came in with (kpt's and kustomize's file and id marks).
     Replace { item: usize, with: Value },
@@ -92,6 +125,7 @@ impl Change {
     pub fn item(&self) -> Option<usize> {
         match self {
             Change::Set(s) => Some(s.item),
+            Change::Append(a) => Some(a.item),
             Change::Replace { item, .. } => Some(*item),
             Change::Add(_) => None,
         }
@@ -122,4 +156,45 @@ impl Plan {
     pub fn tell(&mut self, r: FnResult) {
         self.results.push(r);
     }
+
+    /// Sets the pod-template annotation `annotation` of workload `item` to the
+    /// [`checksum`] of `content`, so it restarts when that changes; `current` is the
+    /// annotation as it is, `said` what to tell when it is already current and when not.
+    pub fn restart_on_change(
+        &mut self,
+        item: usize,
+        resource: crate::krm::ResourceRef,
+        annotation: &str,
+        content: &str,
+        current: Option<&str>,
+        said: (&str, &str),
+    ) {
+        let sum = checksum(content);
+        let same = current == Some(sum.as_str());
+        self.change(Change::Set(Set::new(
+            item,
+            &["spec", "template", "metadata", "annotations"],
+            vec![(annotation.to_string(), sum.clone())],
+        )));
+        self.tell(
+            FnResult::info(if same { said.0 } else { said.1 })
+                .on(resource)
+                .change(
+                    &format!("spec.template.metadata.annotations.{annotation}"),
+                    None,
+                    &sum,
+                ),
+        );
+    }
+}
+
+/// The pod-template annotation value that restarts a workload when something it reads
+/// only at start (a ConfigMap through `envFrom`, a config file) changes: a short
+/// SHA-256 of that content. Patching rendered output leaves a chart's own checksums as
+/// they were; this one changes with the content.
+pub fn checksum(content: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(content.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{}", &hex[..16])
 }

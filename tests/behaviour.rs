@@ -297,9 +297,9 @@ proptest! {
         wide in any::<bool>(),
         scheme in proptest::sample::select(&["http", "https"][..]),
     ) {
-        // Harbor's ConfigMap is not among these items: the BuildKit ConfigMap and the
-        // Task are generated beside them (the Harbor patch has tests of its own).
-        let spec = json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": scheme, "namespace": "ci", "generate": ["buildkitdConfig", "task"]});
+        // Neither Harbor nor a BuildKit daemon is among these items: the Task is
+        // generated beside them (Harbor's and BuildKit's edits have tests of their own).
+        let spec = json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": scheme, "namespace": "ci", "generate": ["task"]});
         let input = resource_list_with(&items_in, spec, &json_items, &handwritten, wide);
         let out = run(&input);
         prop_assert_eq!(out.exit_code, 0, "{}\n{}", out.stdout, input);
@@ -361,13 +361,16 @@ proptest! {
             "http" => json!({"registry": "harbor-core.default.svc.cluster.local", "scheme": "http", "namespace": "ci"}),
             _ => json!({"registry": "harbor.example.com", "harborNamespace": "default", "scheme": "https", "namespace": "ci"}),
         };
+        // (No BuildKit daemon among the items: buildkitd.toml is left out; tests/buildkit.rs
+        // runs its edits twice.)
         if with_harbor {
             let mut data: serde_json::Map<String, Value> = extra.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
             data.insert("EXT_ENDPOINT".into(), json!("https://external.example.com"));
             data.insert("CORE_URL".into(), json!("http://harbor-core:80"));
             items_in.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "harbor-core", "namespace": "default"}, "data": data}));
+            spec["generate"] = json!(["harborCore", "task"]);
         } else {
-            spec["generate"] = json!(["buildkitdConfig", "task"]);
+            spec["generate"] = json!(["task"]);
         }
         let first = run(&resource_list(&items_in, spec, &[]));
         prop_assert_eq!(first.exit_code, 0, "{}", first.stdout);

@@ -59,6 +59,13 @@ const CORE_V2_14: &str = r#"- apiVersion: apps/v1
           image: goharbor/harbor-core:v2.14.0
 "#;
 
+/// BuildKit's rootless daemon and its Service in namespace ci (moby/buildkit
+/// examples/kubernetes), which reads the buildkitd.toml this function writes.
+fn daemon() -> String {
+    use common::buildkit_examples::{Mode, deployment, service};
+    deployment(Mode::Rootless, "ci", &[]) + &service("ci")
+}
+
 /// A kpt package's Kptfile (kpt hands it to the function with the resources).
 const KPTFILE: &str = r#"- apiVersion: kpt.dev/v1
   kind: Kptfile
@@ -312,7 +319,7 @@ fn assert_passes(input: &str) -> Vec<Finding> {
 
 #[test]
 fn realm_patched_in_place_is_info_with_old_and_new_core_url() {
-    let input = resource_list(&[CHART_CM], SPEC_ALL);
+    let input = resource_list(&[CHART_CM, &daemon()], SPEC_ALL);
     let findings = assert_passes(&input);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.severity, "info");
@@ -343,7 +350,7 @@ fn realm_patched_in_place_is_info_with_old_and_new_core_url() {
 
 #[test]
 fn realm_before_the_patch_names_both_rules_without_the_deployment() {
-    let (_, findings) = checked(&resource_list(&[CHART_CM], SPEC_ALL));
+    let (_, findings) = checked(&resource_list(&[CHART_CM, &daemon()], SPEC_ALL));
     let f = only(&findings, "realm", is_realm);
     has(
         f,
@@ -356,7 +363,7 @@ fn realm_before_the_patch_names_both_rules_without_the_deployment() {
 
 #[test]
 fn realm_before_the_patch_under_harbor_v2_13_is_ext_endpoint() {
-    let (code, findings) = checked(&resource_list(&[CHART_CM, CORE_V2_13], SPEC_ALL));
+    let (code, findings) = checked(&resource_list(&[CHART_CM, &daemon(), CORE_V2_13], SPEC_ALL));
     assert_eq!(code, 0);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.severity, "info");
@@ -377,7 +384,7 @@ fn realm_before_the_patch_under_harbor_v2_13_is_ext_endpoint() {
 
 #[test]
 fn realm_before_the_patch_under_harbor_v2_14_is_the_request_host() {
-    let (code, findings) = checked(&resource_list(&[CHART_CM, CORE_V2_14], SPEC_ALL));
+    let (code, findings) = checked(&resource_list(&[CHART_CM, &daemon(), CORE_V2_14], SPEC_ALL));
     assert_eq!(code, 0);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.severity, "info");
@@ -410,7 +417,7 @@ fn realm_of_a_patch_applied_elsewhere_is_pending() {
 
 #[test]
 fn realm_error_under_harbor_v2_13_with_the_charts_core_url() {
-    let input = resource_list(&[CHART_CM, CORE_V2_13], SPEC_NO_CORE);
+    let input = resource_list(&[&daemon(), CHART_CM, CORE_V2_13], SPEC_NO_CORE);
     let f = assert_fails(&input, is_realm);
     assert_eq!(f.on(), "ConfigMap default/harbor-core");
     assert_eq!(f.path.as_deref(), Some("data.CORE_URL"));
@@ -432,7 +439,7 @@ fn realm_error_under_harbor_v2_13_with_the_charts_core_url() {
 
 #[test]
 fn realm_error_under_harbor_v2_14_with_the_charts_core_url() {
-    let input = resource_list(&[CHART_CM, CORE_V2_14], SPEC_NO_CORE);
+    let input = resource_list(&[&daemon(), CHART_CM, CORE_V2_14], SPEC_NO_CORE);
     let f = assert_fails(&input, is_realm);
     assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
     has(
@@ -448,7 +455,7 @@ fn realm_error_under_harbor_v2_14_with_the_charts_core_url() {
 
 #[test]
 fn realm_error_with_the_version_unknown_when_both_rules_fail() {
-    let input = resource_list(&[CHART_CM], SPEC_NO_CORE);
+    let input = resource_list(&[&daemon(), CHART_CM], SPEC_NO_CORE);
     let f = assert_fails(&input, is_realm);
     assert_eq!(f.on(), "ConfigMap default/harbor-core");
     assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
@@ -467,7 +474,7 @@ fn realm_error_with_the_version_unknown_when_both_rules_fail() {
 fn realm_info_when_the_core_url_already_matches() {
     let cm = CHART_CM.replace(CHART_CORE_URL, FIXED_CORE_URL);
     for deployment in ["", CORE_V2_13] {
-        let input = resource_list(&[&cm, deployment], SPEC_NO_CORE);
+        let input = resource_list(&[&daemon(), &cm, deployment], SPEC_NO_CORE);
         let findings = assert_passes(&input);
         let f = only(&findings, "realm", is_realm);
         assert_eq!(f.severity, "info");
@@ -493,7 +500,7 @@ generate: [buildkitdConfig, task]
 
 #[test]
 fn realm_outside_the_cluster_works_by_the_request_host_rule() {
-    let input = resource_list(&[CHART_CM, CORE_V2_14], SPEC_EXTERNAL);
+    let input = resource_list(&[CHART_CM, &daemon(), CORE_V2_14], SPEC_EXTERNAL);
     let findings = assert_passes(&input);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.severity, "info");
@@ -511,7 +518,7 @@ fn realm_outside_the_cluster_works_by_the_request_host_rule() {
     lacks(f, &["Set CORE_URL"]);
 
     // With the version unknown both rules give the external name, which works.
-    let (code, findings) = checked(&resource_list(&[CHART_CM], SPEC_EXTERNAL));
+    let (code, findings) = checked(&resource_list(&[CHART_CM, &daemon()], SPEC_EXTERNAL));
     assert_eq!(code, 0);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.severity, "info", "{}", f.message);
@@ -529,7 +536,7 @@ fn realm_failing_under_one_rule_only_is_a_warning_until_the_version_is_known() {
     // HTTPS to the in-cluster name: v2.14+ answers with the request's Host (works),
     // v2.2-v2.13 with the external name (pods may not reach it).
     let spec = SPEC_NO_CORE.replace("scheme: http", "scheme: https");
-    let (code, findings) = checked(&resource_list(&[CHART_CM], &spec));
+    let (code, findings) = checked(&resource_list(&[&daemon(), CHART_CM], &spec));
     assert_eq!(code, 0);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.severity, "warning", "{}", f.message);
@@ -538,11 +545,11 @@ fn realm_failing_under_one_rule_only_is_a_warning_until_the_version_is_known() {
         Some("https://harbor-core.default.svc.cluster.local")
     );
 
-    let (code, findings) = checked(&resource_list(&[CHART_CM, CORE_V2_13], &spec));
+    let (code, findings) = checked(&resource_list(&[&daemon(), CHART_CM, CORE_V2_13], &spec));
     assert_eq!(code, 1);
     assert_eq!(only(&findings, "realm", is_realm).severity, "error");
 
-    let (code, findings) = checked(&resource_list(&[CHART_CM, CORE_V2_14], &spec));
+    let (code, findings) = checked(&resource_list(&[&daemon(), CHART_CM, CORE_V2_14], &spec));
     assert_eq!(code, 0);
     assert_eq!(only(&findings, "realm", is_realm).severity, "info");
 }
@@ -552,7 +559,7 @@ fn realm_failing_under_one_rule_only_is_a_warning_until_the_version_is_known() {
 
 #[test]
 fn realm_cannot_be_predicted_without_harbors_config_map() {
-    let input = resource_list(&[], SPEC_NO_CORE);
+    let input = resource_list(&[&daemon()], SPEC_NO_CORE);
     let findings = assert_passes(&input);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.severity, "info");
@@ -580,7 +587,7 @@ fn realm_cannot_be_predicted_without_harbors_config_map() {
     EXT_ENDPOINT: "https://harbor.example.com"
 "#;
     let spec = format!("{SPEC_NO_CORE}harborConfigMap: harbor-core\n");
-    let (code, findings) = checked(&resource_list(&[cm], &spec));
+    let (code, findings) = checked(&resource_list(&[&daemon(), cm], &spec));
     assert_eq!(code, 0);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.severity, "info");
@@ -613,7 +620,7 @@ fn jobservice_cm(namespace: &str, core_url: &str) -> String {
 #[test]
 fn jobservice_core_url_is_left_alone_and_not_compared() {
     let jobservice = jobservice_cm("default", CHART_CORE_URL);
-    let input = resource_list(&[CHART_CM, &jobservice], SPEC_ALL);
+    let input = resource_list(&[CHART_CM, &daemon(), &jobservice], SPEC_ALL);
     let findings = assert_passes(&input);
     assert!(
         findings.iter().all(|f| f.severity == "info"),
@@ -694,7 +701,7 @@ fn buildkitd_table_keyed_without_the_registrys_port_is_a_warning() {
     );
     // (harbor-core's Service is not on 8080: Harbor is left out of this run.)
     let spec = SPEC_NO_CORE.replace(FQDN, "harbor-core.default.svc.cluster.local:8080");
-    let input = resource_list(&[&cm], &spec);
+    let input = resource_list(&[&daemon(), &cm], &spec);
     let findings = assert_passes(&input);
     let f = only(&findings, "port-key", |f| {
         is_buildkitd(f) && f.message.contains("keyed")
@@ -878,7 +885,7 @@ fn assert_no_secret(findings: &[Finding], stderr: &str) {
 #[test]
 fn docker_config_secret_volume_without_config_json_is_an_error() {
     let task = task_with_secret_volume("");
-    let input = resource_list(&[CHART_CM, &task, &push_secret()], SPEC_ALL);
+    let input = resource_list(&[CHART_CM, &daemon(), &task, &push_secret()], SPEC_ALL);
     let f = assert_fails(&input, is_docker_config);
     assert_eq!(
         (f.api_version.as_str(), f.on().as_str()),
@@ -910,7 +917,10 @@ fn docker_config_secret_volume_without_config_json_is_an_error() {
 fn docker_config_secret_volume_mapped_to_config_json_is_fine() {
     let items = "\n        items:\n        - key: .dockerconfigjson\n          path: config.json";
     let task = task_with_secret_volume(items);
-    let findings = assert_passes(&resource_list(&[CHART_CM, &task, &push_secret()], SPEC_ALL));
+    let findings = assert_passes(&resource_list(
+        &[CHART_CM, &daemon(), &task, &push_secret()],
+        SPEC_ALL,
+    ));
     none(&findings, "DOCKER_CONFIG", is_docker_config);
 }
 
@@ -920,7 +930,7 @@ fn docker_config_secret_volume_with_items_but_no_config_json_is_an_error() {
         "\n        items:\n        - key: .dockerconfigjson\n          path: .dockerconfigjson";
     let task = task_with_secret_volume(items);
     let f = assert_fails(
-        &resource_list(&[CHART_CM, &task, &push_secret()], SPEC_ALL),
+        &resource_list(&[CHART_CM, &daemon(), &task, &push_secret()], SPEC_ALL),
         is_docker_config,
     );
     assert_eq!(f.on(), "Task ci/image-build");
@@ -934,7 +944,7 @@ fn docker_config_secret_volume_with_items_but_no_config_json_is_an_error() {
 #[test]
 fn docker_config_secret_not_in_the_input_is_a_warning() {
     let task = task_with_secret_volume("");
-    let input = resource_list(&[CHART_CM, &task], SPEC_ALL);
+    let input = resource_list(&[CHART_CM, &daemon(), &task], SPEC_ALL);
     let findings = assert_passes(&input);
     let f = only(&findings, "DOCKER_CONFIG", is_docker_config);
     assert_eq!(f.severity, "warning");
@@ -1005,7 +1015,10 @@ fn docker_config_workspace_bound_to_a_secret_is_an_error_on_the_task_run() {
         )
     };
     for task in [by_path, by_mount] {
-        let input = resource_list(&[CHART_CM, task, &task_run(""), &push_secret()], SPEC_ALL);
+        let input = resource_list(
+            &[CHART_CM, &daemon(), task, &task_run(""), &push_secret()],
+            SPEC_ALL,
+        );
         let f = assert_fails(&input, is_docker_config);
         assert_eq!(
             (f.api_version.as_str(), f.on().as_str()),
@@ -1032,7 +1045,7 @@ fn docker_config_workspace_bound_to_a_secret_is_an_error_on_the_task_run() {
         let items =
             "\n        items:\n        - key: .dockerconfigjson\n          path: config.json";
         let findings = assert_passes(&resource_list(
-            &[CHART_CM, task, &task_run(items), &push_secret()],
+            &[CHART_CM, &daemon(), task, &task_run(items), &push_secret()],
             SPEC_ALL,
         ));
         none(&findings, "DOCKER_CONFIG", is_docker_config);
@@ -1062,7 +1075,10 @@ fn docker_config_in_an_inline_task_spec_is_found_at_its_path() {
         secret:
           secretName: harbor-push
 "#;
-    let input = resource_list(&[CHART_CM, with_volume, &push_secret()], SPEC_ALL);
+    let input = resource_list(
+        &[CHART_CM, &daemon(), with_volume, &push_secret()],
+        SPEC_ALL,
+    );
     let f = assert_fails(&input, is_docker_config);
     assert_eq!(f.on(), "TaskRun ci/inline-build");
     assert_eq!(
@@ -1097,7 +1113,10 @@ fn docker_config_in_an_inline_task_spec_is_found_at_its_path() {
         secretName: harbor-push
 "#;
     let f = assert_fails(
-        &resource_list(&[CHART_CM, with_workspace, &push_secret()], SPEC_ALL),
+        &resource_list(
+            &[CHART_CM, &daemon(), with_workspace, &push_secret()],
+            SPEC_ALL,
+        ),
         is_docker_config,
     );
     assert_eq!(f.on(), "TaskRun ci/inline-build");
@@ -1126,7 +1145,7 @@ fn docker_config_of_the_generated_task_is_not_a_finding() {
       secret:
         secretName: harbor-push
 "#;
-    let input = resource_list(&[CHART_CM, task_run, &push_secret()], SPEC_ALL);
+    let input = resource_list(&[CHART_CM, &daemon(), task_run, &push_secret()], SPEC_ALL);
     let first = run(&input);
     assert_eq!(first.code, 0, "{}", first.stderr);
     common::find(&first.items, "Task", "buildkit-build");
@@ -1163,7 +1182,7 @@ fn docker_config_from_the_step_template_applies_to_every_step() {
         secretName: harbor-push
 "#;
     let f = assert_fails(
-        &resource_list(&[CHART_CM, task, &push_secret()], SPEC_ALL),
+        &resource_list(&[CHART_CM, &daemon(), task, &push_secret()], SPEC_ALL),
         is_docker_config,
     );
     assert_eq!(f.on(), "Task ci/image-build");
@@ -1185,12 +1204,15 @@ fn docker_config_secret_volume_with_empty_items_projects_every_key() {
   stringData:
     config.json: "{}"
 "#;
-    let findings = assert_passes(&resource_list(&[CHART_CM, &task, secret], SPEC_ALL));
+    let findings = assert_passes(&resource_list(
+        &[CHART_CM, &daemon(), &task, secret],
+        SPEC_ALL,
+    ));
     none(&findings, "DOCKER_CONFIG", is_docker_config);
 
     // With a dockerconfigjson Secret it is the no-config.json error, told by its keys.
     let f = assert_fails(
-        &resource_list(&[CHART_CM, &task, &push_secret()], SPEC_ALL),
+        &resource_list(&[CHART_CM, &daemon(), &task, &push_secret()], SPEC_ALL),
         is_docker_config,
     );
     has(
@@ -1211,7 +1233,10 @@ fn docker_config_secret_holding_config_json_is_fine() {
   stringData:
     config.json: "{}"
 "#;
-    let findings = assert_passes(&resource_list(&[CHART_CM, &task, secret], SPEC_ALL));
+    let findings = assert_passes(&resource_list(
+        &[CHART_CM, &daemon(), &task, secret],
+        SPEC_ALL,
+    ));
     none(&findings, "DOCKER_CONFIG", is_docker_config);
 }
 
@@ -1235,7 +1260,7 @@ fn last_line(text: &str) -> &str {
 #[test]
 fn check_command_on_a_resource_list_from_stdin() {
     let jobservice = jobservice_cm("default", CHART_CORE_URL);
-    let input = resource_list(&[CHART_CM, CORE_V2_13, &jobservice], SPEC_ALL);
+    let input = resource_list(&[CHART_CM, &daemon(), CORE_V2_13, &jobservice], SPEC_ALL);
     let (code, stdout, stderr) = bin(&["check"], &input);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
@@ -1254,7 +1279,10 @@ fn check_command_on_a_resource_list_from_stdin() {
     assert!(!stdout.contains("generated Task"), "{stdout}");
 
     // An error exits 1, and the count says so.
-    let input = resource_list(&[CHART_CM, CORE_V2_13, &jobservice], SPEC_NO_CORE);
+    let input = resource_list(
+        &[&daemon(), CHART_CM, CORE_V2_13, &jobservice],
+        SPEC_NO_CORE,
+    );
     let (code, stdout, _) = bin(&["check"], &input);
     assert_eq!(code, 1, "{stdout}");
     assert!(
@@ -1267,7 +1295,7 @@ fn check_command_on_a_resource_list_from_stdin() {
 #[test]
 fn check_command_yaml_format_is_a_resource_list_of_results() {
     for (spec, code_wanted, severity) in [(SPEC_ALL, 0, "info"), (SPEC_NO_CORE, 1, "error")] {
-        let input = resource_list(&[CHART_CM, CORE_V2_13], spec);
+        let input = resource_list(&[CHART_CM, &daemon(), CORE_V2_13], spec);
         let (code, stdout, stderr) = bin(&["check", "--format", "yaml"], &input);
         assert_eq!(code, code_wanted, "{stdout}{stderr}");
         assert!(stdout.contains("items: []\n"), "{stdout}");
@@ -1300,7 +1328,7 @@ spec:
   registry: harbor-core.default.svc.cluster.local
   scheme: http
   namespace: ci
-  generate: [buildkitdConfig, task]
+  generate: [task]
 "#,
     );
     let core = tmp.write(
@@ -1405,7 +1433,7 @@ fn check_command_reports_errors_that_stop_the_function() {
 #[test]
 fn check_command_never_prints_secret_data() {
     let task = task_with_secret_volume("");
-    let input = resource_list(&[CHART_CM, &task, &push_secret()], SPEC_ALL);
+    let input = resource_list(&[CHART_CM, &daemon(), &task, &push_secret()], SPEC_ALL);
     for format in ["text", "yaml"] {
         let (code, stdout, stderr) = bin(&["check", "--format", format], &input);
         assert_eq!(code, 1, "{stdout}");

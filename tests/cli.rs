@@ -77,7 +77,7 @@ fn help_version_and_unknown_arguments() {
 fn readme_documents_every_field() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
     let fields = harbor_buildkit_fn::spec::fields();
-    assert_eq!(fields.len(), 14);
+    assert_eq!(fields.len(), 18);
     for f in fields {
         let row = readme
             .lines()
@@ -100,29 +100,39 @@ fn run_reads_files_folders_and_stdin() {
     let config = config.to_string_lossy();
     let harbor_dir = root.join("examples/kpt/ci-build/harbor");
     let harbor_file = harbor_dir.join("harbor-core.yaml");
+    let buildkit_dir = root.join("examples/kpt/ci-build/buildkit");
+    let buildkit_file = buildkit_dir.join("buildkitd.yaml");
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
-    assert!(readme.contains("harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor"));
-    let (code, stdout, stderr) = run_bin(&["run", &config, &harbor_dir.to_string_lossy()], b"");
+    assert!(readme.contains("harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit"));
+    let (harbor_dir, buildkit_dir) = (harbor_dir.to_string_lossy(), buildkit_dir.to_string_lossy());
+    let (code, stdout, stderr) = run_bin(&["run", &config, &harbor_dir, &buildkit_dir], b"");
     assert_eq!(code, 0, "{stderr}");
     let docs: Vec<&str> = stdout.split("\n---\n").collect();
     assert_eq!(
         docs.len(),
-        4,
-        "ConfigMap, Deployment, BuildKit ConfigMap, Task:\n{stdout}"
+        6,
+        "ConfigMap, Deployment, buildkitd's Deployment and Service, BuildKit ConfigMap, Task:\n{stdout}"
     );
     assert!(docs[0].contains("CORE_URL: \"http://harbor-core.default.svc.cluster.local\""));
-    assert!(docs[3].contains("kind: Task"));
+    assert!(docs[2].contains("harbor-buildkit-config"));
+    assert!(docs[5].contains("kind: Task"));
     assert!(stderr.is_empty(), "no warnings expected: {stderr}");
 
-    // The same resources from a file, and from stdin, give the same stream.
-    let (_, from_file, _) = run_bin(&["run", &config, &harbor_file.to_string_lossy()], b"");
-    assert_eq!(from_file, stdout);
-    let text = std::fs::read(&harbor_file).expect("read");
+    // The same resources from files, and from stdin, give the same stream.
+    let files = [
+        harbor_file.to_string_lossy(),
+        buildkit_file.to_string_lossy(),
+    ];
+    let (_, from_files, _) = run_bin(&["run", &config, &files[0], &files[1]], b"");
+    assert_eq!(from_files, stdout);
+    let mut text = std::fs::read(&harbor_file).expect("read");
+    text.extend(b"---\n");
+    text.extend(std::fs::read(&buildkit_file).expect("read"));
     let (_, from_stdin, _) = run_bin(&["run", &config], &text);
     assert_eq!(from_stdin, stdout);
 
     // -v shows what was done.
-    let (_, _, verbose) = run_bin(&["run", "-v", &config, &harbor_file.to_string_lossy()], b"");
+    let (_, _, verbose) = run_bin(&["run", "-v", &config, &files[0], &files[1]], b"");
     assert!(
         verbose.contains("info: ConfigMap default/harbor-core: set CORE_URL"),
         "{verbose}"

@@ -516,7 +516,7 @@ fn readme_commands_run_as_written() {
         "kpt fn eval examples/kpt/ci-build --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci",
         "examples/ci/render-check.sh examples/kustomize/production",
         // The checks alone: the examples are clean, so they exit 0.
-        "harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor",
+        "harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit",
         "kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check",
         "harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml",
     ];

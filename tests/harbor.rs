@@ -12,13 +12,7 @@ use serde_json::Value;
 const FQDN: &str = "harbor-core.harbor.svc.cluster.local";
 const EXTERNAL: &str = "https://harbor.example.com";
 
-fn input(items: &[String], spec: &str) -> String {
-    let items: Vec<&str> = items.iter().map(String::as_str).collect();
-    common::ResourceList::new()
-        .items(&items)
-        .spec("harbor-buildkit", spec)
-        .build()
-}
+use common::input;
 
 fn errors(results: &[FnResult]) -> Vec<&FnResult> {
     results
@@ -69,7 +63,7 @@ fn has(message: &str, phrases: &[&str]) {
 /// `harbor`): not harbor-core. The core ConfigMap is still found by its content.
 #[test]
 fn the_nginx_front_service_as_registry_is_an_error_naming_harbor_core() {
-    let spec = "registry: harbor.harbor.svc.cluster.local\nscheme: http\nnamespace: ci\n";
+    let spec = "registry: harbor.harbor.svc.cluster.local\nscheme: http\nnamespace: ci\ngenerate: [harborCore]\n";
     let e = the_error(&input(&chart::plain(EXTERNAL, "v2.15.1"), spec));
     has(
         &e.message,
@@ -121,7 +115,10 @@ fn two_core_configmaps_are_an_error_naming_both() {
     let other =
         chart::core_config_map(v, EXTERNAL).replace("name: harbor-core", "name: other-core");
     let items = vec![chart::core_config_map(v, EXTERNAL), other];
-    let e = the_error(&input(&items, &format!("registry: {FQDN}\nscheme: http\n")));
+    let e = the_error(&input(
+        &items,
+        &format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n"),
+    ));
     has(
         &e.message,
         &[
@@ -187,7 +184,7 @@ fn internal_tls(secret_names: Option<&[&str]>) -> Vec<String> {
 
 #[test]
 fn internal_tls_keeps_https_and_refuses_http() {
-    let spec = format!("registry: {FQDN}\nscheme: http\n");
+    let spec = format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n");
     let e = the_error(&input(&internal_tls(None), &spec));
     has(
         &e.message,
@@ -203,7 +200,9 @@ fn internal_tls_keeps_https_and_refuses_http() {
 /// harbor-core only (templates/internal/auto-tls.yaml).
 #[test]
 fn internal_tls_certificate_must_cover_the_fqdn() {
-    let spec = format!("registry: {FQDN}\nscheme: https\nca: [/certs/harbor-ca.crt]\n");
+    let spec = format!(
+        "registry: {FQDN}\nscheme: https\nca: [/certs/harbor-ca.crt]\ngenerate: [harborCore]\n"
+    );
     let chart_names: &[&str] = &["127.0.0.1", "localhost", "harbor-core"];
     for items in [internal_tls(None), internal_tls(Some(chart_names))] {
         let e = the_error(&input(&items, &spec));
@@ -217,7 +216,7 @@ fn internal_tls_certificate_must_cover_the_fqdn() {
     }
     // A certificate that lists the FQDN: CORE_URL becomes https on it, port 443.
     let items = internal_tls(Some(&["harbor-core", "localhost", FQDN]));
-    let out = passes(&input(&items, &format!("{spec}generate: [harborCore]\n")));
+    let out = passes(&input(&items, &spec));
     assert_eq!(
         core_cm(&out.stdout)["data"]["CORE_URL"],
         format!("https://{FQDN}")
@@ -381,7 +380,7 @@ fn a_kustomize_transformer_without_harbor_is_an_error() {
         name: ci
         version: v1
 "#;
-    let spec = format!("registry: {FQDN}\nscheme: http\nnamespace: ci\n");
+    let spec = format!("registry: {FQDN}\nscheme: http\nnamespace: ci\ngenerate: [harborCore]\n");
     let e = the_error(&input(&[ns.to_string()], &spec));
     has(
         &e.message,
@@ -396,7 +395,10 @@ fn harbor_v1_10_does_not_read_core_url_for_the_realm() {
         chart::core_config_map(v, EXTERNAL),
         chart::core_deployment(v, "v1.10.0", ""),
     ];
-    let e = the_error(&input(&items, &format!("registry: {FQDN}\nscheme: http\n")));
+    let e = the_error(&input(
+        &items,
+        &format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n"),
+    ));
     has(
         &e.message,
         &["Harbor v1.10 and earlier", "CORE_URL plays no part"],
@@ -440,8 +442,14 @@ fn warnings_go_to_stderr_except_under_kpt() {
 
 #[test]
 fn a_second_run_changes_nothing_on_the_chart() {
+    use common::buildkit_examples::{Mode, deployment, service};
     let spec = format!("registry: {FQDN}\nscheme: http\nnamespace: ci\n");
-    let first = passes(&input(&chart::plain(EXTERNAL, "v2.13.1"), &spec));
+    let mut items = chart::plain(EXTERNAL, "v2.13.1");
+    items.extend([
+        deployment(Mode::Rootless, "buildkit", &[]),
+        service("buildkit"),
+    ]);
+    let first = passes(&input(&items, &spec));
     let second = passes(&first.stdout);
     let items = |s: &str| {
         s.split("\nfunctionConfig:")
@@ -496,10 +504,19 @@ fn run_works_as_a_helm_post_renderer() {
     assert_eq!(code, 0, "{stderr}");
     let docs: Vec<&str> = stdout.split("\n---\n").collect();
     assert_eq!(docs.len(), 5, "{stdout}");
-    assert!(stdout.contains(&format!("  CORE_URL: \"http://{FQDN}\"\n")), "{stdout}");
-    assert!(stdout.contains("harbor-buildkit.dev/core-config-checksum"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("  CORE_URL: \"http://{FQDN}\"\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("harbor-buildkit.dev/core-config-checksum"),
+        "{stdout}"
+    );
     // Everything else as helm rendered it: jobservice's ConfigMap, the Services.
-    assert!(stdout.contains("  CORE_URL: \"http://harbor-core:80\"\n"), "{stdout}");
+    assert!(
+        stdout.contains("  CORE_URL: \"http://harbor-core:80\"\n"),
+        "{stdout}"
+    );
     assert!(stdout.contains("component: nginx"), "{stdout}");
 
     // An error fails the install with the reason on stderr, and nothing on stdout.

@@ -293,16 +293,9 @@ fn script_copies_credentials_and_passes_the_right_options() {
     );
 }
 
-/// Keys BuildKit reads from a `[registry."host"]` table (`util/resolver/config/config.go`);
-/// anything else BuildKit would ignore without a word.
-const REGISTRY_KEYS: &[&str] = &[
-    "mirrors",
-    "http",
-    "insecure",
-    "ca",
-    "keypair",
-    "tlsconfigdir",
-];
+/// Keys BuildKit reads from a `[registry."host"]` table; anything else BuildKit would
+/// ignore without a word.
+use common::buildkit_examples::REGISTRY_KEYS;
 
 #[test]
 fn buildkitd_toml_parses_and_uses_only_keys_buildkit_knows() {

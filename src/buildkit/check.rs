@@ -1,14 +1,16 @@
-//! BuildKit's checks, on the output: the `[registry."..."]` tables of `buildkitd.toml`
-//! as the daemon will read them.
+//! BuildKit's checks, on the output: the `buildkitd.toml` the daemon will really read
+//! (the one it mounts, wherever it lives), and the daemon's files.
 //!
 //! | finding | when |
 //! |---|---|
+//! | error (warning for https with the system CAs) | the daemon in the input mounts no file at the path it reads its config from |
+//! | error | a `ca` path no volume of the daemon provides (BuildKit fails the push: "failed to read") |
 //! | warning | a table keyed with another port than images use (BuildKit matches the key exactly) |
 //! | warning | `http` with `insecure` (HTTPS first, then an HTTP fallback) |
 //! | error | `http = true` for an https registry, or no `http = true` for an http one |
 
 use super::Topology;
-use super::toml::KEY;
+use super::daemon::{self, Daemon};
 use crate::endpoint::Scheme;
 use crate::krm::FnResult;
 use crate::output::Output;
@@ -26,29 +28,95 @@ fn is_localhost(host: &str) -> bool {
 
 /// The ConfigMap with `buildkitd.toml` as the output has it: the input's (edited or
 /// not) or the one this run generated.
-fn config_map(spec: &Spec, topology: &Topology, output: &Output) -> Option<usize> {
+fn config_map(topology: &Topology, output: &Output) -> Option<usize> {
     if let Some(cm) = &topology.config_map {
         return Some(cm.index);
     }
-    let (name, ns) = (&spec.buildkit.config_map, &spec.buildkit.namespace);
+    let (name, ns) = (&topology.name, &topology.namespace);
     output
         .find(|id| id.is("", "ConfigMap") && id.name == name && id.in_namespace(ns))
         .find(|&i| output.is_generated(i))
 }
 
-/// The registry tables of `buildkitd.toml` against the spec's registry and scheme.
+/// Runs BuildKit's checks and appends their findings.
 pub fn run(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
-    let Some(index) = config_map(spec, topology, output) else {
+    if let Some(d) = topology.daemon.as_ref().and_then(|d| as_written(d, output)) {
+        mounts_its_config(spec, &d, output, out);
+        ca_files(spec, &d, output, out);
+    }
+    tables(spec, topology, output, out);
+}
+
+/// The daemon as the output has it (this run's mounts included).
+fn as_written(d: &Daemon, output: &Output) -> Option<Daemon> {
+    let v = output.value(d.index)?;
+    let id = output.identity(d.index);
+    daemon::of_value(d.index, (id.kind, id.name, id.namespace), &v)
+}
+
+/// buildkitd runs with its defaults, silently, when nothing is at its config path
+/// (cmd/buildkitd/config/load.go returns an empty config for a missing file).
+fn mounts_its_config(spec: &Spec, d: &Daemon, output: &Output, out: &mut Vec<FnResult>) {
+    if d.provides(&d.config_path) {
+        return;
+    }
+    let e = &spec.endpoint;
+    let needs_table = (e.scheme == Scheme::Http && !is_localhost(&e.registry.host))
+        || !e.tls.ca.is_empty()
+        || e.tls.insecure_skip_verify
+        || !spec.buildkit.mirrors.is_empty()
+        || !spec.buildkit.proxy_cache.is_empty();
+    let message = format!(
+        "{} reads its config from {}, and no volume provides that file, so buildkitd runs with its defaults: no [registry.\"{}\"] table ({}). Mount the ConfigMap with buildkitd.toml there (this function does so with spec.generate: buildkitdConfig)",
+        d.describe(),
+        d.config_path,
+        e.authority(),
+        if needs_table {
+            "the registry needs one"
+        } else {
+            "https with the system CAs, which may be all it needs"
+        }
+    );
+    let r = if needs_table {
+        FnResult::error(message)
+    } else {
+        FnResult::warning(message)
+    };
+    out.push(r.on(output.resource_ref(d.index)));
+}
+
+/// Every `ca` file must be in the daemon's container: BuildKit reads them when it first
+/// talks to the registry, and fails the push without them (util/resolver `loadTLSConfig`).
+fn ca_files(spec: &Spec, d: &Daemon, output: &Output, out: &mut Vec<FnResult>) {
+    for (i, path) in spec.endpoint.tls.ca.iter().enumerate() {
+        if d.provides(path) {
+            continue;
+        }
+        out.push(
+            FnResult::error(format!(
+                "spec.ca[{i}] {path} is in no volume of {}: BuildKit fails the push with \"failed to read {path}\". Mount the Secret holding it there (spec.caSecret does), or point spec.ca at where it is mounted",
+                d.describe()
+            ))
+            .on(output.resource_ref(d.index))
+            .at(format!("spec.ca[{i}]")),
+        );
+    }
+}
+
+/// The registry tables of `buildkitd.toml` against the spec's registry and scheme.
+fn tables(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
+    let Some(index) = config_map(topology, output) else {
         return;
     };
     let resource = output.resource_ref(index);
+    let key = &topology.key;
     let Some(text) = output
         .value(index)
-        .and_then(|v| v.get("data")?.get(KEY)?.as_str().map(str::to_string))
+        .and_then(|v| v.get("data")?.get(key)?.as_str().map(str::to_string))
     else {
         return;
     };
-    let path = format!("data.{KEY}");
+    let path = format!("data.{key}");
     let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
         out.push(
             FnResult::warning(

@@ -1,13 +1,15 @@
-//! Finding the ConfigMap that holds `buildkitd.toml` (`spec.buildkitConfigMap` in
-//! `spec.namespace`) and reading the file it holds.
+//! What the input holds of BuildKit: the daemon ([`super::daemon`]), the Service in
+//! front of it, and the ConfigMap holding `buildkitd.toml`: the one the daemon mounts,
+//! else `spec.buildkitConfigMap` in the daemon's namespace.
 
+use super::daemon::{self, Daemon, Service};
 use super::toml::KEY;
-use crate::krm::{Failure, ResourceList};
+use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
 use crate::spec::Spec;
 use crate::yaml::Tree;
 use crate::yaml::scalar::{self, Resolved};
 
-/// What `data.buildkitd.toml` of the ConfigMap holds.
+/// What the ConfigMap's key holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Toml {
     /// No such key.
@@ -26,25 +28,78 @@ pub struct ConfigMap {
 }
 
 /// What the input holds of BuildKit.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Topology {
+    pub daemon: Option<Daemon>,
+    pub service: Option<Service>,
+    /// The ConfigMap the file goes in: its name, namespace and key.
+    pub name: String,
+    pub namespace: String,
+    pub key: String,
+    /// Whether the daemon already mounts that ConfigMap's key at its config path.
+    pub mounted: bool,
+    /// That ConfigMap, when it is in the input.
     pub config_map: Option<ConfigMap>,
+    /// The local-config mount patch an earlier run wrote into a kpt package.
+    pub previous_mount_patch: Option<usize>,
 }
 
 pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
     let b = &spec.buildkit;
-    let Some(index) = rl.one("", "ConfigMap", &b.config_map, &b.namespace, |_| true)? else {
-        return Ok(Topology::default());
+    let daemon = daemon::find(rl, spec)?;
+    let service = daemon.as_ref().and_then(|d| daemon::service(rl, d));
+    let mounted = daemon
+        .as_ref()
+        .and_then(|d| d.config_map_file(&d.config_path));
+    let namespace = match &daemon {
+        Some(d) if !b.namespace_given && !d.namespace.is_empty() => d.namespace.clone(),
+        _ => b.namespace.clone(),
     };
-    Ok(Topology {
-        config_map: Some(ConfigMap {
+    let (name, key) = match (&mounted, &daemon) {
+        (Some(file), Some(d)) => {
+            if b.config_map_given && file.config_map != b.config_map {
+                return Err(Failure::new(
+                    FnResult::error(format!(
+                        "{} reads {} from ConfigMap {} (key {}), not from spec.buildkitConfigMap {}: set spec.buildkitConfigMap to {}, or leave it out",
+                        d.describe(),
+                        d.config_path,
+                        file.config_map,
+                        file.key,
+                        b.config_map,
+                        file.config_map
+                    ))
+                    .on(ResourceRef::of(&rl.items[d.index]))
+                    .at("spec.buildkitConfigMap"),
+                ));
+            }
+            (file.config_map.clone(), file.key.clone())
+        }
+        _ => (b.config_map.clone(), KEY.to_string()),
+    };
+    let config_map = rl
+        .one("", "ConfigMap", &name, &namespace, |_| true)?
+        .map(|index| ConfigMap {
             index,
-            toml: toml_of(rl, index),
-        }),
+            toml: toml_of(rl, index, &key),
+        });
+    let previous_mount_patch = rl.items.iter().position(|i| {
+        i.is("apps", "Deployment")
+            && i.local_config
+            && i.managed_by.as_deref() == Some(crate::MANAGED_BY)
+    });
+    Ok(Topology {
+        daemon,
+        service,
+        name,
+        namespace,
+        key,
+        mounted: mounted.is_some(),
+        config_map,
+        previous_mount_patch,
     })
 }
 
-fn toml_of(rl: &ResourceList, index: usize) -> Toml {
+fn toml_of(rl: &ResourceList, index: usize, key: &str) -> Toml {
     let (text, _) = rl.standalone(&rl.items[index].span);
     let Ok(tree) = Tree::parse(&text) else {
         // The applier says why it cannot re-read the item.
@@ -53,7 +108,7 @@ fn toml_of(rl: &ResourceList, index: usize) -> Toml {
     let Some(v) = tree
         .root
         .and_then(|r| tree.get(r, "data"))
-        .and_then(|d| tree.get(d, KEY))
+        .and_then(|d| tree.get(d, key))
     else {
         return Toml::Missing;
     };

@@ -8,15 +8,21 @@
 //!
 //! | part | module |
 //! |---|---|
-//! | the file: our table set, the rest of an existing file kept | [`toml`] |
-//! | finding the ConfigMap that holds it in the input | [`detect`](mod@detect) |
-//! | the change: edited in place, or a new ConfigMap | [`plan`](mod@plan) |
-//! | the checks: the registry tables as BuildKit will read them | [`check`] |
+//! | the file: our tables set, the rest of an existing file kept | [`toml`] |
+//! | the daemon: rootless or rootful, where it reads the file, what it mounts, its Service | [`daemon`] |
+//! | finding the daemon and the ConfigMap it reads in the input | [`detect`](mod@detect) |
+//! | the change: the ConfigMap, mounted into the daemon, which restarts when it changes | [`plan`](mod@plan) |
+//! | the checks: the file the daemon really reads, its `ca` files, the Task's address | [`check`] |
 
 pub mod check;
+pub mod daemon;
 pub mod detect;
 pub mod plan;
 pub mod toml;
+
+/// Pod-template annotation on the daemon: buildkitd reads its config only at start,
+/// so a changed file needs a restart; this changes with the file.
+pub const RESTART_ANNOTATION: &str = "harbor-buildkit.dev/buildkitd-config-checksum";
 
 pub use detect::{Topology, detect};
 pub use plan::plan;

@@ -1,24 +1,78 @@
-//! BuildKit's change: the ConfigMap with `buildkitd.toml`, edited in place (only our
-//! registry table changes) or generated.
+//! BuildKit's change: `buildkitd.toml` with our tables, in the ConfigMap the daemon
+//! reads, mounted where the daemon reads it, and a restart when it changes.
+//!
+//! - The ConfigMap: the one the daemon mounts at its config path (edited in place),
+//!   else `spec.buildkitConfigMap` in the daemon's namespace (edited, or generated).
+//! - The daemon in the input: the ConfigMap mounted at its config folder (read-only,
+//!   the key mapped to the file name), `--config=<path>` added to its flags when it
+//!   has none (buildkitd silently runs with defaults when the file is missing, so the
+//!   path is said rather than guessed), the `caSecret` mounted where `spec.ca` points,
+//!   and a pod-template checksum of the file so it restarts when the file changes.
+//! - No daemon in the input: a kustomize generator gets the ConfigMap and a warning
+//!   that says how to mount it; a kpt package also a local-config patch that does it for
+//!   BuildKit's example Deployment; anything else is an error, since nothing in the
+//!   output would read the file.
 
+use std::borrow::Cow;
+
+use serde_json::{Value, json};
+
+use super::RESTART_ANNOTATION;
+use super::daemon::Daemon;
 use super::detect::{Toml, Topology};
-use super::toml::{self as file, KEY};
+use super::toml as file;
 use crate::endpoint::Scheme;
-use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
-use crate::plan::{Change, Plan, Set, System};
+use crate::krm::{Failure, FnResult, Mode, ResourceList, ResourceRef};
+use crate::plan::{Append, Change, Plan, Set, System, checksum};
 use crate::spec::Spec;
+use crate::yaml::Seg;
 
-pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology) -> Result<Plan, Failure> {
+/// The volume this function adds to the daemon for the file, and for the CA.
+pub const CONFIG_VOLUME: &str = "harbor-buildkit-config";
+pub const CA_VOLUME: &str = "harbor-buildkit-registry-ca";
+
+/// Where a local-config mount patch goes in a kpt package.
+pub const MOUNT_PATCH_PATH: &str = "harbor-buildkit/buildkitd-mount-patch.yaml";
+
+/// The rootless image's config path (moby/buildkit `Dockerfile`: `HOME=/home/user`).
+pub const ROOTLESS_CONFIG: &str = "/home/user/.config/buildkit/buildkitd.toml";
+pub const ROOTFUL_CONFIG: &str = "/etc/buildkit/buildkitd.toml";
+
+pub fn plan(
+    rl: &ResourceList,
+    spec: &Spec,
+    topology: &Topology,
+    mode: Mode,
+) -> Result<Plan, Failure> {
     let mut plan = Plan::new(System::Buildkit);
-    let (name, ns) = (&spec.buildkit.config_map, &spec.buildkit.namespace);
+    let toml = config_map(rl, spec, topology, &mut plan)?;
+    match &topology.daemon {
+        Some(d) => wire(rl, spec, topology, d, &toml, &mut plan)?,
+        None => no_daemon(topology, mode, &toml, &mut plan)?,
+    }
+    Ok(plan)
+}
+
+fn key(k: &str) -> Seg<'static> {
+    Seg::Key(Cow::Owned(k.to_string()))
+}
+
+/// The ConfigMap with our tables: edited in place, or generated. Returns the file.
+fn config_map(
+    rl: &ResourceList,
+    spec: &Spec,
+    topology: &Topology,
+    plan: &mut Plan,
+) -> Result<String, Failure> {
+    let (name, ns, data_key) = (&topology.name, &topology.namespace, &topology.key);
     let host = spec.endpoint.authority();
     let Some(cm) = &topology.config_map else {
         let toml = file::render(None, spec)
             .map_err(|e| Failure::error(format!("internal: {}", e.message)))?;
-        plan.change(Change::Add(file::config_map(spec, &toml)));
+        plan.change(Change::Add(file::config_map(name, ns, data_key, &toml)));
         plan.tell(
             FnResult::info(format!(
-                "generated buildkitd.toml with [registry.\"{host}\"] ({}); mount it at /etc/buildkit (rootful) or ~/.config/buildkit (rootless)",
+                "generated buildkitd.toml with [registry.\"{host}\"] ({})",
                 summary(spec)
             ))
             .on(ResourceRef {
@@ -28,10 +82,10 @@ pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology) -> Result<Plan,
                 namespace: ns.clone(),
             }),
         );
-        return Ok(plan);
+        return Ok(toml);
     };
     let resource = ResourceRef::of(&rl.items[cm.index]);
-    let path = format!("data.{KEY}");
+    let path = format!("data.{data_key}");
     let existing = match &cm.toml {
         Toml::Missing => None,
         Toml::Text(t) => Some(t.as_str()),
@@ -46,7 +100,7 @@ pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology) -> Result<Plan,
     let toml = file::render(existing, spec).map_err(|e| {
         Failure::new(
             FnResult::error(format!(
-                "data.buildkitd.toml does not parse as TOML, line {}: {}",
+                "{path} does not parse as TOML, line {}: {}",
                 e.line, e.message
             ))
             .on(resource.clone())
@@ -57,7 +111,7 @@ pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology) -> Result<Plan,
     plan.change(Change::Set(Set::new(
         cm.index,
         &["data"],
-        vec![(KEY.to_string(), toml)],
+        vec![(data_key.clone(), toml.clone())],
     )));
     plan.tell(
         FnResult::info(if changed {
@@ -71,10 +125,285 @@ pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology) -> Result<Plan,
         .on(resource)
         .at(path),
     );
-    Ok(plan)
+    Ok(toml)
 }
 
-/// Our table's settings, for messages.
+/// The file mounted into the daemon, its CA files too, and a restart on change.
+fn wire(
+    rl: &ResourceList,
+    spec: &Spec,
+    topology: &Topology,
+    d: &Daemon,
+    toml: &str,
+    plan: &mut Plan,
+) -> Result<(), Failure> {
+    let resource = ResourceRef::of(&rl.items[d.index]);
+    let pod = [key("spec"), key("template"), key("spec")];
+    let container = || {
+        let mut p = pod.to_vec();
+        p.extend([key("containers"), Seg::Index(d.container)]);
+        p
+    };
+    let refuse = |why: String| Failure::new(FnResult::error(why).on(resource.clone()));
+    if topology.mounted {
+        plan.tell(
+            FnResult::info(format!(
+                "{} reads {} from ConfigMap {} (key {}): the file is written there",
+                d.describe(),
+                d.config_path,
+                topology.name,
+                topology.key
+            ))
+            .on(resource.clone()),
+        );
+    } else {
+        let (dir, base) = d
+            .config_path
+            .rsplit_once('/')
+            .map(|(a, b)| (if a.is_empty() { "/" } else { a }, b))
+            .ok_or_else(|| {
+                refuse(format!(
+                    "--config {} is not an absolute path",
+                    d.config_path
+                ))
+            })?;
+        if let Some(m) = d
+            .mounts
+            .iter()
+            .find(|m| m.mount_path.trim_end_matches('/') == dir)
+        {
+            return Err(refuse(format!(
+                "{} mounts volume {} at {dir}, where it reads buildkitd.toml ({}), and that volume does not hold it: mount ConfigMap {} there instead, or give the daemon --config=<a path of its own>",
+                d.describe(),
+                m.name,
+                d.config_path,
+                topology.name
+            )));
+        }
+        if d.volumes.iter().any(|v| v.name == CONFIG_VOLUME) {
+            return Err(refuse(format!(
+                "{} has a volume named {CONFIG_VOLUME} that does not hold buildkitd.toml at {}: rename it, or mount it at {dir}",
+                d.describe(),
+                d.config_path
+            )));
+        }
+        plan.change(Change::Append(Append::new(
+            d.index,
+            pod.to_vec(),
+            "volumes",
+            vec![json!({
+                "name": CONFIG_VOLUME,
+                "configMap": {
+                    "name": topology.name,
+                    "items": [{ "key": topology.key, "path": base }],
+                },
+            })],
+        )));
+        plan.change(Change::Append(Append::new(
+            d.index,
+            container(),
+            "volumeMounts",
+            vec![json!({ "name": CONFIG_VOLUME, "mountPath": dir, "readOnly": true })],
+        )));
+        let mut said = format!(
+            "mounted ConfigMap {} at {dir} in {} (container {}), where it reads {}",
+            topology.name,
+            d.describe(),
+            d.container_name,
+            d.config_path
+        );
+        match (&d.rootless, d.config_flag) {
+            (_, true) => said.push_str(" (its --config)"),
+            (Some(why), false) => said.push_str(&format!(" as a rootless daemon ({why})")),
+            (None, false) => said.push_str(" as a rootful daemon"),
+        }
+        if !d.config_flag && d.flags_appendable {
+            plan.change(Change::Append(Append::new(
+                d.index,
+                container(),
+                "args",
+                vec![json!(format!("--config={}", d.config_path))],
+            )));
+            said.push_str(&format!(
+                ", and passed --config={}: buildkitd runs with its defaults, silently, when the file is not where it looks",
+                d.config_path
+            ));
+        }
+        plan.tell(FnResult::info(said).on(resource.clone()));
+    }
+    mount_ca(spec, d, &container(), &pod, plan, &refuse)?;
+    plan.restart_on_change(
+        d.index,
+        resource,
+        RESTART_ANNOTATION,
+        toml,
+        d.checksum.as_deref(),
+        (
+            "the pod-template checksum of buildkitd.toml is already current",
+            "set the pod-template checksum of buildkitd.toml, so the daemon restarts and reads it (only at start)",
+        ),
+    );
+    Ok(())
+}
+
+/// `caSecret` mounted where `spec.ca` points, unless a volume provides those files.
+fn mount_ca(
+    spec: &Spec,
+    d: &Daemon,
+    container: &[Seg<'static>],
+    pod: &[Seg<'static>],
+    plan: &mut Plan,
+    refuse: &dyn Fn(String) -> Failure,
+) -> Result<(), Failure> {
+    let ca = &spec.endpoint.tls.ca;
+    let Some(secret) = &spec.buildkit.ca_secret else {
+        return Ok(());
+    };
+    if ca.iter().all(|p| d.provides(p)) {
+        return Ok(());
+    }
+    let dirs: Vec<&str> = ca
+        .iter()
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    let Some(dir) = dirs.first().filter(|d| dirs.iter().all(|x| x == *d)) else {
+        return Err(refuse(format!(
+            "spec.ca lists files in several folders ({}); spec.caSecret mounts one Secret at one folder: put them in one",
+            ca.join(", ")
+        )));
+    };
+    if d.mounts
+        .iter()
+        .any(|m| m.mount_path.trim_end_matches('/') == *dir)
+    {
+        return Err(refuse(format!(
+            "{} mounts another volume at {dir}, where spec.ca points: mount Secret {secret} there yourself, or point spec.ca elsewhere",
+            d.describe()
+        )));
+    }
+    let dir = if dir.is_empty() { "/" } else { *dir };
+    plan.change(Change::Append(Append::new(
+        d.index,
+        pod.to_vec(),
+        "volumes",
+        vec![json!({ "name": CA_VOLUME, "secret": { "secretName": secret } })],
+    )));
+    plan.change(Change::Append(Append::new(
+        d.index,
+        container.to_vec(),
+        "volumeMounts",
+        vec![json!({ "name": CA_VOLUME, "mountPath": dir, "readOnly": true })],
+    )));
+    plan.tell(FnResult::info(format!(
+        "mounted Secret {secret} at {dir} in {}, for {}",
+        d.describe(),
+        ca.join(", ")
+    )));
+    Ok(())
+}
+
+/// No daemon in the input: what the caller can still use, or an error.
+fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Result<(), Failure> {
+    let (name, ns) = (&topology.name, &topology.namespace);
+    let how = format!(
+        "mount ConfigMap {ns}/{name} into the daemon at {} (the rootless image; {} when rootful) or pass --config with where you mount it, and restart the daemon when it changes (buildkitd reads the file only at start, and runs with its defaults, silently, without it)",
+        ROOTLESS_CONFIG.trim_end_matches("/buildkitd.toml"),
+        ROOTFUL_CONFIG.trim_end_matches("/buildkitd.toml")
+    );
+    let generated = ResourceRef {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: name.clone(),
+        namespace: ns.clone(),
+    };
+    let patch_written = |plan: &mut Plan| {
+        plan.tell(
+            FnResult::warning(format!(
+                "no BuildKit daemon in the package, so nothing here reads this buildkitd.toml: {how}. {MOUNT_PATCH_PATH} (local config) does it for BuildKit's examples/kubernetes rootless Deployment buildkitd, as a strategic-merge patch (kustomize patches:, or kubectl patch --patch-file)"
+            ))
+            .on(generated.clone()),
+        );
+    };
+    // The patch an earlier run wrote is kept current (its checksum follows the file).
+    if let Some(item) = topology.previous_mount_patch {
+        let with = mount_patch(topology, toml);
+        plan.change(Change::Replace { item, with });
+        patch_written(plan);
+        return Ok(());
+    }
+    if topology.config_map.is_some() {
+        plan.tell(
+            FnResult::info(format!(
+                "no BuildKit daemon in the input: it reads this file only if it mounts it; {how}"
+            ))
+            .on(generated),
+        );
+        return Ok(());
+    }
+    match mode {
+        Mode::KustomizeGenerator => {
+            plan.tell(
+                FnResult::warning(format!(
+                    "no BuildKit daemon in view (a kustomize generator sees only its own config), so nothing here reads this buildkitd.toml: {how}. As a transformer over the daemon's manifests, this function does it"
+                ))
+                .on(generated),
+            );
+            Ok(())
+        }
+        Mode::KptPackage => {
+            plan.change(Change::Add(mount_patch(topology, toml)));
+            patch_written(plan);
+            Ok(())
+        }
+        Mode::KustomizeTransformer | Mode::Other => Err(Failure::new(
+            FnResult::error(format!(
+                "no BuildKit daemon in the input (a Deployment, StatefulSet or DaemonSet running a moby/buildkit image), so the generated buildkitd.toml would be read by nothing: add the daemon's manifests, name it with spec.buildkitDaemon, or leave buildkitdConfig out of spec.generate and {how}"
+            ))
+            .on(generated),
+        )),
+    }
+}
+
+/// A strategic-merge patch that mounts the file into BuildKit's example rootless
+/// Deployment (`examples/kubernetes/deployment+service.rootless.yaml`: Deployment and
+/// container `buildkitd`), marked local config.
+fn mount_patch(topology: &Topology, toml: &str) -> Value {
+    let dir = ROOTLESS_CONFIG.trim_end_matches("/buildkitd.toml");
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "buildkitd",
+            "namespace": topology.namespace,
+            "labels": { crate::MANAGED_BY_LABEL: crate::MANAGED_BY },
+            "annotations": {
+                "config.kubernetes.io/local-config": "true",
+                "internal.config.kubernetes.io/path": MOUNT_PATCH_PATH,
+                "config.kubernetes.io/path": MOUNT_PATCH_PATH,
+            },
+        },
+        "spec": {
+            "template": {
+                "metadata": { "annotations": { RESTART_ANNOTATION: checksum(toml) } },
+                "spec": {
+                    "containers": [{
+                        "name": "buildkitd",
+                        "volumeMounts": [{ "name": CONFIG_VOLUME, "mountPath": dir, "readOnly": true }],
+                    }],
+                    "volumes": [{
+                        "name": CONFIG_VOLUME,
+                        "configMap": {
+                            "name": topology.name,
+                            "items": [{ "key": topology.key, "path": "buildkitd.toml" }],
+                        },
+                    }],
+                },
+            },
+        },
+    })
+}
+
+/// Our tables' settings, for messages.
 fn summary(spec: &Spec) -> String {
     let endpoint = &spec.endpoint;
     let mut parts = Vec::new();
@@ -89,8 +418,9 @@ fn summary(spec: &Spec) -> String {
             }
         }
     }
-    if !spec.buildkit.mirrors.is_empty() {
-        parts.push(format!("mirrors = {:?}", spec.buildkit.mirrors));
+    let mirrors: Vec<String> = spec.buildkit.mirrors.iter().map(|m| m.entry()).collect();
+    if !mirrors.is_empty() {
+        parts.push(format!("mirrors = {mirrors:?}"));
     }
     if parts.is_empty() {
         "https with the system CAs".into()

@@ -20,7 +20,7 @@ use crate::spec::Spec;
 
 pub const KEY: &str = "buildkitd.toml";
 
-const HEADER: &str = "# buildkitd.toml. harbor-buildkit-fn owns the [registry.\"<host>\"] table for its\n# registry (keys http, insecure, ca, mirrors) and rewrites it on every run; the rest\n# of this file is yours and is kept as it is.\n";
+const HEADER: &str = "# buildkitd.toml. harbor-buildkit-fn owns the [registry.\"<host>\"] table for its\n# registry (keys http, insecure, ca, mirrors), `http` in the tables of plain-HTTP mirrors,\n# and its own entries in the `mirrors` of proxy-cached upstreams, and rewrites them on\n# every run; the rest of this file is yours and is kept as it is.\n";
 
 /// An existing buildkitd.toml that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,28 +55,72 @@ pub fn render(existing: Option<&str>, spec: &Spec) -> Result<String, TomlError> 
                 .into(),
         });
     };
-    if registry.get(&host).is_none() {
-        let mut t = Table::new();
-        if fresh {
-            t.decor_mut().set_prefix(HEADER.to_string() + "\n");
-        }
-        registry.insert(&host, Item::Table(t));
-    }
-    let Some(table) = registry.get_mut(&host).and_then(Item::as_table_like_mut) else {
-        return Err(TomlError {
-            line: 1,
-            message: format!("registry.\"{host}\" is not a table"),
-        });
-    };
-
+    let header = fresh.then(|| HEADER.to_string() + "\n");
+    let table = host_table(registry, &host, header)?;
     let endpoint = &spec.endpoint;
     let http = endpoint.scheme == Scheme::Http;
     let insecure = endpoint.scheme == Scheme::Https && endpoint.tls.insecure_skip_verify;
     set_bool(table, "http", http);
     set_bool(table, "insecure", insecure);
     set_list(table, "ca", &endpoint.tls.ca);
-    set_list(table, "mirrors", &spec.buildkit.mirrors);
+    let mirrors: Vec<String> = spec.buildkit.mirrors.iter().map(|m| m.entry()).collect();
+    set_list(table, "mirrors", &mirrors);
+
+    // Each mirror's transport comes from its own table (util/resolver/resolver.go
+    // `fillInsecureOpts(mirrorHost, m[mirrorHost], ...)`): plain HTTP must be said there.
+    for m in spec.buildkit.mirrors.iter().filter(|m| m.http) {
+        set_bool(host_table(registry, &m.authority, None)?, "http", true);
+    }
+    // Harbor as a proxy cache: the upstream's mirror is `<registry>/<project>`, which
+    // BuildKit asks for as `/v2/<project>/<repository>/...` (`newMirrorRegistryHost`).
+    for pc in &spec.buildkit.proxy_cache {
+        let entry = format!("{host}/{}", pc.project);
+        add_to_list(host_table(registry, &pc.upstream, None)?, "mirrors", &entry);
+    }
     Ok(doc.to_string())
+}
+
+/// The `[registry."<host>"]` table, made (with `prefix` before it) when missing.
+fn host_table<'t>(
+    registry: &'t mut dyn toml_edit::TableLike,
+    host: &str,
+    prefix: Option<String>,
+) -> Result<&'t mut dyn toml_edit::TableLike, TomlError> {
+    if registry.get(host).is_none() {
+        let mut t = Table::new();
+        if let Some(p) = prefix {
+            t.decor_mut().set_prefix(p);
+        }
+        registry.insert(host, Item::Table(t));
+    }
+    registry
+        .get_mut(host)
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(|| TomlError {
+            line: 1,
+            message: format!("registry.\"{host}\" is not a table"),
+        })
+}
+
+/// Puts `entry` first in the list `key` (made when missing), keeping the other entries
+/// after it: BuildKit tries mirrors in order, then the upstream itself.
+fn add_to_list(table: &mut dyn toml_edit::TableLike, key: &str, entry: &str) {
+    let current: Vec<String> = table
+        .get(key)
+        .and_then(Item::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if current.iter().any(|c| c == entry) {
+        return;
+    }
+    let mut values = vec![entry.to_string()];
+    values.extend(current);
+    let array: Array = values.iter().map(String::as_str).collect();
+    table.insert(key, toml_edit::value(array));
 }
 
 /// Sets `key = true`, or removes it when false (false is BuildKit's default). An
@@ -112,28 +156,25 @@ fn set_list(table: &mut dyn toml_edit::TableLike, key: &str, values: &[String]) 
 }
 
 /// Where a new BuildKit ConfigMap goes in a kpt package.
-pub fn path(spec: &Spec) -> String {
-    format!(
-        "harbor-buildkit/configmap_{}.yaml",
-        spec.buildkit.config_map
-    )
+pub fn path(name: &str) -> String {
+    format!("harbor-buildkit/configmap_{name}.yaml")
 }
 
-/// A new ConfigMap holding `toml`.
-pub fn config_map(spec: &Spec, toml: &str) -> Value {
-    let path = path(spec);
+/// A new ConfigMap `namespace/name` holding `toml` under `key`.
+pub fn config_map(name: &str, namespace: &str, key: &str, toml: &str) -> Value {
+    let path = path(name);
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": spec.buildkit.config_map,
-            "namespace": spec.buildkit.namespace,
+            "name": name,
+            "namespace": namespace,
             "labels": { crate::MANAGED_BY_LABEL: crate::MANAGED_BY },
             "annotations": {
                 "internal.config.kubernetes.io/path": path,
                 "config.kubernetes.io/path": path,
             },
         },
-        "data": { KEY: toml },
+        "data": { key: toml },
     })
 }

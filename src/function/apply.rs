@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::krm::{Failure, FnResult, Item, OutItem, ResourceList, ResourceRef};
 use crate::output::Output;
-use crate::plan::{Change, Plan, Set, System};
+use crate::plan::{Append, Change, Plan, Set, System};
 use crate::yaml::edit::{self, Edits};
 use crate::yaml::{NodeId, Tree};
 
@@ -30,10 +30,25 @@ fn is_identity_annotation(key: &str) -> bool {
         )
 }
 
+/// An edit in place: keys set, or items appended to a sequence.
+enum Edit {
+    Set(Set),
+    Append(Append),
+}
+
+impl Edit {
+    fn path(&self) -> String {
+        match self {
+            Edit::Set(s) => s.path(),
+            Edit::Append(a) => a.path(),
+        }
+    }
+}
+
 /// What is to happen to one input item, and which system asked.
 #[derive(Default)]
 struct ItemChanges {
-    sets: Vec<(System, Set)>,
+    sets: Vec<(System, Edit)>,
     replace: Option<(System, Value)>,
 }
 
@@ -61,7 +76,12 @@ pub fn apply<'r, 's>(
                     .entry(set.item)
                     .or_default()
                     .sets
-                    .push((plan.system, set)),
+                    .push((plan.system, Edit::Set(set))),
+                Change::Append(a) => by_item
+                    .entry(a.item)
+                    .or_default()
+                    .sets
+                    .push((plan.system, Edit::Append(a))),
                 Change::Replace { item, with } => {
                     let entry = by_item.entry(item).or_default();
                     if let Some((first, _)) = &entry.replace {
@@ -141,7 +161,7 @@ fn conflict(item: &Item, what: &str) -> Failure {
 fn edit_item(
     rl: &ResourceList,
     item: &Item,
-    sets: &[(System, Set)],
+    sets: &[(System, Edit)],
 ) -> Result<OutItem, (System, Failure)> {
     let first = sets.first().map_or(System::Harbor, |(s, _)| *s);
     // The item's text as a standalone document at its original column, so spans,
@@ -152,12 +172,20 @@ fn edit_item(
     let mut done: Vec<(System, String)> = Vec::new();
     for (system, set) in sets {
         let mut edits = Edits::default();
-        let entries: Vec<(&str, Value)> = set
-            .entries
-            .iter()
-            .map(|(k, v)| (k.as_str(), Value::String(v.clone())))
-            .collect();
-        if let Err(e) = edit::set_entries(&tree, root, &set.parent, &entries, &mut edits) {
+        let made = match set {
+            Edit::Set(set) => {
+                let entries: Vec<(&str, Value)> = set
+                    .entries
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), Value::String(v.clone())))
+                    .collect();
+                edit::set_entries(&tree, root, &set.parent, &entries, &mut edits).map(|_| ())
+            }
+            Edit::Append(a) => {
+                edit::append_items(&tree, root, &a.parent, &a.key, &a.items, &mut edits)
+            }
+        };
+        if let Err(e) = made {
             return Err((*system, edit_error(item, e)));
         }
         if all.extend(edits).is_err() {

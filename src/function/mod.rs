@@ -250,15 +250,16 @@ fn detect_and_plan(
     });
     let buildkit = buildkit::detect(rl, spec).and_then(|t| {
         let plan = match generate.buildkitd_config {
-            true => Some(buildkit::plan(rl, spec, &t)?),
+            true => Some(buildkit::plan(rl, spec, &t, mode)?),
             false => None,
         };
         Ok((t, plan))
     });
     let tekton = tekton::detect(rl, spec).and_then(|t| {
-        let plan = match generate.task {
-            true => Some(tekton::plan(rl, spec, &t)?),
-            false => None,
+        let plan = match (generate.task, &buildkit) {
+            (true, Ok((b, _))) => Some(tekton::plan(rl, spec, &t, b)?),
+            // BuildKit's failure is reported with its own errors.
+            (true, Err(_)) | (false, _) => None,
         };
         Ok((t, plan))
     });

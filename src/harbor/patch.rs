@@ -3,7 +3,6 @@
 //! the input, and the pod-template checksum that restarts harbor-core.
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::spec::Spec;
 
@@ -32,17 +31,12 @@ pub fn core_data(spec: &Spec) -> [(&'static str, String); 2] {
 /// is patched afterwards. This value does.
 pub const RESTART_ANNOTATION: &str = "harbor-buildkit.dev/core-config-checksum";
 
-pub fn restart_checksum(spec: &Spec) -> String {
-    let mut h = Sha256::new();
-    for (k, v) in core_data(spec) {
-        h.update(k.as_bytes());
-        h.update(b"=");
-        h.update(v.as_bytes());
-        h.update(b"\n");
-    }
-    let digest = h.finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{}", &hex[..16])
+/// What the checksum is taken of: the two keys as `KEY=value` lines.
+pub fn restart_content(spec: &Spec) -> String {
+    core_data(spec)
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect()
 }
 
 /// A ConfigMap with only our two keys, under Harbor's ConfigMap's name.

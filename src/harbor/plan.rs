@@ -357,28 +357,17 @@ fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut 
 fn restart(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut Plan) {
     let ns = topology.namespace(spec);
     match &topology.deployment {
-        Some(d) => {
-            let checksum = patch::restart_checksum(spec);
-            let current = d.checksum.as_deref() == Some(checksum.as_str());
-            plan.change(Change::Set(Set::new(
-                d.index,
-                &["spec", "template", "metadata", "annotations"],
-                vec![(RESTART_ANNOTATION.to_string(), checksum.clone())],
-            )));
-            plan.tell(
-                FnResult::info(if current {
-                    "the pod-template checksum annotation is already current"
-                } else {
-                    "set the pod-template checksum annotation, so harbor-core restarts and reads the new CORE_URL"
-                })
-                .on(ResourceRef::of(&rl.items[d.index]))
-                .change(
-                    &format!("spec.template.metadata.annotations.{RESTART_ANNOTATION}"),
-                    None,
-                    &checksum,
-                ),
-            );
-        }
+        Some(d) => plan.restart_on_change(
+            d.index,
+            ResourceRef::of(&rl.items[d.index]),
+            RESTART_ANNOTATION,
+            &patch::restart_content(spec),
+            d.checksum.as_deref(),
+            (
+                "the pod-template checksum annotation is already current",
+                "set the pod-template checksum annotation, so harbor-core restarts and reads the new CORE_URL",
+            ),
+        ),
         None => {
             let deployment = &spec.harbor.deployment;
             plan.tell(

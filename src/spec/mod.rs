@@ -15,7 +15,7 @@
 mod read;
 mod schema;
 
-use crate::endpoint::{Endpoint, Registry, Scheme, Tls};
+use crate::endpoint::{Endpoint, Mirror, ProxyCache, Registry, Scheme, Tls};
 use crate::krm::{Failure, FnResult};
 use crate::names;
 use crate::yaml::{NodeId, Tree};
@@ -58,12 +58,21 @@ pub struct HarborSpec {
     pub deployment_given: bool,
 }
 
-/// The BuildKit ConfigMap and the registry's mirrors.
+/// The BuildKit daemon, its ConfigMap, and the registry's mirrors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildkitSpec {
+    /// `buildkitNamespace`, else `namespace` (the daemon's, when it is found, wins over
+    /// the latter).
     pub namespace: String,
+    pub namespace_given: bool,
     pub config_map: String,
-    pub mirrors: Vec<String>,
+    pub config_map_given: bool,
+    /// `buildkitDaemon`: the workload to mount the file into.
+    pub daemon: Option<String>,
+    /// `caSecret`: the Secret holding the `ca` files.
+    pub ca_secret: Option<String>,
+    pub mirrors: Vec<Mirror>,
+    pub proxy_cache: Vec<ProxyCache>,
 }
 
 /// The Tekton Task: its name and place, its step image, the daemon it talks to.
@@ -74,6 +83,8 @@ pub struct TektonSpec {
     pub buildctl_image: String,
     /// The Task's `BUILDKIT_HOST` default.
     pub buildkit_host: String,
+    /// Whether `buildkitHost` was given (else the daemon's Service, when found, wins).
+    pub buildkit_host_given: bool,
 }
 
 /// The validated, defaulted spec.
@@ -260,6 +271,7 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
             .unwrap_or_else(|| harbor_config_map.clone()),
         problems,
     );
+    let buildkit_config_map_given = fields.buildkit_config_map != DEFAULT_BUILDKIT_CONFIG_MAP;
     let buildkit_config_map =
         object_name("buildkitConfigMap", fields.buildkit_config_map, problems);
     let task_name = object_name("taskName", fields.task_name, problems);
@@ -290,14 +302,40 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
             );
         }
     }
+    let mut mirrors = Vec::new();
     for (i, m) in fields.mirrors.iter().enumerate() {
-        if let Err(e) = names::mirror(m) {
-            problems.add(&format!("{}[{i}]", p("mirrors")), e);
+        match names::mirror(m) {
+            Ok(m) => mirrors.push(m),
+            Err(e) => problems.add(&format!("{}[{i}]", p("mirrors")), e),
         }
+    }
+    let mut proxy_cache = Vec::new();
+    for (i, pc) in fields.proxy_cache.iter().enumerate() {
+        match names::proxy_cache(pc) {
+            Ok(pc) => proxy_cache.push(pc),
+            Err(e) => problems.add(&format!("{}[{i}]", p("proxyCache")), e),
+        }
+    }
+    let buildkit_namespace_given = fields.buildkit_namespace.is_some();
+    let buildkit_namespace = match fields.buildkit_namespace {
+        Some(ns) => label("buildkitNamespace", ns, problems),
+        None => namespace.clone(),
+    };
+    let buildkit_daemon = fields
+        .buildkit_daemon
+        .map(|d| object_name("buildkitDaemon", d, problems));
+    let ca_secret = fields
+        .ca_secret
+        .map(|c| object_name("caSecret", c, problems));
+    if ca_secret.is_some() && fields.ca.is_empty() {
+        problems.add(
+            &p("caSecret"),
+            "names the Secret holding the ca files, but spec.ca lists none: say where BuildKit reads them",
+        );
     }
     let generate = generate(&fields.generate, &p("generate"), problems);
 
-    if buildkit_config_map == harbor_config_map && namespace == harbor {
+    if buildkit_config_map == harbor_config_map && buildkit_namespace == harbor {
         problems.add(
             &p("buildkitConfigMap"),
             format!(
@@ -333,14 +371,20 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
                 deployment_given,
             },
             buildkit: BuildkitSpec {
-                namespace: namespace.clone(),
+                namespace: buildkit_namespace,
+                namespace_given: buildkit_namespace_given,
                 config_map: buildkit_config_map,
-                mirrors: fields.mirrors,
+                config_map_given: buildkit_config_map_given,
+                daemon: buildkit_daemon,
+                ca_secret,
+                mirrors,
+                proxy_cache,
             },
             tekton: TektonSpec {
                 namespace,
                 task_name,
                 buildctl_image: fields.buildctl_image,
+                buildkit_host_given: fields.buildkit_host != DEFAULT_BUILDKIT_HOST,
                 buildkit_host: fields.buildkit_host,
             },
             generate,

@@ -37,7 +37,8 @@ pub struct Fields {
     #[serde(default = "default_scheme")]
     #[schemars(with = "SchemeName")]
     pub scheme: String,
-    /// Namespace of the BuildKit ConfigMap and the Task.
+    /// Namespace of the Task (and of the BuildKit ConfigMap, when no daemon is found
+    /// and buildkitNamespace is not given).
     #[serde(default = "default_namespace")]
     pub namespace: String,
     /// Namespace Harbor is looked for in. Derived from a
@@ -55,11 +56,21 @@ pub struct Fields {
     /// container reads Harbor's core ConfigMap or runs a harbor-core image.
     #[schemars(extend("x-default" = "found"))]
     pub harbor_deployment: Option<String>,
-    /// The ConfigMap holding buildkitd.toml.
+    /// The ConfigMap holding buildkitd.toml (when the daemon mounts one already, that
+    /// one is edited instead).
     #[serde(default = "default_buildkit_config_map")]
     pub buildkit_config_map: String,
+    /// Namespace of the BuildKit daemon and its ConfigMap, when it is not `namespace`
+    /// (the Task's). Found from the daemon when it is in the input.
+    #[schemars(extend("x-default" = "the daemon's, else namespace"))]
+    pub buildkit_namespace: Option<String>,
+    /// The buildkitd Deployment, StatefulSet or DaemonSet to mount buildkitd.toml into.
+    /// Found as the one running a moby/buildkit image.
+    #[schemars(extend("x-default" = "found"))]
+    pub buildkit_daemon: Option<String>,
     /// The buildkitd address buildctl connects to (tcp://, unix://, kube-pod://, ...):
-    /// the Task's BUILDKIT_HOST default.
+    /// the Task's BUILDKIT_HOST default. Found from the daemon's Service when it is in
+    /// the input (`tcp://<service>.<namespace>.svc:<port>`).
     #[serde(default = "default_buildkit_host")]
     pub buildkit_host: String,
     /// Image of the Task's step; it needs buildctl and a POSIX shell. Pinned to a
@@ -73,12 +84,23 @@ pub struct Fields {
     /// written to `ca = [...]`.
     #[serde(default)]
     pub ca: Vec<String>,
+    /// A Secret holding the `ca` files (keys named as the files), mounted into the
+    /// daemon at their folder.
+    #[schemars(extend("x-default" = "none"))]
+    pub ca_secret: Option<String>,
     /// https only: skip certificate verification (`insecure = true`). Prefer ca.
     #[serde(default)]
     pub insecure_skip_verify: bool,
-    /// Mirrors of the registry (host[:port][/path]), written to `mirrors = [...]`.
+    /// Mirrors of the registry (`[http://]host[:port][/path]`), written to
+    /// `mirrors = [...]`; a plain-HTTP mirror (`http://`) gets its own table with
+    /// `http = true`, since BuildKit reads each mirror's transport from its own table.
     #[serde(default)]
     pub mirrors: Vec<String>,
+    /// Harbor as a proxy cache: `upstream=project` pairs such as `docker.io=dockerhub`,
+    /// each written as the upstream's `mirrors = ["<registry>/<project>"]` (BuildKit
+    /// pulls `docker.io/library/x` from `/v2/<project>/library/x`, Harbor's layout).
+    #[serde(default)]
+    pub proxy_cache: Vec<String>,
     /// Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig,
     /// task. For example only [harborCore] in the overlay that renders Harbor.
     #[serde(default = "default_generate")]

@@ -5,6 +5,9 @@
 //!
 //! It is an error when the Secret is in the output, a warning when it is not. Secret
 //! values are never read into a finding: only their keys.
+//!
+//! And the Task this function generates: its `BUILDKIT_HOST` must name a Service of the
+//! output (when the output has Services) on a port that Service exposes.
 
 use std::collections::HashMap;
 
@@ -14,8 +17,99 @@ use super::docker_config::{self, SecretMount, Target, Use};
 use crate::krm::FnResult;
 use crate::output::Output;
 
-/// Runs the check and appends its findings.
+/// Runs the checks and appends their findings.
 pub fn run(output: &Output, out: &mut Vec<FnResult>) {
+    buildkit_host(output, out);
+    docker_config(output, out);
+}
+
+/// The Service a `tcp://host:port` address names, seen from namespace `from`:
+/// `svc`, `svc.ns`, `svc.ns.svc` or `svc.ns.svc.<domain>`.
+fn service_of<'a>(address: &'a str, from: &'a str) -> Option<(&'a str, &'a str, u16)> {
+    let rest = address.strip_prefix("tcp://")?;
+    let (host, port) = rest.split_once(':')?;
+    let port: u16 = port.trim_end_matches('/').parse().ok()?;
+    let mut labels = host.split('.');
+    let name = labels.next()?;
+    let namespace = labels.next().unwrap_or(from);
+    match labels.next() {
+        None | Some("svc") => Some((name, namespace, port)),
+        Some(_) => None,
+    }
+}
+
+/// The generated Task's `BUILDKIT_HOST` default against the Services of the output.
+fn buildkit_host(output: &Output, out: &mut Vec<FnResult>) {
+    let services: Vec<usize> = output.find(|id| id.is("", "Service")).collect();
+    if services.is_empty() {
+        return;
+    }
+    for i in output
+        .find(|id| id.is("tekton.dev", "Task"))
+        .filter(|&i| output.is_generated(i))
+    {
+        let Some(task) = output.value(i) else {
+            continue;
+        };
+        let Some(address) = task
+            .pointer("/spec/params")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|p| p.get("name").and_then(Value::as_str) == Some("BUILDKIT_HOST"))
+            .and_then(|p| p.get("default"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let from = output.identity(i).namespace;
+        let Some((name, namespace, port)) = service_of(address, from) else {
+            continue;
+        };
+        let found = services.iter().find(|&&s| {
+            let id = output.identity(s);
+            id.name == name && (id.namespace.is_empty() || id.namespace == namespace)
+        });
+        let finding = match found {
+            None => FnResult::warning(format!(
+                "the Task's BUILDKIT_HOST {address} names Service {namespace}/{name}, which is not in the input (its Services are elsewhere): check the address, or set spec.buildkitHost"
+            )),
+            Some(&s) => {
+                let ports: Vec<u64> = output
+                    .value(s)
+                    .and_then(|v| {
+                        Some(
+                            v.pointer("/spec/ports")?
+                                .as_array()?
+                                .iter()
+                                .filter_map(|p| p.get("port")?.as_u64())
+                                .collect(),
+                        )
+                    })
+                    .unwrap_or_default();
+                if ports.contains(&u64::from(port)) {
+                    continue;
+                }
+                FnResult::error(format!(
+                    "the Task's BUILDKIT_HOST {address} connects to port {port} of Service {namespace}/{name}, which exposes {}: buildctl would reach nothing; set spec.buildkitHost",
+                    ports
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+        };
+        out.push(
+            finding
+                .on(output.resource_ref(i))
+                .at("spec.params[BUILDKIT_HOST].default"),
+        );
+    }
+}
+
+/// Tasks and TaskRuns whose `DOCKER_CONFIG` is a Secret mount without `config.json`.
+fn docker_config(output: &Output, out: &mut Vec<FnResult>) {
     // Only a Task or TaskRun that names DOCKER_CONFIG and a Secret (its own volume, or
     // a TaskRun's binding) can have the problem: these text tests keep the (parallel)
     // parse to those, and leave a catalog of Tasks without TaskRuns nearly free.

@@ -6,12 +6,41 @@ use super::task;
 use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
 use crate::plan::{Change, Plan, System};
 use crate::spec::Spec;
-use crate::{MANAGED_BY, MANAGED_BY_LABEL};
+use crate::{MANAGED_BY, MANAGED_BY_LABEL, buildkit};
 
-pub fn plan(rl: &ResourceList, spec: &Spec, topology: &Topology) -> Result<Plan, Failure> {
+/// The daemon's address for `BUILDKIT_HOST`: the spec's when given, else the daemon's
+/// Service in the input (`tcp://<service>.<namespace>.svc:<port>`, which resolves from
+/// any namespace), else the default of BuildKit's examples.
+fn buildkit_host(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> String {
+    let t = &spec.tekton;
+    if t.buildkit_host_given {
+        return t.buildkit_host.clone();
+    }
+    let Some(svc) = &buildkit.service else {
+        return t.buildkit_host.clone();
+    };
+    let host = if svc.namespace.is_empty() {
+        format!("tcp://{}:{}", svc.name, svc.port)
+    } else {
+        format!("tcp://{}.{}.svc:{}", svc.name, svc.namespace, svc.port)
+    };
+    plan.tell(FnResult::info(format!(
+        "BUILDKIT_HOST defaults to {host}: the daemon's Service {}/{} (port {})",
+        svc.namespace, svc.name, svc.port
+    )));
+    host
+}
+
+pub fn plan(
+    rl: &ResourceList,
+    spec: &Spec,
+    topology: &Topology,
+    buildkit: &buildkit::Topology,
+) -> Result<Plan, Failure> {
     let mut plan = Plan::new(System::Tekton);
     let (name, ns) = (&spec.tekton.task_name, &spec.tekton.namespace);
-    let generated = task::task(spec);
+    let host = buildkit_host(spec, buildkit, &mut plan);
+    let generated = task::task(spec, &host);
     match topology.task {
         None => {
             plan.change(Change::Add(generated));

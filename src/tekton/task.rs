@@ -40,7 +40,8 @@ fn env(name: &str, value: &str) -> Value {
     json!({ "name": name, "value": value })
 }
 
-pub fn task(spec: &Spec) -> Value {
+/// The Task for `spec`, whose `BUILDKIT_HOST` param defaults to `buildkit_host`.
+pub fn task(spec: &Spec, buildkit_host: &str) -> Value {
     let path = path(spec);
     let registry = spec.endpoint.authority();
     let tekton = &spec.tekton;
@@ -70,7 +71,7 @@ pub fn task(spec: &Spec) -> Value {
                 param("CONTEXT", "Build context, relative to the source workspace.", Some(json!("."))),
                 param("DOCKERFILE", "Dockerfile, relative to the source workspace.", Some(json!("./Dockerfile"))),
                 param("CACHE_IMAGE", "Registry cache image (imported and exported with mode=max); empty for no cache.", Some(json!(""))),
-                param("BUILDKIT_HOST", "Address of the buildkitd daemon.", Some(json!(tekton.buildkit_host))),
+                param("BUILDKIT_HOST", "Address of the buildkitd daemon.", Some(json!(buildkit_host))),
                 param("EXTRA_ARGS", "More arguments for buildctl build, e.g. --opt build-arg:KEY=VALUE.", Some(json!([]))),
             ],
             "workspaces": [

@@ -26,6 +26,8 @@ pub struct Overlap {
     pub at: usize,
 }
 
+type Edit = (usize, usize, String);
+
 impl Edits {
     pub fn is_empty(&self) -> bool {
         self.edits.is_empty()
@@ -37,9 +39,9 @@ impl Edits {
 
     /// Adds `other`'s edits, unless one of them overlaps one of these.
     pub fn extend(&mut self, other: Edits) -> Result<(), Overlap> {
-        for &(s, e, _) in &other.edits {
-            if let Some(&(a, _, _)) = self.edits.iter().find(|(a, b, _)| meet(*a, *b, s, e)) {
-                return Err(Overlap { at: a.max(s) });
+        for o in &other.edits {
+            if let Some(e) = self.edits.iter().find(|e| meet(e, o)) {
+                return Err(Overlap { at: e.0.max(o.0) });
             }
         }
         self.edits.extend(other.edits);
@@ -48,12 +50,10 @@ impl Edits {
 
     /// The source with every edit applied, or the place where two edits overlap.
     pub fn apply(mut self, src: &str) -> Result<String, Overlap> {
-        self.edits.sort_by_key(|e| (e.0, e.1));
-        if let Some(w) = self
-            .edits
-            .windows(2)
-            .find(|w| meet(w[0].0, w[0].1, w[1].0, w[1].1))
-        {
+        // At one place, lines of a deeper mapping go before those of the one around it.
+        self.edits
+            .sort_by_key(|e| (e.0, e.1, std::cmp::Reverse(block_indent(&e.2))));
+        if let Some(w) = self.edits.windows(2).find(|w| meet(&w[0], &w[1])) {
             return Err(Overlap { at: w[1].0 });
         }
         let mut out = String::with_capacity(src.len() + 256);
@@ -68,10 +68,51 @@ impl Edits {
     }
 }
 
-/// Whether edits `[a, b)` and `[s, e)` conflict: their ranges share a byte, or they
-/// start at the same place (two insertions there have no order).
-fn meet(a: usize, b: usize, s: usize, e: usize) -> bool {
+/// How deep an insertion of whole block lines goes (`"\n    key: v"` at the end of a
+/// line, or `"    key: v\n"` at the start of one): twice its indentation, plus one for
+/// sequence items, which belong inside a key at their own column (`args:\n- a`).
+/// `None` for anything else (flow insertions, replacements).
+fn block_indent(text: &str) -> Option<usize> {
+    let rest = match text.strip_prefix('\n') {
+        Some(r) => r,
+        None if text.starts_with(' ') && text.ends_with('\n') => text,
+        None => return None,
+    };
+    let body = rest.trim_start_matches(' ');
+    if body.is_empty() || body.starts_with('\n') {
+        return None;
+    }
+    let item = usize::from(body.starts_with("- ") || body == "-" || body.starts_with("-\n"));
+    Some(2 * (rest.len() - body.len()) + item)
+}
+
+/// Whether two edits conflict: their ranges share a byte, or they start at the same
+/// place with no order between them. Insertions of block lines at one place have one:
+/// the deeper first (a key added to a container before one added to its pod spec,
+/// both at the end of the pod spec); at one depth, in the order they were made (new
+/// keys of one mapping, new items of one list), unless they add the same key.
+fn meet(x: &Edit, y: &Edit) -> bool {
+    let ((a, b, t), (s, e, u)) = (x, y);
+    if a == s && a == b && s == e {
+        return match (block_indent(t), block_indent(u)) {
+            (Some(i), Some(j)) if i != j => false,
+            (Some(_), Some(_)) => match (new_key(t), new_key(u)) {
+                (Some(k), Some(l)) => k == l,
+                _ => false,
+            },
+            _ => true,
+        };
+    }
     a == s || (s < b && a < e)
+}
+
+/// The key a block insertion adds to a mapping (`"\n  key: ..."`), if it adds one.
+fn new_key(text: &str) -> Option<&str> {
+    let body = text.trim_start_matches('\n').trim_start_matches(' ');
+    if body.starts_with('-') {
+        return None;
+    }
+    body.split_once(':').map(|(k, _)| k)
 }
 
 /// Why an edit could not be made: the field path (relative to the edited node) and
@@ -372,6 +413,92 @@ fn insert_entries(tree: &Tree, map: NodeId, entries: &[(&str, Value)], edits: &m
     }
 }
 
+/// Appends `items` to the sequence at `parents.key` below `map`: after its last item
+/// (block or flow), or as a new sequence when the key is missing or null (parents are
+/// created as [`set_entries`] creates them).
+pub fn append_items(
+    tree: &Tree,
+    map: NodeId,
+    parents: &[Seg],
+    key: &str,
+    items: &[Value],
+    edits: &mut Edits,
+) -> Result<(), EditError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let all = Value::Array(items.to_vec());
+    // The parent mapping, when it and the key exist.
+    let mut cur = map;
+    for (depth, step) in parents.iter().enumerate() {
+        let here = path_text(&parents[..depth]);
+        let next = match step {
+            Seg::Key(k) => tree.get(own_map(tree, cur, &here)?, k),
+            Seg::Index(i) => own_seq(tree, cur, &here)?.get(*i).copied(),
+        };
+        match next {
+            Some(n) if !is_null(tree, n) => cur = n,
+            _ => {
+                set_entries(tree, map, parents, &[(key, all)], edits)?;
+                return Ok(());
+            }
+        }
+    }
+    let parent = own_map(tree, cur, &path_text(parents))?;
+    let Some(seq) = tree.get(parent, key).filter(|&v| !is_null(tree, v)) else {
+        set_entries(tree, map, parents, &[(key, all)], edits)?;
+        return Ok(());
+    };
+    let here = format!("{}.{key}", path_text(parents))
+        .trim_start_matches('.')
+        .to_string();
+    let existing = own_seq(tree, seq, &here)?;
+    let node = tree.node(seq);
+    if matches!(node.kind, Kind::Seq { flow: true, .. }) {
+        let close = node.end.saturating_sub(1);
+        // After the last item: a comma already there (`[a, b, ]`) needs no other.
+        let after_last = existing
+            .last()
+            .map_or("", |&l| tree.src.get(tree.node(l).end..close).unwrap_or(""));
+        let sep = if existing.is_empty() || after_last.contains(',') {
+            ""
+        } else {
+            ", "
+        };
+        let parts: Vec<String> = items.iter().map(flow).collect();
+        edits.push(close, close, format!("{sep}{}", parts.join(", ")));
+        return Ok(());
+    }
+    let Some(&last) = existing.last() else {
+        return Err(EditError {
+            path: here,
+            message: "is an empty block sequence".into(),
+        });
+    };
+    // The column of the items' dash: the `-` before the first item on its line.
+    let first = tree.node(existing[0]);
+    let line_start = tree.src[..first.start].rfind('\n').map_or(0, |i| i + 1);
+    let dash = tree.src[line_start..first.start]
+        .rfind('-')
+        .map_or(first.col.saturating_sub(2), |d| {
+            tree.src[line_start..line_start + d].chars().count()
+        });
+    let mut text = String::new();
+    for v in items {
+        text.push_str(&" ".repeat(dash));
+        emit::seq_entry(&mut text, v, dash);
+    }
+    let last_end = tree.node(last).end;
+    if tree.src[..last_end].ends_with('\n') {
+        edits.push(last_end, last_end, text);
+    } else {
+        let eol = line_end(tree.src, last_end);
+        text.pop();
+        edits.push(eol, eol, format!("\n{text}"));
+    }
+    Ok(())
+}
+
 /// A value in flow style, for flow mappings and same-line replacements. JSON is valid
 /// YAML flow, and its strings are double-quoted, so nothing in it can change type.
 fn flow(v: &Value) -> String {
@@ -570,6 +697,67 @@ mod tests {
         assert_eq!(path_text(&steps), "spec.containers[5]");
     }
 
+    fn appended(src: &str, parents: &[&str], key: &str, items: &[Value]) -> String {
+        let t = Tree::parse(src).unwrap();
+        let parents: Vec<Seg> = parents.iter().map(|k| Seg::Key((*k).into())).collect();
+        let mut e = Edits::default();
+        append_items(&t, t.root.unwrap(), &parents, key, items, &mut e).unwrap();
+        let out = e.apply(src).unwrap();
+        Tree::parse(&out).unwrap_or_else(|err| panic!("{err}\n{out}"));
+        out
+    }
+
+    #[test]
+    fn appends_to_sequences_of_every_style() {
+        let item = json!({"name": "cfg", "configMap": {"name": "buildkitd-config"}});
+        assert_eq!(
+            appended(
+                "spec:\n  volumes:\n  - name: a\n    emptyDir: {}\n",
+                &["spec"],
+                "volumes",
+                std::slice::from_ref(&item)
+            ),
+            "spec:\n  volumes:\n  - name: a\n    emptyDir: {}\n  - name: cfg\n    configMap:\n      name: buildkitd-config\n"
+        );
+        // Indented under the key, with a comment after the last item.
+        assert_eq!(
+            appended(
+                "spec:\n  args:\n    - --a # keep\n",
+                &["spec"],
+                "args",
+                &[json!("--b")]
+            ),
+            "spec:\n  args:\n    - --a # keep\n    - \"--b\"\n"
+        );
+        assert_eq!(
+            appended(
+                "spec:\n  args: [--a, ]\n",
+                &["spec"],
+                "args",
+                &[json!("--b")]
+            ),
+            "spec:\n  args: [--a, \"--b\"]\n"
+        );
+        assert_eq!(
+            appended("spec:\n  args: []\n", &["spec"], "args", &[json!("--b")]),
+            "spec:\n  args: [\"--b\"]\n"
+        );
+        // Missing or null: a new sequence.
+        assert_eq!(
+            appended("spec:\n  x: 1\n", &["spec"], "args", &[json!("--b")]),
+            "spec:\n  x: 1\n  args:\n  - \"--b\"\n"
+        );
+        assert_eq!(
+            appended(
+                "spec:\n  args:\n  x: 1\n",
+                &["spec"],
+                "args",
+                &[json!("--b")]
+            ),
+            "spec:\n  args: [\"--b\"]\n  x: 1\n"
+        );
+    }
+
     #[test]
     fn overlapping_edits_are_refused_not_merged() {
         let src = "metadata:\n  name: x\n";
@@ -601,6 +789,41 @@ mod tests {
         let mut b = Edits::default();
         set(&t, root, &["metadata", "name"], &json!("z"), &mut b).unwrap();
         assert!(a.extend(b).is_err());
+        // Keys added to a nested mapping and to the one around it, both at its end.
+        let src = "spec:\n  a:\n    x: 1\n";
+        let t = Tree::parse(src).unwrap();
+        let root = t.root.unwrap();
+        let mut inner = Edits::default();
+        set(&t, root, &["spec", "a", "c"], &json!("2"), &mut inner).unwrap();
+        let mut outer = Edits::default();
+        set(&t, root, &["spec", "b"], &json!("3"), &mut outer).unwrap();
+        outer.extend(inner).unwrap();
+        assert_eq!(
+            outer.apply(src).unwrap(),
+            "spec:\n  a:\n    x: 1\n    c: \"2\"\n  b: \"3\"\n"
+        );
+        // An item appended to an indentless list and a key added after it, both at the
+        // end of its mapping: the item belongs to the list, so it goes first.
+        let src = "c:\n  args:\n  - a\n";
+        let t = Tree::parse(src).unwrap();
+        let root = t.root.unwrap();
+        let mut key = Edits::default();
+        set(&t, root, &["c", "mounts"], &json!("m"), &mut key).unwrap();
+        let mut item = Edits::default();
+        append_items(
+            &t,
+            root,
+            &[Seg::Key("c".into())],
+            "args",
+            &[json!("b")],
+            &mut item,
+        )
+        .unwrap();
+        key.extend(item).unwrap();
+        assert_eq!(
+            key.apply(src).unwrap(),
+            "c:\n  args:\n  - a\n  - b\n  mounts: m\n"
+        );
         // Edits of distinct bytes go together.
         let src = "a: 1\nb: 2\n";
         let t = Tree::parse(src).unwrap();

@@ -20,6 +20,16 @@ pub fn run(input: &str) -> harbor_buildkit_fn::Outcome {
     harbor_buildkit_fn::run(input.as_bytes())
 }
 
+/// A ResourceList of `items` (entries at column 0) and a HarborBuildkit named
+/// harbor-buildkit with `spec` (unindented lines).
+pub fn input(items: &[String], spec: &str) -> String {
+    let items: Vec<&str> = items.iter().map(String::as_str).collect();
+    ResourceList::new()
+        .items(&items)
+        .spec("harbor-buildkit", spec)
+        .build()
+}
+
 /// Everything a user sees, for snapshots.
 pub fn transcript(input: &str) -> String {
     let o = run(input);
@@ -106,6 +116,7 @@ pub const TRICKY_VALUES: &[&str] = &[
     "0b101",
 ];
 
+pub mod buildkit_examples;
 pub mod harbor_chart;
 pub mod registry;
 pub mod rl;

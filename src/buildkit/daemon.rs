@@ -1,0 +1,501 @@
+//! The BuildKit daemon in the input: which workload runs buildkitd, how (rootless or
+//! rootful), where it reads `buildkitd.toml`, what it mounts, and the Service in front.
+//!
+//! Read from moby/buildkit v0.26:
+//! - `cmd/buildkitd/main.go`: `--config` (no environment variable), defaulting to
+//!   `$XDG_CONFIG_HOME/buildkit/buildkitd.toml` or `$HOME/.config/buildkit/buildkitd.toml`
+//!   when rootless (`isRootlessConfig`: in a user namespace with `USER` not root), else
+//!   `/etc/buildkit/buildkitd.toml` (`util/appdefaults`);
+//! - `cmd/buildkitd/config/load.go`: a missing file is no error, even for `--config`,
+//!   so a wrong mount gives the defaults, silently;
+//! - the rootless image (`Dockerfile`, stage `rootless`): user 1000, `HOME=/home/user`,
+//!   `USER=user`, `ENTRYPOINT ["rootlesskit", "buildkitd"]`, tags `*-rootless`;
+//! - `examples/kubernetes`: Deployment or StatefulSet `buildkitd`, container
+//!   `buildkitd`, label `app: buildkitd`, Service `buildkitd` on port 1234, mTLS with
+//!   `--tlscacert/--tlscert/--tlskey` from Secret `buildkit-daemon-certs` at `/certs`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
+use crate::spec::Spec;
+
+/// The kinds a daemon runs as, with the path of their pod spec.
+const WORKLOADS: [(&str, &str); 3] = [
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+];
+
+/// A volume of the daemon's pod, reduced to where its files come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `configMap`, with `items` (key, path) when it lists some.
+    ConfigMap {
+        name: String,
+        items: Vec<(String, String)>,
+    },
+    /// `secret`, likewise.
+    Secret {
+        name: String,
+        items: Vec<(String, String)>,
+    },
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub name: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub name: String,
+    pub mount_path: String,
+    pub sub_path: Option<String>,
+}
+
+/// The ConfigMap key a file in the daemon's container comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountedFile {
+    pub config_map: String,
+    pub key: String,
+}
+
+/// A buildkitd workload of the input.
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    pub index: usize,
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    /// Index of the buildkitd container.
+    pub container: usize,
+    pub container_name: String,
+    pub image: String,
+    /// Rootless, and why it was read so.
+    pub rootless: Option<String>,
+    /// Where it reads buildkitd.toml, and whether `--config` says so.
+    pub config_path: String,
+    pub config_flag: bool,
+    /// Whether the container has `args` (the daemon's flags) and no `command` of its
+    /// own, or a command that is buildkitd's: then `--config` may be added.
+    pub flags_appendable: bool,
+    pub has_args: bool,
+    pub volumes: Vec<Volume>,
+    pub mounts: Vec<Mount>,
+    /// `--tlscacert` among its flags: it demands client certificates.
+    pub tls_ca: bool,
+    pub pod_labels: BTreeMap<String, String>,
+    /// The pod-template annotation this function sets, as it is.
+    pub checksum: Option<String>,
+}
+
+/// The daemon's Service: the address buildctl dials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub name: String,
+    pub namespace: String,
+    pub port: u16,
+}
+
+impl Daemon {
+    /// The workload as results write it: `Deployment buildkit/buildkitd`.
+    pub fn describe(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+
+    /// The volume mounted at `path` or at a folder above it (the most specific), and
+    /// the path below that mount.
+    pub fn mount_of(&self, path: &str) -> Option<(&Mount, String)> {
+        self.mounts
+            .iter()
+            .filter_map(|m| {
+                let at = m.mount_path.trim_end_matches('/');
+                if m.sub_path.is_some() {
+                    return (at == path).then(|| (m, String::new()));
+                }
+                let rest = path.strip_prefix(at)?.strip_prefix('/')?;
+                Some((m, rest.to_string()))
+            })
+            .max_by_key(|(m, _)| m.mount_path.len())
+    }
+
+    /// The ConfigMap key that ends up at `path` in the container, if a ConfigMap does.
+    pub fn config_map_file(&self, path: &str) -> Option<MountedFile> {
+        let (mount, rest) = self.mount_of(path)?;
+        let volume = self.volumes.iter().find(|v| v.name == mount.name)?;
+        let Source::ConfigMap { name, items } = &volume.source else {
+            return None;
+        };
+        let file = mount.sub_path.clone().unwrap_or(rest);
+        let key = if items.is_empty() {
+            file
+        } else {
+            items.iter().find(|(_, p)| *p == file)?.0.clone()
+        };
+        Some(MountedFile {
+            config_map: name.clone(),
+            key,
+        })
+    }
+
+    /// Whether any volume provides `path` (a file of a ConfigMap or Secret, or a folder
+    /// of another kind: what is in it is not known here, so it is taken as provided).
+    pub fn provides(&self, path: &str) -> bool {
+        let Some((mount, rest)) = self.mount_of(path) else {
+            return false;
+        };
+        let Some(volume) = self.volumes.iter().find(|v| v.name == mount.name) else {
+            return false;
+        };
+        let file = mount.sub_path.clone().unwrap_or(rest);
+        match &volume.source {
+            Source::ConfigMap { items, .. } | Source::Secret { items, .. } => {
+                items.is_empty() || items.iter().any(|(_, p)| *p == file)
+            }
+            Source::Other => true,
+        }
+    }
+}
+
+fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+    let mut cur = v;
+    for k in path {
+        cur = cur.get(k)?;
+    }
+    cur.as_str()
+}
+
+fn arr<'v>(v: &'v Value, pointer: &str) -> &'v [Value] {
+    v.pointer(pointer)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+fn strings(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Whether an image is BuildKit's: `[registry/]moby/buildkit[:tag][@digest]`.
+pub fn is_buildkit_image(image: &str) -> bool {
+    let name = image.split('@').next().unwrap_or(image);
+    let repo = match name.rsplit_once(':') {
+        Some((r, tag)) if !tag.contains('/') => r,
+        _ => name,
+    };
+    repo == "moby/buildkit" || repo.ends_with("/moby/buildkit")
+}
+
+/// The value of flag `--name` in `args` (`--name=v` or `--name v`).
+fn flag(args: &[String], name: &str) -> Option<String> {
+    let long = format!("--{name}");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if let Some(v) = a.strip_prefix(&format!("{long}=")) {
+            return Some(v.to_string());
+        }
+        if *a == long {
+            return it.next().cloned();
+        }
+    }
+    None
+}
+
+/// The daemon: the workload `spec.buildkitDaemon` names, else the one running a
+/// moby/buildkit image. Several are an error naming them.
+pub fn find(rl: &ResourceList, spec: &Spec) -> Result<Option<Daemon>, Failure> {
+    let b = &spec.buildkit;
+    let ns = if b.namespace_given {
+        b.namespace.as_str()
+    } else {
+        ""
+    };
+    let is_workload = |i: &Item| WORKLOADS.iter().any(|(g, k)| i.is(g, k));
+    let candidates: Vec<(usize, Value)> = rl
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| is_workload(i) && i.in_namespace(ns))
+        .filter(|(_, i)| match &b.daemon {
+            Some(name) => i.name == name.as_str(),
+            None => memchr::memmem::find(i.span.text.as_bytes(), b"moby/buildkit").is_some(),
+        })
+        .filter_map(|(n, _)| Some((n, rl.value(n)?)))
+        .filter(|(_, v)| {
+            b.daemon.is_some()
+                || arr(v, "/spec/template/spec/containers")
+                    .iter()
+                    .any(|c| str_at(c, &["image"]).is_some_and(is_buildkit_image))
+        })
+        .collect();
+    match candidates.len() {
+        0 => Ok(None),
+        1 => Ok(candidates
+            .into_iter()
+            .next()
+            .and_then(|(n, v)| read(rl, n, &v))),
+        _ => {
+            let names: Vec<String> = candidates
+                .iter()
+                .map(|(n, _)| {
+                    let i = &rl.items[*n];
+                    format!("{} {}/{}", i.kind, i.namespace, i.name)
+                })
+                .collect();
+            Err(Failure::new(
+                FnResult::error(format!(
+                    "{} workloads run a moby/buildkit image: {}; set spec.buildkitDaemon to the one BuildKit builds run on",
+                    names.len(),
+                    names.join(", ")
+                ))
+                .on(ResourceRef::of(&rl.items[candidates[0].0]))
+                .at("spec.buildkitDaemon"),
+            ))
+        }
+    }
+}
+
+fn items_of(source: &Value) -> Vec<(String, String)> {
+    source
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            Some((
+                str_at(i, &["key"])?.to_string(),
+                str_at(i, &["path"])?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn read(rl: &ResourceList, index: usize, v: &Value) -> Option<Daemon> {
+    let item = &rl.items[index];
+    of_value(index, (&item.kind, &item.name, &item.namespace), v)
+}
+
+/// The daemon workload `v` (item `index`, with its kind, name and namespace), as
+/// read from the input or from the output.
+pub fn of_value(
+    index: usize,
+    (kind, name, namespace): (&str, &str, &str),
+    v: &Value,
+) -> Option<Daemon> {
+    let containers = arr(v, "/spec/template/spec/containers");
+    let container = containers
+        .iter()
+        .position(|c| str_at(c, &["image"]).is_some_and(is_buildkit_image))
+        .or_else(|| {
+            containers
+                .iter()
+                .position(|c| str_at(c, &["name"]) == Some("buildkitd"))
+        })
+        .unwrap_or(0);
+    let c = containers.get(container)?;
+    let image = str_at(c, &["image"]).unwrap_or("").to_string();
+    let args = strings(c, "args");
+    let command = strings(c, "command");
+    let env = |name: &str| {
+        c.get("env")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .rfind(|e| str_at(e, &["name"]) == Some(name))
+            .and_then(|e| str_at(e, &["value"]))
+            .map(str::to_string)
+    };
+    let run_as = |ctx: Option<&Value>| ctx.and_then(|s| s.get("runAsUser")).and_then(Value::as_u64);
+    let uid = run_as(c.get("securityContext"))
+        .or(run_as(v.pointer("/spec/template/spec/securityContext")));
+    let tag = image
+        .split('@')
+        .next()
+        .unwrap_or("")
+        .rsplit_once(':')
+        .map(|(_, t)| t.to_string());
+    let rootless = if tag
+        .as_deref()
+        .is_some_and(|t| t == "rootless" || t.ends_with("-rootless"))
+    {
+        Some(format!("its image {image} is the rootless one"))
+    } else if command.first().is_some_and(|c| c.ends_with("rootlesskit")) {
+        Some("it runs under rootlesskit".to_string())
+    } else if args.iter().any(|a| a == "--oci-worker-no-process-sandbox") || uid == Some(1000) {
+        Some("it runs as uid 1000 or with --oci-worker-no-process-sandbox".to_string())
+    } else {
+        None
+    };
+    let (config_path, config_flag) = match flag(&args, "config") {
+        Some(p) => (p, true),
+        None if rootless.is_some() => {
+            let dir =
+                env("XDG_CONFIG_HOME").or_else(|| env("HOME").map(|h| format!("{h}/.config")));
+            let dir = dir.unwrap_or_else(|| "/home/user/.config".to_string());
+            (
+                format!("{}/buildkit/buildkitd.toml", dir.trim_end_matches('/')),
+                false,
+            )
+        }
+        None => ("/etc/buildkit/buildkitd.toml".to_string(), false),
+    };
+    let flags_appendable = match command.first() {
+        None => true,
+        Some(c) => c.ends_with("buildkitd") || (c.ends_with("rootlesskit") && command.len() <= 2),
+    };
+    let volumes = arr(v, "/spec/template/spec/volumes")
+        .iter()
+        .filter_map(|vol| {
+            let name = str_at(vol, &["name"])?.to_string();
+            let source = if let Some(cm) = vol.get("configMap") {
+                Source::ConfigMap {
+                    name: str_at(cm, &["name"]).unwrap_or("").to_string(),
+                    items: items_of(cm),
+                }
+            } else if let Some(s) = vol.get("secret") {
+                Source::Secret {
+                    name: str_at(s, &["secretName"]).unwrap_or("").to_string(),
+                    items: items_of(s),
+                }
+            } else {
+                Source::Other
+            };
+            Some(Volume { name, source })
+        })
+        .collect();
+    let mounts = c
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            Some(Mount {
+                name: str_at(m, &["name"])?.to_string(),
+                mount_path: str_at(m, &["mountPath"])?.to_string(),
+                sub_path: str_at(m, &["subPath"]).map(str::to_string),
+            })
+        })
+        .collect();
+    let pod_labels = v
+        .pointer("/spec/template/metadata/labels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect();
+    Some(Daemon {
+        index,
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: namespace.to_string(),
+        container,
+        container_name: str_at(c, &["name"]).unwrap_or("").to_string(),
+        image,
+        rootless,
+        config_path,
+        config_flag,
+        flags_appendable,
+        has_args: c.get("args").is_some(),
+        volumes,
+        mounts,
+        tls_ca: flag(&args, "tlscacert").is_some(),
+        pod_labels,
+        checksum: str_at(
+            v,
+            &[
+                "spec",
+                "template",
+                "metadata",
+                "annotations",
+                super::RESTART_ANNOTATION,
+            ],
+        )
+        .map(str::to_string),
+    })
+}
+
+/// The Service whose selector picks the daemon's pods, and its port for buildctl:
+/// the one onto 1234 (the examples' `--addr tcp://0.0.0.0:1234`), else the first.
+pub fn service(rl: &ResourceList, daemon: &Daemon) -> Option<Service> {
+    rl.items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.is("", "Service") && i.in_namespace(&daemon.namespace))
+        .filter_map(|(n, i)| Some((i, rl.value(n)?)))
+        .find_map(|(i, v)| {
+            let selector = v.pointer("/spec/selector")?.as_object()?;
+            let selects = !selector.is_empty()
+                && selector.iter().all(|(k, val)| {
+                    val.as_str()
+                        .is_some_and(|s| daemon.pod_labels.get(k).map(String::as_str) == Some(s))
+                });
+            if !selects {
+                return None;
+            }
+            let ports = arr(&v, "/spec/ports");
+            let port_of = |p: &Value| {
+                p.get("port")
+                    .and_then(Value::as_u64)
+                    .and_then(|n| u16::try_from(n).ok())
+            };
+            let port = ports
+                .iter()
+                .find(|p| {
+                    p.get("targetPort").and_then(Value::as_u64) == Some(1234)
+                        || (p.get("targetPort").is_none() && port_of(p) == Some(1234))
+                })
+                .or(ports.first())
+                .and_then(port_of)?;
+            Some(Service {
+                name: i.name.to_string(),
+                namespace: if i.namespace.is_empty() {
+                    daemon.namespace.clone()
+                } else {
+                    i.namespace.to_string()
+                },
+                port,
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buildkit_images() {
+        for (image, yes) in [
+            ("moby/buildkit:master-rootless", true),
+            ("docker.io/moby/buildkit:v0.26.3", true),
+            ("registry:5000/moby/buildkit@sha256:abc", true),
+            ("moby/buildkit", true),
+            ("example.com/not-moby/buildkit2:v1", false),
+            ("busybox", false),
+        ] {
+            assert_eq!(is_buildkit_image(image), yes, "{image}");
+        }
+    }
+
+    #[test]
+    fn flags_with_and_without_equals() {
+        let args: Vec<String> = ["--addr", "tcp://0.0.0.0:1234", "--config=/c/b.toml"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(flag(&args, "config").as_deref(), Some("/c/b.toml"));
+        assert_eq!(flag(&args, "addr").as_deref(), Some("tcp://0.0.0.0:1234"));
+        assert_eq!(flag(&args, "tlscacert"), None);
+    }
+}
