@@ -1,12 +1,12 @@
 # harbor-buildkit-fn as a container KRM function: one static binary on scratch.
 #
-#   docker build -t harbor-buildkit-fn:0.1.0 .
+#   docker build -t localhost/harbor-buildkit-fn:0.1.0 .
 #
 # builds it from source (the build stage pulls the Rust image). Offline, from a static
 # binary built before (`cargo build --release --target x86_64-unknown-linux-musl`) and the
 # machine's CA bundle copied to target/image/ca-certificates.crt, as .ci/container-image does:
 #
-#   docker build --build-arg BINARY_FROM=prebuilt -t harbor-buildkit-fn:0.1.0 .
+#   docker build --build-arg BINARY_FROM=prebuilt -t localhost/harbor-buildkit-fn:0.1.0 .
 #
 # Only the stage BINARY_FROM names is built. Used as a kpt `image:` function or a
 # kustomize `container:` function (README.md, functions/).
