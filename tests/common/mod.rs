@@ -168,6 +168,7 @@ pub fn kustomize_or_skip() -> Option<PathBuf> {
     );
     found
 }
+pub mod container;
 pub mod registry;
 
 /// Runs the built binary with `args` and `stdin`: exit code, stdout, stderr.
