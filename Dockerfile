@@ -1,8 +1,19 @@
 # harbor-buildkit-fn as a container KRM function: one static binary on scratch.
 #
-#   docker build -t harbor-buildkit-fn:0.1.0 .
+#   docker build -t localhost/harbor-buildkit-fn:0.1.0 .
 #
-# Used as a kustomize `container:` function or a kpt `image:` function (README.md).
+# builds it from source (the build stage pulls the Rust image). Offline, from a static
+# binary built before (`cargo build --release --target x86_64-unknown-linux-musl`) and the
+# machine's CA bundle copied to target/image/ca-certificates.crt, as .ci/container-image does:
+#
+#   docker build --build-arg BINARY_FROM=prebuilt -t localhost/harbor-buildkit-fn:0.1.0 .
+#
+# Only the stage BINARY_FROM names is built. Used as a kpt `image:` function or a
+# kustomize `container:` function (README.md, functions/).
+
+# Where the binary and the CA bundle come from: `build` (compiled below) or `prebuilt`
+# (taken from the build context).
+ARG BINARY_FROM=build
 
 FROM docker.io/library/rust:1.95-bookworm AS build
 WORKDIR /src
@@ -18,6 +29,13 @@ COPY src ./src
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl \
     && cp target/x86_64-unknown-linux-musl/release/harbor-buildkit-fn /harbor-buildkit-fn
 
+# The same two files, from the build context (.dockerignore lets exactly these through).
+FROM scratch AS prebuilt
+COPY target/x86_64-unknown-linux-musl/release/harbor-buildkit-fn /harbor-buildkit-fn
+COPY target/image/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+
+FROM ${BINARY_FROM} AS binary
+
 FROM scratch
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="harbor-buildkit-fn" \
@@ -25,9 +43,13 @@ LABEL org.opencontainers.image.title="harbor-buildkit-fn" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.documentation="README.md"
-COPY --from=build /harbor-buildkit-fn /usr/local/bin/harbor-buildkit-fn
+# kpt and kustomize run container functions with `--user nobody`, which the runtime
+# looks up in the image's /etc/passwd: nobody (65534) and the image's own user nonroot
+# (65532) are defined there, both without a shell or a home.
+COPY image/passwd image/group /etc/
+COPY --from=binary /harbor-buildkit-fn /usr/local/bin/harbor-buildkit-fn
 # The system CA store, for `doctor` against https registries (as buildctl trusts it).
-COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=binary /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 # Any non-root uid works: the function reads stdin and writes stdout, nothing else
 # (`doctor` only makes outgoing requests).
 USER 65532:65532

@@ -87,8 +87,11 @@ pub fn function_config_schema() -> Value {
 
 const GROUP: &str = "fn.harbor-buildkit.dev";
 
-/// Where the container image will be published. A placeholder until it is.
-pub const IMAGE: &str = concat!("harbor-buildkit-fn:", env!("CARGO_PKG_VERSION"));
+/// The container image's name: the one place it is written (krm-fn.yaml is generated
+/// from it; tests check functions/, the README and .ci against it). Not published: it
+/// names the image built locally from the Dockerfile. It carries a registry part
+/// (`localhost/`) because kpt prefixes a name without one with `gcr.io/kpt-fn/`.
+pub const IMAGE: &str = concat!("localhost/harbor-buildkit-fn:", env!("CARGO_PKG_VERSION"));
 
 const USAGE: &str = "\
 harbor-buildkit-fn wires BuildKit in Tekton to a Harbor registry. From a HarborBuildkit

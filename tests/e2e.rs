@@ -8,10 +8,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::package::{self, copy_tree, read_tree, text, tree_diff};
 use common::tools::{kpt, path_with_fn};
 use common::{TempDir, require, root, which};
 
@@ -23,10 +23,6 @@ fn run(cmd: &mut Command) -> Output {
     cmd.env("PATH", path_with_fn())
         .output()
         .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Compares `actual` with the committed file, or rewrites it under UPDATE_EXPECTED=1.
@@ -50,22 +46,10 @@ fn assert_matches_committed(expected: &Path, actual: &str) {
 
 /// Every kustomize overlay with an expected.yaml, relative to the repository root.
 fn overlays() -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root().join("examples")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == "expected.yaml")
-                && dir.join("kustomization.yaml").is_file()
-            {
-                found.push(dir.strip_prefix(root()).unwrap_or(&dir).to_path_buf());
-            }
-        }
-    }
-    found.sort();
-    found
+    package::overlays(&root().join("examples"))
+        .into_iter()
+        .map(|o| Path::new("examples").join(o))
+        .collect()
 }
 
 #[test]
@@ -180,75 +164,6 @@ fn functions_exec_config_works_as_copied() {
     let rendered = text(&out.stdout);
     assert!(rendered.contains("CORE_URL: http://harbor-core.default.svc.cluster.local\n"));
     assert!(rendered.contains("kind: Task"));
-}
-
-/// Files of a package, by relative path, skipping dot-directories such as `.expected`.
-fn read_tree(dir: &Path) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = entry.path();
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .unwrap_or(&p)
-                    .to_string_lossy()
-                    .into_owned();
-                files.insert(rel, std::fs::read_to_string(&p).unwrap_or_default());
-            }
-        }
-    }
-    files
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for (rel, content) in read_tree(from) {
-        let dest = to.join(&rel);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(dest, content).expect("copy");
-    }
-}
-
-/// A unified diff of two package trees, as `.expected/diff.patch` holds it.
-fn tree_diff(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> String {
-    let mut paths: Vec<&String> = before.keys().chain(after.keys()).collect();
-    paths.sort();
-    paths.dedup();
-    let mut out = String::new();
-    for path in paths {
-        let a = before.get(path).map_or("", String::as_str);
-        let b = after.get(path).map_or("", String::as_str);
-        if a == b {
-            continue;
-        }
-        let from = if before.contains_key(path) {
-            format!("a/{path}")
-        } else {
-            "/dev/null".into()
-        };
-        let to = if after.contains_key(path) {
-            format!("b/{path}")
-        } else {
-            "/dev/null".into()
-        };
-        out.push_str(&format!("diff {from} {to}\n"));
-        out.push_str(
-            &similar::TextDiff::from_lines(a, b)
-                .unified_diff()
-                .header(&from, &to)
-                .to_string(),
-        );
-    }
-    out
 }
 
 #[test]

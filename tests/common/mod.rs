@@ -117,7 +117,9 @@ pub const TRICKY_VALUES: &[&str] = &[
 ];
 
 pub mod buildkit_examples;
+pub mod container;
 pub mod harbor_chart;
+pub mod package;
 pub mod registry;
 pub mod rl;
 pub mod temp;
@@ -129,19 +131,7 @@ pub use tools::{assert_lint_clean, in_ci, kustomize_or_skip, require, which};
 
 /// Runs the built binary with `args` and `stdin`: exit code, stdout, stderr.
 pub fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(tools::BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin).expect("stdin");
-    }
-    let out = child.wait_with_output().expect("binary ends");
+    let out = tools::run_with_stdin(std::process::Command::new(tools::BIN).args(args), stdin);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -2,7 +2,7 @@
 //! missing one means: `SKIPPED: ...` on stderr, or a failure when `CI=true`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 /// The function's binary, as cargo built it for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
@@ -108,4 +108,25 @@ pub fn python_has(module: &str) -> bool {
             .args(["-c", &format!("import {module}")])
             .output()
             .is_ok_and(|o| o.status.success())
+}
+
+/// Runs `cmd` with `stdin` written to it, and returns its output.
+pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let mut input = child.stdin.take().expect("stdin");
+    let stdin = stdin.to_vec();
+    // Written from another thread, so a child that answers before reading all of it
+    // cannot block on a full stdout pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let out = child.wait_with_output().expect("the command ends");
+    let _ = writer.join();
+    out
 }
