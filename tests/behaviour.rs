@@ -114,15 +114,44 @@ fn examples_are_idempotent() {
             items_text(&second.stdout),
             "{file}"
         );
-        // Results from earlier runs are carried along (as in a pipe of functions);
-        // the resources settle after one run.
+        // The resources settle after one run, and results describe this run only: an
+        // input's own results are not carried into the output, so a third run prints
+        // exactly what the second did, results included.
+        let results_in = |out: &str| parse_json(out)["results"].as_array().map_or(0, Vec::len);
+        assert_eq!(results_in(&second.stdout), second.results.len(), "{file}");
         let third = run(&second.stdout);
-        assert_eq!(
-            items_text(&second.stdout),
-            items_text(&third.stdout),
-            "{file}"
-        );
+        assert_eq!(second.stdout, third.stdout, "{file}");
     }
+}
+
+/// A re-run on an output that already carries results (7 became 14 once): the
+/// output's results are the ones this run made, never the input's.
+#[test]
+fn results_describe_this_run_only() {
+    let first = run(&example("harbor-chart.yaml"));
+    assert_eq!(first.exit_code, 0, "{}", first.stderr);
+    let n = first.results.len();
+    assert!(n > 0);
+    let stale = first.stdout.replacen(
+        "\nresults:\n",
+        "\nresults:\n- message: a result from another run\n  severity: warning\n",
+        1,
+    );
+    assert_ne!(stale, first.stdout);
+    let again = run(&stale);
+    assert_eq!(again.exit_code, 0, "{}", again.stderr);
+    let results = parse_json(&again.stdout)["results"].clone();
+    let messages: Vec<&str> = results
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["message"].as_str())
+        .collect();
+    assert_eq!(messages.len(), again.results.len(), "{messages:#?}");
+    assert!(
+        !messages.contains(&"a result from another run"),
+        "{messages:#?}"
+    );
 }
 
 /// The output up to `functionConfig:` (items only).

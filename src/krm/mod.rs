@@ -78,7 +78,8 @@ pub struct ResourceList<'a> {
     pub api_version: String,
     pub items: Vec<Item<'a>>,
     pub function_config: Option<Span<'a>>,
-    /// Results already in the input (from an earlier function in a pipe): kept.
+    /// Results already in the input (from an earlier run, or an earlier function in a
+    /// pipe). Read, never written back: the output's results describe this run only.
     pub results: Vec<Span<'a>>,
 }
 
@@ -249,12 +250,10 @@ pub fn write(
         yaml::reindent(&mut buf, fc.text, fc.col, 2);
         end_line(&mut buf);
     }
-    let carried = rl.map_or(&[][..], |rl| rl.results.as_slice());
-    if !carried.is_empty() || !results.is_empty() {
+    // Only this run's results: an input's own `results` (a second run on the output of
+    // a first) are dropped, or they would pile up run after run.
+    if !results.is_empty() {
         buf.push_str("results:\n");
-        for span in carried {
-            entry(&mut buf, span, out)?;
-        }
         for r in results {
             emit::seq_entry(&mut buf, &r.to_value(), 0);
         }
