@@ -379,3 +379,114 @@ proptest! {
         prop_assert_eq!(items_text(&first.stdout), items_text(&second.stdout));
     }
 }
+
+/// The errors a spec gets, one per line as stderr prints them.
+fn spec_errors(spec: &str) -> Vec<String> {
+    let out = run(&common::ResourceList::new().spec("hb", spec).build());
+    assert_eq!(out.exit_code, 1, "accepted:\n{spec}");
+    out.stderr.lines().map(str::to_string).collect()
+}
+
+/// Each bad value gets one message that names the field and says what is wrong.
+#[test]
+fn spec_messages_say_what_is_wrong() {
+    let registry = "registry: harbor-core.default.svc.cluster.local\n";
+    let one = |spec: &str| {
+        let errors = spec_errors(&format!("{registry}{spec}"));
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        errors[0].clone()
+    };
+    assert_eq!(
+        one("namespace: \"\"\n"),
+        "error: spec.namespace is empty; expected a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)"
+    );
+    assert_eq!(
+        one("mirrors: [mirror.example.com, \"http://m\"]\n"),
+        "error: spec.mirrors[1] \"http://m\" has a scheme (http://); write the mirror as host[:port][/path] (\"m\"): BuildKit takes each mirror's transport from its own [registry.\"<mirror host>\"] table (http = true for a plain-HTTP mirror)"
+    );
+    // One bad name, one error: harborDeployment defaults to it and is not checked twice.
+    let e = one("harborConfigMap: Harbor_Core\n");
+    assert!(
+        e.starts_with("error: spec.harborConfigMap \"Harbor_Core\""),
+        "{e}"
+    );
+    // Null where a value is meant, and duplicates.
+    assert_eq!(
+        one("scheme: null\n"),
+        "error: spec.scheme is null (scheme: with no value); give http or https, or leave scheme out for its default (https)"
+    );
+    assert_eq!(
+        one("generate: [task, task]\n"),
+        "error: spec.generate[1] \"task\" is listed twice (also at [0]); list each value once"
+    );
+    assert!(one("ca:\n").starts_with("error: spec.ca is null"));
+    assert!(one("mirrors: [a.example.com, a.example.com]\n").contains("is listed twice"));
+    let errors = spec_errors("registry: ~\n");
+    assert_eq!(
+        errors,
+        [
+            "error: spec.registry is null (registry: with no value); it is required: the registry host[:port] as image references name it, e.g. harbor-core.harbor.svc.cluster.local"
+        ]
+    );
+    // IPv6, bracketed as image references write it, or bare.
+    for ipv6 in ["fd00::1", "[fd00::1]:5000"] {
+        let errors = spec_errors(&format!("registry: \"{ipv6}\"\nharborNamespace: harbor\n"));
+        assert_eq!(
+            errors,
+            [format!(
+                "error: spec.registry \"{ipv6}\" is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
+            )]
+        );
+    }
+    // Tekton refuses Task names with a dot or over 63 characters.
+    assert!(one("taskName: build.kit\n").contains("is not a DNS-1123 label"));
+    assert!(one(&format!("taskName: {}\n", "t".repeat(64))).contains("longer than 63"));
+}
+
+/// ConfigMap names are DNS subdomains: up to 253 characters, dots allowed.
+#[test]
+fn configmap_names_are_subdomains() {
+    for name in [
+        "b".repeat(64),
+        "b".repeat(253),
+        format!("{}.{}", "a".repeat(100), "c".repeat(100)),
+    ] {
+        let out = run(&common::ResourceList::new()
+            .spec(
+                "hb",
+                &format!(
+                    "registry: harbor-core.default.svc.cluster.local\nbuildkitConfigMap: {name}\nharborConfigMap: h{}\n",
+                    &name[1..]
+                ),
+            )
+            .build());
+        assert_eq!(out.exit_code, 0, "{name}: {}", out.stderr);
+        find(&items(&out.stdout), "ConfigMap", &name);
+    }
+    let errors = spec_errors(&format!(
+        "registry: harbor-core.default.svc.cluster.local\nbuildkitConfigMap: {}\n",
+        "b".repeat(254)
+    ));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("longer than 253 characters"),
+        "{errors:#?}"
+    );
+}
+
+/// The ConfigMap functionConfig (`kpt fn eval -- generate=task,task`) refuses
+/// duplicates too.
+#[test]
+fn configmap_function_config_refuses_duplicates() {
+    let rl = common::ResourceList::new().function_config(
+        "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: fc}\n  data:\n    registry: harbor-core.default.svc.cluster.local\n    generate: task,task\n",
+    );
+    let out = run(&rl.build());
+    assert_eq!(out.exit_code, 1);
+    assert!(
+        out.stderr
+            .contains("error: data.generate \"task\" is listed twice (also at [0])"),
+        "{}",
+        out.stderr
+    );
+}

@@ -345,3 +345,128 @@ fn ci_run_names_what_it_cannot_install() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `-` as the resource path reads stdin, as `doctor --docker-config -` does; it is
+/// refused, with a reason, where stdin cannot serve.
+#[test]
+fn a_dash_reads_resources_from_stdin() {
+    let root = common::root();
+    let config = root.join("examples/kpt/ci-build/harbor-buildkit.yaml");
+    let config = config.to_string_lossy();
+    let file = root.join("examples/kpt/ci-build/harbor/harbor-core.yaml");
+    let text = std::fs::read(&file).expect("read");
+    let (code, from_file, stderr) = run_bin(&["run", &config, &file.to_string_lossy()], b"");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, from_dash, stderr) = run_bin(&["run", &config, "-"], &text);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(from_dash, from_file);
+    let (code, checked, stderr) = run_bin(&["check", &config, "-"], &text);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(checked.contains("0 errors, 0 warnings"), "{checked}");
+
+    let (code, _, stderr) = run_bin(&["run", &config, "-", &file.to_string_lossy()], &text);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`-` (stdin) must be the only resource path"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_bin(&["run", "-", &file.to_string_lossy()], &text);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("CONFIG must be a file"), "{stderr}");
+    assert!(!stderr.contains("cannot read -"), "{stderr}");
+}
+
+/// The same file given twice: the duplicates error says they are copies, all in the
+/// namespace, not "with and without a namespace".
+#[test]
+fn the_same_file_twice_is_named_as_such() {
+    let root = common::root();
+    let config = root.join("examples/kpt/ci-build/harbor-buildkit.yaml");
+    let file = root.join("examples/kpt/ci-build/harbor/harbor-core.yaml");
+    let file = file.to_string_lossy();
+    let (code, stdout, stderr) = run_bin(&["run", &config.to_string_lossy(), &file, &file], b"");
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stderr.contains(
+            "2 items match ConfigMap default/harbor-core (all in namespace default; each a copy of the first: is a file given twice?); keep one"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("with and without"), "{stderr}");
+}
+
+/// Every line of `--help` as printed at a terminal `columns` wide (clap reads
+/// COLUMNS when stdout is not a terminal).
+fn help_at(args: &[&str], columns: usize) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("COLUMNS", columns.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs");
+    assert!(out.status.success(), "{args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The examples part of a help text: from `Examples:`/`Example:` (or the
+/// functionConfig sketch before them) to the end.
+fn examples_of(help: &str) -> &str {
+    let start = ["The functionConfig, in brief", "Examples:", "Example:"]
+        .iter()
+        .filter_map(|h| help.find(h))
+        .min()
+        .unwrap_or_else(|| panic!("no examples in:\n{help}"));
+    &help[start..]
+}
+
+/// Example lines never wrap, on a narrow terminal or a wide one: each prints whole, so
+/// copying one line copies the whole command. The rest of the help still wraps.
+#[test]
+fn help_examples_do_not_wrap() {
+    let long = [
+        "  kpt fn eval PKG --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci\n",
+        "  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor\n",
+        "    registry: harbor-core.default.svc.cluster.local  # required: host[:port] as images name it\n",
+    ];
+    for cmd in [
+        &["--help"][..],
+        &["-h"],
+        &["run", "--help"],
+        &["check", "--help"],
+        &["doctor", "--help"],
+        &["schema", "--help"],
+        &["definition", "--help"],
+    ] {
+        let narrow = help_at(cmd, 40);
+        let wide = help_at(cmd, 300);
+        let default = help_at(cmd, 100);
+        assert_eq!(examples_of(&narrow), examples_of(&wide), "{cmd:?}");
+        assert_eq!(examples_of(&narrow), examples_of(&default), "{cmd:?}");
+        assert!(
+            !narrow.contains('{'),
+            "a template tag printed: {cmd:?}\n{narrow}"
+        );
+        // The text above the examples does wrap at 40 columns: COLUMNS took effect.
+        let head = |h: &str| h.len() - examples_of(h).len();
+        let long_lines = |h: &str| h[..head(h)].lines().filter(|l| l.len() > 40).count();
+        assert!(
+            long_lines(&narrow) == 0 || long_lines(&narrow) < long_lines(&wide),
+            "{cmd:?}:\n{narrow}"
+        );
+        if cmd[0] == "--help" {
+            for l in long {
+                assert!(narrow.contains(l) && wide.contains(l), "{l:?}");
+            }
+        }
+    }
+    let doctor = help_at(&["doctor", "--help"], 60);
+    assert!(
+        doctor.contains(&format!(
+            "  kubectl run -n ci hbfn-doctor --rm -i --restart=Never --image={} -- doctor harbor-core.harbor.svc.cluster.local --scheme http\n",
+            harbor_buildkit_fn::describe::IMAGE
+        )),
+        "{doctor}"
+    );
+    let run = help_at(&["run", "--help"], 60);
+    assert!(run.contains("  kustomize build examples/kustomize/base/harbor | harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml -\n"), "{run}");
+}
