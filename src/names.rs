@@ -129,12 +129,14 @@ fn dotted(s: &str, max: usize, max_label: Option<usize>) -> Result<(), String> {
         return Err(format!("longer than {max} characters"));
     }
     for label in s.split('.') {
-        dns_label_rule(label, max_label)?;
+        dns_label_rule(label, max_label, "lowercase letters, digits, '-' and '.'")?;
     }
     Ok(())
 }
 
-fn dns_label_rule(label: &str, max: Option<usize>) -> Result<(), String> {
+/// One label: `[a-z0-9-]`, not starting or ending with `-`, at most `max` long.
+/// `allowed` says what the whole name may hold, for the message.
+fn dns_label_rule(label: &str, max: Option<usize>, allowed: &str) -> Result<(), String> {
     if label.is_empty() {
         return Err("has an empty label (two dots in a row, or a leading or trailing dot)".into());
     }
@@ -145,9 +147,7 @@ fn dns_label_rule(label: &str, max: Option<usize>) -> Result<(), String> {
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
-        return Err(format!(
-            "{c:?} is not allowed; use lowercase letters, digits, '-' and '.'"
-        ));
+        return Err(format!("{c:?} is not allowed; use {allowed}"));
     }
     if label.starts_with('-') || label.ends_with('-') {
         return Err(format!("label {label:?} starts or ends with '-'"));
@@ -168,7 +168,20 @@ pub fn dns1123_label(s: &str) -> Result<(), String> {
             "{s:?} is not a DNS-1123 label: '.' is not allowed (lowercase letters, digits and '-', at most 63 characters)"
         ));
     }
-    dns_label_rule(s, Some(63)).map_err(|e| format!("{s:?} is not a DNS-1123 label: {e}"))
+    dns_label_rule(s, Some(63), "lowercase letters, digits and '-'")
+        .map_err(|e| format!("{s:?} is not a DNS-1123 label: {e}"))
+}
+
+/// A Tekton resource name (the Task's): Tekton's webhook refuses a name with a `.` or
+/// longer than 63 characters (`ValidateObjectMetadata`), so a DNS-1123 label.
+pub fn tekton_name(s: &str) -> Result<(), String> {
+    dns1123_label(s).map_err(|e| {
+        e.replacen(
+            "is not a DNS-1123 label",
+            "is not a Tekton resource name (a DNS-1123 label)",
+            1,
+        )
+    })
 }
 
 /// A DNS-1123 subdomain (ConfigMap, Deployment and most other object names): at most
@@ -350,6 +363,15 @@ mod tests {
         assert!(dns1123_label("CI").is_err());
         assert!(dns1123_label(&"a".repeat(63)).is_ok());
         assert!(dns1123_label(&"a".repeat(64)).is_err());
+        assert_eq!(
+            dns1123_label("a_b").unwrap_err(),
+            "\"a_b\" is not a DNS-1123 label: '_' is not allowed; use lowercase letters, digits and '-'"
+        );
+        assert!(
+            tekton_name("build.kit")
+                .unwrap_err()
+                .contains("is not a Tekton resource name")
+        );
         assert!(dns1123_subdomain("buildkitd-config").is_ok());
         assert!(dns1123_subdomain("a_b").is_err());
         // Kubernetes object names: 253 characters, dots allowed, no 63-character parts.

@@ -439,7 +439,7 @@ fn spec_messages_say_what_is_wrong() {
         );
     }
     // Tekton refuses Task names with a dot or over 63 characters.
-    assert!(one("taskName: build.kit\n").contains("is not a DNS-1123 label"));
+    assert!(one("taskName: build.kit\n").contains("is not a Tekton resource name"));
     assert!(one(&format!("taskName: {}\n", "t".repeat(64))).contains("longer than 63"));
 }
 

@@ -251,8 +251,10 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
     };
     let buildkit_config_map =
         object_name("buildkitConfigMap", fields.buildkit_config_map, problems);
-    // Tekton refuses a resource name with a '.' or longer than 63 characters.
-    let task_name = label("taskName", fields.task_name, problems);
+    let task_name = fields.task_name;
+    if let Err(e) = names::tekton_name(&task_name) {
+        problems.add(&p("taskName"), e);
+    }
 
     if let Err(e) = names::buildkit_host(&fields.buildkit_host) {
         problems.add(&p("buildkitHost"), e);
