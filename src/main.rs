@@ -28,8 +28,29 @@ severity: error, the same lines on stderr, and exit code 1.
 
 Every run also predicts the Bearer realm Harbor will answer BuildKit with and checks
 buildkitd.toml and Tekton's DOCKER_CONFIG (`check` runs these checks alone); `doctor`
-probes a running registry the way buildctl authenticates to it.
+probes a running registry the way buildctl authenticates to it.";
 
+/// clap's default help layout, then `$tail` as written. clap wraps the rest of the
+/// help to the terminal's width (at most 100 columns), after_help included, which
+/// breaks a long example command in two; a template's literal text is never wrapped,
+/// so examples and YAML print whole, one per line, ready to copy. (`$tail` must hold
+/// no `{`: clap would read it as a template tag.)
+macro_rules! help_with {
+    ($($tail:expr),+) => {
+        concat!(
+            "{before-help}{about-with-newline}\n{usage-heading} {usage}\n\n{all-args}{after-help}\n\n",
+            $($tail),+
+        )
+    };
+}
+
+#[derive(Parser)]
+#[command(
+    name = "harbor-buildkit-fn",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    help_template = help_with!("\
 The functionConfig, in brief (README.md documents every field):
 
   apiVersion: fn.harbor-buildkit.dev/v1alpha1
@@ -39,9 +60,8 @@ The functionConfig, in brief (README.md documents every field):
   spec:
     registry: harbor-core.default.svc.cluster.local  # required: host[:port] as images name it
     scheme: http                                      # http | https (default)
-    namespace: ci                                     # for the BuildKit ConfigMap and the Task";
+    namespace: ci                                     # for the BuildKit ConfigMap and the Task
 
-const EXAMPLES: &str = "\
 Examples:
   # As kustomize runs it (generators: or transformers: with an exec function config):
   kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/default
@@ -60,15 +80,7 @@ Examples:
 
   # Before deploy, the checks alone; after, a live probe:
   harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
-  harbor-buildkit-fn doctor harbor-core.harbor.svc.cluster.local --scheme http";
-
-#[derive(Parser)]
-#[command(
-    name = "harbor-buildkit-fn",
-    version,
-    about = ABOUT,
-    long_about = LONG_ABOUT,
-    after_help = EXAMPLES,
+  harbor-buildkit-fn doctor harbor-core.harbor.svc.cluster.local --scheme http"),
     propagate_version = true
 )]
 struct Cli {
@@ -86,20 +98,24 @@ Run on a functionConfig file and plain resource files, without kustomize or kpt.
 Reads CONFIG (a HarborBuildkit, or a ConfigMap with the same keys in data) and the
 resources in each PATH: a YAML file (several documents allowed) or a folder, walked
 for *.yaml and *.yml (dot-folders skipped). With no PATH, resources are read from
-stdin. Prints the resulting resources as a multi-document YAML stream on stdout;
-warnings and errors print as lines on stderr, and an error exits 1.",
-        after_help = "\
+stdin (also with `-` as the only PATH). Prints the resulting resources as a
+multi-document YAML stream on stdout; warnings and errors print as lines on stderr,
+and an error exits 1.",
+        help_template = help_with!("\
 Examples:
   # Patch Harbor's rendered chart and add the BuildKit ConfigMap and the Task:
   harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
 
+  # Resources from a pipe:
+  kustomize build examples/kustomize/base/harbor | harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml -
+
   # Only the generated resources (no input resources):
-  harbor-buildkit-fn run functions/harbor-buildkit.yaml < /dev/null"
+  harbor-buildkit-fn run functions/harbor-buildkit.yaml < /dev/null")
     )]
     Run {
         /// The functionConfig file.
         config: PathBuf,
-        /// Resource files or folders (default: stdin).
+        /// Resource files or folders; `-` (alone) or none: stdin.
         paths: Vec<PathBuf>,
         /// Also print info results (what was generated or patched).
         #[arg(short, long)]
@@ -125,7 +141,7 @@ results), on the manifests as the function would leave them:
 Input as for the function (a ResourceList on stdin) or as for `run` (CONFIG and
 resource files). Exits 1 when a finding is an error. To probe a running registry
 instead, see `harbor-buildkit-fn doctor`.",
-        after_help = "\
+        help_template = help_with!("\
 Examples:
   # The chart as rendered, with this function's spec:
   harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
@@ -134,12 +150,12 @@ Examples:
   kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check
 
   # As KRM results (YAML), for CI annotations:
-  harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml"
+  harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml")
     )]
     Check {
         /// The functionConfig file (default: a whole ResourceList on stdin).
         config: Option<PathBuf>,
-        /// Resource files or folders (default: stdin, when CONFIG is given).
+        /// Resource files or folders; `-` (alone) or none: stdin, when CONFIG is given.
         paths: Vec<PathBuf>,
         /// How to print the findings.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -161,10 +177,10 @@ Four steps, each printed with its outcome, and the fix when it fails:
      (never printed: passwords, auth strings and tokens are masked everywhere);
   4. /v2/ (or the repository's tags list) again, with the token.
 
-Run it where BuildKit runs (a pod in the cluster: `kubectl run` with this binary)
-to see what BuildKit sees; from a laptop, in-cluster names do not resolve. Exits 1
-when a step fails. No data is written to the registry.",
-        after_help = "\
+Run it where BuildKit runs (a pod in the cluster, as the last example shows) to see
+what BuildKit sees; from a laptop, in-cluster names do not resolve. Exits 1 when a
+step fails, 2 for bad arguments. No data is written to the registry.",
+        help_template = help_with!("\
 Examples:
   # The in-cluster Harbor the function was configured for:
   harbor-buildkit-fn doctor harbor-core.harbor.svc.cluster.local --scheme http
@@ -174,7 +190,12 @@ Examples:
     harbor-buildkit-fn doctor harbor.example.com --docker-config - --repository library/app
 
   # A private CA:
-  harbor-buildkit-fn doctor harbor.internal:8443 --ca-file ca.pem"
+  harbor-buildkit-fn doctor harbor.internal:8443 --ca-file ca.pem
+
+  # From a pod in the cluster, where BuildKit runs (this tool's image; see README.md):
+  kubectl run -n ci hbfn-doctor --rm -i --restart=Never --image=localhost/harbor-buildkit-fn:",
+            env!("CARGO_PKG_VERSION"),
+            " -- doctor harbor-core.harbor.svc.cluster.local --scheme http")
     )]
     Doctor {
         /// The registry as image references name it: host or host:port (no scheme).
@@ -190,8 +211,8 @@ Examples:
         /// A repository (project/name) whose tags to list, asking for pull,push.
         #[arg(long, value_name = "NAME")]
         repository: Option<String>,
-        /// Seconds to wait for each request.
-        #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+        /// Seconds to wait for each request (1 to 600).
+        #[arg(long, default_value_t = 10, value_name = "SECS", allow_negative_numbers = true, value_parser = timeout_secs)]
         timeout: u64,
         /// PEM file with the CA(s) to trust for https (instead of the public roots).
         #[arg(long, value_name = "PATH")]
@@ -201,17 +222,50 @@ Examples:
         insecure_skip_verify: bool,
     },
     /// Print the functionConfig's OpenAPI v3 schema (usable as a CRD's openAPIV3Schema).
-    #[command(
-        after_help = "Example:\n  harbor-buildkit-fn schema --json > harbor-buildkit.schema.json"
-    )]
+    #[command(help_template = help_with!(
+        "Example:\n  harbor-buildkit-fn schema --json > harbor-buildkit.schema.json"
+    ))]
     Schema {
         /// JSON instead of YAML.
         #[arg(long)]
         json: bool,
     },
     /// Print the KRMFunctionDefinition that krm-fn.yaml holds.
-    #[command(after_help = "Example:\n  harbor-buildkit-fn definition > krm-fn.yaml")]
+    #[command(help_template = help_with!("Example:\n  harbor-buildkit-fn definition > krm-fn.yaml"))]
     Definition,
+}
+
+/// `--timeout`: whole seconds from 1 to 600. Negative numbers reach this parser (not
+/// clap's "to pass '-1' as a value, use '-- -1'" tip), so they get the range too.
+fn timeout_secs(s: &str) -> Result<u64, String> {
+    match s.parse::<i64>() {
+        Ok(n) if (1..=600).contains(&n) => u64::try_from(n).map_err(|e| e.to_string()),
+        Ok(_) => Err(format!("{s} is not in 1..=600 (seconds)")),
+        Err(_) => Err(format!("{s:?} is not a whole number of seconds (1 to 600)")),
+    }
+}
+
+/// `-` as the only resource path means stdin, as with no path; with other paths, or
+/// as CONFIG, it is refused (stdin can be read once, and only for the resources).
+fn stdin_paths(cmd: &str, config: Option<&PathBuf>, paths: &[PathBuf]) -> Result<bool, ExitCode> {
+    let dash = |p: &PathBuf| p.as_os_str() == "-";
+    if config.is_some_and(dash) {
+        eprintln!(
+            "harbor-buildkit-fn {cmd}: CONFIG must be a file; `-` (stdin) is for the resources: harbor-buildkit-fn {cmd} CONFIG -"
+        );
+        return Err(ExitCode::from(2));
+    }
+    match paths {
+        [] => Ok(true),
+        [p] if dash(p) => Ok(true),
+        _ if paths.iter().any(dash) => {
+            eprintln!(
+                "harbor-buildkit-fn {cmd}: `-` (stdin) must be the only resource path; give either - or FILE and DIR arguments"
+            );
+            Err(ExitCode::from(2))
+        }
+        _ => Ok(false),
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -231,8 +285,12 @@ fn main() -> ExitCode {
             paths,
             verbose,
         }) => {
-            let input = if paths.is_empty() {
-                if std::io::stdin().is_terminal() {
+            let from_stdin = match stdin_paths("run", Some(&config), &paths) {
+                Ok(b) => b,
+                Err(code) => return code,
+            };
+            let input = if from_stdin {
+                if paths.is_empty() && std::io::stdin().is_terminal() {
                     eprintln!(
                         "harbor-buildkit-fn run: no resource paths given and stdin is a terminal; give FILE or DIR arguments, or pipe resources in (< /dev/null for none)"
                     );
@@ -268,7 +326,7 @@ fn main() -> ExitCode {
                 Ok(r) => r,
                 Err(e) => {
                     let e = e.replace("set spec.scheme to", "give --scheme");
-                    return emit("", &format!("error: REGISTRY: {e}\n"), 2);
+                    return emit("", &format!("error: REGISTRY {e}\n"), 2);
                 }
             };
             if let Some(r) = &repository {
@@ -308,8 +366,13 @@ fn main() -> ExitCode {
 /// `check`: the function's findings without its output.
 fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCode {
     use harbor_buildkit_fn::standalone::{self, Input};
+    let from_stdin = match stdin_paths("check", config.as_ref(), &paths) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let explicit_dash = !paths.is_empty();
     let stdin_text = || -> Result<String, ExitCode> {
-        if std::io::stdin().is_terminal() {
+        if !explicit_dash && std::io::stdin().is_terminal() {
             eprintln!(
                 "harbor-buildkit-fn check: stdin is a terminal; pipe a ResourceList in, or give CONFIG [FILE|DIR ...] (see --help)"
             );
@@ -330,7 +393,7 @@ fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCo
             Err(code) => return code,
         },
         Some(config) => {
-            let resources = if paths.is_empty() {
+            let resources = if from_stdin {
                 match stdin_text() {
                     Ok(t) => Input::Text(t),
                     Err(code) => return code,

@@ -29,8 +29,26 @@ fn looks_like_ipv4(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
+/// Whether `s` is written as an IPv6 address: bracketed as image references write one
+/// (`[fd00::1]`, `[fd00::1]:5000`), or bare (`fd00::1`, `::1`).
+fn looks_like_ipv6(s: &str) -> bool {
+    s.starts_with('[')
+        || (s.matches(':').count() >= 2
+            && s.chars()
+                .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.' | '%')))
+}
+
 /// Checks `host[:port]`: a lowercase RFC 1123 DNS name or an IPv4 address, and a port
 /// in 1..=65535. No scheme, path, credentials, whitespace or shell metacharacters.
+///
+/// IPv6 literals are refused with a plain message rather than supported. BuildKit
+/// would take one (distribution/reference v0.6 reads `[fd00::1]:5000` as a domain, and
+/// `[registry."[fd00::1]:5000"]` is looked up exactly), but Harbor's `match`
+/// (`src/server/middleware/v2auth/auth.go`) replaces a `CORE_URL` host with Go's
+/// `url.Hostname()` when the port is the default one, which drops the brackets: the
+/// Host `[fd00::1]:80` can never match `http://[fd00::1]:80`. Getting that right takes
+/// the realm model, the buildkitd.toml checks, the schema's pattern and `doctor` to
+/// agree on bracketed hosts, for an address that pods reach by a Service name anyway.
 pub fn registry(s: &str) -> Result<Registry, String> {
     if s.is_empty() {
         return Err("is empty; expected the registry host as image references name it, e.g. harbor-core.harbor.svc.cluster.local".into());
@@ -38,6 +56,11 @@ pub fn registry(s: &str) -> Result<Registry, String> {
     if let Some((scheme, _)) = s.split_once("://") {
         return Err(format!(
             "{s:?} has a scheme ({scheme}://); write only host[:port] as image references name it, and set spec.scheme to {scheme}"
+        ));
+    }
+    if looks_like_ipv6(s) {
+        return Err(format!(
+            "{s:?} is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
         ));
     }
     if let Some(c) = s.chars().find(|c| c.is_whitespace()) {
@@ -96,29 +119,35 @@ pub fn registry(s: &str) -> Result<Registry, String> {
 /// RFC 1123 host name: dot-separated labels of `[a-z0-9-]`, each 1..=63 long, not
 /// starting or ending with `-`; at most `max` characters in all.
 fn dns_name(s: &str, max: usize) -> Result<(), String> {
+    dotted(s, max, Some(63))
+}
+
+/// Dot-separated labels of `[a-z0-9-]`, none empty or starting or ending with `-`,
+/// each at most `max_label` long (when given); at most `max` characters in all.
+fn dotted(s: &str, max: usize, max_label: Option<usize>) -> Result<(), String> {
     if s.len() > max {
         return Err(format!("longer than {max} characters"));
     }
     for label in s.split('.') {
-        dns_label_rule(label)?;
+        dns_label_rule(label, max_label, "lowercase letters, digits, '-' and '.'")?;
     }
     Ok(())
 }
 
-fn dns_label_rule(label: &str) -> Result<(), String> {
+/// One label: `[a-z0-9-]`, not starting or ending with `-`, at most `max` long.
+/// `allowed` says what the whole name may hold, for the message.
+fn dns_label_rule(label: &str, max: Option<usize>, allowed: &str) -> Result<(), String> {
     if label.is_empty() {
         return Err("has an empty label (two dots in a row, or a leading or trailing dot)".into());
     }
-    if label.len() > 63 {
-        return Err(format!("label {label:?} is longer than 63 characters"));
+    if let Some(max) = max.filter(|&m| label.len() > m) {
+        return Err(format!("label {label:?} is longer than {max} characters"));
     }
     if let Some(c) = label
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
-        return Err(format!(
-            "{c:?} is not allowed; use lowercase letters, digits, '-' and '.'"
-        ));
+        return Err(format!("{c:?} is not allowed; use {allowed}"));
     }
     if label.starts_with('-') || label.ends_with('-') {
         return Err(format!("label {label:?} starts or ends with '-'"));
@@ -126,19 +155,47 @@ fn dns_label_rule(label: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A DNS-1123 label (namespaces): at most 63 characters of `[a-z0-9-]`.
+/// A DNS-1123 label (namespaces, Tekton names): at most 63 characters of `[a-z0-9-]`.
 pub fn dns1123_label(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(
+            "is empty; expected a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)"
+                .into(),
+        );
+    }
     if s.contains('.') {
         return Err(format!(
             "{s:?} is not a DNS-1123 label: '.' is not allowed (lowercase letters, digits and '-', at most 63 characters)"
         ));
     }
-    dns_label_rule(s).map_err(|e| format!("{s:?} is not a DNS-1123 label: {e}"))
+    dns_label_rule(s, Some(63), "lowercase letters, digits and '-'")
+        .map_err(|e| format!("{s:?} is not a DNS-1123 label: {e}"))
 }
 
-/// A DNS-1123 subdomain (most object names): at most 253 characters of `[a-z0-9-.]`.
+/// A Tekton resource name (the Task's): Tekton's webhook refuses a name with a `.` or
+/// longer than 63 characters (`ValidateObjectMetadata`), so a DNS-1123 label.
+pub fn tekton_name(s: &str) -> Result<(), String> {
+    dns1123_label(s).map_err(|e| {
+        e.replacen(
+            "is not a DNS-1123 label",
+            "is not a Tekton resource name (a DNS-1123 label)",
+            1,
+        )
+    })
+}
+
+/// A DNS-1123 subdomain (ConfigMap, Deployment and most other object names): at most
+/// 253 characters of `[a-z0-9-.]`, each dot-separated part starting and ending with a
+/// letter or digit. Unlike a host name, a part may be longer than 63 characters
+/// (Kubernetes' `IsDNS1123Subdomain` checks only the whole length and the pattern).
 pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
-    dns_name(s, 253).map_err(|e| format!("{s:?} is not a valid Kubernetes object name: {e}"))
+    if s.is_empty() {
+        return Err(
+            "is empty; expected a Kubernetes object name (a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters)"
+                .into(),
+        );
+    }
+    dotted(s, 253, None).map_err(|e| format!("{s:?} is not a valid Kubernetes object name: {e}"))
 }
 
 /// A BuildKit daemon address: `tcp://`, `unix://`, `kube-pod://`, `docker-container://`,
@@ -213,6 +270,10 @@ pub fn mirror(s: &str) -> Result<Mirror, String> {
         (true, r)
     } else if let Some(r) = s.strip_prefix("https://") {
         (false, r)
+    } else if let Some((scheme, _)) = s.split_once("://") {
+        return Err(format!(
+            "{s:?} has the scheme {scheme}://; a mirror is [http://|https://]host[:port][/path]: http:// for a plain-HTTP mirror (it gets http = true in its own [registry.\"<mirror host>\"] table), https:// or none for TLS"
+        ));
     } else {
         (false, s)
     };
@@ -301,13 +362,59 @@ mod tests {
         }
     }
 
+    /// IPv6 literals, bracketed as image references write them or bare, get one plain
+    /// sentence, not a complaint about a port `1]` or a `[`.
+    #[test]
+    fn ipv6_literals_are_refused_plainly() {
+        for bad in ["fd00::1", "[fd00::1]", "[fd00::1]:5000", "::1", "[::1]:443"] {
+            let e = registry(bad).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "{bad:?} is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
+                )
+            );
+        }
+        let e = mirror("[fd00::1]:5000/proxy").unwrap_err();
+        assert!(e.contains("IPv6 literals are not supported"), "{e}");
+        // Not IPv6: a name with a stray colon is still a port problem.
+        assert!(
+            registry("harbor:80:90")
+                .unwrap_err()
+                .contains("not a valid host name")
+        );
+    }
+
     #[test]
     fn object_names() {
         assert!(dns1123_label("ci").is_ok());
         assert!(dns1123_label("c.i").is_err());
         assert!(dns1123_label("CI").is_err());
+        assert!(dns1123_label(&"a".repeat(63)).is_ok());
+        assert!(dns1123_label(&"a".repeat(64)).is_err());
+        assert_eq!(
+            dns1123_label("a_b").unwrap_err(),
+            "\"a_b\" is not a DNS-1123 label: '_' is not allowed; use lowercase letters, digits and '-'"
+        );
+        assert!(
+            tekton_name("build.kit")
+                .unwrap_err()
+                .contains("is not a Tekton resource name")
+        );
         assert!(dns1123_subdomain("buildkitd-config").is_ok());
         assert!(dns1123_subdomain("a_b").is_err());
+        // Kubernetes object names: 253 characters, dots allowed, no 63-character parts.
+        assert!(dns1123_subdomain(&"a".repeat(64)).is_ok());
+        assert!(dns1123_subdomain(&"a".repeat(253)).is_ok());
+        assert!(dns1123_subdomain(&format!("{}.{}", "a".repeat(100), "b".repeat(100))).is_ok());
+        assert!(dns1123_subdomain(&"a".repeat(254)).is_err());
+        assert!(dns1123_subdomain("a..b").is_err());
+        assert!(dns1123_subdomain("a.-b").is_err());
+        // Empty says so, not "an empty label (two dots in a row ...)".
+        assert!(dns1123_label("").unwrap_err().starts_with("is empty;"));
+        assert!(dns1123_subdomain("").unwrap_err().starts_with("is empty;"));
+        // Host names keep the 63-character label limit.
+        assert!(registry(&"a".repeat(64)).is_err());
     }
 
     #[test]
@@ -329,7 +436,11 @@ mod tests {
             ("mirror-a.harbor.svc:5000/cache".to_string(), true)
         );
         assert!(!mirror("https://mirror").expect("a mirror").http);
-        assert!(mirror("ftp://mirror").is_err());
+        let e = mirror("ftp://mirror").unwrap_err();
+        assert!(
+            e.starts_with("\"ftp://mirror\" has the scheme ftp://"),
+            "{e}"
+        );
         assert!(proxy_cache("docker.io=dockerhub").is_ok());
         assert!(proxy_cache("docker.io").is_err());
         assert!(proxy_cache("docker.io=Docker Hub").is_err());

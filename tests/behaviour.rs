@@ -125,15 +125,44 @@ fn examples_are_idempotent() {
             items_text(&second.stdout),
             "{file}"
         );
-        // Results from earlier runs are carried along (as in a pipe of functions);
-        // the resources settle after one run.
+        // The resources settle after one run, and results describe this run only: an
+        // input's own results are not carried into the output, so a third run prints
+        // exactly what the second did, results included.
+        let results_in = |out: &str| parse_json(out)["results"].as_array().map_or(0, Vec::len);
+        assert_eq!(results_in(&second.stdout), second.results.len(), "{file}");
         let third = run(&second.stdout);
-        assert_eq!(
-            items_text(&second.stdout),
-            items_text(&third.stdout),
-            "{file}"
-        );
+        assert_eq!(second.stdout, third.stdout, "{file}");
     }
+}
+
+/// A re-run on an output that already carries results (7 became 14 once): the
+/// output's results are the ones this run made, never the input's.
+#[test]
+fn results_describe_this_run_only() {
+    let first = run(&example("harbor-chart.yaml"));
+    assert_eq!(first.exit_code, 0, "{}", first.stderr);
+    let n = first.results.len();
+    assert!(n > 0);
+    let stale = first.stdout.replacen(
+        "\nresults:\n",
+        "\nresults:\n- message: a result from another run\n  severity: warning\n",
+        1,
+    );
+    assert_ne!(stale, first.stdout);
+    let again = run(&stale);
+    assert_eq!(again.exit_code, 0, "{}", again.stderr);
+    let results = parse_json(&again.stdout)["results"].clone();
+    let messages: Vec<&str> = results
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["message"].as_str())
+        .collect();
+    assert_eq!(messages.len(), again.results.len(), "{messages:#?}");
+    assert!(
+        !messages.contains(&"a result from another run"),
+        "{messages:#?}"
+    );
 }
 
 /// The output up to `functionConfig:` (items only).
@@ -378,4 +407,122 @@ proptest! {
         prop_assert_eq!(second.exit_code, 0);
         prop_assert_eq!(items_text(&first.stdout), items_text(&second.stdout));
     }
+}
+
+/// The errors a spec gets, one per line as stderr prints them.
+fn spec_errors(spec: &str) -> Vec<String> {
+    let out = run(&common::ResourceList::new().spec("hb", spec).build());
+    assert_eq!(out.exit_code, 1, "accepted:\n{spec}");
+    out.stderr.lines().map(str::to_string).collect()
+}
+
+/// Each bad value gets one message that names the field and says what is wrong.
+#[test]
+fn spec_messages_say_what_is_wrong() {
+    let registry = "registry: harbor-core.default.svc.cluster.local\n";
+    let one = |spec: &str| {
+        let errors = spec_errors(&format!("{registry}{spec}"));
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        errors[0].clone()
+    };
+    assert_eq!(
+        one("namespace: \"\"\n"),
+        "error: spec.namespace is empty; expected a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)"
+    );
+    assert_eq!(
+        one("mirrors: [mirror.example.com, \"ftp://m\"]\n"),
+        "error: spec.mirrors[1] \"ftp://m\" has the scheme ftp://; a mirror is [http://|https://]host[:port][/path]: http:// for a plain-HTTP mirror (it gets http = true in its own [registry.\"<mirror host>\"] table), https:// or none for TLS"
+    );
+    // One bad name, one error: harborDeployment defaults to it and is not checked twice.
+    let e = one("harborConfigMap: Harbor_Core\n");
+    assert!(
+        e.starts_with("error: spec.harborConfigMap \"Harbor_Core\""),
+        "{e}"
+    );
+    // Null where a value is meant, and duplicates.
+    assert_eq!(
+        one("scheme: null\n"),
+        "error: spec.scheme is null (scheme: with no value); give http or https, or leave scheme out for its default (https)"
+    );
+    assert_eq!(
+        one("generate: [task, task]\n"),
+        "error: spec.generate[1] \"task\" is listed twice (also at [0]); list each value once"
+    );
+    assert!(one("ca:\n").starts_with("error: spec.ca is null"));
+    assert!(one("mirrors: [a.example.com, a.example.com]\n").contains("is listed twice"));
+    let errors = spec_errors("registry: ~\n");
+    assert_eq!(
+        errors,
+        [
+            "error: spec.registry is null (registry: with no value); it is required: the registry host[:port] as image references name it, e.g. harbor-core.harbor.svc.cluster.local"
+        ]
+    );
+    // IPv6, bracketed as image references write it, or bare.
+    for ipv6 in ["fd00::1", "[fd00::1]:5000"] {
+        let errors = spec_errors(&format!("registry: \"{ipv6}\"\nharborNamespace: harbor\n"));
+        assert_eq!(
+            errors,
+            [format!(
+                "error: spec.registry \"{ipv6}\" is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
+            )]
+        );
+    }
+    // Tekton refuses Task names with a dot or over 63 characters.
+    assert!(one("taskName: build.kit\n").contains("is not a Tekton resource name"));
+    assert!(one(&format!("taskName: {}\n", "t".repeat(64))).contains("longer than 63"));
+}
+
+/// ConfigMap names are DNS subdomains: up to 253 characters, dots allowed.
+#[test]
+fn configmap_names_are_subdomains() {
+    for name in [
+        "b".repeat(64),
+        "b".repeat(253),
+        format!("{}.{}", "a".repeat(100), "c".repeat(100)),
+    ] {
+        // With the daemon in the input, the ConfigMap has a reader: no error for that.
+        let daemon = common::buildkit_examples::deployment(
+            common::buildkit_examples::Mode::Rootless,
+            "default",
+            &[],
+        );
+        let out = run(&common::ResourceList::new()
+            .items(&[&daemon])
+            .spec(
+                "hb",
+                &format!(
+                    "registry: harbor-core.default.svc.cluster.local\nbuildkitConfigMap: {name}\nharborConfigMap: h{}\ngenerate: [buildkitdConfig, task]\n",
+                    &name[1..]
+                ),
+            )
+            .build());
+        assert_eq!(out.exit_code, 0, "{name}: {}", out.stderr);
+        find(&items(&out.stdout), "ConfigMap", &name);
+    }
+    let errors = spec_errors(&format!(
+        "registry: harbor-core.default.svc.cluster.local\nbuildkitConfigMap: {}\n",
+        "b".repeat(254)
+    ));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("longer than 253 characters"),
+        "{errors:#?}"
+    );
+}
+
+/// The ConfigMap functionConfig (`kpt fn eval -- generate=task,task`) refuses
+/// duplicates too.
+#[test]
+fn configmap_function_config_refuses_duplicates() {
+    let rl = common::ResourceList::new().function_config(
+        "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: fc}\n  data:\n    registry: harbor-core.default.svc.cluster.local\n    generate: task,task\n",
+    );
+    let out = run(&rl.build());
+    assert_eq!(out.exit_code, 1);
+    assert!(
+        out.stderr
+            .contains("error: data.generate \"task\" is listed twice (also at [0])"),
+        "{}",
+        out.stderr
+    );
 }

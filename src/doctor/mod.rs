@@ -20,6 +20,7 @@
 pub mod challenge;
 pub mod credentials;
 pub mod net;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -272,6 +273,10 @@ impl Probe<'_> {
                         "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
                             .to_string()
                     }
+                    Failed::Untrusted => trust_fix(&e.message),
+                    Failed::Unresolvable if self.opts.registry.is_in_cluster() => {
+                        in_pod_fix(self.opts)
+                    }
                     _ => format!(
                         "check that spec.registry ({authority}) and spec.scheme ({scheme}) name where the registry listens, from where BuildKit runs"
                     ),
@@ -286,11 +291,37 @@ impl Probe<'_> {
         };
         match first.status {
             200 => {
+                // A registry's /v2/ answers JSON (`{}`) with the API version header
+                // (distribution sends it on every answer, Harbor passes it through);
+                // a web server's page answers 200 too, and is no registry.
+                let api = first.header("docker-distribution-api-version").is_some();
+                let json = serde_json::from_str::<serde_json::Value>(&first.body)
+                    .is_ok_and(|v| v.is_object());
+                if !api && !json {
+                    let what = first.header("content-type").map_or_else(
+                        || "no Content-Type".to_string(),
+                        |t| format!("Content-Type {t}"),
+                    );
+                    self.push(
+                        step(
+                            Outcome::Fail,
+                            format!("GET {v2}: 200, but not a registry's answer"),
+                        )
+                        .note(format!(
+                            "no Docker-Distribution-Api-Version header and a body that is not JSON ({what}): a registry's /v2/ answers {{}} with that header"
+                        ))
+                        .note(snippet(&first.body))
+                        .fix(format!(
+                            "spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included: this address serves something else"
+                        )),
+                    );
+                    return None;
+                }
                 let mut s = step(
                     Outcome::Ok,
                     format!("GET {v2}: 200, the registry asks for no credentials"),
                 );
-                if first.header("docker-distribution-api-version").is_none() {
+                if !api {
                     s = s.note("no Docker-Distribution-Api-Version header: check that this really is a registry's /v2/ API");
                     s.outcome = Outcome::Warn;
                 }
@@ -392,10 +423,37 @@ impl Probe<'_> {
             return None;
         };
         let mismatches = realm::compare(realm, self.scheme, &self.authority);
-        let s = realm_step(realm, bearer, self.scheme, &self.authority, &mismatches);
+        let harbor = if mismatches.is_empty() {
+            None
+        } else {
+            self.harbor(bearer)
+        };
+        let s = realm_step(
+            realm,
+            bearer,
+            harbor.as_deref(),
+            self.scheme,
+            &self.authority,
+            &mismatches,
+        );
         let mismatched = s.outcome != Outcome::Ok;
         self.push(s);
         Some((realm.to_string(), mismatched))
+    }
+
+    /// How the registry shows that it is Harbor, when it does: Harbor's token service
+    /// name in the challenge (`service="harbor-registry"`), or, behind a proxy that
+    /// rewrote it, Harbor's own API on the same address: `GET /api/v2.0/ping` answers
+    /// `Pong` without credentials (goharbor/harbor `src/server/v2.0/handler/ping.go`).
+    fn harbor(&self, bearer: &Challenge) -> Option<String> {
+        if bearer.param("service") == Some("harbor-registry") {
+            return Some("service harbor-registry".into());
+        }
+        let ping = format!("{}/api/v2.0/ping", self.base);
+        let answer = self.client.get(&ping, None).ok()?;
+        let body = answer.body.trim().trim_matches('"');
+        (answer.status == 200 && body == "Pong")
+            .then(|| "GET /api/v2.0/ping answers Pong, as Harbor's API does".into())
     }
 
     /// Step 3: a token from the realm, with the docker config's credentials.
@@ -562,9 +620,11 @@ fn basic_authorization(c: &Credentials) -> String {
 }
 
 /// Step 2 for a Bearer realm: the realm must carry the registry's scheme and host.
+/// `harbor` says how the registry showed it is Harbor, when it did.
 fn realm_step(
     realm: &str,
     bearer: &Challenge,
+    harbor: Option<&str>,
     scheme: &str,
     authority: &str,
     mismatches: &[Mismatch],
@@ -579,9 +639,8 @@ fn realm_step(
     // realm must be the registry's scheme and host. Other registries may keep their
     // token service elsewhere (another host, port or scheme): only the token request
     // (step 3) can tell whether that works.
-    let harbor = bearer.param("service") == Some("harbor-registry");
     let scheme_differs = mismatches.iter().any(|m| !matches!(m, Mismatch::Host(..)));
-    let outcome = match (harbor, scheme_differs) {
+    let outcome = match (harbor.is_some(), scheme_differs) {
         (true, _) => Outcome::Fail,
         (false, true) => Outcome::Warn,
         (false, false) => Outcome::Ok,
@@ -615,13 +674,12 @@ fn realm_step(
             "Harbor v2.0-v2.13 answers with EXT_ENDPOINT, the external name, when the Host ({authority}) does not match CORE_URL; CORE_URL = {scheme}://{authority} makes it match (exact host[:port], default ports dropped)"
         )
     };
-    s = s.note(if harbor {
-        format!("this is Harbor (service harbor-registry): {why}")
-    } else {
-        format!(
-            "the service is {:?}, not Harbor's harbor-registry: the realm comes from the registry's own token auth settings (distribution: auth.token.realm). Were this Harbor: {why}",
+    s = s.note(match harbor {
+        Some(how) => format!("this is Harbor ({how}): {why}"),
+        None => format!(
+            "the service is {:?}, not Harbor's harbor-registry, and /api/v2.0/ping does not answer as Harbor's: the realm comes from the registry's own token auth settings (distribution: auth.token.realm). Were this Harbor: {why}",
             bearer.param("service").unwrap_or("")
-        )
+        ),
     });
     if outcome == Outcome::Ok {
         return s;
@@ -643,6 +701,26 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
                 "{title}: 404 NAME_UNKNOWN: accepted; the repository does not exist yet (a first push creates it)"
             ),
         ),
+        // Harbor's answer for a repository it does not have, past its auth middleware
+        // (src/server/registry/tag.go, lib/http SendError): the request was let in.
+        Ok(a) if a.status == 404
+            && a.body.contains("NOT_FOUND")
+            && a.body.contains("repository") =>
+        {
+            step(
+                Outcome::Ok,
+                format!(
+                    "{title}: 404 NOT_FOUND (Harbor: no such repository yet): accepted; a first push creates it in an existing project"
+                ),
+            )
+        }
+        Ok(a) if a.status == 404 => step(Outcome::Fail, format!("{title}: 404, no such API path"))
+            .note(snippet(&a.body))
+            .fix(if target.ends_with("/tags/list") {
+                "the registry has no tags list at this path: check --repository (project/name, as image references write it after the registry host, without a tag); for Harbor the project must exist"
+            } else {
+                "the registry answers 404 for its own /v2/ API: check that spec.registry names the registry itself, port included"
+            }),
         Ok(a) if a.status == 401 || a.status == 403 => {
             // The registry says why in its challenge: error="insufficient_scope" (the
             // token is good but grants too little) or "invalid_token".
@@ -668,7 +746,52 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
             }
             s.fix(fix)
         }
-        Ok(a) => step(Outcome::Fail, format!("{title}: {}", a.status)).note(snippet(&a.body)),
+        Ok(a) => step(Outcome::Fail, format!("{title}: {}", a.status))
+            .note(snippet(&a.body))
+            .fix(format!(
+                "a registry answers this request with 200 (or 401/403 with a reason); {} is the registry's own error: see its body above and the registry's logs",
+                a.status
+            )),
+    }
+}
+
+/// The fix for a certificate the probe does not trust: trust, not the address (unless
+/// the certificate is for another name).
+fn trust_fix(message: &str) -> String {
+    if message.contains("NotValidForName") || message.contains("not valid for name") {
+        "the certificate is not for this name: make spec.registry (and REGISTRY here) a name the certificate lists, or give the registry a certificate for this name".into()
+    } else if message.contains("Expired") || message.contains("NotValidYet") {
+        "renew the registry's certificate (or check this machine's clock)".into()
+    } else {
+        "trust the registry's CA: --ca-file here, and spec.ca (its path in the buildkitd container) for BuildKit; or spec.insecureSkipVerify (and --insecure-skip-verify) to skip the check".into()
+    }
+}
+
+/// The fix for an in-cluster name that does not resolve where the probe runs: run it
+/// in a pod, where BuildKit runs (this tool's container image has doctor).
+fn in_pod_fix(opts: &Options) -> String {
+    let mut args = format!(
+        "doctor {} --scheme {}",
+        opts.registry.authority(),
+        opts.scheme.as_str()
+    );
+    if let Some(r) = &opts.repository {
+        args.push_str(&format!(" --repository {r}"));
+    }
+    let run = format!(
+        "kubectl run -n NAMESPACE hbfn-doctor --rm -i --restart=Never --image={} -- {args}",
+        crate::describe::IMAGE
+    );
+    if opts.docker_config.is_some() {
+        format!(
+            "{} is a name inside the cluster: run the probe in a pod there, in BuildKit's namespace, with the Task's Secret on stdin: kubectl -n NAMESPACE get secret SECRET -o yaml | {run} --docker-config -",
+            opts.registry.host
+        )
+    } else {
+        format!(
+            "{} is a name inside the cluster: run the probe in a pod there, in BuildKit's namespace: {run}",
+            opts.registry.host
+        )
     }
 }
 

@@ -3,10 +3,11 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use rustls::pki_types::CertificateDer;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
 
 use crate::endpoint::split_port;
 use crate::harbor::realm::Url;
@@ -78,18 +79,22 @@ pub struct Client {
 impl Client {
     /// `ca_file`: PEM roots to trust instead of the system's CA store (which is what
     /// buildctl, a Go program, trusts); `insecure`: no certificate checks at all.
+    /// Certificates are checked as Go checks them ([`super::tls`]).
     pub fn new(
         timeout: Duration,
         ca_file: Option<&Path>,
         insecure: bool,
     ) -> Result<Client, String> {
-        let mut tls = TlsConfig::builder().disable_verification(insecure);
-        if let Some(path) = ca_file {
+        let roots: Vec<CertificateDer<'static>> = if insecure {
+            Vec::new()
+        } else if let Some(path) = ca_file {
             let pem = std::fs::read(path)
                 .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?;
-            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+            let certs: Vec<CertificateDer<'static>> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    Ok(ureq::tls::PemItem::Certificate(c)) => {
+                        Some(CertificateDer::from(c.der().to_vec()))
+                    }
                     _ => None,
                 })
                 .collect();
@@ -99,20 +104,12 @@ impl Client {
                     path.display()
                 ));
             }
-            tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
+            certs
         } else {
-            // Certificates the store holds but rustls cannot read are skipped, as Go does.
-            let system: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
-                .certs
-                .into_iter()
-                .map(|c| Certificate::from_der(c.as_ref()).to_owned())
-                .collect();
-            tls = tls.root_certs(RootCerts::Specific(Arc::new(system)));
-        }
-        // ureq is built without a default crypto provider: ring, for the process.
-        // (An error means one is installed already, which is as good.)
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let agent = ureq::Agent::config_builder()
+            rustls_native_certs::load_native_certs().certs
+        };
+        let tls = super::tls::client_config(roots, insecure)?;
+        let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
             .user_agent(concat!(
@@ -120,9 +117,14 @@ impl Client {
                 env!("CARGO_PKG_VERSION"),
                 " doctor"
             ))
-            .tls_config(tls.build())
-            .build()
-            .into();
+            .build();
+        // ureq's default chain (a CONNECT proxy when one is set, TCP, then TLS) with
+        // the probe's own TLS at the end.
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(super::tls::TlsConnector(tls));
+        let agent = ureq::Agent::with_parts(config, connector, DefaultResolver::default());
         Ok(Client { agent, timeout })
     }
 
@@ -205,7 +207,10 @@ fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> NetError {
                 timeout.as_secs()
             ),
         ),
-        ureq::Error::HostNotFound => error(
+        // std's resolver (getaddrinfo) fails with an io::Error ("failed to lookup
+        // address information: Name or service not known"); ureq's own HostNotFound
+        // is for a lookup that found no address.
+        ureq::Error::HostNotFound | ureq::Error::Io(_) if is_lookup_failure(e) => error(
             Failed::Unresolvable,
             format!(
                 "cannot resolve the host of {at}: the name is unknown here (an in-cluster name such as *.svc.cluster.local resolves only inside the cluster: run doctor in a pod, or through kubectl port-forward)"
@@ -250,6 +255,16 @@ fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> NetError {
             ),
         ),
         other => error(Failed::Other, format!("request to {at} failed: {other}")),
+    }
+}
+
+fn is_lookup_failure(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::HostNotFound => true,
+        ureq::Error::Io(io) => io
+            .to_string()
+            .contains("failed to lookup address information"),
+        _ => false,
     }
 }
 

@@ -296,6 +296,19 @@ fn find_config_map(rl: &ResourceList, spec: &Spec) -> Result<Option<usize>, Fail
     match candidates.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(*one)),
+        // One ConfigMap given more than once (a file passed twice): the list's one
+        // duplicates rule says so, rather than "set spec.harborConfigMap".
+        [first, rest @ ..]
+            if rest.iter().all(|&r| {
+                let (a, b) = (&rl.items[*first], &rl.items[r]);
+                a.name == b.name && a.namespace == b.namespace
+            }) =>
+        {
+            let item = &rl.items[*first];
+            rl.one("", "ConfigMap", &item.name, &item.namespace, |i| {
+                candidates.iter().any(|&c| std::ptr::eq(&rl.items[c], i))
+            })
+        }
         [first, ..] => Err(Failure::new(
             FnResult::error(format!(
                 "{} ConfigMaps hold EXT_ENDPOINT and CORE_URL, as Harbor's core ConfigMap does: {}; set spec.harborConfigMap (and spec.harborNamespace) to the one harbor-core reads",

@@ -78,7 +78,8 @@ pub struct ResourceList<'a> {
     pub api_version: String,
     pub items: Vec<Item<'a>>,
     pub function_config: Option<Span<'a>>,
-    /// Results already in the input (from an earlier function in a pipe): kept.
+    /// Results already in the input (from an earlier run, or an earlier function in a
+    /// pipe). Read, never written back: the output's results describe this run only.
     pub results: Vec<Span<'a>>,
 }
 
@@ -111,20 +112,25 @@ impl<'a> ResourceList<'a> {
         namespace: &str,
         filter: impl Fn(&Item) -> bool,
     ) -> Result<Option<usize>, Failure> {
-        let mut found = self.items.iter().enumerate().filter(|(_, i)| {
-            i.is(group, kind) && i.name == name && i.in_namespace(namespace) && filter(i)
-        });
-        let Some((first, item)) = found.next() else {
+        let found: Vec<(usize, &Item)> = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                i.is(group, kind) && i.name == name && i.in_namespace(namespace) && filter(i)
+            })
+            .collect();
+        let [(first, item), rest @ ..] = found.as_slice() else {
             return Ok(None);
         };
-        let more = found.count();
-        if more == 0 {
-            return Ok(Some(first));
+        if rest.is_empty() {
+            return Ok(Some(*first));
         }
         Err(Failure::new(
             FnResult::error(format!(
-                "{} items match {kind} {namespace}/{name} (with and without a namespace); keep one",
-                more + 1
+                "{} items match {kind} {namespace}/{name} ({}); keep one",
+                found.len(),
+                where_they_are(&found)
             ))
             .on(ResourceRef::of(item)),
         ))
@@ -157,6 +163,36 @@ impl<'a> ResourceList<'a> {
         s.push_str(span.text);
         (s, prefix)
     }
+}
+
+/// Where the items that match one name are, for the duplicates error: how many in
+/// each namespace and how many without one, and whether they are copies of each other
+/// (the same file given twice).
+fn where_they_are(found: &[(usize, &Item)]) -> String {
+    let mut groups: Vec<(&str, usize)> = Vec::new();
+    for (_, item) in found {
+        match groups
+            .iter_mut()
+            .find(|(ns, _)| *ns == item.namespace.as_ref())
+        {
+            Some((_, n)) => *n += 1,
+            None => groups.push((item.namespace.as_ref(), 1)),
+        }
+    }
+    let mut parts: Vec<String> = groups
+        .iter()
+        .map(|(ns, n)| match (*ns, groups.len()) {
+            ("", 1) => "none with a namespace".to_string(),
+            ("", _) => format!("{n} without a namespace"),
+            (ns, 1) => format!("all in namespace {ns}"),
+            (ns, _) => format!("{n} in namespace {ns}"),
+        })
+        .collect();
+    let text = |i: &Item| i.span.text.trim_end().to_string();
+    if found.iter().all(|(_, i)| text(i) == text(found[0].1)) {
+        parts.push("each a copy of the first: is a file given twice?".to_string());
+    }
+    parts.join("; ")
 }
 
 /// A problem with the input as a whole, before any spec is read.
@@ -253,12 +289,10 @@ pub fn write(
         yaml::reindent(&mut buf, fc.text, fc.col, 2);
         end_line(&mut buf);
     }
-    let carried = rl.map_or(&[][..], |rl| rl.results.as_slice());
-    if !carried.is_empty() || !results.is_empty() {
+    // Only this run's results: an input's own `results` (a second run on the output of
+    // a first) are dropped, or they would pile up run after run.
+    if !results.is_empty() {
         buf.push_str("results:\n");
-        for span in carried {
-            entry(&mut buf, span, out)?;
-        }
         for r in results {
             emit::seq_entry(&mut buf, &r.to_value(), 0);
         }

@@ -264,17 +264,18 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
         }),
         problems,
     );
-    let harbor_deployment = object_name(
-        "harborDeployment",
-        fields
-            .harbor_deployment
-            .unwrap_or_else(|| harbor_config_map.clone()),
-        problems,
-    );
+    // A default derived from harborConfigMap is checked there: one bad name, one error.
+    let harbor_deployment = match fields.harbor_deployment {
+        Some(d) => object_name("harborDeployment", d, problems),
+        None => harbor_config_map.clone(),
+    };
     let buildkit_config_map_given = fields.buildkit_config_map != DEFAULT_BUILDKIT_CONFIG_MAP;
     let buildkit_config_map =
         object_name("buildkitConfigMap", fields.buildkit_config_map, problems);
-    let task_name = object_name("taskName", fields.task_name, problems);
+    let task_name = fields.task_name;
+    if let Err(e) = names::tekton_name(&task_name) {
+        problems.add(&p("taskName"), e);
+    }
 
     if let Err(e) = names::buildkit_host(&fields.buildkit_host) {
         problems.add(&p("buildkitHost"), e);

@@ -126,14 +126,62 @@ fn required_hint(field: &Field) -> String {
     }
 }
 
+/// What a field of type `ty` expects, for messages.
+fn expected(ty: Type) -> &'static str {
+    match ty {
+        Type::String => "a string",
+        Type::Bool => "true or false",
+        Type::List => "a list of strings",
+    }
+}
+
+/// A field given as null (`scheme:` with no value, `~`, `null`). An error rather than
+/// "the default": the key is there, so a value was meant, and a silent default
+/// (`scheme: null` meaning https) is what a typo'd value would also get.
+fn null_value(field: &Field) -> String {
+    let name = &field.name;
+    if field.required {
+        format!(
+            "is null ({name}: with no value); {}",
+            required_hint(field).replacen("is required", "it is required", 1)
+        )
+    } else {
+        let default = if field.default.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", field.default)
+        };
+        let give = match (field.ty, field.values.as_slice()) {
+            (ty, []) => expected(ty).to_string(),
+            (Type::List, values) => format!("a list of {}", values.join(", ")),
+            (_, values) => values.join(" or "),
+        };
+        format!(
+            "is null ({name}: with no value); give {give}, or leave {name} out for its default{default}"
+        )
+    }
+}
+
+/// Reports every list entry that repeats an earlier one: a duplicate says nothing more
+/// than the first, so it is most likely a mistake for another value.
+fn duplicates(items: &[String], at: impl Fn(usize) -> String, problems: &mut Problems) {
+    for (i, item) in items.iter().enumerate() {
+        if let Some(first) = items[..i].iter().position(|x| x == item) {
+            problems.add(
+                &at(i),
+                format!("{item:?} is listed twice (also at [{first}]); list each value once"),
+            );
+        }
+    }
+}
+
 /// The `spec` of a HarborBuildkit: typed YAML values.
 pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Problems) -> Read {
     let mut read = Read::default();
     for (field, path, v) in known_fields(tree, spec, prefix, problems) {
         let scalar = tree.scalar(v).map(|(s, st, t)| resolve(s, st, t));
         match (field.ty, scalar) {
-            // `key:` with no value means "default".
-            (_, Some(Resolved::Null)) => continue,
+            (_, Some(Resolved::Null)) => problems.add(&path, null_value(field)),
             (Type::String, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
             (Type::Bool, Some(Resolved::Bool(b))) => read.set(field, Value::Bool(b)),
             (Type::Bool, Some(Resolved::Str(s))) => problems.add(
@@ -152,28 +200,26 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
             ),
             (Type::List, None) if tree.seq_items(v).is_some() => {
                 let mut items = Vec::new();
+                let mut texts = Vec::new();
                 for (i, &item) in tree.seq_items(v).unwrap_or_default().iter().enumerate() {
                     match tree.scalar(item).map(|(s, st, t)| resolve(s, st, t)) {
-                        Some(Resolved::Str(s)) => items.push(Value::String(s.into())),
+                        Some(Resolved::Str(s)) => {
+                            items.push(Value::String(s.into()));
+                            texts.push((i, s.to_string()));
+                        }
                         _ => problems.add(
                             &format!("{path}[{i}]"),
                             format!("is {}, expected a string", tree.describe(item)),
                         ),
                     }
                 }
+                let strings: Vec<String> = texts.iter().map(|(_, s)| s.clone()).collect();
+                duplicates(&strings, |k| format!("{path}[{}]", texts[k].0), problems);
                 read.set(field, Value::Array(items));
             }
             (ty, _) => problems.add(
                 &path,
-                format!(
-                    "is {}, expected {}",
-                    tree.describe(v),
-                    match ty {
-                        Type::String => "a string",
-                        Type::Bool => "true or false",
-                        Type::List => "a list of strings",
-                    }
-                ),
+                format!("is {}, expected {}", tree.describe(v), expected(ty)),
             ),
         }
         read.given.push(field.name.as_str());
@@ -209,13 +255,16 @@ pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Probl
                     continue;
                 }
             },
-            Type::List => Value::Array(
-                s.split(',')
+            Type::List => {
+                let items: Vec<String> = s
+                    .split(',')
                     .map(str::trim)
                     .filter(|x| !x.is_empty())
-                    .map(|x| Value::String(x.to_string()))
-                    .collect(),
-            ),
+                    .map(str::to_string)
+                    .collect();
+                duplicates(&items, |_| path.clone(), problems);
+                Value::Array(items.into_iter().map(Value::String).collect())
+            }
         };
         read.set(field, value);
     }

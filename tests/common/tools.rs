@@ -1,6 +1,15 @@
 //! The one place that finds the outside tools the tests use, and decides what a
-//! missing one means: `SKIPPED: ...` on stderr, or a failure when `CI=true`.
+//! missing one means: a `SKIPPED: ...` line that a plain `cargo test` shows, or a
+//! failure when `CI=true`.
+//!
+//! libtest captures what a passing test prints with `print!`/`eprint!` (those macros
+//! write into the test's capture buffer) and shows it only when the test fails, so an
+//! `eprintln!` skip line is never seen. [`skip`] writes to the process's stderr handle
+//! instead, which the capture does not reach: the line appears in the middle of a
+//! default `cargo test` run (`tests/cli.rs` checks that it does, through a child run
+//! of its own test binary). `cargo test 2>&1 | grep SKIPPED` lists every skip.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -15,10 +24,34 @@ pub fn in_ci() -> bool {
 /// Skips (with a visible message) or, under CI=true, fails when `what` is missing.
 pub fn require(what: &str, present: bool) -> bool {
     if !present {
-        assert!(!in_ci(), "{what} is required when CI=true");
-        eprintln!("SKIPPED: {what} is not available; this test did not run");
+        assert!(
+            !in_ci(),
+            "{what} is required when CI=true (.ci/run installs the tools the tests need)"
+        );
+        skip(&format!("{what} is not available"));
     }
     present
+}
+
+/// Prints `SKIPPED: tests/<file>.rs <test>: <why>; ...` where a default `cargo test`
+/// shows it: straight to the stderr handle, past libtest's output capture.
+pub fn skip(why: &str) {
+    let line = skip_line(why);
+    // One write of the whole line, so that lines of tests running in parallel do not
+    // interleave.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// The line [`skip`] prints. The test's name is its thread's (libtest names each
+/// test's thread after it, with one thread or many).
+pub fn skip_line(why: &str) -> String {
+    // `module_path!()` here is `<test crate>::common::tools`; the crate is the file
+    // name under tests/.
+    let file = module_path!().split("::").next().unwrap_or("?");
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    format!(
+        "SKIPPED: tests/{file}.rs {test}: {why}; this test did not run (bash .ci/run installs the tools and runs every test)\n"
+    )
 }
 
 pub fn which(tool: &str) -> Option<PathBuf> {
