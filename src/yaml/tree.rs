@@ -246,28 +246,13 @@ impl<'a> Tree<'a> {
         depth: usize,
         kept: bool,
     ) -> Result<serde_json::Value, String> {
-        use crate::yaml::scalar::Resolved;
         use serde_json::Value;
         if depth > Limits::default().max_depth {
             return Err("nested too deeply (or an alias refers to itself)".into());
         }
         let id = self.resolve(id).ok_or("an alias to an unknown anchor")?;
         Ok(match &self.nodes[id].kind {
-            Kind::Scalar { value, style, tag } => {
-                match crate::yaml::scalar::resolve(value, *style, tag.as_deref()) {
-                    Resolved::Null => Value::Null,
-                    Resolved::Bool(b) => Value::Bool(b),
-                    Resolved::Int | Resolved::Float => {
-                        let clean = value.replace('_', "");
-                        clean
-                            .parse::<i64>()
-                            .map(Value::from)
-                            .or_else(|_| clean.parse::<f64>().map(Value::from))
-                            .unwrap_or_else(|_| Value::String(value.to_string()))
-                    }
-                    Resolved::Timestamp | Resolved::Str(_) => Value::String(value.to_string()),
-                }
-            }
+            Kind::Scalar { value, style, tag } => scalar_json(value, *style, tag.as_deref()),
             Kind::Seq { items, .. } => Value::Array(
                 items
                     .iter()
@@ -276,15 +261,20 @@ impl<'a> Tree<'a> {
             ),
             Kind::Map { entries, .. } => {
                 let mut m = serde_json::Map::new();
+                let mut merges = Vec::new();
                 for &(k, v) in entries {
-                    let key = match self.scalar(k) {
-                        Some((s, _, _)) => s.to_string(),
-                        None => return Err("a mapping key that is not a scalar".into()),
-                    };
+                    if self.is_merge_key(k) {
+                        merges.push(v);
+                        continue;
+                    }
+                    let key = self.key_text(k)?;
                     if kept && matches!(self.nodes[v].kind, Kind::Skipped) {
                         continue;
                     }
                     m.insert(key, self.to_json_at(v, depth + 1, kept)?);
+                }
+                for v in merges {
+                    self.merge_into(&mut m, v, depth + 1, kept)?;
                 }
                 Value::Object(m)
             }
@@ -293,6 +283,57 @@ impl<'a> Tree<'a> {
                 return Err("a part of the document that was not read".into());
             }
         })
+    }
+
+    /// A mapping key as JSON's object keys are: its text, for any scalar (yaml.v3 keys
+    /// an `interface{}` map by the typed value; `1` and `"1"` are the same key in JSON).
+    fn key_text(&self, k: NodeId) -> Result<String, String> {
+        match self.scalar(k) {
+            Some((s, _, _)) => Ok(s.to_string()),
+            None => Err("a mapping key that is not a scalar".into()),
+        }
+    }
+
+    /// Whether `k` is the merge key `<<` (plain, untagged or `!!merge`), as yaml.v3's
+    /// `isMerge` has it.
+    fn is_merge_key(&self, k: NodeId) -> bool {
+        matches!(&self.nodes[k].kind, Kind::Scalar { value, style: Style::Plain, tag }
+            if value == "<<" && matches!(tag.as_deref(), None | Some("!") | Some("tag:yaml.org,2002:merge")))
+    }
+
+    /// Adds the entries `<<: v` brings (a mapping, or a list of mappings, the first one
+    /// winning) for the keys `m` does not have yet: explicit keys win, as in yaml.v3.
+    fn merge_into(
+        &self,
+        m: &mut serde_json::Map<String, serde_json::Value>,
+        v: NodeId,
+        depth: usize,
+        kept: bool,
+    ) -> Result<(), String> {
+        let want_map =
+            || "a merge (<<) whose value is not a mapping or a list of mappings".to_string();
+        let target = self.resolve(v).ok_or("an alias to an unknown anchor")?;
+        let maps: Vec<NodeId> = match &self.nodes[target].kind {
+            Kind::Map { .. } => vec![target],
+            Kind::Seq { items, .. } => items.clone(),
+            Kind::Skipped if kept => return Ok(()),
+            _ => return Err(want_map()),
+        };
+        for map in maps {
+            let serde_json::Value::Object(add) = self.to_json_at(map, depth, kept)? else {
+                return Err(want_map());
+            };
+            if !matches!(
+                self.resolve(map).map(|n| &self.nodes[n].kind),
+                Some(Kind::Map { .. })
+            ) {
+                return Err(want_map());
+            }
+            for (k, v) in add {
+                m.entry(k).or_insert(v);
+            }
+        }
+        Ok(())
     }
 
     /// A short description of what a node is, for "expected X, found Y" messages.
@@ -315,6 +356,22 @@ impl<'a> Tree<'a> {
             Kind::Map { .. } => "a mapping".into(),
             Kind::Alias(_) | Kind::Skipped => "a value".into(),
         }
+    }
+}
+
+/// A scalar as JSON, typed as yaml.v3 decodes it. JSON has no infinities, NaN or
+/// timestamps: those stay the text they were written as.
+fn scalar_json(value: &str, style: Style, tag: Option<&str>) -> serde_json::Value {
+    use crate::yaml::scalar::{GoValue, go_value};
+    use serde_json::Value;
+    match go_value(value, style, tag) {
+        GoValue::Null => Value::Null,
+        GoValue::Bool(b) => Value::Bool(b),
+        GoValue::Int(i) => Value::from(i),
+        GoValue::Uint(u) => Value::from(u),
+        GoValue::Float(f) => serde_json::Number::from_f64(f)
+            .map_or_else(|| Value::String(value.to_string()), Value::Number),
+        GoValue::Timestamp | GoValue::Str => Value::String(value.to_string()),
     }
 }
 
@@ -973,6 +1030,27 @@ mod tests {
         assert_eq!(texts, ["a: 1", "b: [2]", "- x"]);
         assert!(docs[0].is_mapping && !docs[2].is_mapping);
         assert_eq!(docs[1].line, 4);
+    }
+
+    /// Scalars as Go's yaml.v3 decodes them: `0x1F` is 31, `0755` is octal (493),
+    /// `08` is a float; merge keys bring their mapping's entries, explicit keys winning.
+    #[test]
+    fn to_json_types_like_go() {
+        let src = "a: 0x1F\nb: 0755\nc: 08\nd: 0o17\ne: 1_000\nf: .inf\ng: \"0x1F\"\nh: 2024-01-01\ni: !!int \"7\"\n";
+        let t = Tree::parse(src).unwrap();
+        let v = t.to_json(t.root.unwrap()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 31, "b": 493, "c": 8.0, "d": 15, "e": 1000, "f": ".inf", "g": "0x1F", "h": "2024-01-01", "i": 7})
+        );
+        let src =
+            "base: &b {x: 1, y: 2}\nmore: &m {z: 3}\nm: {<<: [*b, *m], y: 9}\nq: {\"<<\": 1}\n";
+        let t = Tree::parse(src).unwrap();
+        let v = t.to_json(t.root.unwrap()).unwrap();
+        assert_eq!(v["m"], serde_json::json!({"y": 9, "x": 1, "z": 3}));
+        assert_eq!(v["q"], serde_json::json!({"<<": 1}));
+        let t = Tree::parse("m: {<<: 1}\n").unwrap();
+        assert!(t.to_json(t.root.unwrap()).is_err());
     }
 
     #[test]
