@@ -140,6 +140,9 @@ pub struct Tree<'a> {
     /// Byte offset where the document's content may begin: after `%` directives and
     /// `---`, if any. Text before it (directives) must travel with copied nodes.
     pub directives: &'a str,
+    /// The nodes that carry an anchor (`&name`), in document order; empty for the
+    /// many documents without one.
+    pub anchored: Vec<NodeId>,
 }
 
 impl<'a> Tree<'a> {
@@ -220,6 +223,44 @@ impl<'a> Tree<'a> {
             crate::yaml::scalar::Resolved::Str(s) => Some(s),
             _ => None,
         }
+    }
+
+    /// The name of the anchor on `id` (`core` for `&core "..."`), read from the node's
+    /// properties in the source; `None` when it has no anchor.
+    pub fn anchor_name(&self, id: NodeId) -> Option<&'a str> {
+        if !self.anchored.contains(&id) {
+            return None;
+        }
+        props_anchor(self.src, self.nodes[id].start)
+    }
+
+    /// The aliases outside `target` that read it: those whose anchor is `target`
+    /// itself, and with `within`, also those whose anchor is a node inside it. An
+    /// edit of `target` would change what each of them reads (or, replacing it, leave
+    /// them without their anchor). Returns `(alias, its anchor)` pairs.
+    pub fn aliases_of(&self, target: NodeId, within: bool) -> Vec<(NodeId, NodeId)> {
+        if self.anchored.is_empty() {
+            return Vec::new();
+        }
+        let (start, end) = (self.nodes[target].start, self.nodes[target].end);
+        let is_inside = |n: &Node| n.start >= start && n.end <= end;
+        let anchors: Vec<NodeId> = self
+            .anchored
+            .iter()
+            .copied()
+            .filter(|&a| a == target || (within && is_inside(&self.nodes[a])))
+            .collect();
+        if anchors.is_empty() {
+            return Vec::new();
+        }
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match n.kind {
+                Kind::Alias(Some(t)) if anchors.contains(&t) && !is_inside(n) => Some((i, t)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The source text of a node.
@@ -570,6 +611,7 @@ struct Builder<'a, 'k> {
     total: u64,
     last_end: usize,
     root: Option<NodeId>,
+    anchored: Vec<NodeId>,
     docs: usize,
     directives_end: usize,
 }
@@ -590,6 +632,7 @@ impl<'a, 'k> Builder<'a, 'k> {
             total: 0,
             last_end: 0,
             root: None,
+            anchored: Vec::new(),
             docs: 0,
             directives_end: 0,
         }
@@ -633,10 +676,19 @@ impl<'a, 'k> Builder<'a, 'k> {
                         // under `|+`) but not that indentation.
                         end = start.max(trim_spaces_end(self.src, end));
                     }
+                    if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
+                        // With properties (`&a "x" # c`) saphyr's span runs on to the
+                        // next token, over a comment: end at the closing quote.
+                        end = closing_quote(self.src, start, end).unwrap_or(end);
+                    }
                     let in_value = self
                         .stack
                         .last()
                         .is_some_and(|f| f.is_map && f.count % 2 == 1);
+                    let bare = anchor == 0 && tag.is_none() && style == Style::Plain;
+                    // An empty value without properties has no text; saphyr may give it
+                    // the span of what follows (`{k}`: the `}`).
+                    let end = if bare && value.is_empty() { start } else { end };
                     let (start, end) = if in_value && value.is_empty() && start == end {
                         // saphyr places an empty value before its key's `:`; it ends
                         // after it (or an item ending `key:` would lose its colon).
@@ -673,6 +725,7 @@ impl<'a, 'k> Builder<'a, 'k> {
             nodes: self.nodes,
             root: self.root,
             directives: &self.src[..self.directives_end],
+            anchored: self.anchored,
         })
     }
 
@@ -745,6 +798,7 @@ impl<'a, 'k> Builder<'a, 'k> {
         };
         if anchor != 0 {
             self.anchors.insert(anchor, id);
+            self.anchored.extend(id);
         }
         self.attach(id, span)
     }
@@ -762,7 +816,15 @@ impl<'a, 'k> Builder<'a, 'k> {
         let start = self.offsets.byte(self.src, span.start.index());
         let end = self.offsets.byte(self.src, span.end.index());
         // A flow collection's start event spans its `[`/`{`; a block one's is empty.
-        let flow = end > start && matches!(self.src[..end].chars().last(), Some('[' | '{'));
+        // (saphyr's span of `[ ` takes the space after the bracket in.)
+        let flow = end > start
+            && matches!(
+                self.src[..end]
+                    .trim_end_matches([' ', '\t', '\n'])
+                    .chars()
+                    .last(),
+                Some('[' | '{')
+            );
         let (has_node, kept, seg) = self.place(false);
         let node = if has_node {
             let kind = if kept {
@@ -786,6 +848,7 @@ impl<'a, 'k> Builder<'a, 'k> {
         };
         if anchor != 0 {
             self.anchors.insert(anchor, node);
+            self.anchored.extend(node);
         }
         let pushed = kept && seg.is_some();
         if let (true, Some(seg)) = (pushed, seg) {
@@ -847,7 +910,11 @@ impl<'a, 'k> Builder<'a, 'k> {
             self.path.pop();
         }
         if frame.flow {
-            self.last_end = self.offsets.byte(self.src, span.end.index());
+            // saphyr's end of a flow mapping with a trailing comma (`{a: 1, }`) is the
+            // comma: the node ends after its closing bracket.
+            let at = self.offsets.byte(self.src, span.start.index());
+            self.last_end = closing_bracket(self.src, at)
+                .unwrap_or_else(|| self.offsets.byte(self.src, span.end.index()));
         }
         let end = self.last_end;
         if let Some(id) = frame.node {
@@ -932,6 +999,61 @@ fn after_colon(src: &str, pos: usize) -> usize {
     } else {
         pos
     }
+}
+
+/// The end of a flow collection whose closing event starts at `at`: just past the
+/// first `]` or `}` from there, over spaces, line breaks, commas and comments.
+fn closing_bracket(src: &str, at: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut p = at;
+    while p < bytes.len() {
+        match bytes[p] {
+            b']' | b'}' => return Some(p + 1),
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => p += 1,
+            b'#' => p += memchr::memchr(b'\n', &bytes[p..]).unwrap_or(bytes.len() - p),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Just past the closing quote of the quoted scalar in `src[start..limit]` (after its
+/// properties, if any): `''` is a quote inside single quotes, `\"` inside double.
+fn closing_quote(src: &str, start: usize, limit: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let limit = limit.min(bytes.len());
+    let open = start + src.get(start..limit)?.find(['"', '\''])?;
+    let quote = bytes[open];
+    let mut p = open + 1;
+    while p < limit {
+        match bytes[p] {
+            b'\\' if quote == b'"' => p += 2,
+            b'\'' if quote == b'\'' && bytes.get(p + 1) == Some(&b'\'') => p += 2,
+            c if c == quote => return Some(p + 1),
+            _ => p += 1,
+        }
+    }
+    None
+}
+
+/// The anchor among the properties (`!tag &name`, either order) that start at `at`.
+fn props_anchor(src: &str, at: usize) -> Option<&str> {
+    let mut rest = src.get(at..)?;
+    for _ in 0..2 {
+        rest = rest.trim_start_matches([' ', '\t', '\n']);
+        let end = rest
+            .find([' ', '\t', '\n', ',', '[', ']', '{', '}'])
+            .unwrap_or(rest.len());
+        let (token, after) = rest.split_at(end);
+        if let Some(name) = token.strip_prefix('&') {
+            return Some(name);
+        }
+        if !token.starts_with('!') {
+            return None;
+        }
+        rest = after;
+    }
+    None
 }
 
 /// Moves `end` back over spaces and tabs (not line breaks).
