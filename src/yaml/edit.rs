@@ -67,6 +67,25 @@ impl Edits {
     }
 }
 
+impl Edits {
+    /// `src[range]` with every edit applied; every edit must lie within `range` (an
+    /// item's text in a whole document).
+    pub fn apply_in(mut self, src: &str, range: std::ops::Range<usize>) -> Result<String, Overlap> {
+        if let Some(&(s, e, _)) = self
+            .edits
+            .iter()
+            .find(|(s, e, _)| *s < range.start || *e > range.end)
+        {
+            return Err(Overlap { at: s.min(e) });
+        }
+        for edit in &mut self.edits {
+            edit.0 -= range.start;
+            edit.1 -= range.start;
+        }
+        self.apply(src.get(range.clone()).ok_or(Overlap { at: range.start })?)
+    }
+}
+
 /// Whether edits `[a, b)` and `[s, e)` conflict: their ranges share a byte, or they
 /// start at the same place (two insertions there have no order).
 fn meet(a: usize, b: usize, s: usize, e: usize) -> bool {
@@ -279,11 +298,8 @@ fn unshared(tree: &Tree, id: NodeId, here: &str, within: bool) -> Result<(), Edi
         return Ok(());
     };
     let name = tree.anchor_name(anchor).unwrap_or("?");
-    let what = if here.is_empty() {
-        "this item".to_string()
-    } else {
-        here.to_string()
-    };
+    // The path goes before the message (`data.A has ...`); the root has none.
+    let what = if here.is_empty() { "this item " } else { "" };
     let whose = if anchor == id {
         "has".to_string()
     } else {
@@ -292,7 +308,7 @@ fn unshared(tree: &Tree, id: NodeId, here: &str, within: bool) -> Result<(), Edi
     Err(EditError {
         path: here.to_string(),
         message: format!(
-            "{what} {whose} the anchor &{name}, which the alias *{name} on line {} also reads: changing it here would change that value too{}. Write the value out in place of *{name} (or give each place its own copy), then run again",
+            "{what}{whose} the anchor &{name}, which the alias *{name} on line {} also reads: changing it here would change that value too{}. Write the value out in place of *{name} (or give each place its own copy), then run again",
             tree.node(alias).line,
             if within {
                 ", or leave the alias without its anchor"

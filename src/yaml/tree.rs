@@ -89,6 +89,9 @@ pub enum Seg<'a> {
     Index(usize),
 }
 
+/// Which paths of a document to materialise (see [`Tree::parse_with`]).
+pub type Keep<'k> = &'k dyn Fn(&[Seg<'_>]) -> bool;
+
 /// Bounds that keep hostile input from costing unbounded time or memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -419,69 +422,79 @@ fn scalar_json(value: &str, style: Style, tag: Option<&str>) -> serde_json::Valu
 /// One document of a multi-document stream: its root node's text and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document<'a> {
+    /// The root node's text, with the comments before it (after the `---` line) and
+    /// after it (up to the next `---`): a `helm template` stream's `# Source:` lines.
     pub text: &'a str,
+    /// The root node's column.
     pub col: usize,
-    /// 1-based line where the root node starts.
+    /// 1-based line where the text starts.
     pub line: usize,
     /// Whether the root is a mapping (a resource); documents that are empty are skipped.
     pub is_mapping: bool,
+    /// Whether the document began with an explicit `---`.
+    pub explicit_start: bool,
 }
 
 /// Splits a YAML stream (`---`-separated documents, as files hold resources) into its
-/// documents' root nodes, without building trees.
+/// documents' root nodes, without building trees. Every document is parsed whole, so
+/// a stream that is not valid YAML is an error.
 pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
     let offsets = Offsets::new(src);
     let mut parser = Parser::new_from_str(src);
-    let mut docs = Vec::new();
+    // Per document: the root's start, column, line and kind, and where its text ends.
+    let mut roots: Vec<(usize, usize, usize, bool, usize, bool)> = Vec::new();
     let mut depth = 0usize;
     let mut root: Option<(usize, usize, usize, bool)> = None;
     let mut last_end = 0;
+    let mut explicit = false;
     while let Some(event) = parser.next_event() {
         let (event, span) = event?;
         let start = offsets.byte(src, span.start.index());
         let end = offsets.byte(src, span.end.index());
         match event {
+            Event::DocumentStart(e) => explicit = e,
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 if depth == 0 {
                     let is_map = matches!(event, Event::MappingStart(..));
                     root = Some((start, span.start.col(), span.start.line(), is_map));
                 }
                 depth += 1;
-                if end > start && matches!(src[..end].chars().last(), Some('[' | '{')) {
-                    last_end = end;
-                }
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 depth = depth.saturating_sub(1);
-                if end > start && matches!(src[..end].chars().last(), Some(']' | '}')) {
-                    last_end = end;
+                if let Some(e) = closing_bracket(src, start).filter(|_| {
+                    // A block collection's end event has no text.
+                    end > start || matches!(src.as_bytes().get(start), Some(b']' | b'}'))
+                }) {
+                    last_end = e;
                 }
                 if depth == 0 {
                     if let Some((s, col, line, is_mapping)) = root.take() {
-                        docs.push(Document {
-                            text: src.get(s..last_end.max(s)).unwrap_or(""),
-                            col,
-                            line,
-                            is_mapping,
-                        });
+                        roots.push((s, col, line, is_mapping, last_end.max(s), explicit));
                     }
                 }
             }
-            Event::Scalar(value, style, ..) => {
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = Style::from(style);
                 let mut e = end;
-                if matches!(Style::from(style), Style::Literal | Style::Folded) {
+                let bare = anchor == 0 && tag.is_none() && style == Style::Plain;
+                if matches!(style, Style::Literal | Style::Folded) {
                     e = start.max(trim_spaces_end(src, end));
-                } else if value.is_empty() && start == end {
+                } else if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
+                    e = closing_quote(src, start, end).unwrap_or(end);
+                } else if bare && value.is_empty() {
                     e = after_colon(src, start);
                 }
                 last_end = e;
-                if depth == 0 && !(value.is_empty() && style == ScalarStyle::Plain) {
-                    docs.push(Document {
-                        text: src.get(start..e).unwrap_or(""),
-                        col: span.start.col(),
-                        line: span.start.line(),
-                        is_mapping: false,
-                    });
+                if depth == 0 && !(value.is_empty() && bare) {
+                    roots.push((
+                        start,
+                        span.start.col(),
+                        span.start.line(),
+                        false,
+                        e,
+                        explicit,
+                    ));
                 }
             }
             Event::Alias(_) => {
@@ -491,7 +504,65 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
             _ => {}
         }
     }
+    let mut docs = Vec::with_capacity(roots.len());
+    let mut from = 0;
+    for (start, col, line, is_mapping, end, explicit_start) in roots {
+        let text_start = lead_start(src, from, start);
+        let text_end = trail_end(src, end);
+        from = end;
+        let breaks = memchr::memchr_iter(b'\n', &src.as_bytes()[text_start..start]).count();
+        docs.push(Document {
+            text: src.get(text_start..text_end).unwrap_or(""),
+            col,
+            line: line.saturating_sub(breaks),
+            is_mapping,
+            explicit_start,
+        });
+    }
     Ok(docs)
+}
+
+/// Where the comments before a node begin: at the first comment after the last
+/// indicator (`-`, `,`, `[`, `:`, `---`) in `src[from..node_start]`, or at the node.
+/// Between an indicator and a node there is only space and comments.
+pub fn lead_start(src: &str, from: usize, node_start: usize) -> usize {
+    let bytes = src.as_bytes();
+    let mut first_comment = None;
+    let mut p = from.min(node_start);
+    while p < node_start {
+        match bytes[p] {
+            b' ' | b'\t' | b'\n' | b'\r' => p += 1,
+            b'#' => {
+                first_comment.get_or_insert(p);
+                p = memchr::memchr(b'\n', &bytes[p..node_start]).map_or(node_start, |i| p + i);
+            }
+            _ => {
+                first_comment = None;
+                p += 1;
+            }
+        }
+    }
+    first_comment.unwrap_or(node_start)
+}
+
+/// Where the comments after a node end: past the last comment in the space and
+/// comments that follow `node_end` (up to the next indicator or content), or at
+/// `node_end`.
+pub fn trail_end(src: &str, node_end: usize) -> usize {
+    let bytes = src.as_bytes();
+    let mut end = node_end;
+    let mut p = node_end;
+    while p < bytes.len() {
+        match bytes[p] {
+            b' ' | b'\t' | b'\n' | b'\r' => p += 1,
+            b'#' => {
+                p = memchr::memchr(b'\n', &bytes[p..]).map_or(bytes.len(), |i| p + i);
+                end = p;
+            }
+            _ => break,
+        }
+    }
+    end
 }
 
 /// Converts saphyr's character offsets into byte offsets. ASCII input (the common case)
@@ -1149,9 +1220,18 @@ mod tests {
     fn splits_streams_into_documents() {
         let docs = documents("a: 1\n---\n# c\nb: [2]\n---\n---\n- x\n").unwrap();
         let texts: Vec<&str> = docs.iter().map(|d| d.text).collect();
-        assert_eq!(texts, ["a: 1", "b: [2]", "- x"]);
+        // A document's comments travel with it.
+        assert_eq!(texts, ["a: 1", "# c\nb: [2]", "- x"]);
         assert!(docs[0].is_mapping && !docs[2].is_mapping);
-        assert_eq!(docs[1].line, 4);
+        assert_eq!(docs[1].line, 3);
+        assert!(!docs[0].explicit_start && docs[1].explicit_start);
+        let docs = documents("---\n# Source: a.yaml\nk: {a: 1, } # t\n# after\n---\nz: 'q' # c\n")
+            .unwrap();
+        let texts: Vec<&str> = docs.iter().map(|d| d.text).collect();
+        assert_eq!(
+            texts,
+            ["# Source: a.yaml\nk: {a: 1, } # t\n# after", "z: 'q' # c"]
+        );
     }
 
     /// Scalars as Go's yaml.v3 decodes them: `0x1F` is 31, `0755` is octal (493),
