@@ -323,11 +323,24 @@ fn is_flow(tree: &Tree, map: NodeId) -> bool {
     matches!(tree.node(map).kind, Kind::Map { flow: true, .. })
 }
 
-/// Column of a block mapping's keys.
+/// Column of a block mapping's entries. saphyr starts a block mapping at its first
+/// entry (an explicit key's `?` included), unless it has properties (`&a`, `!t`),
+/// which start it on the line above: then the first key's column, or its `?`'s.
 fn key_indent(tree: &Tree, map: NodeId) -> usize {
-    tree.entries(map)
-        .and_then(|e| e.first())
-        .map_or(tree.node(map).col, |(k, _)| tree.node(*k).col)
+    let node = tree.node(map);
+    if !matches!(tree.src.as_bytes().get(node.start), Some(b'&' | b'!')) {
+        return node.col;
+    }
+    let Some(&(k, _)) = tree.entries(map).and_then(|e| e.first()) else {
+        return node.col;
+    };
+    let key = tree.node(k);
+    let line_start = tree.src[..key.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = tree.src[line_start..key.start].trim_end_matches([' ', '\t']);
+    match before.strip_suffix('?') {
+        Some(lead) if lead.trim_start_matches(' ').is_empty() => lead.chars().count(),
+        _ => key.col,
+    }
 }
 
 /// Where a value's text begins. saphyr starts block scalars at their content and
@@ -493,17 +506,23 @@ fn insert_entries(tree: &Tree, map: NodeId, entries: &[(&str, Value)], edits: &m
             .entries(map)
             .and_then(|e| e.last())
             .map(|&(k, v)| tree.node(k).end.max(tree.node(v).end));
-        let (at, sep) = match last {
-            Some(end) if tree.src[..end].ends_with(':') => (end, " , "),
-            Some(end) => (end, ", "),
+        let text = parts.join(", ");
+        let edit = match last {
+            // A trailing comma (`{a: 1, }`, `{a:, }`): after it, and one after ours,
+            // so the bytes of the last entry stay as they were.
+            Some(end) => match comma_after(tree.src, end, node.end) {
+                Some(comma) => (comma + 1, format!(" {text},")),
+                None if tree.src[..end].ends_with(':') => (end, format!(" , {text}")),
+                None => (end, format!(", {text}")),
+            },
             None => {
                 let open = tree.src[node.start..node.end]
                     .find('{')
                     .map_or(node.start, |i| node.start + i + 1);
-                (open, "")
+                (open, text)
             }
         };
-        edits.push(at, at, format!("{sep}{}", parts.join(", ")));
+        edits.push(edit.0, edit.0, edit.1);
         return;
     }
     let indent = key_indent(tree, map);
@@ -525,6 +544,22 @@ fn insert_entries(tree: &Tree, map: NodeId, entries: &[(&str, Value)], edits: &m
         text.pop(); // the line break already at eol ends the inserted entries
         edits.push(eol, eol, format!("\n{text}"));
     }
+}
+
+/// The position of the comma that follows `from` in a flow collection ending at
+/// `end`, over space and comments; `None` when the next thing is not a comma.
+fn comma_after(src: &str, from: usize, end: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut p = from;
+    while p < end {
+        match bytes[p] {
+            b' ' | b'\t' | b'\n' | b'\r' => p += 1,
+            b'#' => p = line_end(src, p),
+            b',' => return Some(p),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// A value in flow style, for flow mappings and same-line replacements. JSON is valid
@@ -636,7 +671,8 @@ mod tests {
     fn inserts_into_flow_maps_of_every_layout() {
         for (src, want) in [
             ("data: {A: 1, }\n", "data: {A: 1, B: \"y\", }\n"),
-            ("data: {A: 1 ,   }\n", "data: {A: 1, B: \"y\" ,   }\n"),
+            ("data: {A: 1 ,   }\n", "data: {A: 1 , B: \"y\",   }\n"),
+            ("data: {A:, }\n", "data: {A:, B: \"y\", }\n"),
             ("data: { }\n", "data: {B: \"y\" }\n"),
             ("data: {A}\n", "data: {A, B: \"y\"}\n"),
             ("data: {A: }\n", "data: {A: , B: \"y\" }\n"),
@@ -644,6 +680,21 @@ mod tests {
                 "data: {\n  A: 1, # c\n  C: 2,\n}\n",
                 "data: {\n  A: 1, # c\n  C: 2, B: \"y\",\n}\n",
             ),
+            (
+                "data: {\n  A: 1, # c\n  C: 2 # d\n}\n",
+                "data: {\n  A: 1, # c\n  C: 2, B: \"y\" # d\n}\n",
+            ),
+            ("data:\n  ? A\n  : 1\n", "data:\n  ? A\n  : 1\n  B: \"y\"\n"),
+            ("data:\n  ? A\n  ? C\n", "data:\n  ? A\n  ? C\n  B: \"y\"\n"),
+            (
+                "data:\n  ?\n  - a\n  :\n  - c\n",
+                "data:\n  ?\n  - a\n  :\n  - c\n  B: \"y\"\n",
+            ),
+            (
+                "data: &m\n  ? A\n  : 1\n",
+                "data: &m\n  ? A\n  : 1\n  B: \"y\"\n",
+            ),
+            ("data: !!map\n  A: 1\n", "data: !!map\n  A: 1\n  B: \"y\"\n"),
             ("data: &d {A: 1,}\n", "data: &d {A: 1, B: \"y\",}\n"),
             ("data: !!map {A: 1}\n", "data: !!map {A: 1, B: \"y\"}\n"),
             (

@@ -886,16 +886,10 @@ impl<'a, 'k> Builder<'a, 'k> {
         }
         let start = self.offsets.byte(self.src, span.start.index());
         let end = self.offsets.byte(self.src, span.end.index());
-        // A flow collection's start event spans its `[`/`{`; a block one's is empty.
-        // (saphyr's span of `[ ` takes the space after the bracket in.)
-        let flow = end > start
-            && matches!(
-                self.src[..end]
-                    .trim_end_matches([' ', '\t', '\n'])
-                    .chars()
-                    .last(),
-                Some('[' | '{')
-            );
+        // A flow collection's start event spans its properties and bracket (and may
+        // run on over space and a comment after it: `[    # note`); a block one's
+        // spans at most its properties.
+        let flow = opens_flow(&self.src[start..end]);
         let (has_node, kept, seg) = self.place(false);
         let node = if has_node {
             let kind = if kept {
@@ -1070,6 +1064,20 @@ fn after_colon(src: &str, pos: usize) -> usize {
     } else {
         pos
     }
+}
+
+/// Whether a collection's start event text (`&a !t [`, `{ # c`) opens a flow
+/// collection: a bracket before any comment.
+fn opens_flow(text: &str) -> bool {
+    let mut prev_space = true;
+    for c in text.chars() {
+        match c {
+            '[' | '{' => return true,
+            '#' if prev_space => return false,
+            _ => prev_space = matches!(c, ' ' | '\t' | '\n'),
+        }
+    }
+    false
 }
 
 /// The end of a flow collection whose closing event starts at `at`: just past the
