@@ -242,13 +242,8 @@ fn yaml_test_suite_cases_survive_the_function() {
     let mut problems = Vec::new();
     let (mut valid, mut not_nestable, mut refused_faithfully) = (0, 0, 0);
     let (mut invalid, mut invalid_refused) = (0, 0);
-    let fc_path = tmp.write(
-        "fn.yaml",
-        &FC.replace("functionConfig:\n", "")
-            .replace("\n  ", "\n")
-            .trim_start()
-            .to_string(),
-    );
+    let fc_text = FC.replace("functionConfig:\n", "").replace("\n  ", "\n");
+    let fc_path = tmp.write("fn.yaml", fc_text.trim_start());
     for case in &cases {
         if case.fail {
             invalid += 1;
