@@ -480,7 +480,9 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
                 let bare = anchor == 0 && tag.is_none() && style == Style::Plain;
                 if matches!(style, Style::Literal | Style::Folded) {
                     e = start.max(trim_spaces_end(src, end));
-                } else if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
+                } else if matches!(style, Style::SingleQuoted | Style::DoubleQuoted)
+                    && (anchor != 0 || tag.is_some())
+                {
                     e = closing_quote(src, start, end).unwrap_or(end);
                 } else if bare && value.is_empty() {
                     e = after_colon(src, start);
@@ -747,7 +749,9 @@ impl<'a, 'k> Builder<'a, 'k> {
                         // under `|+`) but not that indentation.
                         end = start.max(trim_spaces_end(self.src, end));
                     }
-                    if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
+                    if matches!(style, Style::SingleQuoted | Style::DoubleQuoted)
+                        && (anchor != 0 || tag.is_some())
+                    {
                         // With properties (`&a "x" # c`) saphyr's span runs on to the
                         // next token, over a comment: end at the closing quote.
                         end = closing_quote(self.src, start, end).unwrap_or(end);
