@@ -163,6 +163,11 @@ fn an_item_that_aliases_an_anchor_elsewhere_is_still_patched() {
     );
     let out = ok(&input);
     assert!(out.contains("    labels: *labels\n"), "{out}");
+    // The checks read the patched item through the same fallback.
+    assert!(
+        out.contains(&format!("the Host matches CORE_URL {CORE_URL}")),
+        "{out}"
+    );
     if let Some(v) = pyyaml(&out) {
         let cm = v["items"][1].clone();
         assert_eq!(cm["data"]["CORE_URL"], CORE_URL);

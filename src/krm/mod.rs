@@ -226,7 +226,8 @@ impl<'a> ResourceList<'a> {
         doc.push_str(&self.src[..range.start]);
         doc.push_str(edited.text);
         doc.push_str(&self.src[range.end..]);
-        let tree = parse(&doc)?;
+        // In full: `keep`'s paths are the item's, not the document's.
+        let tree = Tree::parse(&doc)?;
         let id = node_at(&tree, range.start..range.start + edited.text.len())
             .ok_or_else(|| empty_error(edited.line))?;
         Ok(f(&tree, id))

@@ -480,9 +480,7 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
                 let bare = anchor == 0 && tag.is_none() && style == Style::Plain;
                 if matches!(style, Style::Literal | Style::Folded) {
                     e = start.max(trim_spaces_end(src, end));
-                } else if matches!(style, Style::SingleQuoted | Style::DoubleQuoted)
-                    && (anchor != 0 || tag.is_some())
-                {
+                } else if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
                     e = closing_quote(src, start, end).unwrap_or(end);
                 } else if bare && value.is_empty() {
                     e = after_colon(src, start);
@@ -749,11 +747,9 @@ impl<'a, 'k> Builder<'a, 'k> {
                         // under `|+`) but not that indentation.
                         end = start.max(trim_spaces_end(self.src, end));
                     }
-                    if matches!(style, Style::SingleQuoted | Style::DoubleQuoted)
-                        && (anchor != 0 || tag.is_some())
-                    {
-                        // With properties (`&a "x" # c`) saphyr's span runs on to the
-                        // next token, over a comment: end at the closing quote.
+                    if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
+                        // saphyr's span of a quoted scalar may run on to the next token,
+                        // over a comment (`"x" # c`): end at the closing quote.
                         end = closing_quote(self.src, start, end).unwrap_or(end);
                     }
                     let in_value = self
@@ -1109,6 +1105,8 @@ fn closing_quote(src: &str, start: usize, limit: usize) -> Option<usize> {
     let quote = bytes[open];
     let mut p = open + 1;
     while p < limit {
+        // Straight to the next quote or backslash.
+        p += memchr::memchr2(quote, b'\\', &bytes[p..limit])?;
         match bytes[p] {
             b'\\' if quote == b'"' => p += 2,
             b'\'' if quote == b'\'' && bytes.get(p + 1) == Some(&b'\'') => p += 2,
@@ -1161,6 +1159,16 @@ mod tests {
         assert_eq!(t.text(t.get(root, "b").unwrap()), "ü");
         assert_eq!(t.text(t.get(root, "c").unwrap()), "[x, y]");
         assert_eq!(t.text(t.get(root, "a").unwrap()), "\"é\"");
+    }
+
+    /// saphyr's span of a quoted scalar can take a comment after it in.
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        let src = "m:\n  a: \"x \\\" y\" # c\n  b: &q 'it''s' # d\n";
+        let t = Tree::parse(src).unwrap();
+        let m = t.get(t.root.unwrap(), "m").unwrap();
+        assert_eq!(t.text(t.get(m, "a").unwrap()), "\"x \\\" y\"");
+        assert_eq!(t.text(t.get(m, "b").unwrap()), "&q 'it''s'");
     }
 
     #[test]
