@@ -406,11 +406,13 @@ mod fast {
     }
 
     /// Whether a line the fast path reads without a parser (a comment) holds only
-    /// what YAML allows (`c-printable`); otherwise the parser is to say what is wrong.
+    /// what YAML allows (`c-printable`, and no byte-order mark, which may only start
+    /// the stream); otherwise the parser is to say what is wrong.
     fn printable(line: &str) -> bool {
         line.chars().all(|c| {
-            matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
-                || c >= '\u{10000}'
+            c != '\u{feff}'
+                && (matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+                    || c >= '\u{10000}')
         })
     }
 
