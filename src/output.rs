@@ -116,25 +116,53 @@ impl<'r, 's> Output<'r, 's> {
         }
     }
 
-    /// Item `i` as JSON; `None` when its text does not re-read on its own.
+    /// Item `i` as JSON (aliases read across the whole document); `None` when it is
+    /// not convertible.
     pub fn value(&self, i: usize) -> Option<Cow<'_, Value>> {
         if let Some(OutItem::New(v)) = self.items.get(i) {
             return Some(Cow::Borrowed(v));
         }
-        let (text, _) = self.rl.standalone(&self.text(i)?);
-        let tree = Tree::parse(&text).ok()?;
-        tree.to_json(tree.root?).ok().map(Cow::Owned)
+        self.read(i, None, &|tree, id| tree.to_json(id).ok())
+            .map(Cow::Owned)
+    }
+
+    /// Item `i` read in full (or with only what `keep` accepts), `f` applied to its
+    /// tree and node; generated items are converted to JSON directly.
+    fn read(
+        &self,
+        i: usize,
+        keep: Option<crate::yaml::tree::Keep>,
+        f: &dyn Fn(&Tree, crate::yaml::NodeId) -> Option<Value>,
+    ) -> Option<Value> {
+        match self.items.get(i)? {
+            OutItem::New(v) => Some(v.clone()),
+            OutItem::Input(n) => {
+                let span = self.rl.items.get(*n)?.span;
+                match keep {
+                    None => self.rl.read(&span, f).ok().flatten(),
+                    Some(keep) => {
+                        let (text, _) = self.rl.standalone(&span);
+                        match Tree::parse_with(&text, Limits::default(), keep) {
+                            Ok(tree) => f(&tree, tree.root?),
+                            Err(_) => self.rl.read(&span, f).ok().flatten(),
+                        }
+                    }
+                }
+            }
+            OutItem::Edited { .. } => {
+                let original = self.rl.items.get(i)?.span;
+                self.rl
+                    .read_edited(&original, &self.text(i)?, keep, f)
+                    .ok()
+                    .flatten()
+            }
+        }
     }
 
     /// Item `i` as JSON with only the parts `keep` accepts read from text (generated
     /// items are whole): for checks over many items that need a few fields of each.
     pub fn value_kept(&self, i: usize, keep: &dyn Fn(&[Seg<'_>]) -> bool) -> Option<Value> {
-        if let Some(OutItem::New(v)) = self.items.get(i) {
-            return Some(v.clone());
-        }
-        let (text, _) = self.rl.standalone(&self.text(i)?);
-        let tree = Tree::parse_with(&text, Limits::default(), keep).ok()?;
-        tree.to_json_kept(tree.root?).ok()
+        self.read(i, Some(keep), &|tree, id| tree.to_json_kept(id).ok())
     }
 
     /// Whether item `i`'s text holds `needle` (generated items: always, as a text

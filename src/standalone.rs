@@ -5,6 +5,12 @@
 //! runs the function on them and prints the resulting resources as a multi-document
 //! stream. Problems print as readable lines on stderr, not as a ResourceList, so a user
 //! can try the function without kustomize or kpt.
+//!
+//! Only resources are read: a folder's `kustomization.yaml` (and `Kptfile`) and the
+//! functionConfig file itself are skipped (a file named on the command line is read
+//! whatever its name), and every document must be a resource. The stream keeps what a
+//! `helm template` stream (`run` as helm's `--post-renderer`) has: the `---` lines and
+//! the comments of each document (`# Source: ...`).
 
 use std::path::{Path, PathBuf};
 
@@ -35,8 +41,8 @@ pub enum Input {
 /// Runs the function on `config` and the resources of `input`. `verbose` also prints
 /// info results.
 pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
-    let rl = match resource_list(config, input) {
-        Ok(rl) => rl,
+    let (rl, leading_marker) = match build(config, input) {
+        Ok(built) => built,
         Err(message) => return fail(message),
     };
 
@@ -55,7 +61,7 @@ pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
             exit_code: outcome.exit_code,
         };
     }
-    match stream(&outcome.stdout) {
+    match stream(&outcome.stdout, leading_marker) {
         Ok(stdout) => Report {
             stdout,
             stderr,
@@ -70,6 +76,20 @@ pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
 /// The ResourceList that `config` and the resources of `input` make: what kustomize or
 /// kpt would have sent.
 pub fn resource_list(config: &Path, input: Input) -> Result<String, String> {
+    build(config, input).map(|(rl, _)| rl)
+}
+
+/// Files a folder holds that are not resources: kustomize's and kpt's own.
+fn is_tool_file(name: &str) -> bool {
+    matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization" | "Kptfile"
+    )
+}
+
+/// The ResourceList, and whether the first document began with `---` (the output
+/// then does too).
+fn build(config: &Path, input: Input) -> Result<(String, bool), String> {
     let config_text = match std::fs::read_to_string(config) {
         Ok(t) => t,
         Err(e) => {
@@ -83,11 +103,9 @@ pub fn resource_list(config: &Path, input: Input) -> Result<String, String> {
     match input {
         Input::Text(t) => sources.push(("<stdin>".into(), t)),
         Input::Paths(paths) => {
+            let skip = std::fs::canonicalize(config).ok();
             for path in paths {
-                match collect(&path, &mut sources) {
-                    Ok(()) => {}
-                    Err(e) => return Err(e),
-                }
+                collect(&path, skip.as_deref(), &mut sources)?;
             }
         }
     }
@@ -107,15 +125,17 @@ pub fn resource_list(config: &Path, input: Input) -> Result<String, String> {
     let mut rl = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
     let mut count = 0;
     let mut items = String::new();
+    let mut leading_marker = None;
     for (name, text) in &sources {
         let docs = match tree::documents(text) {
             Ok(d) => d,
             Err(e) => return Err(format!("{name}: not valid YAML: {e}")),
         };
         for doc in docs {
-            if !doc.is_mapping {
+            leading_marker.get_or_insert(doc.explicit_start);
+            if let Err(what) = resource(&doc) {
                 return Err(format!(
-                    "{name}, line {}: a document that is not a resource (a mapping with apiVersion and kind)",
+                    "{name}, line {}: a document that is not a resource ({what}; a resource is a mapping with apiVersion, kind and metadata)",
                     doc.line
                 ));
             }
@@ -135,15 +155,39 @@ pub fn resource_list(config: &Path, input: Input) -> Result<String, String> {
     yaml::reindent(&mut rl, fc.text, fc.col, 2);
     rl.push('\n');
 
-    Ok(rl)
+    Ok((rl, leading_marker.unwrap_or(false)))
 }
 
-/// The items of a ResourceList as a `---`-separated stream.
-fn stream(resource_list: &str) -> Result<String, String> {
+/// Whether a document is a resource: a mapping with `apiVersion` and `kind` (strings)
+/// and `metadata` (a mapping); else what it lacks.
+fn resource(doc: &tree::Document) -> Result<(), String> {
+    if !doc.is_mapping {
+        return Err("not a mapping".into());
+    }
+    let keep = |p: &[yaml::Seg<'_>]| p.len() <= 1;
+    let mut text = " ".repeat(doc.col);
+    text.push_str(doc.text);
+    let t =
+        tree::Tree::parse_with(&text, tree::Limits::default(), &keep).map_err(|e| e.to_string())?;
+    let root = t.root.ok_or("empty")?;
+    for field in ["apiVersion", "kind"] {
+        if t.get_str(root, &[field]).is_none_or(str::is_empty) {
+            return Err(format!("no {field}"));
+        }
+    }
+    match t.get(root, "metadata") {
+        Some(m) if t.entries(m).is_some() => Ok(()),
+        _ => Err("no metadata".into()),
+    }
+}
+
+/// The items of a ResourceList as a `---`-separated stream (with a `---` before the
+/// first too when `leading_marker`), each with its comments.
+fn stream(resource_list: &str, leading_marker: bool) -> Result<String, String> {
     let rl = ResourceList::parse(resource_list).map_err(|e| e.message)?;
     let mut out = String::with_capacity(resource_list.len());
     for (i, item) in rl.items.iter().enumerate() {
-        if i > 0 {
+        if i > 0 || leading_marker {
             out.push_str("---\n");
         }
         yaml::reindent(&mut out, item.span.text, item.span.col, 0);
@@ -154,8 +198,17 @@ fn stream(resource_list: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Reads a file, or every `*.yaml`/`*.yml` below a folder (sorted, dot-entries skipped).
-fn collect(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), String> {
+/// Reads a file, or every `*.yaml`/`*.yml` below a folder (sorted; dot-entries,
+/// kustomize's and kpt's files, and `skip`, the functionConfig, left out). A file
+/// named on the command line is read whatever its name, but never `skip`.
+fn collect(
+    path: &Path,
+    skip: Option<&Path>,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), String> {
+    if skip.is_some() && std::fs::canonicalize(path).ok().as_deref() == skip {
+        return Ok(());
+    }
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| format!("cannot read folder {}: {e}", path.display()))?
@@ -168,8 +221,11 @@ fn collect(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), String> {
         entries.sort();
         for entry in entries {
             let is_yaml = entry.extension().is_some_and(|x| x == "yaml" || x == "yml");
-            if entry.is_dir() || is_yaml {
-                collect(&entry, out)?;
+            let tool = entry
+                .file_name()
+                .is_some_and(|n| is_tool_file(&n.to_string_lossy()));
+            if entry.is_dir() || (is_yaml && !tool) {
+                collect(&entry, skip, out)?;
             }
         }
         return Ok(());

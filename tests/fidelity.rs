@@ -134,17 +134,19 @@ fn values_survive_for_a_yaml_1_2_reader() {
     compare_with("yaml1.2", "ruamel.yaml");
 }
 
-/// And for Go's yaml.v3 core schema, as our reader applies it: every value a string.
+/// And for Go's yaml.v3 core schema, as our reader applies it: the output's items
+/// read back as the values the inputs were written from (the JSON of `items()`, not
+/// our reading of the input, so a resolver bug cannot cancel out), every one a string.
 #[test]
 fn values_survive_for_the_go_core_schema() {
+    let want = items();
     for (style, input) in inputs() {
         let out = common::run(&input);
-        let before = common::parse_json(&input)["items"].clone();
         let after = common::parse_json(&out.stdout)["items"].clone();
-        for (i, item) in before.as_array().into_iter().flatten().enumerate() {
+        for (i, item) in want.iter().enumerate() {
             assert_eq!(&after[i], item, "{style}");
         }
-        for (k, v) in before[0]["data"].as_object().into_iter().flatten() {
+        for (k, v) in after[0]["data"].as_object().into_iter().flatten() {
             assert!(v.is_string(), "{style}: {k} = {v}");
         }
     }

@@ -518,6 +518,13 @@ fn run_works_as_a_helm_post_renderer() {
         "{stdout}"
     );
     assert!(stdout.contains("component: nginx"), "{stdout}");
+    // helm's `# Source:` lines stay with their documents, as every comment does.
+    for source in sources {
+        assert!(
+            stdout.contains(&format!("# Source: {source}\n")),
+            "{source}: {stdout}"
+        );
+    }
 
     // An error fails the install with the reason on stderr, and nothing on stdout.
     let bad = stream.replace(FQDN, "x");

@@ -6,7 +6,6 @@ use super::daemon::{self, Daemon, Service};
 use super::toml::KEY;
 use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
 use crate::spec::Spec;
-use crate::yaml::Tree;
 use crate::yaml::scalar::{self, Resolved};
 
 /// What the ConfigMap's key holds.
@@ -100,22 +99,16 @@ pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
 }
 
 fn toml_of(rl: &ResourceList, index: usize, key: &str) -> Toml {
-    let (text, _) = rl.standalone(&rl.items[index].span);
-    let Ok(tree) = Tree::parse(&text) else {
-        // The applier says why it cannot re-read the item.
-        return Toml::Missing;
-    };
-    let Some(v) = tree
-        .root
-        .and_then(|r| tree.get(r, "data"))
-        .and_then(|d| tree.get(d, key))
-    else {
-        return Toml::Missing;
-    };
-    match tree.scalar(v) {
-        Some((s, style, tag)) if matches!(scalar::resolve(s, style, tag), Resolved::Str(_)) => {
-            Toml::Text(s.to_string())
-        }
-        _ => Toml::NotText(tree.describe(v)),
-    }
+    // Read as every item is (aliases to anchors in other items resolve); an item that
+    // does not read at all is the applier's to explain.
+    let read = rl.read(&rl.items[index].span, |tree, root| {
+        let v = tree.get(root, "data").and_then(|d| tree.get(d, key))?;
+        Some(match tree.scalar(v) {
+            Some((s, style, tag)) if matches!(scalar::resolve(s, style, tag), Resolved::Str(_)) => {
+                Toml::Text(s.to_string())
+            }
+            _ => Toml::NotText(tree.describe(v)),
+        })
+    });
+    read.ok().flatten().unwrap_or(Toml::Missing)
 }

@@ -126,6 +126,10 @@ pub fn apply<'r, 's>(
                     );
                     continue;
                 }
+                if let Some(f) = shared_anchor(rl, item) {
+                    fail(system, f);
+                    continue;
+                }
                 output.items[index] = OutItem::New(keep_identity(with, rl, item));
             }
             ItemChanges {
@@ -157,17 +161,36 @@ fn conflict(item: &Item, what: &str) -> Failure {
     )
 }
 
-/// An input item with `sets` made in place.
+/// An input item with `sets` made in place. The item is re-read on its own, or from
+/// the whole document when it holds anchors (so that aliases to them in other items
+/// are seen, and an edit they would see is refused) or aliases to anchors elsewhere.
 fn edit_item(
     rl: &ResourceList,
     item: &Item,
     sets: &[(System, Edit)],
 ) -> Result<OutItem, (System, Failure)> {
     let first = sets.first().map_or(System::Harbor, |(s, _)| *s);
-    // The item's text as a standalone document at its original column, so spans,
-    // indentation and edits all line up with the original.
-    let (text, prefix_len) = rl.standalone(&item.span);
-    let (tree, root) = reparse(&text, item).map_err(|f| (first, f))?;
+    let edited = rl
+        .read_with(&item.span, true, |tree, root, range| {
+            edit_tree(tree, root, range, item, sets)
+        })
+        .map_err(|e| (first, reread_error(item, &e)))??;
+    Ok(OutItem::Edited {
+        text: edited,
+        col: item.span.col,
+    })
+}
+
+/// The edits of `sets` to the item at `root` of `tree`, applied to its text
+/// (`tree.src[range]`).
+fn edit_tree(
+    tree: &Tree,
+    root: NodeId,
+    range: std::ops::Range<usize>,
+    item: &Item,
+    sets: &[(System, Edit)],
+) -> Result<String, (System, Failure)> {
+    let first = sets.first().map_or(System::Harbor, |(s, _)| *s);
     let mut all = Edits::default();
     let mut done: Vec<(System, String)> = Vec::new();
     for (system, set) in sets {
@@ -179,10 +202,10 @@ fn edit_item(
                     .iter()
                     .map(|(k, v)| (k.as_str(), Value::String(v.clone())))
                     .collect();
-                edit::set_entries(&tree, root, &set.parent, &entries, &mut edits).map(|_| ())
+                edit::set_entries(tree, root, &set.parent, &entries, &mut edits).map(|_| ())
             }
             Edit::Append(a) => {
-                edit::append_items(&tree, root, &a.parent, &a.key, &a.items, &mut edits)
+                edit::append_items(tree, root, &a.parent, &a.key, &a.items, &mut edits)
             }
         };
         if let Err(e) = made {
@@ -210,7 +233,7 @@ fn edit_item(
         }
         done.push((*system, set.path()));
     }
-    let edited = all.apply(&text).map_err(|o| {
+    all.apply_in(tree.src, range).map_err(|o| {
         (first, Failure::new(
             FnResult::error(format!(
                 "internal: two edits of this item overlap at byte {}; this is a bug in harbor-buildkit-fn, please report it with the input",
@@ -218,59 +241,74 @@ fn edit_item(
             ))
             .on(ResourceRef::of(item)),
         ))
-    })?;
-    Ok(OutItem::Edited {
-        text: edited.get(prefix_len..).unwrap_or_default().to_string(),
-        col: item.span.col,
     })
 }
 
-fn reparse<'s>(padded: &'s str, item: &Item) -> Result<(Tree<'s>, NodeId), Failure> {
-    let error = |e: String| {
-        Failure::new(
-            FnResult::error(format!(
-                "cannot re-read this item to patch it ({e}); an alias to an anchor outside the item is the usual cause: write the value out"
-            ))
-            .on(ResourceRef::of(item)),
-        )
-    };
-    let tree = Tree::parse(padded).map_err(|e| error(e.to_string()))?;
-    let root = tree.root.ok_or_else(|| error("it is empty".into()))?;
-    Ok((tree, root))
+/// An input item that no longer re-reads: the input was read whole before, so this
+/// is never the user's YAML.
+fn reread_error(item: &Item, e: &crate::yaml::ParseError) -> Failure {
+    Failure::new(
+        FnResult::error(format!(
+            "internal: cannot re-read this item to patch it ({e}); this is a bug in harbor-buildkit-fn, please report it with the input"
+        ))
+        .on(ResourceRef::of(item)),
+    )
 }
 
 fn edit_error(item: &Item, e: edit::EditError) -> Failure {
-    Failure::new(
-        FnResult::error(format!("{} {}", e.path, e.message))
-            .on(ResourceRef::of(item))
-            .at(e.path),
-    )
+    let message = if e.path.is_empty() {
+        e.message
+    } else {
+        format!("{} {}", e.path, e.message)
+    };
+    let r = FnResult::error(message).on(ResourceRef::of(item));
+    Failure::new(if e.path.is_empty() { r } else { r.at(e.path) })
+}
+
+/// Why input item `item` cannot be replaced by a generated resource: an alias
+/// elsewhere reads an anchor in it, and would be left without it.
+fn shared_anchor(rl: &ResourceList, item: &Item) -> Option<Failure> {
+    let found = rl.read_with(&item.span, true, |tree, id, _| {
+        let &(alias, anchor) = tree.aliases_of(id, true).first()?;
+        let name = tree.anchor_name(anchor).unwrap_or("?");
+        Some(format!(
+            "this item is regenerated, but it holds the anchor &{name} (line {}), which the alias *{name} on line {} reads: the alias would be left without its anchor. Write the value out in place of *{name}, then run again",
+            tree.node(anchor).line,
+            tree.node(alias).line
+        ))
+    });
+    let message = found.ok().flatten()?;
+    Some(Failure::new(
+        FnResult::error(message).on(ResourceRef::of(item)),
+    ))
 }
 
 /// `generated` with the identity annotations `previous` came in with.
 fn keep_identity(mut generated: Value, rl: &ResourceList, previous: &Item) -> Value {
-    let (text, _) = rl.standalone(&previous.span);
-    let Ok(tree) = Tree::parse(&text) else {
-        return generated;
-    };
-    let Some(entries) = tree
-        .root
-        .and_then(|r| tree.get(r, "metadata"))
-        .and_then(|m| tree.get(m, "annotations"))
-        .and_then(|a| tree.entries(a))
-    else {
-        return generated;
-    };
+    let kept: Vec<(String, String)> = rl
+        .read(&previous.span, |tree, root| {
+            let Some(entries) = tree
+                .get(root, "metadata")
+                .and_then(|m| tree.get(m, "annotations"))
+                .and_then(|a| tree.entries(a))
+            else {
+                return Vec::new();
+            };
+            entries
+                .iter()
+                .filter_map(|&(k, v)| {
+                    let ((k, _, _), (v, _, _)) = (tree.scalar(k)?, tree.scalar(v)?);
+                    is_identity_annotation(k).then(|| (k.to_string(), v.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     if let Some(annotations) = generated
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
     {
-        for &(k, v) in entries {
-            if let (Some((k, _, _)), Some((v, _, _))) = (tree.scalar(k), tree.scalar(v)) {
-                if is_identity_annotation(k) {
-                    annotations.insert(k.to_string(), Value::String(v.to_string()));
-                }
-            }
+        for (k, v) in kept {
+            annotations.insert(k, Value::String(v));
         }
     }
     generated

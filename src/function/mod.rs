@@ -22,7 +22,6 @@ use crate::krm::{self, Failure, FnResult, Mode, ResourceList, Severity};
 use crate::output::Output;
 use crate::plan::Plan;
 use crate::spec::{self, Spec};
-use crate::yaml::Tree;
 use crate::{buildkit, harbor, tekton};
 
 /// What the process prints and how it exits.
@@ -218,19 +217,16 @@ fn read_spec(rl: &ResourceList) -> Result<(spec::Parsed, Mode), Failure> {
             .at("functionConfig"),
         ));
     };
-    let (fc_text, _) = rl.standalone(&fc_span);
-    let tree = Tree::parse(&fc_text).map_err(|e| {
+    // Read again in full, from the whole document when it aliases an item's anchor.
+    rl.read(&fc_span, |tree, fc| {
+        let parsed = spec::parse(tree, fc)?;
+        Ok((parsed, Mode::of(rl, tree, fc)))
+    })
+    .map_err(|e| {
         Failure::new(
             FnResult::error(format!("functionConfig is not valid YAML: {e}")).at("functionConfig"),
         )
-    })?;
-    let Some(fc) = tree.root else {
-        return Err(Failure::new(
-            FnResult::error("functionConfig is empty").at("functionConfig"),
-        ));
-    };
-    let parsed = spec::parse(&tree, fc)?;
-    Ok((parsed, Mode::of(rl, &tree, fc)))
+    })?
 }
 
 /// Each system's topology and, for those the spec generates, its plan. Every

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::yaml::{self, emit};
+use crate::yaml::{self, NodeId, ParseError, Tree, emit};
 
 pub use mode::Mode;
 pub use result::{Failure, Field, FnResult, ResourceRef, Severity, report};
@@ -27,12 +27,17 @@ pub const API_VERSION: &str = "config.kubernetes.io/v1";
 const ACCEPTED_API_VERSIONS: &[&str] = &["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];
 
 /// A node's text in the input and where it starts.
+///
+/// An item's or the functionConfig's text also holds the comments around the node:
+/// from the first comment after its `- ` (or key) to the last one before what follows,
+/// so that they travel with it. `col` is the node's column (its first line may be a
+/// comment, which may sit elsewhere); later lines are at their columns in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span<'a> {
     pub text: &'a str,
-    /// 0-based column of the first character, in characters.
+    /// 0-based column of the node's first character, in characters.
     pub col: usize,
-    /// 1-based line of the first character.
+    /// 1-based line of the text's first character.
     pub line: usize,
 }
 
@@ -75,12 +80,23 @@ pub struct ResourceList<'a> {
     pub src: &'a str,
     /// `%` directives before an explicit `---`, which copied nodes may depend on.
     pub directives: &'a str,
+    /// Without directives: the comment lines before the first key, written back.
+    pub head: &'a str,
+    /// The comments after `items:` and before the first item (` # note` on the key's
+    /// line, whole lines below it), written back.
+    pub items_head: &'a str,
+    /// Whether the functionConfig came before the items: then it is written first, so
+    /// that an alias in an item to an anchor in the functionConfig stays after it.
+    pub function_config_first: bool,
     pub api_version: String,
     pub items: Vec<Item<'a>>,
     pub function_config: Option<Span<'a>>,
     /// Results already in the input (from an earlier run, or an earlier function in a
     /// pipe). Read, never written back: the output's results describe this run only.
     pub results: Vec<Span<'a>>,
+    /// The whole input parsed in full, once, for the few re-reads that need it: a node
+    /// with an alias to an anchor elsewhere in the document, or anchors of its own.
+    whole: std::sync::OnceLock<Result<Tree<'a>, ParseError>>,
 }
 
 impl<'a> ResourceList<'a> {
@@ -136,17 +152,110 @@ impl<'a> ResourceList<'a> {
         ))
     }
 
-    /// Input item `index` as JSON (scalars typed as Go's yaml.v3 types them), or `None`
-    /// when it does not re-read on its own (an alias to an anchor outside it).
+    /// Input item `index` as JSON (scalars typed as Go's yaml.v3 types them, aliases
+    /// read across the whole document), or `None` when it is not convertible.
     pub fn value(&self, index: usize) -> Option<Value> {
         self.value_of(self.items.get(index)?)
     }
 
     /// [`ResourceList::value`] of an item of this list.
     pub fn value_of(&self, item: &Item) -> Option<Value> {
-        let (text, _) = self.standalone(&item.span);
-        let tree = yaml::Tree::parse(&text).ok()?;
-        tree.to_json(tree.root?).ok()
+        self.read(&item.span, |tree, id| tree.to_json(id).ok())
+            .ok()
+            .flatten()
+    }
+
+    /// Reads `span` (an item's or the functionConfig's text, from this input) again in
+    /// full and calls `f` with its tree and node. The text is parsed on its own (the
+    /// fast path, at its original columns); when that fails (an alias to an anchor in
+    /// another item, or the functionConfig's to one in an item: valid YAML), the node
+    /// is read from the whole document, where aliases resolve as YAML says and line
+    /// numbers are the input's.
+    pub fn read<R>(
+        &self,
+        span: &Span,
+        f: impl FnOnce(&Tree, NodeId) -> R,
+    ) -> Result<R, ParseError> {
+        self.read_with(span, false, |tree, id, _| f(tree, id))
+    }
+
+    /// [`ResourceList::read`] for an edit: with `anchors_whole`, a text that holds
+    /// anchors is read from the whole document too, so that aliases in other items to
+    /// them are seen. `f` also gets the byte range of the span's text in the tree's
+    /// source (where edits apply).
+    pub fn read_with<R>(
+        &self,
+        span: &Span,
+        anchors_whole: bool,
+        f: impl FnOnce(&Tree, NodeId, std::ops::Range<usize>) -> R,
+    ) -> Result<R, ParseError> {
+        let (text, prefix) = self.standalone(span);
+        let own = Tree::parse(&text);
+        let standalone_error = match own {
+            Ok(tree) if !anchors_whole || tree.anchored.is_empty() => {
+                let root = tree.root.ok_or_else(|| empty_error(span.line))?;
+                return Ok(f(&tree, root, prefix..text.len()));
+            }
+            Ok(_) => None,
+            Err(e) => Some(e),
+        };
+        let Some(range) = self.range_of(span) else {
+            return Err(standalone_error.unwrap_or_else(|| empty_error(span.line)));
+        };
+        let whole = self.whole()?;
+        let id = node_at(whole, range.clone()).ok_or_else(|| empty_error(span.line))?;
+        Ok(f(whole, id, range))
+    }
+
+    /// Reads an edited item (`edited`, the new text of input item `original`) in full:
+    /// on its own, or in place of the original in the whole document when it does not
+    /// read on its own.
+    pub fn read_edited<R>(
+        &self,
+        original: &Span,
+        edited: &Span,
+        keep: Option<yaml::tree::Keep>,
+        f: impl FnOnce(&Tree, NodeId) -> R,
+    ) -> Result<R, ParseError> {
+        let parse = |text| match keep {
+            Some(keep) => Tree::parse_with(text, yaml::tree::Limits::default(), keep),
+            None => Tree::parse(text),
+        };
+        let (text, _) = self.standalone(edited);
+        let error = match parse(&text) {
+            Ok(tree) => {
+                let root = tree.root.ok_or_else(|| empty_error(edited.line))?;
+                return Ok(f(&tree, root));
+            }
+            Err(e) => e,
+        };
+        let Some(range) = self.range_of(original) else {
+            return Err(error);
+        };
+        let mut doc = String::with_capacity(self.src.len() + edited.text.len());
+        doc.push_str(&self.src[..range.start]);
+        doc.push_str(edited.text);
+        doc.push_str(&self.src[range.end..]);
+        // In full: `keep`'s paths are the item's, not the document's.
+        let tree = Tree::parse(&doc)?;
+        let id = node_at(&tree, range.start..range.start + edited.text.len())
+            .ok_or_else(|| empty_error(edited.line))?;
+        Ok(f(&tree, id))
+    }
+
+    /// The byte range of `span`'s text in the input, when it is a part of it.
+    fn range_of(&self, span: &Span) -> Option<std::ops::Range<usize>> {
+        let start = (span.text.as_ptr() as usize).checked_sub(self.src.as_ptr() as usize)?;
+        let end = start + span.text.len();
+        (end <= self.src.len()).then_some(start..end)
+    }
+
+    /// The whole input, parsed in full once.
+    fn whole(&self) -> Result<&Tree<'a>, ParseError> {
+        self.whole
+            .get_or_init(|| Tree::parse(self.src))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// `span`'s text as a standalone document with the same line layout and columns
@@ -162,6 +271,35 @@ impl<'a> ResourceList<'a> {
         let prefix = s.len();
         s.push_str(span.text);
         (s, prefix)
+    }
+}
+
+/// The node of a span's text (`range` in `tree.src`, a whole ResourceList): the item,
+/// functionConfig or result whose node lies in it (the text may begin and end with
+/// comments).
+fn node_at(tree: &Tree, range: std::ops::Range<usize>) -> Option<NodeId> {
+    let root = tree.root?;
+    let seq = |key: &str| {
+        tree.get(root, key)
+            .and_then(|s| tree.seq_items(s))
+            .unwrap_or_default()
+            .iter()
+            .copied()
+    };
+    seq("items")
+        .chain(tree.get(root, "functionConfig"))
+        .chain(seq("results"))
+        .find(|&id| {
+            let n = tree.node(id);
+            n.start >= range.start && n.end <= range.end
+        })
+}
+
+fn empty_error(line: usize) -> ParseError {
+    ParseError {
+        message: "it is empty".into(),
+        line: Some(line),
+        col: None,
     }
 }
 
@@ -252,17 +390,33 @@ pub fn write(
     results: &[FnResult],
 ) -> std::io::Result<()> {
     let mut buf = String::with_capacity(4096);
-    if let Some(rl) = rl.filter(|rl| !rl.directives.is_empty()) {
-        buf.push_str(rl.directives);
-        buf.push_str("---\n");
+    if let Some(rl) = rl {
+        if !rl.directives.is_empty() {
+            buf.push_str(rl.directives);
+            buf.push_str("---\n");
+        } else {
+            buf.push_str(rl.head);
+        }
     }
     buf.push_str("apiVersion: ");
     buf.push_str(rl.map_or(API_VERSION, |rl| rl.api_version.as_str()));
     buf.push_str("\nkind: ResourceList\n");
+    let fc = rl.and_then(|rl| rl.function_config.as_ref());
+    let fc_first = rl.is_some_and(|rl| rl.function_config_first);
+    if let Some(fc) = fc.filter(|_| fc_first) {
+        function_config(&mut buf, fc);
+    }
     if items.is_empty() {
         buf.push_str("items: []\n");
     } else {
-        buf.push_str("items:\n");
+        buf.push_str("items:");
+        match rl.map_or("", |rl| rl.items_head) {
+            "" => buf.push('\n'),
+            head => {
+                buf.push_str(head);
+                buf.push('\n');
+            }
+        }
         for item in items {
             match item {
                 OutItem::Input(i) => {
@@ -283,11 +437,8 @@ pub fn write(
             flush(&mut buf, out)?;
         }
     }
-    if let Some(fc) = rl.and_then(|rl| rl.function_config.as_ref()) {
-        // On its own line below the key: valid for block and flow mappings alike.
-        buf.push_str("functionConfig:\n  ");
-        yaml::reindent(&mut buf, fc.text, fc.col, 2);
-        end_line(&mut buf);
+    if let Some(fc) = fc.filter(|_| !fc_first) {
+        function_config(&mut buf, fc);
     }
     // Only this run's results: an input's own `results` (a second run on the output of
     // a first) are dropped, or they would pile up run after run.
@@ -299,6 +450,13 @@ pub fn write(
     }
     out.write_all(buf.as_bytes())?;
     out.flush()
+}
+
+fn function_config(buf: &mut String, fc: &Span) {
+    // On its own line below the key: valid for block and flow mappings alike.
+    buf.push_str("functionConfig:\n  ");
+    yaml::reindent(buf, fc.text, fc.col, 2);
+    end_line(buf);
 }
 
 fn flush(buf: &mut String, out: &mut dyn std::io::Write) -> std::io::Result<()> {

@@ -15,12 +15,16 @@
 //!   then reports with its true line), goes through one parse of the whole input.
 //!
 //! Either way every item is parsed fully, so malformed YAML anywhere is an error.
+//!
+//! An item's text runs from the first comment after its `- ` to the last comment
+//! before the next item's `- ` (or the next section), so that every comment between
+//! items travels with one of them, in place; a node's own span would drop them.
 
 use std::borrow::Cow;
 
 use super::{ACCEPTED_API_VERSIONS, InputError, Item, ResourceList, Span};
 use crate::yaml::scalar::{Resolved, resolve};
-use crate::yaml::tree::Limits;
+use crate::yaml::tree::{Limits, lead_start, trail_end};
 use crate::yaml::{Kind, NodeId, Seg, Tree};
 
 const MANAGED_BY_LABEL: &str = crate::MANAGED_BY_LABEL;
@@ -93,21 +97,57 @@ fn string_at<'a>(
     })
 }
 
-/// The identity of the item whose root is `id`; `None` when it is not a mapping.
-/// `tree`'s text is `src` from byte `offset` on.
+/// Why an item is not a resource.
+enum NotResource {
+    /// Not a mapping at all.
+    NotAMap,
+    /// A field a resource must have is missing or not what it must be.
+    Field(&'static str, String),
+}
+
+/// The identity of the item whose root is `id`: a resource, a mapping with
+/// `apiVersion` and `kind` (strings) and `metadata` (a mapping). `tree`'s text is
+/// `src` from byte `offset` on.
 fn summarize<'a>(
     tree: &Tree,
     id: NodeId,
     span: Span<'a>,
     src: &'a str,
     offset: usize,
-) -> Option<Item<'a>> {
+) -> Result<Item<'a>, NotResource> {
     if !matches!(tree.node(id).kind, Kind::Map { .. }) {
-        return None;
+        return Err(NotResource::NotAMap);
     }
     let s = |path: &[&str]| string_at(tree, id, path, src, offset);
+    for field in ["apiVersion", "kind"] {
+        match tree.get(id, field) {
+            None => return Err(NotResource::Field(field, "is missing".into())),
+            Some(v) if s(&[field]).is_none_or(|v| v.is_empty()) => {
+                let what = match tree.get_str(id, &[field]) {
+                    Some(_) => "an empty string".to_string(),
+                    None => tree.describe(v),
+                };
+                return Err(NotResource::Field(
+                    field,
+                    format!("is {what}, expected a string"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    match tree.get(id, "metadata") {
+        None => return Err(NotResource::Field("metadata", "is missing".into())),
+        Some(m) if tree.entries(m).is_none() => {
+            let what = tree.describe(m);
+            return Err(NotResource::Field(
+                "metadata",
+                format!("is {what}, expected a mapping"),
+            ));
+        }
+        Some(_) => {}
+    }
     let local_config = tree.get_str(id, &["metadata", "annotations", LOCAL_CONFIG]) == Some("true");
-    Some(Item {
+    Ok(Item {
         span,
         api_version: s(&["apiVersion"]).unwrap_or_default(),
         kind: s(&["kind"]).unwrap_or_default(),
@@ -118,14 +158,73 @@ fn summarize<'a>(
     })
 }
 
-fn not_a_resource(tree: &Tree, id: NodeId, index: usize) -> InputError {
-    InputError {
-        message: format!(
-            "items[{index}] is {}, expected a resource (a mapping with apiVersion, kind and metadata)",
-            tree.describe(id)
-        ),
-        field: Some(format!("items[{index}]")),
+fn not_a_resource(tree: &Tree, id: NodeId, index: usize, why: NotResource) -> InputError {
+    let line = tree.node(id).line;
+    match why {
+        NotResource::NotAMap => InputError {
+            message: format!(
+                "items[{index}] is {}, expected a resource (a mapping with apiVersion, kind and metadata)",
+                tree.describe(id)
+            ),
+            field: Some(format!("items[{index}]")),
+        },
+        NotResource::Field(field, what) => InputError {
+            message: format!(
+                "items[{index}] (line {line}): {field} {what}; a resource is a mapping with apiVersion, kind and metadata"
+            ),
+            field: Some(format!("items[{index}].{field}")),
+        },
     }
+}
+
+/// A node's span widened over the comments around it (see [`lead_start`] and
+/// [`trail_end`]); `from` is where the text before the node begins.
+fn widen<'a>(src: &'a str, from: usize, node: (usize, usize), col: usize, line: usize) -> Span<'a> {
+    let start = lead_start(src, from.min(node.0), node.0);
+    let end = trail_end(src, node.1);
+    let breaks = memchr::memchr_iter(b'\n', &src.as_bytes()[start..node.0]).count();
+    Span {
+        text: &src[start..end],
+        col,
+        line: line.saturating_sub(breaks),
+    }
+}
+
+/// The comments between a section's key (ending at `key_end`) and its value, on the
+/// key's line and the lines below: ` # note\n# more`, or `""`.
+fn after_key(src: &str, key_end: usize) -> &str {
+    let bytes = src.as_bytes();
+    let mut p = key_end;
+    while p < bytes.len() && matches!(bytes[p], b' ' | b'\t') {
+        p += 1;
+    }
+    if bytes.get(p) == Some(&b':') {
+        p += 1;
+    }
+    let end = trail_end(src, p);
+    if src[p..end].contains('#') {
+        &src[p..end]
+    } else {
+        ""
+    }
+}
+
+/// The comment lines before the ResourceList's first key (`first` is where the
+/// line holding it starts), or `""`.
+fn head(src: &str, first: usize) -> &str {
+    let line_start = src[..first].rfind('\n').map_or(0, |i| i + 1);
+    let text = &src[..line_start];
+    if text.contains('#') { text } else { "" }
+}
+
+/// Whether some alias of a tree read in part points at a part that was not read
+/// (then the identities must be read from the whole tree).
+fn has_unread_alias(tree: &Tree) -> bool {
+    tree.nodes.iter().any(|n| match n.kind {
+        Kind::Alias(None) => true,
+        Kind::Alias(Some(t)) => matches!(tree.node(t).kind, Kind::Skipped),
+        _ => false,
+    })
 }
 
 fn check_envelope(kind: &str, api_version: &str) -> Result<(), InputError> {
@@ -171,8 +270,13 @@ pub(super) fn parse_fast(src: &str) -> Option<ResourceList<'_>> {
 }
 
 pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
-    let tree = Tree::parse_with(src, Limits::default(), &keep_in_document)
-        .map_err(|e| InputError::new(format!("the input is not valid YAML: {e}")))?;
+    let invalid =
+        |e: crate::yaml::ParseError| InputError::new(format!("the input is not valid YAML: {e}"));
+    let mut tree = Tree::parse_with(src, Limits::default(), &keep_in_document).map_err(invalid)?;
+    if has_unread_alias(&tree) {
+        // An identity read through an alias into a part the first pass skipped.
+        tree = Tree::parse(src).map_err(invalid)?;
+    }
     let Some(root) = tree.root else {
         return Err(InputError::new(
             "the input is empty: expected a ResourceList (kind: ResourceList, apiVersion: config.kubernetes.io/v1) on stdin",
@@ -189,7 +293,7 @@ pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
         tree.get_str(root, &["kind"]).unwrap_or_default(),
         api_version,
     )?;
-    let span = |id: NodeId| {
+    let node_span = |id: NodeId| {
         let n = tree.node(id);
         Span {
             text: tree.text(id),
@@ -197,15 +301,28 @@ pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
             line: n.line,
         }
     };
+    // A node's span with the comments around it; `from` is where the text before it
+    // begins (the end of the previous item, or of the section's key).
+    let wide = |id: NodeId, from: usize| {
+        let n = tree.node(id);
+        widen(src, from, (n.start, n.end), n.col, n.line)
+    };
     let mut items = Vec::new();
-    if let Some(list) = tree.get(root, "items") {
+    let mut items_head = "";
+    let items_entry = tree.entry(root, "items");
+    if let Some((key, list)) = items_entry {
         if let Some(ids) = tree.seq_items(list) {
             items.reserve(ids.len());
+            items_head = after_key(src, tree.node(key).end);
+            let mut from = tree.node(key).end;
             for (i, &id) in ids.iter().enumerate() {
-                let item = tree
-                    .resolve(id)
-                    .and_then(|r| summarize(&tree, r, span(id), src, 0));
-                items.push(item.ok_or_else(|| not_a_resource(&tree, id, i))?);
+                let span = wide(id, from);
+                from = tree.node(id).end;
+                let item = match tree.resolve(id) {
+                    Some(r) => summarize(&tree, r, span, src, 0),
+                    None => Err(NotResource::NotAMap),
+                };
+                items.push(item.map_err(|why| not_a_resource(&tree, id, i, why))?);
             }
         } else if !is_null(&tree, list) {
             return Err(InputError {
@@ -217,22 +334,35 @@ pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
             });
         }
     }
-    let function_config = tree
-        .get(root, "functionConfig")
-        .filter(|&id| !is_null(&tree, id))
-        .map(span);
+    let fc_entry = tree
+        .entry(root, "functionConfig")
+        .filter(|&(_, id)| !is_null(&tree, id));
+    let function_config = fc_entry.map(|(key, id)| wide(id, tree.node(key).end));
+    let function_config_first = match (fc_entry, items_entry) {
+        (Some((fc, _)), Some((items, _))) => tree.node(fc).start < tree.node(items).start,
+        _ => false,
+    };
     let results = tree
         .get(root, "results")
         .and_then(|r| tree.seq_items(r))
-        .map(|ids| ids.iter().map(|&id| span(id)).collect())
+        .map(|ids| ids.iter().map(|&id| node_span(id)).collect())
         .unwrap_or_default();
+    let head = if tree.directives.is_empty() {
+        head(src, tree.node(root).start)
+    } else {
+        ""
+    };
     Ok(ResourceList {
         src,
         directives: tree.directives,
+        head,
+        items_head,
+        function_config_first,
         api_version: api_version.to_string(),
         items,
         function_config,
         results,
+        whole: Default::default(),
     })
 }
 
@@ -244,6 +374,8 @@ mod fast {
 
     /// A top-level section: its key, the rest of the key's line, and its body lines.
     struct Section<'a> {
+        /// Byte offset of the key's line.
+        start: usize,
         key: &'a str,
         inline: &'a str,
         /// Byte range of the lines after the key line, up to the next top-level key.
@@ -271,6 +403,17 @@ mod fast {
     fn line_at(src: &str, start: usize) -> &str {
         let end = memchr::memchr(b'\n', &src.as_bytes()[start..]).map_or(src.len(), |i| start + i);
         &src[start..end]
+    }
+
+    /// Whether a line the fast path reads without a parser (a comment) holds only
+    /// what YAML allows (`c-printable`, and no byte-order mark, which may only start
+    /// the stream); otherwise the parser is to say what is wrong.
+    fn printable(line: &str) -> bool {
+        line.chars().all(|c| {
+            c != '\u{feff}'
+                && (matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+                    || c >= '\u{10000}')
+        })
     }
 
     fn is_blank_or_comment(line: &str) -> bool {
@@ -313,12 +456,13 @@ mod fast {
                     last.body.end = pos;
                 }
                 out.push(Section {
+                    start: pos,
                     key,
                     inline,
                     body: next..src.len(),
                     body_line: line_no + 1,
                 });
-            } else if out.is_empty() && !is_blank_or_comment(line) {
+            } else if out.is_empty() && !(is_blank_or_comment(line) && printable(line)) {
                 return None;
             }
             pos = next;
@@ -336,6 +480,10 @@ mod fast {
         for &(start, line_no) in &lines {
             let line = line_at(src, start);
             if is_blank_or_comment(line) {
+                // Lines before the first entry are read by no parser here.
+                if starts.is_empty() && !printable(line) {
+                    return None;
+                }
                 continue;
             }
             let indent = line.len() - line.trim_start_matches(' ').len();
@@ -359,20 +507,28 @@ mod fast {
         end: usize,
         line_no: usize,
         dash_col: usize,
+        want_items: bool,
     ) -> Option<(Span<'a>, Option<Item<'a>>)> {
         let mut text = src[start..end].to_string();
         text.replace_range(dash_col..dash_col + 1, " ");
         let tree = Tree::parse_with(&text, Limits::default(), &keep_in_item).ok()?;
         let root = tree.root?;
         let node = tree.node(root);
-        let span = Span {
-            text: src.get(start + node.start..start + node.end)?,
-            col: node.col,
-            line: line_no + node.line - 1,
+        let line = line_no + node.line - 1;
+        let span = if want_items {
+            // With the comments after the dash and up to the next item.
+            let at = (start + node.start, start + node.end);
+            widen(src, start + dash_col + 1, at, node.col, line)
+        } else {
+            Span {
+                text: src.get(start + node.start..start + node.end)?,
+                col: node.col,
+                line,
+            }
         };
         let item = tree
             .resolve(root)
-            .and_then(|r| summarize(&tree, r, span, src, start));
+            .and_then(|r| summarize(&tree, r, span, src, start).ok());
         Some((span, item))
     }
 
@@ -395,7 +551,7 @@ mod fast {
             chunk
                 .iter()
                 .map(|&(s, e, l)| {
-                    let parsed = parse_entry(src, s, e, l, dash_col)?;
+                    let parsed = parse_entry(src, s, e, l, dash_col, want_items)?;
                     // A non-resource item: let the whole-document parse say so.
                     (!want_items || parsed.1.is_some()).then_some(parsed)
                 })
@@ -418,7 +574,10 @@ mod fast {
             .iter()
             .filter(|s| matches!(s.key, "apiVersion" | "kind"))
         {
-            if !src[s.body.clone()].split('\n').all(is_blank_or_comment) {
+            if !src[s.body.clone()]
+                .split('\n')
+                .all(|l| is_blank_or_comment(l) && printable(l))
+            {
                 return None;
             }
         }
@@ -450,21 +609,29 @@ mod fast {
                 if !matches!(node.kind, Kind::Map { .. }) {
                     return None;
                 }
-                Some(Span {
-                    text: src.get(s.body.start + node.start..s.body.start + node.end)?,
-                    col: node.col,
-                    line: s.body_line + node.line - 1,
-                })
+                let at = (s.body.start + node.start, s.body.start + node.end);
+                let line = s.body_line + node.line - 1;
+                Some(widen(src, s.start + s.key.len(), at, node.col, line))
             }
             Some(_) => return None,
         };
+        let position = |key: &str| sections.iter().position(|s| s.key == key);
+        let function_config_first = match (position("functionConfig"), position("items")) {
+            (Some(fc), Some(items)) => fc < items,
+            _ => false,
+        };
+        let items_head = find("items").map_or("", |s| after_key(src, s.start + s.key.len()));
         Some(ResourceList {
             src,
             directives: "",
+            head: sections.first().map_or("", |s| head(src, s.start)),
+            items_head,
+            function_config_first,
             api_version: api_version.to_string(),
             items,
             function_config,
             results,
+            whole: Default::default(),
         })
     }
 }

@@ -68,6 +68,25 @@ impl Edits {
     }
 }
 
+impl Edits {
+    /// `src[range]` with every edit applied; every edit must lie within `range` (an
+    /// item's text in a whole document).
+    pub fn apply_in(mut self, src: &str, range: std::ops::Range<usize>) -> Result<String, Overlap> {
+        if let Some(&(s, e, _)) = self
+            .edits
+            .iter()
+            .find(|(s, e, _)| *s < range.start || *e > range.end)
+        {
+            return Err(Overlap { at: s.min(e) });
+        }
+        for edit in &mut self.edits {
+            edit.0 -= range.start;
+            edit.1 -= range.start;
+        }
+        self.apply(src.get(range.clone()).ok_or(Overlap { at: range.start })?)
+    }
+}
+
 /// How deep an insertion of whole block lines goes (`"\n    key: v"` at the end of a
 /// line, or `"    key: v\n"` at the start of one): twice its indentation, plus one for
 /// sequence items, which belong inside a key at their own column (`args:\n- a`).
@@ -199,7 +218,8 @@ pub fn set_entries(
                 let Some(value) = nested(&parents[depth + 1..]) else {
                     return Err(missing(depth));
                 };
-                replace_value(tree, node, k, v, &value, edits);
+                let here = path_text(&parents[..=depth]);
+                replace_value(tree, node, k, v, &value, &here, edits)?;
                 return Ok(vec![true; entries.len()]);
             }
             Some((_, v)) => cur = v,
@@ -220,7 +240,12 @@ pub fn set_entries(
                     (Some((old, _, _)), Value::String(new)) if old == new
                 );
                 if !same {
-                    replace_value(tree, node, k, v, value, edits);
+                    let mut here = path_text(parents);
+                    if !here.is_empty() {
+                        here.push('.');
+                    }
+                    here.push_str(key);
+                    replace_value(tree, node, k, v, value, &here, edits)?;
                 }
                 changed.push(!same);
             }
@@ -249,7 +274,7 @@ fn is_null(tree: &Tree, id: NodeId) -> bool {
 /// every place that refers to it), not a scalar.
 fn own_map(tree: &Tree, id: NodeId, here: &str) -> Result<NodeId, EditError> {
     match &tree.node(id).kind {
-        Kind::Map { .. } => Ok(id),
+        Kind::Map { .. } => unshared(tree, id, here, false).map(|()| id),
         Kind::Alias(_) => Err(EditError {
             path: here.to_string(),
             message: "is an alias (*anchor); write it out so it can be patched".into(),
@@ -264,7 +289,7 @@ fn own_map(tree: &Tree, id: NodeId, here: &str) -> Result<NodeId, EditError> {
 /// The items of `id` as a sequence we may step into: not an alias, not a scalar.
 fn own_seq<'t>(tree: &'t Tree, id: NodeId, here: &str) -> Result<&'t [NodeId], EditError> {
     match &tree.node(id).kind {
-        Kind::Seq { items, .. } => Ok(items),
+        Kind::Seq { items, .. } => unshared(tree, id, here, false).map(|()| items.as_slice()),
         Kind::Alias(_) => Err(EditError {
             path: here.to_string(),
             message: "is an alias (*anchor); write it out so it can be patched".into(),
@@ -276,15 +301,58 @@ fn own_seq<'t>(tree: &'t Tree, id: NodeId, here: &str) -> Result<&'t [NodeId], E
     }
 }
 
+/// Refuses to edit `id` when an alias elsewhere reads it (`within`: or a node inside
+/// it): the edit would change that value too, or, replacing the node, leave the
+/// alias without its anchor. The tree must be the whole document for aliases in
+/// other items to be seen.
+fn unshared(tree: &Tree, id: NodeId, here: &str, within: bool) -> Result<(), EditError> {
+    let Some(&(alias, anchor)) = tree.aliases_of(id, within).first() else {
+        return Ok(());
+    };
+    let name = tree.anchor_name(anchor).unwrap_or("?");
+    // The path goes before the message (`data.A has ...`); the root has none.
+    let what = if here.is_empty() { "this item " } else { "" };
+    let whose = if anchor == id {
+        "has".to_string()
+    } else {
+        format!("holds (at line {})", tree.node(anchor).line)
+    };
+    Err(EditError {
+        path: here.to_string(),
+        message: format!(
+            "{what}{whose} the anchor &{name}, which the alias *{name} on line {} also reads: changing it here would change that value too{}. Write the value out in place of *{name} (or give each place its own copy), then run again",
+            tree.node(alias).line,
+            if within {
+                ", or leave the alias without its anchor"
+            } else {
+                ""
+            },
+        ),
+    })
+}
+
 fn is_flow(tree: &Tree, map: NodeId) -> bool {
     matches!(tree.node(map).kind, Kind::Map { flow: true, .. })
 }
 
-/// Column of a block mapping's keys.
+/// Column of a block mapping's entries. saphyr starts a block mapping at its first
+/// entry (an explicit key's `?` included), unless it has properties (`&a`, `!t`),
+/// which start it on the line above: then the first key's column, or its `?`'s.
 fn key_indent(tree: &Tree, map: NodeId) -> usize {
-    tree.entries(map)
-        .and_then(|e| e.first())
-        .map_or(tree.node(map).col, |(k, _)| tree.node(*k).col)
+    let node = tree.node(map);
+    if !matches!(tree.src.as_bytes().get(node.start), Some(b'&' | b'!')) {
+        return node.col;
+    }
+    let Some(&(k, _)) = tree.entries(map).and_then(|e| e.first()) else {
+        return node.col;
+    };
+    let key = tree.node(k);
+    let line_start = tree.src[..key.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = tree.src[line_start..key.start].trim_end_matches([' ', '\t']);
+    match before.strip_suffix('?') {
+        Some(lead) if lead.trim_start_matches(' ').is_empty() => lead.chars().count(),
+        _ => key.col,
+    }
 }
 
 /// Where a value's text begins. saphyr starts block scalars at their content and
@@ -319,14 +387,55 @@ fn line_end(src: &str, p: usize) -> usize {
     src[p..].find('\n').map_or(src.len(), |i| p + i)
 }
 
+/// The properties at the start of a value's text (`&anchor`, `!tag`, either order):
+/// the anchor token, where the properties end, and where the content starts (after
+/// the space, line breaks and comments that follow them; `end` at most).
+fn split_props(src: &str, start: usize, end: usize) -> (Option<&str>, usize, usize) {
+    let bytes = src.as_bytes();
+    let mut anchor = None;
+    let mut props_end = start;
+    let mut p = start;
+    while p < end && matches!(bytes[p], b'&' | b'!') {
+        let token_end = if src[p..].starts_with("!<") {
+            src[p..end].find('>').map_or(end, |i| p + i + 1)
+        } else {
+            src[p..end]
+                .find([' ', '\t', '\n', ',', '[', ']', '{', '}'])
+                .map_or(end, |i| p + i)
+        };
+        if bytes[p] == b'&' {
+            anchor = Some(&src[p..token_end]);
+        }
+        props_end = token_end;
+        p = token_end;
+        // Space, line breaks and comments up to the content.
+        loop {
+            while p < end && matches!(bytes[p], b' ' | b'\t' | b'\n') {
+                p += 1;
+            }
+            if p < end && bytes[p] == b'#' {
+                p = line_end(src, p).min(end);
+                continue;
+            }
+            break;
+        }
+    }
+    (anchor, props_end, p.max(props_end))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn replace_value(
     tree: &Tree,
     map: NodeId,
     key: NodeId,
     value: NodeId,
     new: &Value,
+    here: &str,
     edits: &mut Edits,
-) {
+) -> Result<(), EditError> {
+    // Aliases elsewhere that read this value (or an anchor inside it) would change
+    // with it, or lose their anchor.
+    unshared(tree, value, here, true)?;
     let start = value_start(tree, key, value);
     let mut end = tree.node(value).end.max(start);
     let old_ends_line = tree.src[..end].ends_with('\n');
@@ -362,6 +471,21 @@ fn replace_value(
             }
         }
     }
+    // The value's anchor stays (nothing else reads it, or the edit was refused above);
+    // a tag goes, since it named the old value's type. Comments between the
+    // properties and the content stay.
+    let (anchor, props_end, content) = split_props(tree.src, start, end);
+    let start = match anchor {
+        Some(anchor) => {
+            let gap = &tree.src[props_end..content];
+            let mut kept = String::from(anchor);
+            kept.push_str(if gap.is_empty() { " " } else { gap });
+            text.insert_str(0, &kept);
+            start
+        }
+        None if tree.src[props_end..content].contains('#') => content,
+        None => start,
+    };
     if tree.src[..start].ends_with(':') {
         text.insert(0, ' ');
     }
@@ -371,6 +495,7 @@ fn replace_value(
         text.push(' ');
     }
     edits.push(start, end, text);
+    Ok(())
 }
 
 /// Inserts new entries after the last entry of `map`, as one edit.
@@ -382,14 +507,34 @@ fn insert_entries(tree: &Tree, map: NodeId, entries: &[(&str, Value)], edits: &m
         k
     };
     if is_flow(tree, map) {
-        let close = node.end.saturating_sub(1);
-        let empty = tree.entries(map).is_none_or(<[_]>::is_empty);
         let parts: Vec<String> = entries
             .iter()
             .map(|(k, v)| format!("{}: {}", key_text(k), flow(v)))
             .collect();
-        let sep = if empty { "" } else { ", " };
-        edits.push(close, close, format!("{sep}{}", parts.join(", ")));
+        // Right after the last entry, before any trailing comma, comment or line
+        // break of the mapping (`{a: 1, }` becomes `{a: 1, B: x, }`); in an empty
+        // mapping, right after its `{`.
+        let last = tree
+            .entries(map)
+            .and_then(|e| e.last())
+            .map(|&(k, v)| tree.node(k).end.max(tree.node(v).end));
+        let text = parts.join(", ");
+        let edit = match last {
+            // A trailing comma (`{a: 1, }`, `{a:, }`): after it, and one after ours,
+            // so the bytes of the last entry stay as they were.
+            Some(end) => match comma_after(tree.src, end, node.end) {
+                Some(comma) => (comma + 1, format!(" {text},")),
+                None if tree.src[..end].ends_with(':') => (end, format!(" , {text}")),
+                None => (end, format!(", {text}")),
+            },
+            None => {
+                let open = tree.src[node.start..node.end]
+                    .find('{')
+                    .map_or(node.start, |i| node.start + i + 1);
+                (open, text)
+            }
+        };
+        edits.push(edit.0, edit.0, edit.1);
         return;
     }
     let indent = key_indent(tree, map);
@@ -499,6 +644,22 @@ pub fn append_items(
     Ok(())
 }
 
+/// The position of the comma that follows `from` in a flow collection ending at
+/// `end`, over space and comments; `None` when the next thing is not a comma.
+fn comma_after(src: &str, from: usize, end: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut p = from;
+    while p < end {
+        match bytes[p] {
+            b' ' | b'\t' | b'\n' | b'\r' => p += 1,
+            b'#' => p = line_end(src, p),
+            b',' => return Some(p),
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// A value in flow style, for flow mappings and same-line replacements. JSON is valid
 /// YAML flow, and its strings are double-quoted, so nothing in it can change type.
 fn flow(v: &Value) -> String {
@@ -600,6 +761,110 @@ mod tests {
             edit("data: {A: 1}\n", &["data", "B"], json!("y")),
             "data: {A: 1, B: \"y\"}\n"
         );
+    }
+
+    /// Every flow layout: trailing commas, spaces, comments, several lines, keys
+    /// without values. The new entry goes right after the last one.
+    #[test]
+    fn inserts_into_flow_maps_of_every_layout() {
+        for (src, want) in [
+            ("data: {A: 1, }\n", "data: {A: 1, B: \"y\", }\n"),
+            ("data: {A: 1 ,   }\n", "data: {A: 1 , B: \"y\",   }\n"),
+            ("data: {A:, }\n", "data: {A:, B: \"y\", }\n"),
+            ("data: { }\n", "data: {B: \"y\" }\n"),
+            ("data: {A}\n", "data: {A, B: \"y\"}\n"),
+            ("data: {A: }\n", "data: {A: , B: \"y\" }\n"),
+            (
+                "data: {\n  A: 1, # c\n  C: 2,\n}\n",
+                "data: {\n  A: 1, # c\n  C: 2, B: \"y\",\n}\n",
+            ),
+            (
+                "data: {\n  A: 1, # c\n  C: 2 # d\n}\n",
+                "data: {\n  A: 1, # c\n  C: 2, B: \"y\" # d\n}\n",
+            ),
+            ("data:\n  ? A\n  : 1\n", "data:\n  ? A\n  : 1\n  B: \"y\"\n"),
+            ("data:\n  ? A\n  ? C\n", "data:\n  ? A\n  ? C\n  B: \"y\"\n"),
+            (
+                "data:\n  ?\n  - a\n  :\n  - c\n",
+                "data:\n  ?\n  - a\n  :\n  - c\n  B: \"y\"\n",
+            ),
+            (
+                "data: &m\n  ? A\n  : 1\n",
+                "data: &m\n  ? A\n  : 1\n  B: \"y\"\n",
+            ),
+            ("data: !!map\n  A: 1\n", "data: !!map\n  A: 1\n  B: \"y\"\n"),
+            ("data: &d {A: 1,}\n", "data: &d {A: 1, B: \"y\",}\n"),
+            ("data: !!map {A: 1}\n", "data: !!map {A: 1, B: \"y\"}\n"),
+            (
+                "data: {A: [1, 2, ], }\n",
+                "data: {A: [1, 2, ], B: \"y\", }\n",
+            ),
+        ] {
+            assert_eq!(edit(src, &["data", "B"], json!("y")), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn replaces_in_flow_maps_with_trailing_commas() {
+        assert_eq!(
+            edit("data: {A: \"x\", B: \"y\", }\n", &["data", "B"], json!("z")),
+            "data: {A: \"x\", B: \"z\", }\n"
+        );
+    }
+
+    /// A value's anchor stays when nothing else reads it; its tag goes.
+    #[test]
+    fn keeps_the_anchor_of_a_replaced_value() {
+        assert_eq!(
+            edit("data:\n  A: &a \"x\" # c\n", &["data", "A"], json!("y")),
+            "data:\n  A: &a \"y\" # c\n"
+        );
+        assert_eq!(
+            edit("data:\n  A: &a\n", &["data", "A"], json!("y")),
+            "data:\n  A: &a \"y\"\n"
+        );
+        assert_eq!(
+            edit("data:\n  A: !!str &a x\n", &["data", "A"], json!("y")),
+            "data:\n  A: &a \"y\"\n"
+        );
+        assert_eq!(
+            edit("data:\n  A: &a # c\n    x\n", &["data", "A"], json!("y")),
+            "data:\n  A: &a # c\n    \"y\"\n"
+        );
+        assert_eq!(
+            edit(
+                "m:\n  annotations: &a\n",
+                &["m", "annotations", "k"],
+                json!("v")
+            ),
+            "m:\n  annotations: &a {\"k\": \"v\"}\n"
+        );
+    }
+
+    /// An anchor that an alias reads is never edited: the alias would change too, or
+    /// be left without its anchor.
+    #[test]
+    fn refuses_to_edit_what_an_alias_reads() {
+        let refused = |src: &str, path: &[&str]| {
+            let t = Tree::parse(src).unwrap();
+            let mut e = Edits::default();
+            set(&t, t.root.unwrap(), path, &json!("new"), &mut e).unwrap_err()
+        };
+        let err = refused("data:\n  A: &core x\n  B: *core\n", &["data", "A"]);
+        assert_eq!(err.path, "data.A");
+        assert!(
+            err.message.contains("&core") && err.message.contains("*core on line 3"),
+            "{err:?}"
+        );
+        let err = refused("data: &d\n  A: x\nother: *d\n", &["data", "B"]);
+        assert_eq!(err.path, "data");
+        let err = refused("data:\n  A: {x: &y 1}\nz: *y\n", &["data", "A"]);
+        assert!(
+            err.message.contains("holds (at line 2) the anchor &y"),
+            "{err:?}"
+        );
+        // Aliases inside the edited node itself change along with it: fine.
+        edit("data:\n  A: &x 1\n  B: *x\n", &["data", "C"], json!("c"));
     }
 
     #[test]

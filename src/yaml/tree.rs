@@ -89,6 +89,9 @@ pub enum Seg<'a> {
     Index(usize),
 }
 
+/// Which paths of a document to materialise (see [`Tree::parse_with`]).
+pub type Keep<'k> = &'k dyn Fn(&[Seg<'_>]) -> bool;
+
 /// Bounds that keep hostile input from costing unbounded time or memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -140,6 +143,9 @@ pub struct Tree<'a> {
     /// Byte offset where the document's content may begin: after `%` directives and
     /// `---`, if any. Text before it (directives) must travel with copied nodes.
     pub directives: &'a str,
+    /// The nodes that carry an anchor (`&name`), in document order; empty for the
+    /// many documents without one.
+    pub anchored: Vec<NodeId>,
 }
 
 impl<'a> Tree<'a> {
@@ -222,6 +228,44 @@ impl<'a> Tree<'a> {
         }
     }
 
+    /// The name of the anchor on `id` (`core` for `&core "..."`), read from the node's
+    /// properties in the source; `None` when it has no anchor.
+    pub fn anchor_name(&self, id: NodeId) -> Option<&'a str> {
+        if !self.anchored.contains(&id) {
+            return None;
+        }
+        props_anchor(self.src, self.nodes[id].start)
+    }
+
+    /// The aliases outside `target` that read it: those whose anchor is `target`
+    /// itself, and with `within`, also those whose anchor is a node inside it. An
+    /// edit of `target` would change what each of them reads (or, replacing it, leave
+    /// them without their anchor). Returns `(alias, its anchor)` pairs.
+    pub fn aliases_of(&self, target: NodeId, within: bool) -> Vec<(NodeId, NodeId)> {
+        if self.anchored.is_empty() {
+            return Vec::new();
+        }
+        let (start, end) = (self.nodes[target].start, self.nodes[target].end);
+        let is_inside = |n: &Node| n.start >= start && n.end <= end;
+        let anchors: Vec<NodeId> = self
+            .anchored
+            .iter()
+            .copied()
+            .filter(|&a| a == target || (within && is_inside(&self.nodes[a])))
+            .collect();
+        if anchors.is_empty() {
+            return Vec::new();
+        }
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match n.kind {
+                Kind::Alias(Some(t)) if anchors.contains(&t) && !is_inside(n) => Some((i, t)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The source text of a node.
     pub fn text(&self, id: NodeId) -> &'a str {
         let n = &self.nodes[id];
@@ -246,28 +290,13 @@ impl<'a> Tree<'a> {
         depth: usize,
         kept: bool,
     ) -> Result<serde_json::Value, String> {
-        use crate::yaml::scalar::Resolved;
         use serde_json::Value;
         if depth > Limits::default().max_depth {
             return Err("nested too deeply (or an alias refers to itself)".into());
         }
         let id = self.resolve(id).ok_or("an alias to an unknown anchor")?;
         Ok(match &self.nodes[id].kind {
-            Kind::Scalar { value, style, tag } => {
-                match crate::yaml::scalar::resolve(value, *style, tag.as_deref()) {
-                    Resolved::Null => Value::Null,
-                    Resolved::Bool(b) => Value::Bool(b),
-                    Resolved::Int | Resolved::Float => {
-                        let clean = value.replace('_', "");
-                        clean
-                            .parse::<i64>()
-                            .map(Value::from)
-                            .or_else(|_| clean.parse::<f64>().map(Value::from))
-                            .unwrap_or_else(|_| Value::String(value.to_string()))
-                    }
-                    Resolved::Timestamp | Resolved::Str(_) => Value::String(value.to_string()),
-                }
-            }
+            Kind::Scalar { value, style, tag } => scalar_json(value, *style, tag.as_deref()),
             Kind::Seq { items, .. } => Value::Array(
                 items
                     .iter()
@@ -276,15 +305,20 @@ impl<'a> Tree<'a> {
             ),
             Kind::Map { entries, .. } => {
                 let mut m = serde_json::Map::new();
+                let mut merges = Vec::new();
                 for &(k, v) in entries {
-                    let key = match self.scalar(k) {
-                        Some((s, _, _)) => s.to_string(),
-                        None => return Err("a mapping key that is not a scalar".into()),
-                    };
+                    if self.is_merge_key(k) {
+                        merges.push(v);
+                        continue;
+                    }
+                    let key = self.key_text(k)?;
                     if kept && matches!(self.nodes[v].kind, Kind::Skipped) {
                         continue;
                     }
                     m.insert(key, self.to_json_at(v, depth + 1, kept)?);
+                }
+                for v in merges {
+                    self.merge_into(&mut m, v, depth + 1, kept)?;
                 }
                 Value::Object(m)
             }
@@ -293,6 +327,57 @@ impl<'a> Tree<'a> {
                 return Err("a part of the document that was not read".into());
             }
         })
+    }
+
+    /// A mapping key as JSON's object keys are: its text, for any scalar (yaml.v3 keys
+    /// an `interface{}` map by the typed value; `1` and `"1"` are the same key in JSON).
+    fn key_text(&self, k: NodeId) -> Result<String, String> {
+        match self.scalar(k) {
+            Some((s, _, _)) => Ok(s.to_string()),
+            None => Err("a mapping key that is not a scalar".into()),
+        }
+    }
+
+    /// Whether `k` is the merge key `<<` (plain, untagged or `!!merge`), as yaml.v3's
+    /// `isMerge` has it.
+    fn is_merge_key(&self, k: NodeId) -> bool {
+        matches!(&self.nodes[k].kind, Kind::Scalar { value, style: Style::Plain, tag }
+            if value == "<<" && matches!(tag.as_deref(), None | Some("!") | Some("tag:yaml.org,2002:merge")))
+    }
+
+    /// Adds the entries `<<: v` brings (a mapping, or a list of mappings, the first one
+    /// winning) for the keys `m` does not have yet: explicit keys win, as in yaml.v3.
+    fn merge_into(
+        &self,
+        m: &mut serde_json::Map<String, serde_json::Value>,
+        v: NodeId,
+        depth: usize,
+        kept: bool,
+    ) -> Result<(), String> {
+        let want_map =
+            || "a merge (<<) whose value is not a mapping or a list of mappings".to_string();
+        let target = self.resolve(v).ok_or("an alias to an unknown anchor")?;
+        let maps: Vec<NodeId> = match &self.nodes[target].kind {
+            Kind::Map { .. } => vec![target],
+            Kind::Seq { items, .. } => items.clone(),
+            Kind::Skipped if kept => return Ok(()),
+            _ => return Err(want_map()),
+        };
+        for map in maps {
+            let serde_json::Value::Object(add) = self.to_json_at(map, depth, kept)? else {
+                return Err(want_map());
+            };
+            if !matches!(
+                self.resolve(map).map(|n| &self.nodes[n].kind),
+                Some(Kind::Map { .. })
+            ) {
+                return Err(want_map());
+            }
+            for (k, v) in add {
+                m.entry(k).or_insert(v);
+            }
+        }
+        Ok(())
     }
 
     /// A short description of what a node is, for "expected X, found Y" messages.
@@ -318,72 +403,98 @@ impl<'a> Tree<'a> {
     }
 }
 
+/// A scalar as JSON, typed as yaml.v3 decodes it. JSON has no infinities, NaN or
+/// timestamps: those stay the text they were written as.
+fn scalar_json(value: &str, style: Style, tag: Option<&str>) -> serde_json::Value {
+    use crate::yaml::scalar::{GoValue, go_value};
+    use serde_json::Value;
+    match go_value(value, style, tag) {
+        GoValue::Null => Value::Null,
+        GoValue::Bool(b) => Value::Bool(b),
+        GoValue::Int(i) => Value::from(i),
+        GoValue::Uint(u) => Value::from(u),
+        GoValue::Float(f) => serde_json::Number::from_f64(f)
+            .map_or_else(|| Value::String(value.to_string()), Value::Number),
+        GoValue::Timestamp | GoValue::Str => Value::String(value.to_string()),
+    }
+}
+
 /// One document of a multi-document stream: its root node's text and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document<'a> {
+    /// The root node's text, with the comments before it (after the `---` line) and
+    /// after it (up to the next `---`): a `helm template` stream's `# Source:` lines.
     pub text: &'a str,
+    /// The root node's column.
     pub col: usize,
-    /// 1-based line where the root node starts.
+    /// 1-based line where the text starts.
     pub line: usize,
     /// Whether the root is a mapping (a resource); documents that are empty are skipped.
     pub is_mapping: bool,
+    /// Whether the document began with an explicit `---`.
+    pub explicit_start: bool,
 }
 
 /// Splits a YAML stream (`---`-separated documents, as files hold resources) into its
-/// documents' root nodes, without building trees.
+/// documents' root nodes, without building trees. Every document is parsed whole, so
+/// a stream that is not valid YAML is an error.
 pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
     let offsets = Offsets::new(src);
     let mut parser = Parser::new_from_str(src);
-    let mut docs = Vec::new();
+    // Per document: the root's start, column, line and kind, and where its text ends.
+    let mut roots: Vec<(usize, usize, usize, bool, usize, bool)> = Vec::new();
     let mut depth = 0usize;
     let mut root: Option<(usize, usize, usize, bool)> = None;
     let mut last_end = 0;
+    let mut explicit = false;
     while let Some(event) = parser.next_event() {
         let (event, span) = event?;
         let start = offsets.byte(src, span.start.index());
         let end = offsets.byte(src, span.end.index());
         match event {
+            Event::DocumentStart(e) => explicit = e,
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 if depth == 0 {
                     let is_map = matches!(event, Event::MappingStart(..));
                     root = Some((start, span.start.col(), span.start.line(), is_map));
                 }
                 depth += 1;
-                if end > start && matches!(src[..end].chars().last(), Some('[' | '{')) {
-                    last_end = end;
-                }
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 depth = depth.saturating_sub(1);
-                if end > start && matches!(src[..end].chars().last(), Some(']' | '}')) {
-                    last_end = end;
+                if let Some(e) = closing_bracket(src, start).filter(|_| {
+                    // A block collection's end event has no text.
+                    end > start || matches!(src.as_bytes().get(start), Some(b']' | b'}'))
+                }) {
+                    last_end = e;
                 }
                 if depth == 0 {
                     if let Some((s, col, line, is_mapping)) = root.take() {
-                        docs.push(Document {
-                            text: src.get(s..last_end.max(s)).unwrap_or(""),
-                            col,
-                            line,
-                            is_mapping,
-                        });
+                        roots.push((s, col, line, is_mapping, last_end.max(s), explicit));
                     }
                 }
             }
-            Event::Scalar(value, style, ..) => {
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = Style::from(style);
                 let mut e = end;
-                if matches!(Style::from(style), Style::Literal | Style::Folded) {
+                let bare = anchor == 0 && tag.is_none() && style == Style::Plain;
+                if matches!(style, Style::Literal | Style::Folded) {
                     e = start.max(trim_spaces_end(src, end));
-                } else if value.is_empty() && start == end {
+                } else if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
+                    e = closing_quote(src, start, end).unwrap_or(end);
+                } else if bare && value.is_empty() {
                     e = after_colon(src, start);
                 }
                 last_end = e;
-                if depth == 0 && !(value.is_empty() && style == ScalarStyle::Plain) {
-                    docs.push(Document {
-                        text: src.get(start..e).unwrap_or(""),
-                        col: span.start.col(),
-                        line: span.start.line(),
-                        is_mapping: false,
-                    });
+                if depth == 0 && !(value.is_empty() && bare) {
+                    roots.push((
+                        start,
+                        span.start.col(),
+                        span.start.line(),
+                        false,
+                        e,
+                        explicit,
+                    ));
                 }
             }
             Event::Alias(_) => {
@@ -393,7 +504,65 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
             _ => {}
         }
     }
+    let mut docs = Vec::with_capacity(roots.len());
+    let mut from = 0;
+    for (start, col, line, is_mapping, end, explicit_start) in roots {
+        let text_start = lead_start(src, from, start);
+        let text_end = trail_end(src, end);
+        from = end;
+        let breaks = memchr::memchr_iter(b'\n', &src.as_bytes()[text_start..start]).count();
+        docs.push(Document {
+            text: src.get(text_start..text_end).unwrap_or(""),
+            col,
+            line: line.saturating_sub(breaks),
+            is_mapping,
+            explicit_start,
+        });
+    }
     Ok(docs)
+}
+
+/// Where the comments before a node begin: at the first comment after the last
+/// indicator (`-`, `,`, `[`, `:`, `---`) in `src[from..node_start]`, or at the node.
+/// Between an indicator and a node there is only space and comments.
+pub fn lead_start(src: &str, from: usize, node_start: usize) -> usize {
+    let bytes = src.as_bytes();
+    let mut first_comment = None;
+    let mut p = from.min(node_start);
+    while p < node_start {
+        match bytes[p] {
+            b' ' | b'\t' | b'\n' | b'\r' => p += 1,
+            b'#' => {
+                first_comment.get_or_insert(p);
+                p = memchr::memchr(b'\n', &bytes[p..node_start]).map_or(node_start, |i| p + i);
+            }
+            _ => {
+                first_comment = None;
+                p += 1;
+            }
+        }
+    }
+    first_comment.unwrap_or(node_start)
+}
+
+/// Where the comments after a node end: past the last comment in the space and
+/// comments that follow `node_end` (up to the next indicator or content), or at
+/// `node_end`.
+pub fn trail_end(src: &str, node_end: usize) -> usize {
+    let bytes = src.as_bytes();
+    let mut end = node_end;
+    let mut p = node_end;
+    while p < bytes.len() {
+        match bytes[p] {
+            b' ' | b'\t' | b'\n' | b'\r' => p += 1,
+            b'#' => {
+                p = memchr::memchr(b'\n', &bytes[p..]).map_or(bytes.len(), |i| p + i);
+                end = p;
+            }
+            _ => break,
+        }
+    }
+    end
 }
 
 /// Converts saphyr's character offsets into byte offsets. ASCII input (the common case)
@@ -513,6 +682,7 @@ struct Builder<'a, 'k> {
     total: u64,
     last_end: usize,
     root: Option<NodeId>,
+    anchored: Vec<NodeId>,
     docs: usize,
     directives_end: usize,
 }
@@ -533,6 +703,7 @@ impl<'a, 'k> Builder<'a, 'k> {
             total: 0,
             last_end: 0,
             root: None,
+            anchored: Vec::new(),
             docs: 0,
             directives_end: 0,
         }
@@ -576,10 +747,19 @@ impl<'a, 'k> Builder<'a, 'k> {
                         // under `|+`) but not that indentation.
                         end = start.max(trim_spaces_end(self.src, end));
                     }
+                    if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
+                        // saphyr's span of a quoted scalar may run on to the next token,
+                        // over a comment (`"x" # c`): end at the closing quote.
+                        end = closing_quote(self.src, start, end).unwrap_or(end);
+                    }
                     let in_value = self
                         .stack
                         .last()
                         .is_some_and(|f| f.is_map && f.count % 2 == 1);
+                    let bare = anchor == 0 && tag.is_none() && style == Style::Plain;
+                    // An empty value without properties has no text; saphyr may give it
+                    // the span of what follows (`{k}`: the `}`).
+                    let end = if bare && value.is_empty() { start } else { end };
                     let (start, end) = if in_value && value.is_empty() && start == end {
                         // saphyr places an empty value before its key's `:`; it ends
                         // after it (or an item ending `key:` would lose its colon).
@@ -616,6 +796,7 @@ impl<'a, 'k> Builder<'a, 'k> {
             nodes: self.nodes,
             root: self.root,
             directives: &self.src[..self.directives_end],
+            anchored: self.anchored,
         })
     }
 
@@ -688,6 +869,7 @@ impl<'a, 'k> Builder<'a, 'k> {
         };
         if anchor != 0 {
             self.anchors.insert(anchor, id);
+            self.anchored.extend(id);
         }
         self.attach(id, span)
     }
@@ -704,8 +886,10 @@ impl<'a, 'k> Builder<'a, 'k> {
         }
         let start = self.offsets.byte(self.src, span.start.index());
         let end = self.offsets.byte(self.src, span.end.index());
-        // A flow collection's start event spans its `[`/`{`; a block one's is empty.
-        let flow = end > start && matches!(self.src[..end].chars().last(), Some('[' | '{'));
+        // A flow collection's start event spans its properties and bracket (and may
+        // run on over space and a comment after it: `[    # note`); a block one's
+        // spans at most its properties.
+        let flow = opens_flow(&self.src[start..end]);
         let (has_node, kept, seg) = self.place(false);
         let node = if has_node {
             let kind = if kept {
@@ -729,6 +913,7 @@ impl<'a, 'k> Builder<'a, 'k> {
         };
         if anchor != 0 {
             self.anchors.insert(anchor, node);
+            self.anchored.extend(node);
         }
         let pushed = kept && seg.is_some();
         if let (true, Some(seg)) = (pushed, seg) {
@@ -790,7 +975,11 @@ impl<'a, 'k> Builder<'a, 'k> {
             self.path.pop();
         }
         if frame.flow {
-            self.last_end = self.offsets.byte(self.src, span.end.index());
+            // saphyr's end of a flow mapping with a trailing comma (`{a: 1, }`) is the
+            // comma: the node ends after its closing bracket.
+            let at = self.offsets.byte(self.src, span.start.index());
+            self.last_end = closing_bracket(self.src, at)
+                .unwrap_or_else(|| self.offsets.byte(self.src, span.end.index()));
         }
         let end = self.last_end;
         if let Some(id) = frame.node {
@@ -877,6 +1066,77 @@ fn after_colon(src: &str, pos: usize) -> usize {
     }
 }
 
+/// Whether a collection's start event text (`&a !t [`, `{ # c`) opens a flow
+/// collection: a bracket before any comment.
+fn opens_flow(text: &str) -> bool {
+    let mut prev_space = true;
+    for c in text.chars() {
+        match c {
+            '[' | '{' => return true,
+            '#' if prev_space => return false,
+            _ => prev_space = matches!(c, ' ' | '\t' | '\n'),
+        }
+    }
+    false
+}
+
+/// The end of a flow collection whose closing event starts at `at`: just past the
+/// first `]` or `}` from there, over spaces, line breaks, commas and comments.
+fn closing_bracket(src: &str, at: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut p = at;
+    while p < bytes.len() {
+        match bytes[p] {
+            b']' | b'}' => return Some(p + 1),
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => p += 1,
+            b'#' => p += memchr::memchr(b'\n', &bytes[p..]).unwrap_or(bytes.len() - p),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Just past the closing quote of the quoted scalar in `src[start..limit]` (after its
+/// properties, if any): `''` is a quote inside single quotes, `\"` inside double.
+fn closing_quote(src: &str, start: usize, limit: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let limit = limit.min(bytes.len());
+    let open = start + src.get(start..limit)?.find(['"', '\''])?;
+    let quote = bytes[open];
+    let mut p = open + 1;
+    while p < limit {
+        // Straight to the next quote or backslash.
+        p += memchr::memchr2(quote, b'\\', &bytes[p..limit])?;
+        match bytes[p] {
+            b'\\' if quote == b'"' => p += 2,
+            b'\'' if quote == b'\'' && bytes.get(p + 1) == Some(&b'\'') => p += 2,
+            c if c == quote => return Some(p + 1),
+            _ => p += 1,
+        }
+    }
+    None
+}
+
+/// The anchor among the properties (`!tag &name`, either order) that start at `at`.
+fn props_anchor(src: &str, at: usize) -> Option<&str> {
+    let mut rest = src.get(at..)?;
+    for _ in 0..2 {
+        rest = rest.trim_start_matches([' ', '\t', '\n']);
+        let end = rest
+            .find([' ', '\t', '\n', ',', '[', ']', '{', '}'])
+            .unwrap_or(rest.len());
+        let (token, after) = rest.split_at(end);
+        if let Some(name) = token.strip_prefix('&') {
+            return Some(name);
+        }
+        if !token.starts_with('!') {
+            return None;
+        }
+        rest = after;
+    }
+    None
+}
+
 /// Moves `end` back over spaces and tabs (not line breaks).
 fn trim_spaces_end(src: &str, end: usize) -> usize {
     let bytes = src.as_bytes();
@@ -899,6 +1159,16 @@ mod tests {
         assert_eq!(t.text(t.get(root, "b").unwrap()), "ü");
         assert_eq!(t.text(t.get(root, "c").unwrap()), "[x, y]");
         assert_eq!(t.text(t.get(root, "a").unwrap()), "\"é\"");
+    }
+
+    /// saphyr's span of a quoted scalar can take a comment after it in.
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        let src = "m:\n  a: \"x \\\" y\" # c\n  b: &q 'it''s' # d\n";
+        let t = Tree::parse(src).unwrap();
+        let m = t.get(t.root.unwrap(), "m").unwrap();
+        assert_eq!(t.text(t.get(m, "a").unwrap()), "\"x \\\" y\"");
+        assert_eq!(t.text(t.get(m, "b").unwrap()), "&q 'it''s'");
     }
 
     #[test]
@@ -970,9 +1240,39 @@ mod tests {
     fn splits_streams_into_documents() {
         let docs = documents("a: 1\n---\n# c\nb: [2]\n---\n---\n- x\n").unwrap();
         let texts: Vec<&str> = docs.iter().map(|d| d.text).collect();
-        assert_eq!(texts, ["a: 1", "b: [2]", "- x"]);
+        // A document's comments travel with it.
+        assert_eq!(texts, ["a: 1", "# c\nb: [2]", "- x"]);
         assert!(docs[0].is_mapping && !docs[2].is_mapping);
-        assert_eq!(docs[1].line, 4);
+        assert_eq!(docs[1].line, 3);
+        assert!(!docs[0].explicit_start && docs[1].explicit_start);
+        let docs = documents("---\n# Source: a.yaml\nk: {a: 1, } # t\n# after\n---\nz: 'q' # c\n")
+            .unwrap();
+        let texts: Vec<&str> = docs.iter().map(|d| d.text).collect();
+        assert_eq!(
+            texts,
+            ["# Source: a.yaml\nk: {a: 1, } # t\n# after", "z: 'q' # c"]
+        );
+    }
+
+    /// Scalars as Go's yaml.v3 decodes them: `0x1F` is 31, `0755` is octal (493),
+    /// `08` is a float; merge keys bring their mapping's entries, explicit keys winning.
+    #[test]
+    fn to_json_types_like_go() {
+        let src = "a: 0x1F\nb: 0755\nc: 08\nd: 0o17\ne: 1_000\nf: .inf\ng: \"0x1F\"\nh: 2024-01-01\ni: !!int \"7\"\n";
+        let t = Tree::parse(src).unwrap();
+        let v = t.to_json(t.root.unwrap()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 31, "b": 493, "c": 8.0, "d": 15, "e": 1000, "f": ".inf", "g": "0x1F", "h": "2024-01-01", "i": 7})
+        );
+        let src =
+            "base: &b {x: 1, y: 2}\nmore: &m {z: 3}\nm: {<<: [*b, *m], y: 9}\nq: {\"<<\": 1}\n";
+        let t = Tree::parse(src).unwrap();
+        let v = t.to_json(t.root.unwrap()).unwrap();
+        assert_eq!(v["m"], serde_json::json!({"y": 9, "x": 1, "z": 3}));
+        assert_eq!(v["q"], serde_json::json!({"<<": 1}));
+        let t = Tree::parse("m: {<<: 1}\n").unwrap();
+        assert!(t.to_json(t.root.unwrap()).is_err());
     }
 
     #[test]
