@@ -1141,9 +1141,14 @@ fn docker_config_of_the_generated_task_is_not_a_finding() {
     taskRef:
       name: buildkit-build
     workspaces:
+    - name: source
+      emptyDir: {}
     - name: dockerconfig
       secret:
         secretName: harbor-push
+    - name: buildkit-client-certs
+      secret:
+        secretName: buildkit-client-certs
 "#;
     let input = resource_list(&[CHART_CM, &daemon(), task_run, &push_secret()], SPEC_ALL);
     let first = run(&input);
@@ -1464,6 +1469,8 @@ fn findings_are_the_same_on_the_functions_own_output() {
     taskRef:
       name: buildkit-build
     workspaces:
+    - name: source
+      emptyDir: {}
     - name: dockerconfig
       secret:
         secretName: harbor-push
@@ -1537,4 +1544,160 @@ fn buildkitd_http_with_insecure_on_another_registry_is_a_warning() {
             "sets both http = true and insecure = true",
         ],
     );
+}
+
+// ---------------------------------------------------------------------------------
+// 9. Along the push: client certificates, a private CA, runs of the generated Task
+
+/// A user's Task that runs buildctl against the daemon, with `flags` before `build`.
+fn buildctl_task(flags: &str) -> String {
+    format!(
+        r#"- apiVersion: tekton.dev/v1
+  kind: Task
+  metadata:
+    name: own-build
+    namespace: ci
+  spec:
+    steps:
+    - name: build
+      image: moby/buildkit:v0.26.3-rootless
+      script: |
+        buildctl --addr tcp://buildkitd.ci.svc:1234 {flags}build --frontend dockerfile.v0
+"#
+    )
+}
+
+fn is_client_certs(f: &Finding) -> bool {
+    f.message
+        .contains("runs buildctl with no client certificate")
+}
+
+#[test]
+fn a_task_without_client_certificates_for_a_mtls_daemon_is_an_error() {
+    let f = assert_fails(
+        &resource_list(&[CHART_CM, &daemon(), &buildctl_task("")], SPEC_ALL),
+        is_client_certs,
+    );
+    assert_eq!(f.on(), "Task ci/own-build");
+    assert_eq!(f.path.as_deref(), Some("spec.steps[0]"));
+    has(
+        &f,
+        &[
+            "Deployment ci/buildkitd demands one (it runs with --tlscacert)",
+            "before `build`",
+            "buildkit-client-certs",
+        ],
+    );
+    // With --tlsdir it passes; the generated Task carries its own workspace.
+    let findings = assert_passes(&resource_list(
+        &[CHART_CM, &daemon(), &buildctl_task("--tlsdir /certs ")],
+        SPEC_ALL,
+    ));
+    none(&findings, "client certificates", is_client_certs);
+}
+
+fn is_private_ca(f: &Finding) -> bool {
+    f.message.contains("no public CA issues certificates")
+}
+
+#[test]
+fn an_in_cluster_https_registry_without_a_ca_for_buildctl_is_a_warning() {
+    let spec =
+        "registry: harbor-core.harbor.svc.cluster.local:443\nnamespace: ci\ngenerate: [task]\n";
+    let (code, findings) = checked(&resource_list(&[], spec));
+    assert_eq!(code, 0, "{}", dump(&findings));
+    let f = only(&findings, "private CA", is_private_ca);
+    assert_eq!(f.severity, "warning");
+    assert_eq!(f.on(), "Task ci/buildkit-build");
+    has(
+        f,
+        &[
+            "harbor-core.harbor.svc.cluster.local:443 is an in-cluster name",
+            "fetches the registry's tokens itself",
+            "spec.ca",
+            "registry-ca",
+        ],
+    );
+    // With the CA (the Task's registry-ca workspace then is required), or for a host
+    // a public CA can sign, nothing to say.
+    for spec in [
+        format!("{spec}ca: [/certs/ca.crt]\n"),
+        "registry: harbor.example.com\nnamespace: ci\ngenerate: [task]\n".to_string(),
+    ] {
+        let (_, findings) = checked(&resource_list(&[], &spec));
+        none(&findings, "private CA", is_private_ca);
+    }
+}
+
+fn is_unbound(f: &Finding) -> bool {
+    f.message.contains("without binding its workspace(s)")
+}
+
+#[test]
+fn runs_of_the_generated_task_must_bind_what_it_requires() {
+    // The daemon demands client certificates: the workspace is required, and a
+    // TaskRun or a Pipeline that runs the Task without it is refused by Tekton.
+    let task_run = r#"- apiVersion: tekton.dev/v1
+  kind: TaskRun
+  metadata:
+    name: build-run
+    namespace: ci
+  spec:
+    taskRef:
+      name: buildkit-build
+    workspaces:
+    - name: source
+      emptyDir: {}
+    - name: dockerconfig
+      secret:
+        secretName: harbor-push
+"#;
+    let f = assert_fails(
+        &resource_list(&[CHART_CM, &daemon(), task_run], SPEC_ALL),
+        is_unbound,
+    );
+    assert_eq!(f.on(), "TaskRun ci/build-run");
+    assert_eq!(f.path.as_deref(), Some("spec.workspaces"));
+    has(
+        &f,
+        &[
+            "binding its workspace(s) buildkit-client-certs",
+            "the daemon demands client certificates (--tlscacert)",
+        ],
+    );
+    let pipeline = r#"- apiVersion: tekton.dev/v1
+  kind: Pipeline
+  metadata:
+    name: ci
+    namespace: ci
+  spec:
+    workspaces:
+    - name: src
+    tasks:
+    - name: fetch
+      taskRef:
+        name: git-clone
+    - name: build
+      taskRef:
+        name: buildkit-build
+      workspaces:
+      - name: source
+        workspace: src
+"#;
+    let f = assert_fails(
+        &resource_list(&[CHART_CM, &daemon(), pipeline], SPEC_ALL),
+        is_unbound,
+    );
+    assert_eq!(f.on(), "Pipeline ci/ci");
+    assert_eq!(f.path.as_deref(), Some("spec.tasks[1].workspaces"));
+    has(&f, &["dockerconfig, buildkit-client-certs"]);
+    // Bound, or optional (no daemon in the input: the client certs are optional).
+    let bound = task_run.replace(
+        "      secret:\n        secretName: harbor-push\n",
+        "      secret:\n        secretName: harbor-push\n    - name: buildkit-client-certs\n      secret:\n        secretName: buildkit-client-certs\n",
+    );
+    let findings = assert_passes(&resource_list(&[CHART_CM, &daemon(), &bound], SPEC_ALL));
+    none(&findings, "unbound", is_unbound);
+    let (_, findings) = checked(&resource_list(&[CHART_CM, task_run], SPEC_ALL));
+    none(&findings, "unbound", is_unbound);
 }

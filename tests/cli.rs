@@ -20,7 +20,7 @@ fn readme_example_prints_what_the_readme_says() {
     assert!(readme.contains("cargo run -q -- < examples/resource-lists/generator.yaml"));
     for claim in [
         "The first command prints a ResourceList (`config.kubernetes.io/v1`): its `items` are\nthe input's one item, the HarborBuildkit functionConfig itself",
-        "then the three generated resources (a\n`behavior: merge` patch of Harbor's core ConfigMap, the `buildkitd-config` ConfigMap,\nthe `buildkit-build` Task); then `functionConfig`, and `results`: one `info` entry\nfor each resource generated, one for the realm check and one saying that Harbor's\nService is assumed, and one `warning`, also printed on stderr: a generator sees only\nits own config, so no BuildKit daemon is in view to mount the ConfigMap into. Exit code 0.",
+        "then the three generated resources (a\n`behavior: merge` patch of Harbor's core ConfigMap, the `buildkitd-config` ConfigMap,\nthe `buildkit-build` Task); then `functionConfig`, and `results`: one `info` entry\nfor each resource generated, one for the realm check, one saying that Harbor's\nService is assumed and one saying why pushes carry `registry.insecure=true`, and one\n`warning`, also printed on stderr: a generator sees only its own config, so no BuildKit\ndaemon is in view to mount the ConfigMap into. Exit code 0.",
     ] {
         assert!(readme.contains(claim), "README lacks: {claim}");
     }
@@ -58,7 +58,7 @@ fn readme_example_prints_what_the_readme_says() {
     let severity = |s: &str| results.iter().filter(|r| r["severity"] == s).count();
     assert_eq!(
         (results.len(), severity("info"), severity("warning")),
-        (6, 5, 1),
+        (7, 6, 1),
         "{results:#?}"
     );
     let warning = results.iter().find(|r| r["severity"] == "warning");
@@ -72,7 +72,7 @@ fn readme_example_prints_what_the_readme_says() {
         format!("warning: ConfigMap ci/buildkitd-config: {warning}\n")
     );
     assert!(
-        results[5]["message"]
+        results[6]["message"]
             .as_str()
             .is_some_and(|m| m.starts_with("Harbor will answer BuildKit")),
         "{results:#?}"
@@ -133,7 +133,7 @@ fn help_version_and_unknown_arguments() {
 fn readme_documents_every_field() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
     let fields = harbor_buildkit_fn::spec::fields();
-    assert_eq!(fields.len(), 18);
+    assert_eq!(fields.len(), 21);
     for f in fields {
         let row = readme
             .lines()

@@ -25,7 +25,12 @@ fn schema_is_structural_and_complete() {
             p["description"].as_str().is_some_and(|d| d.len() > 20),
             "{name} has no description"
         );
-        assert!(p["type"].is_string(), "{name} has no type");
+        // An int-or-string is typed by its two branches, as Kubernetes' structural
+        // schemas write it (x-kubernetes-int-or-string).
+        assert!(
+            p["type"].is_string() || p["x-kubernetes-int-or-string"] == true,
+            "{name} has no type"
+        );
     }
     assert_eq!(
         spec["properties"]["scheme"]["enum"],
@@ -36,6 +41,7 @@ fn schema_is_structural_and_complete() {
         spec["properties"]["generate"]["items"]["enum"],
         serde_json::json!(["harborCore", "buildkitdConfig", "task"])
     );
+    assert_eq!(spec["properties"]["runAsUser"]["default"], 1000);
     assert_eq!(
         spec["properties"]["buildctlImage"]["default"],
         harbor_buildkit_fn::spec::DEFAULT_BUILDCTL_IMAGE

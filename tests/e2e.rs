@@ -471,6 +471,22 @@ const NOT_RUN_HERE: &[(&str, &str)] = &[
         "tests/container.rs kubectl_kustomize_runs_the_container runs it",
     ),
     (
+        "kubectl -n ci create secret docker-registry harbor-push --docker-server=harbor-core.default.svc.cluster.local --docker-username=robot --docker-password=TOKEN",
+        "needs a cluster; tests/task.rs runs the step with such a Secret bound (tekton::run_step)",
+    ),
+    (
+        "kubectl -n ci apply -f .certs/buildkit-client-certs.yaml",
+        "needs a cluster and BuildKit's create-certs.sh (mkcert); tests/task.rs step_mtls_daemon binds those three files",
+    ),
+    (
+        "kubectl -n ci create secret generic harbor-ca --from-file=ca.crt",
+        "needs a cluster; tests/task.rs step_https_with_a_private_ca binds a ca.crt",
+    ),
+    (
+        "kubectl label namespace ci pod-security.kubernetes.io/enforce=privileged",
+        "needs a cluster; tests/task.rs step_daemonless checks the step's securityContext",
+    ),
+    (
         "kubectl apply -f functions/doctor-job.yaml",
         "needs a cluster; tests/container.rs doctor_job_runs_the_image_doctor_with_the_secret runs the Job's container as written",
     ),

@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{example, find, items, require, run, which};
+use common::tekton::{StepRun, TaskRun, run_step};
+use common::{example, find, items, run};
 use serde_json::Value;
 
 fn generated_task(example_file: &str) -> Value {
@@ -59,21 +60,59 @@ fn forbid_unknown_fields(schema: &mut Value) {
     }
 }
 
-#[test]
-fn validates_against_tekton_v1_crd_schema() {
-    let schema = v1_schema();
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    for file in [
+/// The Tasks of every mode: the examples', a daemon with mTLS, daemonless, https with
+/// a private CA and skip-verify, the uid left to the platform.
+fn every_mode() -> Vec<(String, Value)> {
+    let mut tasks: Vec<(String, Value)> = [
         "generator.yaml",
         "https-kpt-package.yaml",
         "configmap-function-config.yaml",
+        "harbor-chart.yaml",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), generated_task(f)))
+    .collect();
+    for (name, items, spec) in [
+        (
+            "mtls",
+            mtls_daemon(),
+            format!("registry: {HTTP}\nscheme: http\ngenerate: [buildkitdConfig, task]\n"),
+        ),
+        (
+            "daemonless",
+            vec![],
+            format!(
+                "registry: {HTTP}\nscheme: http\ndaemonless: true\ngenerate: [buildkitdConfig, task]\n"
+            ),
+        ),
+        (
+            "private-ca",
+            vec![],
+            format!("registry: {HTTPS}\nca: [/certs/ca.crt]\ngenerate: [task]\n"),
+        ),
+        (
+            "skip-verify",
+            vec![],
+            format!(
+                "registry: {HTTPS}\ninsecureSkipVerify: true\nrunAsUser: platform\ngenerate: [task]\n"
+            ),
+        ),
     ] {
-        let task = generated_task(file);
+        tasks.push((name.to_string(), task_of(&items, &spec)));
+    }
+    tasks
+}
+
+#[test]
+fn every_mode_validates_against_tekton_v1_crd_schema() {
+    let schema = v1_schema();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for (name, task) in every_mode() {
         let errors: Vec<String> = validator
             .iter_errors(&task)
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect();
-        assert!(errors.is_empty(), "{file}: {errors:#?}");
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
     }
     // And the check can fail: a misspelled field is caught.
     let mut bad = generated_task("generator.yaml");
@@ -82,8 +121,60 @@ fn validates_against_tekton_v1_crd_schema() {
 }
 
 #[test]
-fn obeys_tekton_rules_the_schema_cannot_express() {
+fn every_mode_obeys_tekton_rules_the_schema_cannot_express() {
+    for (name, task) in every_mode() {
+        obeys_tekton_rules(&name, &task);
+    }
     let task = generated_task("generator.yaml");
+    let spec = &task["spec"];
+    let declared = |list: &str| -> Vec<String> {
+        spec[list]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| p["name"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        declared("params"),
+        [
+            "IMAGE",
+            "CONTEXT",
+            "DOCKERFILE",
+            "CACHE_IMAGE",
+            "BUILDKIT_HOST",
+            "BUILDKIT_TLS_SERVER_NAME",
+            "BUILDER_IMAGE",
+            "PLATFORMS",
+            "TARGET",
+            "BUILD_ARGS",
+            "EXTRA_ARGS"
+        ]
+    );
+    assert_eq!(
+        declared("workspaces"),
+        [
+            "source",
+            "dockerconfig",
+            "buildkit-client-certs",
+            "registry-ca"
+        ]
+    );
+    assert_eq!(declared("results"), ["IMAGE_DIGEST", "IMAGE_URL"]);
+    assert_eq!(spec["workspaces"][1]["readOnly"], true);
+    assert!(
+        spec["workspaces"][1].get("optional").is_none(),
+        "dockerconfig is required"
+    );
+    assert!(
+        spec["params"][0].get("default").is_none(),
+        "IMAGE is required"
+    );
+}
+
+fn obeys_tekton_rules(what: &str, task: &Value) {
     assert_eq!(task["apiVersion"], "tekton.dev/v1");
     let spec = &task["spec"];
     let steps = spec["steps"].as_array().expect("steps");
@@ -105,7 +196,7 @@ fn obeys_tekton_rules_the_schema_cannot_express() {
         let name = step["name"].as_str().unwrap_or("");
         assert!(
             harbor_buildkit_fn::names::dns1123_label(name).is_ok(),
-            "{name}"
+            "{what}: {name}"
         );
         assert!(step["image"].is_string());
         assert!(step.get("command").is_none() || step.get("script").is_none());
@@ -130,28 +221,64 @@ fn obeys_tekton_rules_the_schema_cannot_express() {
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
                     .collect();
-                assert!(names.contains(&name), "{prefix}{name} is not declared");
+                assert!(
+                    names.contains(&name),
+                    "{what}: {prefix}{name} is not declared"
+                );
             }
         }
     }
-    assert_eq!(
-        params,
-        [
-            "IMAGE",
-            "CONTEXT",
-            "DOCKERFILE",
-            "CACHE_IMAGE",
-            "BUILDKIT_HOST",
-            "EXTRA_ARGS"
-        ]
-    );
-    assert_eq!(results, ["IMAGE_DIGEST", "IMAGE_URL"]);
-    assert_eq!(spec["workspaces"][1]["name"], "dockerconfig");
-    assert_eq!(spec["workspaces"][1]["readOnly"], true);
-    assert!(
-        spec["params"][0].get("default").is_none(),
-        "IMAGE is required"
-    );
+    // Workspace names are unique, and so are mount paths: the workspaces' (at
+    // /workspace/<name>) and the steps' volume mounts (tektoncd/pipeline
+    // pkg/apis/pipeline/v1/task_validation.go validateDeclaredWorkspaces).
+    let mut sorted = workspaces.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), workspaces.len(), "{what}: {workspaces:?}");
+    let mut paths: Vec<String> = workspaces
+        .iter()
+        .map(|w| format!("/workspace/{w}"))
+        .collect();
+    for step in steps {
+        for m in step["volumeMounts"].as_array().into_iter().flatten() {
+            paths.push(
+                m["mountPath"]
+                    .as_str()
+                    .unwrap_or("")
+                    .trim_end_matches('/')
+                    .to_string(),
+            );
+        }
+    }
+    let n = paths.len();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths.len(), n, "{what}: a mount path twice");
+    // Array params only as whole args elements (validateStepArrayUsage).
+    for p in spec["params"].as_array().into_iter().flatten() {
+        if p["type"] != "array" {
+            continue;
+        }
+        let name = p["name"].as_str().unwrap_or("");
+        let whole = format!("$(params.{name}[*])");
+        for step in steps {
+            let mut rest = step.clone();
+            rest["args"] = Value::Null;
+            assert!(
+                !serde_json::to_string(&rest)
+                    .unwrap_or_default()
+                    .contains(&format!("$(params.{name}")),
+                "{what}: array param {name} outside args"
+            );
+            for a in step["args"].as_array().into_iter().flatten() {
+                let a = a.as_str().unwrap_or("");
+                assert!(
+                    !a.contains(&format!("$(params.{name}")) || a == whole,
+                    "{what}: {a}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -181,120 +308,411 @@ fn script_passes_shellcheck() {
     common::assert_lint_clean("shellcheck", &["--shell=sh", "--severity=style"], &file);
 }
 
-/// The script's logic, run for real with a stub buildctl: the credentials are copied
-/// under the name buildctl reads, the options are right for http, and the results
-/// are written.
+/// The generated Task of a ResourceList of `items` and `spec` (which must succeed).
+fn task_of(items: &[String], spec: &str) -> Value {
+    let out = run(&common::input(items, spec));
+    assert_eq!(out.exit_code, 0, "{}", out.stderr);
+    let items = items_of(&out.stdout);
+    items
+        .into_iter()
+        .find(|i| i["kind"] == "Task")
+        .unwrap_or_else(|| panic!("no Task in:\n{}", out.stdout))
+}
+
+fn items_of(stdout: &str) -> Vec<Value> {
+    items(stdout)
+}
+
+const HTTP: &str = "harbor-core.default.svc.cluster.local";
+const HTTPS: &str = "harbor.example.com";
+const CA: &str = "-----BEGIN CERTIFICATE-----\nMIIB (a test CA)\n-----END CERTIFICATE-----\n";
+
+/// The credentials every run binds: a docker-registry Secret as the kubelet mounts it.
+fn creds(registry: &str) -> TaskRun {
+    TaskRun::default()
+        .param("IMAGE", format!("{registry}/library/app:1"))
+        .workspace("source", &[("Dockerfile", "FROM scratch\n")])
+        .workspace(
+            "dockerconfig",
+            &[(
+                ".dockerconfigjson",
+                &format!("{{\"auths\":{{\"{registry}\":{{\"auth\":\"dTpw\"}}}}}}"),
+            )],
+        )
+}
+
+/// The daemon of BuildKit's examples (mTLS, `--tlscacert`) and its Service, in
+/// namespace buildkit.
+fn mtls_daemon() -> Vec<String> {
+    use common::buildkit_examples::{Mode, deployment, service};
+    vec![
+        deployment(Mode::Rootless, "buildkit", &[]),
+        service("buildkit"),
+    ]
+}
+
+fn assert_ran(step: &StepRun) {
+    assert!(step.ok(), "{}", step.stderr());
+    let results = step.dir.join("results");
+    assert_eq!(
+        std::fs::read_to_string(results.join("IMAGE_DIGEST")).unwrap_or_default(),
+        common::tekton::digest()
+    );
+}
+
+/// The argv every build has, for `image` from the source workspace at `source`.
+fn build_flags(step: &StepRun, image: &str, output_extra: &str) -> Vec<String> {
+    let source = step.path("source");
+    let metadata = step
+        .values("--metadata-file")
+        .first()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    [
+        "build",
+        "--frontend",
+        "dockerfile.v0",
+        "--local",
+        &format!("context={source}/."),
+        "--local",
+        &format!("dockerfile={source}/."),
+        "--opt",
+        "filename=Dockerfile",
+        "--output",
+        &format!("type=image,name={image},push=true{output_extra}"),
+        "--metadata-file",
+        &metadata,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Plain: a plain-TCP daemon, a plain-HTTP registry, no daemon in the input (so no
+/// buildkitd.toml is known to say http = true, and the flag stays).
 #[test]
-fn script_copies_credentials_and_passes_the_right_options() {
-    let Some(sh) = which("sh") else {
-        require("sh", false);
-        return;
-    };
-    let dir = common::TempDir::new("script");
-    for d in ["bin", "src", "creds", "docker", "results"] {
-        std::fs::create_dir_all(dir.join(d)).expect("dirs");
-    }
-    let digest = format!("sha256:{}", "a".repeat(64));
-    let stub = format!(
-        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"{log}\"\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --metadata-file ]; then printf '{{\\n  \"containerimage.digest\": \"{digest}\"\\n}}' > \"$2\"; fi; shift; done\n",
-        log = dir.join("args").display()
+fn step_plain_tcp_daemon_and_http_registry() {
+    let task = task_of(
+        &[],
+        &format!("registry: {HTTP}\nscheme: http\ngenerate: [task]\n"),
     );
-    let buildctl = dir.join("bin/buildctl");
-    std::fs::write(&buildctl, stub).expect("stub");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&buildctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    std::fs::write(dir.join("creds/.dockerconfigjson"), "{\"auths\":{}}").expect("creds");
-
-    let registry = "harbor-core.default.svc.cluster.local";
-    let run_script = |image: &str, cache: &str, creds: &str| {
-        std::process::Command::new(&sh)
-            .arg("-c")
-            .arg(harbor_buildkit_fn::tekton::task::SCRIPT)
-            .arg("build.sh")
-            .arg("--opt")
-            .arg("build-arg:A=1")
-            .env("PATH", common::tools::path_with(&[&dir.join("bin")]))
-            .env("DOCKER_CONFIG", dir.join("docker"))
-            .env("BUILDKIT_HOST", "tcp://buildkitd:1234")
-            .env("IMAGE", image)
-            .env("CONTEXT", ".")
-            .env("DOCKERFILE", "./docker/Dockerfile")
-            .env("CACHE_IMAGE", cache)
-            .env("REGISTRY", registry)
-            .env("REGISTRY_PLAIN_HTTP", "true")
-            .env("SOURCE_DIR", dir.join("src"))
-            .env("DOCKERCONFIG_DIR", dir.join(creds))
-            .env("RESULT_IMAGE_DIGEST", dir.join("results/digest"))
-            .env("RESULT_IMAGE_URL", dir.join("results/url"))
-            .output()
-            .expect("sh runs")
-    };
-
-    let image = format!("{registry}/library/app:1");
-    let cache = format!("{registry}/library/app:cache");
-    let out = run_script(&image, &cache, "creds");
+    let image = format!("{HTTP}/library/app:1");
+    let step = run_step(
+        &task,
+        &creds(HTTP).param("CACHE_IMAGE", format!("{HTTP}/library/app:cache")),
+    );
+    assert_ran(&step);
+    assert_eq!(step.tool.as_deref(), Some("buildctl"));
+    assert_eq!(step.global(), ["--addr", "tcp://buildkitd:1234"]);
+    let mut want = build_flags(&step, &image, ",registry.insecure=true");
+    want.extend(
+        [
+            "--import-cache",
+            &format!("type=registry,ref={HTTP}/library/app:cache,registry.insecure=true"),
+            "--export-cache",
+            &format!("type=registry,ref={HTTP}/library/app:cache,mode=max,registry.insecure=true"),
+        ]
+        .map(String::from),
+    );
+    assert_eq!(step.argv[step.global().len()..], want[..]);
+    // The credentials are where buildctl reads them.
+    let docker = step.dir.join("mnt/docker-config/config.json");
     assert!(
-        out.status.success(),
+        std::fs::read_to_string(docker)
+            .unwrap_or_default()
+            .contains(HTTP)
+    );
+}
+
+/// With the daemon's manifests in the input, the function wires http = true into the
+/// file the daemon reads, so pushes carry no registry.insecure=true (which would
+/// replace that table); the daemon demands client certificates, so the workspace is
+/// required, and its files reach buildctl as --tlsdir, before `build`.
+#[test]
+fn step_mtls_daemon() {
+    let task = task_of(
+        &mtls_daemon(),
+        &format!(
+            "registry: {HTTP}\nscheme: http\ngenerate: [buildkitdConfig, task]\nbuildkitTlsServerName: buildkitd\n"
+        ),
+    );
+    let certs = task["spec"]["workspaces"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["name"] == "buildkit-client-certs"))
+        .cloned()
+        .expect("the client-certs workspace");
+    assert!(certs.get("optional").is_none(), "required: {certs}");
+    let files = [("ca.pem", CA), ("cert.pem", CA), ("key.pem", "KEY")];
+    let step = run_step(
+        &task,
+        &creds(HTTP).workspace("buildkit-client-certs", &files),
+    );
+    assert_ran(&step);
+    let dir = step.path("buildkit-client-certs");
+    assert_eq!(
+        step.global(),
+        [
+            "--addr",
+            "tcp://buildkitd.buildkit.svc:1234",
+            "--tlsdir",
+            &dir,
+            "--tlsservername",
+            "buildkitd"
+        ]
+    );
+    let image = format!("{HTTP}/library/app:1");
+    assert_eq!(
+        step.argv[step.global().len()..],
+        build_flags(&step, &image, "")[..]
+    );
+    // A kubernetes.io/tls Secret's names work too (--tlsdir takes either).
+    let tls = [("ca.crt", CA), ("tls.crt", CA), ("tls.key", "KEY")];
+    assert_ran(&run_step(
+        &task,
+        &creds(HTTP).workspace("buildkit-client-certs", &tls),
+    ));
+    // A Secret without the key: said before buildctl runs.
+    let step = run_step(
+        &task,
+        &creds(HTTP).workspace("buildkit-client-certs", &files[..2]),
+    );
+    assert!(!step.ok());
+    assert!(step.tool.is_none());
+    assert!(
+        step.stderr().contains("holds neither key.pem nor tls.key"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        step.stderr()
     );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("docker/config.json")).unwrap_or_default(),
-        "{\"auths\":{}}"
+}
+
+/// https with a private CA: buildctl fetches the token itself, so the CA reaches it
+/// from the (required) registry-ca workspace, keyed by the registry's host without a
+/// scheme, which is what buildctl matches (moby/buildkit
+/// session/auth/authprovider/authprovider.go: `tlsConfigs[host]`).
+#[test]
+fn step_https_with_a_private_ca() {
+    let task = task_of(
+        &[],
+        &format!("registry: {HTTPS}\nscheme: https\nca: [/certs/ca.crt]\ngenerate: [task]\n"),
     );
-    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
-    let args: Vec<&str> = args.lines().collect();
-    assert_eq!(args[0], "build");
+    let ws = task["spec"]["workspaces"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["name"] == "registry-ca"))
+        .cloned()
+        .expect("the registry-ca workspace");
+    assert!(ws.get("optional").is_none(), "required: {ws}");
+    let step = run_step(
+        &task,
+        &creds(HTTPS).workspace("registry-ca", &[("ca.crt", CA)]),
+    );
+    assert_ran(&step);
+    let ca = format!("{}/ca.crt", step.path("registry-ca"));
+    assert_eq!(step.global(), ["--addr", "tcp://buildkitd:1234"]);
+    let mut want = build_flags(&step, &format!("{HTTPS}/library/app:1"), "");
+    want.extend([
+        "--registry-auth-tlscontext".to_string(),
+        format!("host={HTTPS},ca={ca}"),
+    ]);
+    assert_eq!(step.argv[step.global().len()..], want[..]);
+    // A workspace with no CA in it is refused before buildctl runs.
+    let step = run_step(
+        &task,
+        &creds(HTTPS).workspace("registry-ca", &[("README", "x")]),
+    );
+    assert!(!step.ok() && step.tool.is_none());
     assert!(
-        args.contains(
-            &format!("type=image,name={image},push=true,registry.insecure=true").as_str()
+        step.stderr().contains("holds no *.crt or *.pem file"),
+        "{}",
+        step.stderr()
+    );
+}
+
+/// insecureSkipVerify reaches buildctl's token fetch as insecure=true.
+#[test]
+fn step_https_skip_verify() {
+    let task = task_of(
+        &[],
+        &format!("registry: {HTTPS}\nscheme: https\ninsecureSkipVerify: true\ngenerate: [task]\n"),
+    );
+    let step = run_step(&task, &creds(HTTPS));
+    assert_ran(&step);
+    assert_eq!(
+        step.values("--registry-auth-tlscontext"),
+        [format!("host={HTTPS},insecure=true").as_str()]
+    );
+    assert!(
+        !step.argv.iter().any(|a| a.contains("registry.insecure")),
+        "{:?}",
+        step.argv
+    );
+}
+
+/// Daemonless: buildctl-daemonless.sh with the rootless flags and the generated file,
+/// mounted from the Task's namespace; no address, no TLS, and http = true is in place
+/// in the step's own buildkitd, so no registry.insecure=true.
+#[test]
+fn step_daemonless() {
+    let out = run(&common::input(
+        &mtls_daemon(),
+        &format!(
+            "registry: {HTTP}\nscheme: http\nnamespace: ci\ndaemonless: true\ngenerate: [buildkitdConfig, task]\n"
         ),
-        "{args:?}"
-    );
+    ));
+    assert_eq!(out.exit_code, 0, "{}", out.stderr);
+    let items = items_of(&out.stdout);
+    // The file is in the Task's namespace; the daemon in the input is left alone.
+    let cm = find(&items, "ConfigMap", "buildkitd-config");
+    assert_eq!(cm["metadata"]["namespace"], "ci");
     assert!(
-        args.contains(&format!("type=registry,ref={cache},registry.insecure=true").as_str()),
-        "{args:?}"
+        !out.stdout.contains("harbor-buildkit-config"),
+        "the daemon was wired"
     );
-    assert!(
-        args.contains(
-            &format!("type=registry,ref={cache},mode=max,registry.insecure=true").as_str()
-        ),
-        "{args:?}"
-    );
-    assert!(args.contains(&"filename=Dockerfile"), "{args:?}");
+    let task = find(&items, "Task", "buildkit-build").clone();
+    let step_spec = &task["spec"]["steps"][0];
     assert_eq!(
-        args[args.len() - 2..],
-        ["--opt", "build-arg:A=1"],
-        "EXTRA_ARGS come last"
+        step_spec["securityContext"]["seccompProfile"]["type"],
+        "Unconfined"
     );
     assert_eq!(
-        std::fs::read_to_string(dir.join("results/digest")).unwrap_or_default(),
-        digest
+        step_spec["securityContext"]["appArmorProfile"]["type"],
+        "Unconfined"
+    );
+    assert_eq!(step_spec["securityContext"]["runAsUser"], 1000);
+    assert_eq!(
+        task["metadata"]["annotations"]["container.apparmor.security.beta.kubernetes.io/step-build-and-push"],
+        "unconfined"
+    );
+    let volumes = task["spec"]["volumes"].to_string();
+    assert!(
+        volumes.contains("\"name\":\"buildkitd-config\""),
+        "{volumes}"
+    );
+    for absent in ["BUILDKIT_HOST", "BUILDKIT_TLS_SERVER_NAME"] {
+        assert!(!task["spec"]["params"].to_string().contains(absent));
+    }
+    let step = run_step(&task, &creds(HTTP));
+    assert_ran(&step);
+    assert_eq!(step.tool.as_deref(), Some("buildctl-daemonless.sh"));
+    assert_eq!(
+        step.buildkitd_flags,
+        "--oci-worker-no-process-sandbox --config=/buildkit-config/buildkitd.toml"
     );
     assert_eq!(
-        std::fs::read_to_string(dir.join("results/url")).unwrap_or_default(),
-        image
+        step.argv,
+        build_flags(&step, &format!("{HTTP}/library/app:1"), "")
     );
+    // What the cluster must allow is said, in the results.
+    assert!(out.stdout.contains("fresh on every run"), "{}", out.stdout);
+}
 
-    // Another registry gets no insecure flag; no cache means no cache options.
-    let out = run_script("docker.io/library/app:1", "", "creds");
-    assert!(out.status.success());
-    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
-    assert!(
-        args.contains("type=image,name=docker.io/library/app:1,push=true\n"),
-        "{args}"
+/// The catalog's knobs: a multi-platform push, build args (an array), a target,
+/// another builder image; EXTRA_ARGS still last.
+#[test]
+fn step_multi_platform_with_build_args_and_target() {
+    let task = task_of(
+        &[],
+        &format!("registry: {HTTPS}\nscheme: https\ngenerate: [task]\n"),
     );
-    assert!(!args.contains("cache"), "{args}");
+    let run = creds(HTTPS)
+        .param("PLATFORMS", "linux/amd64,linux/arm64")
+        .param("TARGET", "runtime")
+        .param(
+            "BUILD_ARGS",
+            serde_json::json!(["VERSION=1.2", "NOTE=two words", "EMPTY="]),
+        )
+        .param("EXTRA_ARGS", serde_json::json!(["--no-cache"]));
+    let step = run_step(&task, &run);
+    assert_ran(&step);
+    let mut want = build_flags(&step, &format!("{HTTPS}/library/app:1"), "");
+    want.extend(
+        [
+            "--opt",
+            "platform=linux/amd64,linux/arm64",
+            "--opt",
+            "target=runtime",
+            "--opt",
+            "build-arg:VERSION=1.2",
+            "--opt",
+            "build-arg:NOTE=two words",
+            "--opt",
+            "build-arg:EMPTY=",
+            "--no-cache",
+        ]
+        .map(String::from),
+    );
+    assert_eq!(step.argv[step.global().len()..], want[..]);
+    assert_eq!(task["spec"]["steps"][0]["image"], "$(params.BUILDER_IMAGE)");
+}
 
-    // A comma in IMAGE would smuggle in buildctl options: refused.
-    let out = run_script(&format!("{image},push=false"), "", "creds");
-    assert!(!out.status.success());
+/// What the step refuses before buildctl runs, each with a message that says why.
+#[test]
+fn step_refuses_what_would_fail_later() {
+    let task = task_of(
+        &[],
+        &format!("registry: {HTTPS}\nscheme: https\ngenerate: [task]\n"),
+    );
+    let refused = |run: TaskRun, needle: &str| {
+        let step = run_step(&task, &run);
+        assert!(!step.ok(), "{needle}: ran");
+        assert!(step.tool.is_none(), "{needle}: buildctl ran");
+        assert!(
+            step.stderr().contains(needle),
+            "{needle}: {}",
+            step.stderr()
+        );
+    };
+    // An empty Secret, or one of another kind: the push would be anonymous (401).
+    refused(
+        creds(HTTPS).workspace("dockerconfig", &[(".dockerconfigjson", "")]),
+        "holds no \"auths\"",
+    );
+    refused(
+        creds(HTTPS).workspace("dockerconfig", &[("token", "x")]),
+        "holds neither .dockerconfigjson nor config.json",
+    );
+    // A comma in IMAGE would smuggle in buildctl options.
+    refused(
+        creds(HTTPS).param("IMAGE", format!("{HTTPS}/app:1,push=false")),
+        "is not an image reference",
+    );
+    refused(
+        creds(HTTPS).param("BUILD_ARGS", serde_json::json!(["--secret"])),
+        "BUILD_ARGS entry --secret is not KEY=VALUE",
+    );
+    refused(
+        creds(HTTPS).param("PLATFORMS", "linux/amd64 linux/arm64"),
+        "PLATFORMS",
+    );
+    refused(
+        creds(HTTPS).param("TARGET", "a,b"),
+        "TARGET a,b is not a build stage name",
+    );
+}
 
-    // No credentials: a clear message, not a confusing 401 later.
-    let out = run_script(&image, "", "src");
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("neither .dockerconfigjson nor config.json")
+/// The step's uid: the rootless image's by default, another, or the platform's.
+#[test]
+fn step_uid_is_configurable_or_left_to_the_platform() {
+    let sc = |extra: &str| {
+        let task = task_of(
+            &[],
+            &format!("registry: {HTTPS}\ngenerate: [task]\n{extra}"),
+        );
+        task["spec"]["steps"][0]["securityContext"].clone()
+    };
+    assert_eq!(sc("")["runAsUser"], 1000);
+    assert_eq!(sc("runAsUser: 1001\n")["runAsGroup"], 1001);
+    let platform = sc("runAsUser: platform\n");
+    assert!(platform.get("runAsUser").is_none() && platform.get("runAsGroup").is_none());
+    assert_eq!(platform["runAsNonRoot"], true);
+    // The ConfigMap form gives it as a string.
+    let out = run(&common::ResourceList::new()
+        .function_config("functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data: {registry: harbor.example.com, generate: task, runAsUser: \"2000\"}\n")
+        .build());
+    assert_eq!(out.exit_code, 0, "{}", out.stderr);
+    assert_eq!(
+        find(&items(&out.stdout), "Task", "buildkit-build")["spec"]["steps"][0]["securityContext"]
+            ["runAsUser"],
+        2000
     );
 }
 
@@ -381,4 +799,37 @@ fn nothing_reads_outside_the_repository() {
         "reads outside the clone:\n{}",
         offenders.join("\n")
     );
+}
+
+/// The HTTPS example as committed (examples/https/expected.yaml, what kustomize
+/// prints): its Task pushes with the private CA given to buildctl, and refuses a run
+/// without it.
+#[test]
+fn https_example_pushes_with_the_ca_given_to_buildctl() {
+    let expected = std::fs::read_to_string(common::root().join("examples/https/expected.yaml"))
+        .expect("examples/https/expected.yaml");
+    let task = expected
+        .split("\n---\n")
+        .map(common::parse_json)
+        .find(|v| v["kind"] == "Task")
+        .expect("a Task in the example's output");
+    let host = "harbor.clusters.zjusct.io";
+    let ws = &task["spec"]["workspaces"];
+    assert!(
+        ws.as_array().is_some_and(|w| w
+            .iter()
+            .any(|w| w["name"] == "registry-ca" && w.get("optional").is_none())),
+        "registry-ca is required: {ws}"
+    );
+    let step = run_step(
+        &task,
+        &creds(host).workspace("registry-ca", &[("zjusct-ca.pem", CA)]),
+    );
+    assert_ran(&step);
+    let ca = format!("{}/zjusct-ca.pem", step.path("registry-ca"));
+    assert_eq!(
+        step.values("--registry-auth-tlscontext"),
+        [format!("host={host},ca={ca}").as_str()]
+    );
+    assert!(!step.argv.iter().any(|a| a.contains("registry.insecure")));
 }

@@ -45,7 +45,13 @@ pub struct Topology {
 
 pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
     let b = &spec.buildkit;
-    let daemon = daemon::find(rl, spec)?;
+    // Daemonless, the step runs its own buildkitd: a daemon in the input is not ours
+    // to wire, and the file goes to the Task's namespace, where the step mounts it.
+    let daemon = if b.daemonless {
+        None
+    } else {
+        daemon::find(rl, spec)?
+    };
     let service = daemon.as_ref().and_then(|d| daemon::service(rl, d));
     let mounted = daemon
         .as_ref()

@@ -8,6 +8,7 @@
 //!   has none (buildkitd silently runs with defaults when the file is missing, so the
 //!   path is said rather than guessed), the `caSecret` mounted where `spec.ca` points,
 //!   and a pod-template checksum of the file so it restarts when the file changes.
+//! - Daemonless: the Task's step mounts the ConfigMap (in the Task's namespace) itself.
 //! - No daemon in the input: a kustomize generator gets the ConfigMap and a warning
 //!   that says how to mount it; a kpt package also a local-config patch that does it for
 //!   BuildKit's example Deployment; anything else is an error, since nothing in the
@@ -47,6 +48,12 @@ pub fn plan(
     let mut plan = Plan::new(System::Buildkit);
     let toml = config_map(rl, spec, topology, &mut plan)?;
     match &topology.daemon {
+        _ if spec.buildkit.daemonless => plan.tell(FnResult::info(format!(
+            "daemonless: the Task's step mounts ConfigMap {}/{} at {} and its buildkitd reads it there (--config), fresh on every run",
+            topology.namespace,
+            topology.name,
+            crate::tekton::task::DAEMONLESS_CONFIG_DIR
+        ))),
         Some(d) => wire(rl, spec, topology, d, &toml, &mut plan)?,
         None => no_daemon(topology, mode, &toml, &mut plan)?,
     }

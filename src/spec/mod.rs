@@ -34,6 +34,10 @@ pub const DEFAULT_BUILDKIT_CONFIG_MAP: &str = "buildkitd-config";
 pub const DEFAULT_TASK_NAME: &str = "buildkit-build";
 pub const DEFAULT_HARBOR_CORE: &str = "harbor-core";
 pub const DEFAULT_NAMESPACE: &str = "default";
+/// The rootless image's user (moby/buildkit `Dockerfile`: `USER 1000:1000`).
+pub const DEFAULT_RUN_AS_USER: u32 = 1000;
+/// `runAsUser: platform`: no uid in the step, the cluster assigns one.
+pub const PLATFORM_USER: &str = "platform";
 
 /// What to generate or patch. All three by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +77,8 @@ pub struct BuildkitSpec {
     pub ca_secret: Option<String>,
     pub mirrors: Vec<Mirror>,
     pub proxy_cache: Vec<ProxyCache>,
+    /// `daemonless`: buildkitd runs in the Task's step, and reads the file there.
+    pub daemonless: bool,
 }
 
 /// The Tekton Task: its name and place, its step image, the daemon it talks to.
@@ -85,6 +91,10 @@ pub struct TektonSpec {
     pub buildkit_host: String,
     /// Whether `buildkitHost` was given (else the daemon's Service, when found, wins).
     pub buildkit_host_given: bool,
+    /// The Task's `BUILDKIT_TLS_SERVER_NAME` default (empty: BUILDKIT_HOST's host).
+    pub tls_server_name: String,
+    /// The step's uid; `None` leaves it to the platform.
+    pub run_as_user: Option<u32>,
 }
 
 /// The validated, defaulted spec.
@@ -208,6 +218,11 @@ fn fail(problems: Problems) -> Failure {
 fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Parsed> {
     let p = |name: &str| format!("{prefix}.{name}");
     let mut warnings = Vec::new();
+    // Before any field moves out: these read several of them.
+    let run_as_user = run_as_user(&fields.run_as_user, &p("runAsUser"), problems);
+    if fields.daemonless {
+        daemonless(&fields, run_as_user, &p, problems);
+    }
 
     let registry = fields
         .registry
@@ -335,6 +350,12 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
         );
     }
     let generate = generate(&fields.generate, &p("generate"), problems);
+    let tls_server_name = fields.buildkit_tls_server_name.unwrap_or_default();
+    if !tls_server_name.is_empty() {
+        if let Err(e) = names::dns1123_subdomain(&tls_server_name) {
+            problems.add(&p("buildkitTlsServerName"), e);
+        }
+    }
 
     if buildkit_config_map == harbor_config_map && buildkit_namespace == harbor {
         problems.add(
@@ -380,6 +401,7 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
                 ca_secret,
                 mirrors,
                 proxy_cache,
+                daemonless: fields.daemonless,
             },
             tekton: TektonSpec {
                 namespace,
@@ -387,6 +409,8 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
                 buildctl_image: fields.buildctl_image,
                 buildkit_host_given: fields.buildkit_host != DEFAULT_BUILDKIT_HOST,
                 buildkit_host: fields.buildkit_host,
+                tls_server_name,
+                run_as_user,
             },
             generate,
         },
@@ -423,6 +447,84 @@ fn harbor(
         // Harbor is looked for in every namespace; a patch generated without it in the
         // input needs one (the plan says so).
         (None, None) => String::new(),
+    }
+}
+
+/// `runAsUser`: a uid (not root: the step runs with runAsNonRoot), or `platform`.
+fn run_as_user(value: &serde_json::Value, path: &str, problems: &mut Problems) -> Option<u32> {
+    match value {
+        serde_json::Value::String(s) if s == PLATFORM_USER => None,
+        v => match v.as_i64().map(u32::try_from) {
+            Some(Ok(0)) => {
+                problems.add(
+                    path,
+                    "is 0, root: the step runs with runAsNonRoot: true, and buildctl needs no root; give a uid (the rootless image's is 1000) or platform",
+                );
+                None
+            }
+            Some(Ok(uid)) if uid <= i32::MAX as u32 => Some(uid),
+            Some(_) => {
+                problems.add(path, format!("is {v}; a uid is from 1 to 2147483647"));
+                None
+            }
+            None => {
+                problems.add(
+                    path,
+                    format!(
+                        "is {v}; expected a uid (a number, e.g. {DEFAULT_RUN_AS_USER}) or {PLATFORM_USER} (the cluster assigns one)"
+                    ),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// What daemonless mode cannot go with: a daemon to connect to, and a uid other than
+/// the rootless image's (its /etc/subuid maps only user 1000: moby/buildkit
+/// `Dockerfile`, and examples/kubernetes/job.rootless.yaml "To change UID/GID, you
+/// need to rebuild the image").
+fn daemonless(
+    fields: &Fields,
+    uid: Option<u32>,
+    p: &dyn Fn(&str) -> String,
+    problems: &mut Problems,
+) {
+    if fields.buildkit_host != DEFAULT_BUILDKIT_HOST {
+        problems.add(
+            &p("buildkitHost"),
+            "is set with daemonless: true; a daemonless step starts its own buildkitd and connects to nothing else: leave one of them out",
+        );
+    }
+    if fields.buildkit_tls_server_name.is_some() {
+        problems.add(
+            &p("buildkitTlsServerName"),
+            "is set with daemonless: true; the step's own buildkitd listens on a local socket, without TLS: leave one of them out",
+        );
+    }
+    for (field, given) in [
+        ("buildkitDaemon", fields.buildkit_daemon.is_some()),
+        ("buildkitNamespace", fields.buildkit_namespace.is_some()),
+        ("caSecret", fields.ca_secret.is_some()),
+    ] {
+        if given {
+            problems.add(
+                &p(field),
+                format!("is set with daemonless: true; it names the daemon's side, and the step runs its own buildkitd (buildkitd.toml goes to the Task's namespace, mounted into the step): leave {field} out"),
+            );
+        }
+    }
+    let default_image = fields.buildctl_image == DEFAULT_BUILDCTL_IMAGE;
+    match uid {
+        None if default_image => problems.add(
+            &p("runAsUser"),
+            format!("is {PLATFORM_USER} with daemonless: true; the rootless buildkitd maps its user namespace from /etc/subuid, which in the rootless image holds only uid {DEFAULT_RUN_AS_USER}: run it as {DEFAULT_RUN_AS_USER} (an SCC that allows it, on OpenShift), or connect to a daemon instead"),
+        ),
+        Some(uid) if uid != DEFAULT_RUN_AS_USER && default_image => problems.add(
+            &p("runAsUser"),
+            format!("is {uid} with daemonless: true; the rootless image's /etc/subuid maps only uid {DEFAULT_RUN_AS_USER}: keep {DEFAULT_RUN_AS_USER}, or set buildctlImage to an image built for {uid}"),
+        ),
+        _ => {}
     }
 }
 

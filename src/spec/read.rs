@@ -132,6 +132,7 @@ fn expected(ty: Type) -> &'static str {
         Type::String => "a string",
         Type::Bool => "true or false",
         Type::List => "a list of strings",
+        Type::IntOrString => "a number",
     }
 }
 
@@ -152,6 +153,7 @@ fn null_value(field: &Field) -> String {
             format!(" ({})", field.default)
         };
         let give = match (field.ty, field.values.as_slice()) {
+            (Type::IntOrString, values) => format!("a number or {}", values.join(" or ")),
             (ty, []) => expected(ty).to_string(),
             (Type::List, values) => format!("a list of {}", values.join(", ")),
             (_, values) => values.join(" or "),
@@ -183,6 +185,11 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
         match (field.ty, scalar) {
             (_, Some(Resolved::Null)) => problems.add(&path, null_value(field)),
             (Type::String, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
+            (Type::IntOrString, Some(Resolved::Int)) => match int_value(tree, v) {
+                Some(n) => read.set(field, n),
+                None => problems.add(&path, "is not a whole number in range"),
+            },
+            (Type::IntOrString, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
             (Type::Bool, Some(Resolved::Bool(b))) => read.set(field, Value::Bool(b)),
             (Type::Bool, Some(Resolved::Str(s))) => problems.add(
                 &path,
@@ -217,6 +224,14 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
                 duplicates(&strings, |k| format!("{path}[{}]", texts[k].0), problems);
                 read.set(field, Value::Array(items));
             }
+            (Type::IntOrString, _) => problems.add(
+                &path,
+                format!(
+                    "is {}, expected a number or {}",
+                    tree.describe(v),
+                    field.values.join(" or ")
+                ),
+            ),
             (ty, _) => problems.add(
                 &path,
                 format!("is {}, expected {}", tree.describe(v), expected(ty)),
@@ -225,6 +240,12 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
         read.given.push(field.name.as_str());
     }
     read
+}
+
+/// An integer scalar's value as JSON (decimal, octal or hex, as yaml.v3 reads it).
+fn int_value(tree: &Tree, v: NodeId) -> Option<Value> {
+    let json = tree.to_json(v).ok()?;
+    json.is_i64().then_some(json)
 }
 
 /// The `data` of a ConfigMap functionConfig: every value a string.
@@ -247,6 +268,8 @@ pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Probl
         };
         let value = match field.ty {
             Type::String => Value::String(s),
+            // Data values are strings: a number in one is a number.
+            Type::IntOrString => s.parse::<i64>().map_or(Value::String(s), Value::from),
             Type::Bool => match s.as_str() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),

@@ -81,14 +81,17 @@ pub struct Fields {
     #[serde(default = "default_task_name")]
     pub task_name: String,
     /// https only: CA certificate files, as paths inside the buildkitd container,
-    /// written to `ca = [...]`.
+    /// written to `ca = [...]`. buildctl fetches tokens itself and needs the CA too: with
+    /// `ca`, the Task's registry-ca workspace is required.
     #[serde(default)]
     pub ca: Vec<String>,
     /// A Secret holding the `ca` files (keys named as the files), mounted into the
     /// daemon at their folder.
     #[schemars(extend("x-default" = "none"))]
     pub ca_secret: Option<String>,
-    /// https only: skip certificate verification (`insecure = true`). Prefer ca.
+    /// https only: skip certificate verification (`insecure = true` for the daemon,
+    /// `--registry-auth-tlscontext host=<registry>,insecure=true` for buildctl's token
+    /// fetch). Prefer ca.
     #[serde(default)]
     pub insecure_skip_verify: bool,
     /// Mirrors of the registry (`[http://]host[:port][/path]`), written to
@@ -101,6 +104,23 @@ pub struct Fields {
     /// pulls `docker.io/library/x` from `/v2/<project>/library/x`, Harbor's layout).
     #[serde(default)]
     pub proxy_cache: Vec<String>,
+    /// Run buildkitd inside the Task's step instead of connecting to a daemon:
+    /// `buildctl-daemonless.sh` of the rootless image, with buildkitd.toml mounted into
+    /// the step. No daemon, no TLS to it, no BUILDKIT_HOST; the step then needs seccomp
+    /// and AppArmor Unconfined and uid 1000, which Pod Security `baseline` and
+    /// `restricted` refuse: the Task's namespace must allow `privileged` pods.
+    #[serde(default)]
+    pub daemonless: bool,
+    /// The step's uid (runAsUser and runAsGroup): a number, or `platform` to leave it to
+    /// the cluster (OpenShift's restricted SCC assigns one). The rootless image's user is
+    /// 1000; daemonless mode needs 1000.
+    #[serde(default = "default_run_as_user")]
+    #[schemars(schema_with = "run_as_user_schema")]
+    pub run_as_user: Value,
+    /// The name buildctl checks the daemon's certificate against (`--tlsservername`)
+    /// when it is not BUILDKIT_HOST's host: the Task's BUILDKIT_TLS_SERVER_NAME default.
+    #[schemars(extend("x-default" = "BUILDKIT_HOST's host"))]
+    pub buildkit_tls_server_name: Option<String>,
     /// Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig,
     /// task. For example only [harborCore] in the overlay that renders Harbor.
     #[serde(default = "default_generate")]
@@ -166,6 +186,23 @@ fn default_buildctl_image() -> String {
 fn default_task_name() -> String {
     DEFAULT_TASK_NAME.into()
 }
+fn default_run_as_user() -> Value {
+    Value::from(super::DEFAULT_RUN_AS_USER)
+}
+
+/// `runAsUser`: a uid or `platform`, as Kubernetes writes a field that is one or the
+/// other (`x-kubernetes-int-or-string`, the structural form of an int-or-string).
+fn run_as_user_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "x-kubernetes-int-or-string": true,
+        "anyOf": [
+            { "type": "integer", "minimum": 1, "maximum": 2147483647 },
+            { "type": "string", "enum": [super::PLATFORM_USER] },
+        ],
+        "default": super::DEFAULT_RUN_AS_USER,
+    })
+}
+
 fn default_generate() -> Vec<String> {
     GenerateName::ALL.iter().map(|g| g.name()).collect()
 }
@@ -176,6 +213,8 @@ pub enum Type {
     String,
     Bool,
     List,
+    /// A number or one of `values` (`x-kubernetes-int-or-string`).
+    IntOrString,
 }
 
 /// One spec field, read from [`Fields`]'s schema.
@@ -211,7 +250,9 @@ pub fn fields() -> &'static [Field] {
                     Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
                     _ => Vec::new(),
                 };
-                let ty = if types.contains(&"boolean") {
+                let ty = if p["x-kubernetes-int-or-string"] == true {
+                    Type::IntOrString
+                } else if types.contains(&"boolean") {
                     Type::Bool
                 } else if types.contains(&"array") {
                     Type::List
@@ -229,6 +270,11 @@ pub fn fields() -> &'static [Field] {
                 let values = p["enum"]
                     .as_array()
                     .or_else(|| p["items"]["enum"].as_array())
+                    .or_else(|| {
+                        p["anyOf"]
+                            .as_array()
+                            .and_then(|a| a.iter().find_map(|b| b["enum"].as_array()))
+                    })
                     .map(|v| {
                         v.iter()
                             .filter_map(|x| x.as_str().map(str::to_string))

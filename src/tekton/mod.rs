@@ -7,8 +7,10 @@
 //! | finding a Task of the same name in the input | [`detect`](mod@detect) |
 //! | the change: a new Task, or ours regenerated in place | [`plan`](mod@plan) |
 //! | where a step's `DOCKER_CONFIG` points: a workspace, a Secret volume | [`docker_config`] |
-//! | the checks: `DOCKER_CONFIG` on a Secret mount without `config.json` | [`check`] |
+//! | the checks: `DOCKER_CONFIG` on a Secret mount without `config.json`, `BUILDKIT_HOST` | [`check`] |
+//! | the checks along the push: client certificates, a private CA, runs binding what the Task requires | [`chain`] |
 
+pub mod chain;
 pub mod check;
 pub mod detect;
 pub mod docker_config;

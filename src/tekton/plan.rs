@@ -1,8 +1,14 @@
 //! Tekton's change: the Task, added, or regenerated in place of the one an earlier run
 //! wrote. A Task of the same name that this function did not write is an error.
+//!
+//! How it is wired ([`task::Wiring`]) follows from the spec and what the input holds of
+//! BuildKit: the daemon's address, whether the daemon demands client certificates,
+//! whether a private CA must reach buildctl, whether the daemon's buildkitd.toml is
+//! known to say `http = true` (so that `registry.insecure=true` can stay off).
 
 use super::Topology;
-use super::task;
+use super::task::{self, Wiring};
+use crate::endpoint::Scheme;
 use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
 use crate::plan::{Change, Plan, System};
 use crate::spec::Spec;
@@ -31,6 +37,64 @@ fn buildkit_host(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) ->
     host
 }
 
+/// The Task's wiring, each decision said in the results.
+fn wiring(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> Wiring {
+    let endpoint = &spec.endpoint;
+    let registry = endpoint.authority();
+    let daemonless = spec.buildkit.daemonless;
+    let daemon = buildkit.daemon.as_ref().filter(|_| !daemonless);
+    let client_certs_required = daemon.is_some_and(|d| d.tls_ca);
+    if let Some(d) = daemon.filter(|d| d.tls_ca) {
+        plan.tell(FnResult::info(format!(
+            "{} demands client certificates (--tlscacert): the Task's {} workspace is required; bind it to the client Secret of BuildKit's create-certs.sh (buildkit-client-certs: ca.pem, cert.pem, key.pem)",
+            d.describe(),
+            task::CLIENT_CERTS
+        )));
+    }
+    let registry_ca_required = endpoint.scheme == Scheme::Https
+        && !endpoint.tls.ca.is_empty()
+        && !endpoint.tls.insecure_skip_verify;
+    if registry_ca_required {
+        plan.tell(FnResult::info(format!(
+            "buildctl fetches {registry}'s tokens itself, where the daemon's ca = [...] does not reach: the Task's {} workspace is required; bind it to the Secret or ConfigMap holding the CA (*.crt or *.pem), passed as --registry-auth-tlscontext host={registry},ca=<file>",
+            task::REGISTRY_CA
+        )));
+    }
+    // `http = true` in the file the builder reads: the daemon's, when this run wires
+    // the file into it (or it mounts it already), or the step's own, daemonless.
+    let http_in_place = spec.generate.buildkitd_config && (daemonless || daemon.is_some());
+    let registry_insecure = endpoint.scheme == Scheme::Http && !http_in_place;
+    if endpoint.scheme == Scheme::Http {
+        let reader = match (daemonless, daemon) {
+            (true, _) => "the step's own buildkitd".to_string(),
+            (false, Some(d)) => d.describe(),
+            (false, None) => String::new(),
+        };
+        plan.tell(FnResult::info(if registry_insecure {
+            format!(
+                "pushes and caches on {registry} carry registry.insecure=true: no buildkitd.toml known to say http = true for it is read by the builder here{}. The flag makes buildctl replace the daemon's table for {registry} (its ca and mirrors with it) with HTTPS first, then HTTP (moby/buildkit util/push/push.go, util/resolver); with the daemon's manifests in the input, this function wires http = true instead",
+                if spec.generate.buildkitd_config { " (no daemon in the input)" } else { " (buildkitdConfig is not in spec.generate)" }
+            )
+        } else {
+            format!(
+                "pushes and caches on {registry} carry no registry.insecure=true: {reader} reads buildkitd.toml with http = true for it, which that flag would replace with HTTPS first, then HTTP"
+            )
+        }));
+    }
+    Wiring {
+        buildkit_host: if daemonless {
+            String::new()
+        } else {
+            buildkit_host(spec, buildkit, plan)
+        },
+        client_certs_required,
+        registry_ca_required,
+        registry_insecure,
+        daemonless_config: (daemonless && spec.generate.buildkitd_config)
+            .then(|| (buildkit.name.clone(), buildkit.key.clone())),
+    }
+}
+
 pub fn plan(
     rl: &ResourceList,
     spec: &Spec,
@@ -39,8 +103,8 @@ pub fn plan(
 ) -> Result<Plan, Failure> {
     let mut plan = Plan::new(System::Tekton);
     let (name, ns) = (&spec.tekton.task_name, &spec.tekton.namespace);
-    let host = buildkit_host(spec, buildkit, &mut plan);
-    let generated = task::task(spec, &host);
+    let wiring = wiring(spec, buildkit, &mut plan);
+    let generated = task::task(spec, &wiring);
     match topology.task {
         None => {
             plan.change(Change::Add(generated));

@@ -1,0 +1,268 @@
+//! A generated Task's step, run the way Tekton runs it, with stand-ins for `buildctl`
+//! and `buildctl-daemonless.sh` that record their arguments.
+//!
+//! What Tekton does and this does too (tektoncd/pipeline v1.15.0):
+//! - a required param or workspace that the run does not give is refused
+//!   (`pkg/reconciler/taskrun/validate_taskrun.go`); a param not given takes its default;
+//! - `$(params.X)` in `env` and `args` becomes the value, and an array param's
+//!   `$(params.X[*])`, an isolated `args` element, becomes its items
+//!   (`pkg/reconciler/taskrun/resources/apply.go`);
+//! - `$(workspaces.X.path)` is the mount path, `""` for an optional workspace not
+//!   bound, and `$(workspaces.X.bound)` is `true` or `false` (`ApplyWorkspaces`);
+//! - `$(results.X.path)` is a file the step writes;
+//! - the script runs with the `args` as its arguments (`docs/tasks.md`).
+//!
+//! Volume mounts are folders below the run's temp dir, so an absolute `mountPath`
+//! such as `/docker-config` is that folder.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use super::TempDir;
+
+/// What a TaskRun gives: param values and bound workspaces (folders with files).
+#[derive(Default)]
+pub struct TaskRun {
+    pub params: BTreeMap<String, Value>,
+    pub workspaces: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl TaskRun {
+    pub fn param(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.params.insert(name.into(), value.into());
+        self
+    }
+
+    /// Binds workspace `name` to a folder holding `files` (name, content).
+    pub fn workspace(mut self, name: &str, files: &[(&str, &str)]) -> Self {
+        self.workspaces.insert(
+            name.into(),
+            files
+                .iter()
+                .map(|(f, c)| (f.to_string(), c.to_string()))
+                .collect(),
+        );
+        self
+    }
+}
+
+/// The step's run: which tool it called, with what, and in which environment.
+pub struct StepRun {
+    pub dir: TempDir,
+    pub out: Output,
+    /// `buildctl` or `buildctl-daemonless.sh`, and its argument vector.
+    pub tool: Option<String>,
+    pub argv: Vec<String>,
+    /// `BUILDKITD_FLAGS` as the tool saw it (daemonless).
+    pub buildkitd_flags: String,
+    /// Where each workspace was mounted.
+    pub mounts: BTreeMap<String, PathBuf>,
+}
+
+impl StepRun {
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    pub fn ok(&self) -> bool {
+        self.out.status.success()
+    }
+
+    /// The argv up to `build`: buildctl's global flags.
+    pub fn global(&self) -> &[String] {
+        let at = self
+            .argv
+            .iter()
+            .position(|a| a == "build")
+            .unwrap_or(self.argv.len());
+        &self.argv[..at]
+    }
+
+    /// The values of every `flag VALUE` pair after `build`.
+    pub fn values(&self, flag: &str) -> Vec<&str> {
+        let build = &self.argv[self.global().len()..];
+        build
+            .windows(2)
+            .filter(|w| w[0] == flag)
+            .map(|w| w[1].as_str())
+            .collect()
+    }
+
+    pub fn path(&self, workspace: &str) -> String {
+        self.mounts
+            .get(workspace)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The digest the stand-ins write to `--metadata-file`.
+pub fn digest() -> String {
+    format!("sha256:{}", "a".repeat(64))
+}
+
+/// A stand-in that records its arguments (one per line) and `BUILDKITD_FLAGS`, and
+/// writes the metadata file buildctl writes.
+fn stand_in(dir: &Path, tool: &str) -> String {
+    format!(
+        "#!/bin/sh\nprintf '%s\\n' {tool} > \"{d}/tool\"\nprintf '%s\\n' \"$@\" > \"{d}/argv\"\nprintf '%s' \"${{BUILDKITD_FLAGS:-}}\" > \"{d}/flags\"\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --metadata-file ]; then printf '{{\\n  \"containerimage.digest\": \"{digest}\"\\n}}' > \"$2\"; fi; shift; done\n",
+        d = dir.display(),
+        digest = digest()
+    )
+}
+
+/// Runs the one step of `task` as `run` binds it. Panics where Tekton would refuse
+/// the run (a required param or workspace missing).
+pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("taskrun");
+    let bin = dir.join("bin");
+    let log = dir.join("log");
+    for d in [&bin, &log, &dir.join("results"), &dir.join("mnt")] {
+        std::fs::create_dir_all(d).expect("dirs");
+    }
+    for tool in ["buildctl", "buildctl-daemonless.sh"] {
+        let path = bin.join(tool);
+        std::fs::write(&path, stand_in(&log, tool)).expect("stand-in");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let spec = &task["spec"];
+    let steps = spec["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 1, "one step");
+    let step = &steps[0];
+
+    // Params: given, else the default; a required one missing is refused.
+    let mut params: BTreeMap<String, Value> = BTreeMap::new();
+    for p in spec["params"].as_array().into_iter().flatten() {
+        let name = p["name"].as_str().expect("param name").to_string();
+        let value = run
+            .params
+            .get(&name)
+            .or(p.get("default"))
+            .unwrap_or_else(|| panic!("Tekton refuses the run: param {name} is required"))
+            .clone();
+        params.insert(name, value);
+    }
+    for given in run.params.keys() {
+        assert!(params.contains_key(given), "no param {given} in the Task");
+    }
+    // Workspaces: bound to a folder, or unbound when optional.
+    let mut mounts = BTreeMap::new();
+    let mut bound = BTreeMap::new();
+    for w in spec["workspaces"].as_array().into_iter().flatten() {
+        let name = w["name"].as_str().expect("workspace name").to_string();
+        match run.workspaces.get(&name) {
+            Some(files) => {
+                let path = dir.join("workspace").join(&name);
+                std::fs::create_dir_all(&path).expect("workspace");
+                for (f, c) in files {
+                    std::fs::write(path.join(f), c).expect("workspace file");
+                }
+                mounts.insert(name.clone(), path);
+                bound.insert(name, true);
+            }
+            None => {
+                assert!(
+                    w["optional"] == true,
+                    "Tekton refuses the run: workspace {name} is required"
+                );
+                bound.insert(name, false);
+            }
+        }
+    }
+    for given in run.workspaces.keys() {
+        assert!(
+            bound.contains_key(given),
+            "no workspace {given} in the Task"
+        );
+    }
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => panic!("a string param used as one: {other}"),
+    };
+    let substitute = |s: &str| -> String {
+        let mut out = s.to_string();
+        for (name, value) in &params {
+            if value.is_string() {
+                out = out.replace(&format!("$(params.{name})"), &text(value));
+            }
+        }
+        for (name, is_bound) in &bound {
+            let path = mounts.get(name).map(|p| p.display().to_string());
+            out = out.replace(
+                &format!("$(workspaces.{name}.path)"),
+                &path.unwrap_or_default(),
+            );
+            out = out.replace(
+                &format!("$(workspaces.{name}.bound)"),
+                &is_bound.to_string(),
+            );
+        }
+        for r in spec["results"].as_array().into_iter().flatten() {
+            let name = r["name"].as_str().expect("result name");
+            let path = dir.join("results").join(name);
+            out = out.replace(
+                &format!("$(results.{name}.path)"),
+                &path.display().to_string(),
+            );
+        }
+        assert!(!out.contains("$("), "unresolved: {out}");
+        out
+    };
+    // Volume mounts: a folder each, and env values naming one point into it.
+    let mut mount_dirs = Vec::new();
+    for m in step["volumeMounts"].as_array().into_iter().flatten() {
+        let path = m["mountPath"].as_str().expect("mountPath");
+        let local = dir.join("mnt").join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(&local).expect("mount");
+        mount_dirs.push((path.to_string(), local));
+    }
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(step["script"].as_str().expect("script"))
+        .arg("step.sh");
+    for a in step["args"].as_array().into_iter().flatten() {
+        let a = a.as_str().expect("arg");
+        match a
+            .strip_prefix("$(params.")
+            .and_then(|r| r.strip_suffix("[*])"))
+        {
+            Some(name) => {
+                for item in params[name].as_array().expect("an array param") {
+                    cmd.arg(text(item));
+                }
+            }
+            None => {
+                cmd.arg(substitute(a));
+            }
+        }
+    }
+    cmd.env_clear()
+        .env("PATH", super::tools::path_with(&[&bin]))
+        .env("TMPDIR", dir.path());
+    for e in step["env"].as_array().into_iter().flatten() {
+        let mut value = substitute(e["value"].as_str().expect("env value"));
+        for (path, local) in &mount_dirs {
+            if value == *path || value.starts_with(&format!("{path}/")) {
+                value = value.replacen(path.as_str(), &local.display().to_string(), 1);
+            }
+        }
+        cmd.env(e["name"].as_str().expect("env name"), value);
+    }
+    let out = cmd.output().expect("sh runs");
+    let read = |f: &str| std::fs::read_to_string(log.join(f)).ok();
+    StepRun {
+        tool: read("tool").map(|t| t.trim().to_string()),
+        argv: read("argv")
+            .map(|a| a.lines().map(str::to_string).collect())
+            .unwrap_or_default(),
+        buildkitd_flags: read("flags").unwrap_or_default(),
+        out,
+        mounts,
+        dir,
+    }
+}
