@@ -8,7 +8,9 @@
 //! | the change: a new Task, or ours regenerated in place | [`plan`](mod@plan) |
 //! | where a step's `DOCKER_CONFIG` points: a workspace, a Secret volume | [`docker_config`] |
 //! | the checks: `DOCKER_CONFIG` on a Secret mount without `config.json` | [`check`] |
+//! | the check: a docker-registry Secret's `auths` entry for the registry, as buildctl looks it up | [`auths`] |
 
+pub mod auths;
 pub mod check;
 pub mod detect;
 pub mod docker_config;
