@@ -161,8 +161,9 @@ pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> 
             ))
             .or_else(|| v.get("credsStore"))
             .and_then(Value::as_str);
-        let known: Vec<&str> = auths
-            .map(|m| m.keys().map(String::as_str).collect())
+        // Keys print as the check prints them, any user info in a URL key masked.
+        let known: Vec<String> = auths
+            .map(|m| m.keys().map(|k| auths::shown(k)).collect())
             .unwrap_or_default();
         let mut note = format!(
             "{shown} has no auths entry for {registry} (it has: {})",

@@ -122,6 +122,22 @@ fn host_byte_ok(b: u8) -> bool {
     b >= 0x80 || b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:[]<>\"%".contains(&b)
 }
 
+/// A key as messages print it: quoted, with any user info of a URL key (`https://user:
+/// token@host/`, which `ConvertToHostname` drops) masked, since it may be a secret.
+pub fn shown(key: &str) -> String {
+    let masked = match key.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => format!("{scheme}://****{}", &rest[at..]),
+                None => key.to_string(),
+            }
+        }
+        None => key.to_string(),
+    };
+    format!("{masked:?}")
+}
+
 /// How a key was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found<'k> {
@@ -298,7 +314,8 @@ fn load(text: &str, format: Format, lookup: &str) -> Result<Config, String> {
                 continue;
             }
             return Err(format!(
-                "has an entry {key:?} that is {}, not an object: docker/cli cannot load it",
+                "has an entry {} that is {}, not an object: docker/cli cannot load it",
+                shown(key),
                 kind(entry)
             ));
         };
@@ -307,7 +324,8 @@ fn load(text: &str, format: Format, lookup: &str) -> Result<Config, String> {
                 None | Some(Value::Null | Value::String(_)) => {}
                 Some(other) => {
                     return Err(format!(
-                        "has {name} of entry {key:?} as {}, not a string: docker/cli cannot load it",
+                        "has {name} of entry {} as {}, not a string: docker/cli cannot load it",
+                        shown(key),
                         kind(other)
                     ));
                 }
@@ -315,7 +333,8 @@ fn load(text: &str, format: Format, lookup: &str) -> Result<Config, String> {
         }
         if let Sends::BadAuth(why) = sends(object) {
             return Err(format!(
-                "has an entry {key:?} whose auth {why}: docker/cli's LoadFromReader (cli/config/configfile/file.go decodeAuth) fails on it, and buildctl, after a warning, goes on without the credentials it had not decoded yet (Go's map order decides which)"
+                "has an entry {} whose auth {why}: docker/cli's LoadFromReader (cli/config/configfile/file.go decodeAuth) fails on it, and buildctl, after a warning, goes on without the credentials it had not decoded yet (Go's map order decides which)",
+                shown(key)
             ));
         }
     }
@@ -545,9 +564,9 @@ impl Judged<'_> {
             .and_then(|(_, v)| v.as_object());
         let sent = entry.map_or(Sends::Nothing("it is null"), sends);
         let matched = format!(
-            "buildctl's credential lookup for {:?} finds auths[{:?}] ({})",
+            "buildctl's credential lookup for {:?} finds auths[{}] ({})",
             self.lookup,
-            found.key(),
+            shown(found.key()),
             found.how()
         );
         match sent {
@@ -618,8 +637,8 @@ impl Judged<'_> {
         );
         let finding = match found {
             Some(f) => FnResult::warning(format!(
-                "{why}; its entry {:?} would match {:?} ({}); {recreate}",
-                f.key(),
+                "{why}; its entry {} would match {:?} ({}); {recreate}",
+                shown(f.key()),
                 self.lookup,
                 f.how()
             )),
@@ -643,9 +662,9 @@ impl Judged<'_> {
             .map(|k| {
                 let n = convert_to_hostname(k);
                 if n == *k {
-                    format!("{k:?}")
+                    shown(k)
                 } else {
-                    format!("{k:?} (normalised: {n:?})")
+                    format!("{} (normalised: {n:?})", shown(k))
                 }
             })
             .collect::<Vec<_>>()
@@ -664,13 +683,15 @@ impl Judged<'_> {
             }
             hints.push(match (p, port) {
                 (None, Some(want)) => format!(
-                    "the key {k:?} has no port, and the lookup is for port {want}: the port is part of the match"
+                    "the key {} has no port, and the lookup is for port {want}: the port is part of the match",
+                    shown(k)
                 ),
                 (Some(has), None) => format!(
-                    "the key {k:?} names port {has}, which the registry's image references do not write: the lookup is for {host} alone"
+                    "the key {} names port {has}, which the registry's image references do not write: the lookup is for {host} alone",
+                    shown(k)
                 ),
                 (Some(has), Some(want)) => {
-                    format!("the key {k:?} names port {has}, not {want}")
+                    format!("the key {} names port {has}, not {want}", shown(k))
                 }
                 (None, None) => continue,
             });
@@ -1165,6 +1186,37 @@ mod tests {
         // An `auths` wrapper in a .dockercfg is one more (odd) host key.
         let f = check("h", &cfg(&auths("h")));
         assert_eq!(one(&f).severity, Severity::Error, "{f:#?}");
+    }
+
+    #[test]
+    fn user_info_in_a_key_is_masked() {
+        assert_eq!(
+            shown("https://u:hunter2-pass@h/v2/"),
+            r#""https://****@h/v2/""#
+        );
+        assert_eq!(shown("https://h/a@b"), r#""https://h/a@b""#);
+        assert_eq!(shown("h:5000"), r#""h:5000""#);
+        // The key matches (ConvertToHostname drops the user info), and prints masked.
+        let f = check(
+            "h",
+            &config_json("s", &auths("https://ci-bot:hunter2-pass@h/")),
+        );
+        let f = one(&f);
+        assert_eq!(f.severity, Severity::Info);
+        assert!(
+            f.message.contains(r#"finds auths["https://****@h/"]"#),
+            "{}",
+            f.message
+        );
+        let f = check(
+            "other",
+            &config_json("s", &auths("https://ci-bot:hunter2-pass@h/")),
+        );
+        assert!(
+            one(&f)
+                .message
+                .contains(r#""https://****@h/" (normalised: "h")"#)
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! Read the way Tekton assembles a step (tektoncd/pipeline `pkg/pod`): the step template
 //! is merged into every step and the step's own `env` wins; a workspace is mounted at
 //! `$(workspaces.<name>.path)` or its `mountPath`; a volume at each `volumeMounts` entry.
+//!
+//! And how a Secret's value is read ([`secret_text`]): `stringData` over `data`, `data`
+//! as base64, shared by the checks and `doctor`.
 
 use serde_json::Value;
 
