@@ -214,7 +214,8 @@ Examples:
         /// Seconds to wait for each request (1 to 600).
         #[arg(long, default_value_t = 10, value_name = "SECS", allow_negative_numbers = true, value_parser = timeout_secs)]
         timeout: u64,
-        /// PEM file with the CA(s) to trust for https (instead of the public roots).
+        /// PEM file with the CA(s) to trust for https, for the registry and its token
+        /// realm alike (instead of the system's roots).
         #[arg(long, value_name = "PATH")]
         ca_file: Option<PathBuf>,
         /// Skip TLS certificate checks (spec.insecureSkipVerify).

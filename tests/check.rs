@@ -15,8 +15,13 @@ const FQDN: &str = "harbor-core.default.svc.cluster.local";
 const FIXED_CORE_URL: &str = "http://harbor-core.default.svc.cluster.local";
 const CHART_CORE_URL: &str = "http://harbor-core:80";
 
-/// Put in the Secrets' data: it must appear in no finding.
-const SECRET_VALUE: &str = "c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1iZS1wcmludGVkLTQ3MTE=";
+/// The push Secret's `.dockerconfigjson` as `data` holds it: base64 of
+/// `{"auths":{"harbor-core.default.svc.cluster.local":{"auth":"<SECRET_AUTH>"}}}`. It,
+/// [`SECRET_AUTH`] and [`SECRET_PASSWORD`] must appear in no finding.
+const SECRET_VALUE: &str = "eyJhdXRocyI6eyJoYXJib3ItY29yZS5kZWZhdWx0LnN2Yy5jbHVzdGVyLmxvY2FsIjp7ImF1dGgiOiJZMmt0WW05ME9uTmxZM0psZEMxMGFHRjBMVzExYzNRdGJtVjJaWEl0WW1VdGNISnBiblJsWkMwME56RXgifX19";
+/// base64 of `ci-bot:<SECRET_PASSWORD>`.
+const SECRET_AUTH: &str = "Y2ktYm90OnNlY3JldC10aGF0LW11c3QtbmV2ZXItYmUtcHJpbnRlZC00NzEx";
+const SECRET_PASSWORD: &str = "secret-that-must-never-be-printed-4711";
 
 // ---------------------------------------------------------------------------------
 // Inputs
@@ -876,10 +881,14 @@ fn assert_no_secret(findings: &[Finding], stderr: &str) {
             .into_iter()
             .flatten()
         {
-            assert!(!text.contains(SECRET_VALUE), "secret data printed: {text}");
+            for secret in [SECRET_VALUE, SECRET_AUTH, SECRET_PASSWORD] {
+                assert!(!text.contains(secret), "secret data printed: {text}");
+            }
         }
     }
-    assert!(!stderr.contains(SECRET_VALUE), "secret data on stderr");
+    for secret in [SECRET_VALUE, SECRET_AUTH, SECRET_PASSWORD] {
+        assert!(!stderr.contains(secret), "secret data on stderr");
+    }
 }
 
 #[test]
@@ -1443,8 +1452,10 @@ fn check_command_never_prints_secret_data() {
         let (code, stdout, stderr) = bin(&["check", "--format", format], &input);
         assert_eq!(code, 1, "{stdout}");
         assert!(stdout.contains("spec.volumes[1].secret.items"), "{stdout}");
-        assert!(!stdout.contains(SECRET_VALUE), "{stdout}");
-        assert!(!stderr.contains(SECRET_VALUE), "{stderr}");
+        for secret in [SECRET_VALUE, SECRET_AUTH, SECRET_PASSWORD] {
+            assert!(!stdout.contains(secret), "{stdout}");
+            assert!(!stderr.contains(secret), "{stderr}");
+        }
     }
 }
 
@@ -1700,4 +1711,160 @@ fn runs_of_the_generated_task_must_bind_what_it_requires() {
     none(&findings, "unbound", is_unbound);
     let (_, findings) = checked(&resource_list(&[CHART_CM, task_run], SPEC_ALL));
     none(&findings, "unbound", is_unbound);
+}
+
+// ---------------------------------------------------------------------------------
+// 10. The docker-registry Secret's auths, as buildctl's credential lookup reads them
+
+/// A kubernetes.io/dockerconfigjson Secret in namespace ci with one auths entry, keyed
+/// `key`, holding [`SECRET_AUTH`].
+fn docker_registry_secret(name: &str, key: &str) -> String {
+    use base64::Engine as _;
+    let json = format!(r#"{{"auths":{{"{key}":{{"auth":"{SECRET_AUTH}"}}}}}}"#);
+    format!(
+        r#"- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: {name}
+    namespace: ci
+  type: kubernetes.io/dockerconfigjson
+  data:
+    .dockerconfigjson: {}
+"#,
+        base64::engine::general_purpose::STANDARD.encode(json)
+    )
+}
+
+fn is_auths(f: &Finding) -> bool {
+    f.kind == "Secret" && f.path.as_deref() == Some("data..dockerconfigjson")
+}
+
+#[test]
+fn auths_key_with_a_scheme_and_path_matches_the_registry_once_normalised() {
+    let secret = docker_registry_secret("harbor-push", &format!("https://{FQDN}/"));
+    let input = resource_list(&[CHART_CM, &daemon(), &secret], SPEC_ALL);
+    let findings = assert_passes(&input);
+    let f = only(&findings, "auths", is_auths);
+    assert_eq!(f.severity, "info");
+    assert_eq!(
+        (f.api_version.as_str(), f.on().as_str()),
+        ("v1", "Secret ci/harbor-push")
+    );
+    has(
+        f,
+        &[
+            &format!(
+                "data..dockerconfigjson: buildctl's credential lookup for \"{FQDN}\" finds auths[\"https://{FQDN}/\"]"
+            ),
+            "(matched once normalised: scheme and path dropped, port kept, as docker/cli's file store compares keys)",
+            "with a user and password (auth)",
+        ],
+    );
+    // The function reports the same finding in its results.
+    let r = run(&input);
+    let from_run = only(&r.results, "auths", is_auths);
+    assert_eq!(from_run, f);
+    assert_no_secret(&r.results, &r.stderr);
+}
+
+/// A TaskRun of the generated Task with its dockerconfig workspace bound to `secret`
+/// (and the other workspaces it requires next to the mTLS daemon).
+fn run_binding(secret: &str) -> String {
+    format!(
+        r#"- apiVersion: tekton.dev/v1
+  kind: TaskRun
+  metadata:
+    name: build-run
+    namespace: ci
+  spec:
+    taskRef:
+      name: buildkit-build
+    workspaces:
+    - name: source
+      emptyDir: {{}}
+    - name: dockerconfig
+      secret:
+        secretName: {secret}
+    - name: buildkit-client-certs
+      secret:
+        secretName: buildkit-client-certs
+"#
+    )
+}
+
+#[test]
+fn auths_only_for_another_host_is_an_error_naming_the_keys_the_lookup_and_the_fix() {
+    let ours = docker_registry_secret("harbor-push", &format!("https://{FQDN}/"));
+    let theirs = docker_registry_secret("ext-push", "https://harbor.example.com/v2/");
+    // Not bound to the Task, it may be another registry's pull Secret: a warning.
+    let unbound = resource_list(&[CHART_CM, &daemon(), &ours, &theirs], SPEC_ALL);
+    let (code, findings) = checked(&unbound);
+    assert_eq!(code, 0, "{}", dump(&findings));
+    let w = only(&findings, "auths", |f| is_auths(f) && f.name == "ext-push");
+    assert_eq!(w.severity, "warning");
+    has(
+        w,
+        &["if this is the Secret you bind to the Task's dockerconfig workspace"],
+    );
+    // Bound by a TaskRun, it is the one buildctl gets: an error.
+    let input = resource_list(
+        &[
+            CHART_CM,
+            &daemon(),
+            &ours,
+            &theirs,
+            &run_binding("ext-push"),
+        ],
+        SPEC_ALL,
+    );
+    let f = assert_fails(&input, |f| is_auths(f) && f.name == "ext-push");
+    assert_eq!(f.on(), "Secret ci/ext-push");
+    has(
+        &f,
+        &[
+            &format!(
+                "data..dockerconfigjson has no auths entry that buildctl's credential lookup matches for {FQDN}"
+            ),
+            "its keys are \"https://harbor.example.com/v2/\" (normalised: \"harbor.example.com\")",
+            &format!(
+                "buildctl asks docker/cli for \"{FQDN}\" (the key exactly, else each key with its scheme and path dropped and its port kept)"
+            ),
+            "would fetch its token anonymously, so the push is answered 401",
+            &format!("add an entry keyed \"{FQDN}\""),
+            &format!("kubectl create secret docker-registry NAME --docker-server={FQDN}"),
+        ],
+    );
+    // The Secret that has the entry is still judged on its own: info.
+    let (_, findings) = checked(&input);
+    let ok = only(&findings, "auths", |f| {
+        is_auths(f) && f.name == "harbor-push"
+    });
+    assert_eq!(ok.severity, "info");
+    let r = run(&input);
+    assert_no_secret(&r.results, &r.stderr);
+    assert_no_secret(&findings, "");
+}
+
+#[test]
+fn auths_key_with_a_port_the_registry_lacks_is_an_error_that_says_so() {
+    let secret = docker_registry_secret("harbor-push", &format!("{FQDN}:80"));
+    let input = resource_list(
+        &[CHART_CM, &daemon(), &secret, &run_binding("harbor-push")],
+        SPEC_ALL,
+    );
+    let f = assert_fails(&input, is_auths);
+    has(
+        &f,
+        &[&format!(
+            "the key \"{FQDN}:80\" names port 80, which the registry's image references do not write: the lookup is for {FQDN} alone"
+        )],
+    );
+    // The check command prints it with the Secret and the field.
+    let (code, stdout, _) = bin(&["check"], &input);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("error: Secret ci/harbor-push: data..dockerconfigjson has no auths entry")
+            && stdout.contains("    field: data..dockerconfigjson\n"),
+        "{stdout}"
+    );
 }

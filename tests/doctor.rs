@@ -12,7 +12,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::registry::{Auth, PASSWORD, Registry, SERVICE, USER, docker_config};
+use common::registry::{
+    Auth, PASSWORD, Registry, SERVICE, TestCa, Tls, USER, docker_config, https_agent,
+};
 
 struct Run {
     stdout: String,
@@ -21,6 +23,16 @@ struct Run {
 }
 
 impl Run {
+    /// The `fix:` line under the step whose title line starts with `step`.
+    fn fix_of(&self, step: &str) -> &str {
+        let mut lines = self.stdout.lines().skip_while(|l| !l.starts_with(step));
+        let _ = lines.next();
+        lines
+            .take_while(|l| l.starts_with("        "))
+            .find_map(|l| l.trim_start().strip_prefix("fix: "))
+            .unwrap_or_else(|| panic!("no fix under {step:?} in:\n{}", self.stdout))
+    }
+
     fn has(&self, needle: &str) -> &Self {
         assert!(
             self.stdout.contains(needle),
@@ -630,8 +642,11 @@ fn https_certificates_untrusted_trusted_and_skipped() {
     let (addr, pem) = tls_registry(3);
     let run = doctor(&[&addr, "--scheme", "https"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
+    // The certificate is its own issuer: the fix says to trust that very certificate.
     run.has("is not trusted")
-        .has("fix: trust the registry's CA: --ca-file here, and spec.ca");
+        .has("it is self-signed: CN=")
+        .has("fix: trust the registry's self-signed certificate (CN=")
+        .has("itself, as its own CA: --ca-file here; for BuildKit, spec.ca");
     assert!(
         !run.stdout.contains("fix: check that spec.registry"),
         "{}",
@@ -862,4 +877,206 @@ fn argument_messages_say_what_is_wrong() {
             )
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// A registry and its token realm behind a private CA: buildctl fetches the token itself,
+// so the CA must reach it too (--registry-auth-tlscontext), and doctor's --ca-file
+// applies to both requests as that flag and the daemon's `ca` together do.
+
+/// The registry and its realm over https with certificates of one private CA: with
+/// that CA's ca.crt every step passes; without it, TLS fails at the first request and
+/// the fix names the CA, --ca-file and the Task's registry-ca workspace.
+#[test]
+fn https_registry_and_realm_behind_a_private_ca_pass_with_its_ca_file() {
+    let ca = TestCa::new("hbfn test registry CA");
+    let tls = Tls {
+        registry: &ca,
+        realm: &ca,
+    };
+    let Some(reg) = Registry::start_with(
+        Auth::Token {
+            realm_scheme: "https",
+        },
+        Some(tls),
+    ) else {
+        return;
+    };
+    let Some(tokens) = reg.token.as_ref() else {
+        panic!("a token registry has a token service");
+    };
+    assert!(
+        tokens.realm.starts_with("https://127.0.0.1:"),
+        "{}",
+        tokens.realm
+    );
+    // Both speak TLS with the CA's certificates: a client that trusts that CA alone
+    // gets their answers.
+    let agent = https_agent(&ca.pem);
+    let v2 = agent.get(&format!("{}/v2/", reg.url())).call();
+    assert_eq!(
+        v2.map(|r| r.status().as_u16()).ok(),
+        Some(401),
+        "{}",
+        reg.log_tail()
+    );
+    let realm = agent.get(&tokens.realm).call();
+    assert_eq!(realm.map(|r| r.status().as_u16()).ok(), Some(401));
+    let before = tokens.requests().len();
+
+    let dir = scratch();
+    let ca_file = ca.write(&dir.join("ca.crt"));
+    let ca_file = ca_file.to_string_lossy();
+    let config = docker_config(&dir, &reg.addr, USER, PASSWORD);
+    let config = config.to_string_lossy();
+    let run = doctor(&[
+        &reg.addr,
+        "--scheme",
+        "https",
+        "--ca-file",
+        &ca_file,
+        "--docker-config",
+        &config,
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, reg.log_tail());
+    run.has(&format!(
+        "ok   1. GET https://{}/v2/: 401 with a Bearer challenge: bearer realm=\"{}\", service=\"{SERVICE}\"",
+        reg.addr, tokens.realm
+    ))
+    .has(&format!(
+        "ok   2. realm {} has the registry's scheme (https)",
+        tokens.realm
+    ))
+    .has(&format!(
+        "ok   3. GET {}?service={SERVICE} as {USER} (from {config}): 200, token issued",
+        tokens.realm
+    ))
+    .has(&format!(
+        "ok   4. GET https://{}/v2/ with the token: 200, accepted",
+        reg.addr
+    ))
+    .has("PASS");
+    assert_masked(&run, &[PASSWORD, &basic_b64(USER, PASSWORD)]);
+    // The token came from the https realm, asked for with the credentials.
+    let requests = tokens.requests();
+    assert_eq!(requests.len(), before + 1, "{requests:?}");
+    assert!(requests[before].basic_ok, "{requests:?}");
+
+    // Without the CA: the registry's certificate is not trusted (the system's roots do
+    // not hold a CA made a moment ago), and the fix says which CA and where it goes.
+    let run = doctor(&[&reg.addr, "--scheme", "https", "--docker-config", &config]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let step1 = format!("FAIL 1. GET https://{}/v2/", reg.addr);
+    run.has(&step1)
+        .has("is not trusted")
+        .has(&format!("it is issued by CN={}", ca.name));
+    let fix = run.fix_of(&step1);
+    for phrase in [
+        format!(
+            "trust the CA that issued the registry's certificate (CN={}",
+            ca.name
+        ),
+        "--ca-file here".to_string(),
+        "spec.ca (its path in the buildkitd container) for the daemon".to_string(),
+        "the Task's registry-ca workspace for buildctl, which fetches its tokens itself"
+            .to_string(),
+        format!("--registry-auth-tlscontext host={},ca=<ca.crt>", reg.addr),
+    ] {
+        assert!(fix.contains(&phrase), "the fix lacks {phrase:?}: {fix}");
+    }
+    assert_eq!(
+        tokens.requests().len(),
+        before + 1,
+        "nothing more reached the realm"
+    );
+    assert_masked(&run, &[PASSWORD, &basic_b64(USER, PASSWORD)]);
+}
+
+/// The realm behind another private CA than the registry: with the registry's CA only,
+/// /v2/ passes and the token fetch fails at TLS (before any credentials are sent), with
+/// a fix for buildctl's own fetch; with both CAs in the --ca-file, every step passes,
+/// so --ca-file reaches the realm's request, as --registry-auth-tlscontext does.
+#[test]
+fn a_realm_behind_another_private_ca_needs_that_ca_for_the_token() {
+    let registry_ca = TestCa::new("hbfn registry CA");
+    let realm_ca = TestCa::new("hbfn token service CA");
+    let Some(reg) = Registry::start_with(
+        Auth::Token {
+            realm_scheme: "https",
+        },
+        Some(Tls {
+            registry: &registry_ca,
+            realm: &realm_ca,
+        }),
+    ) else {
+        return;
+    };
+    let Some(tokens) = reg.token.as_ref() else {
+        panic!("a token registry has a token service");
+    };
+    let dir = scratch();
+    let registry_only = registry_ca.write(&dir.join("registry-ca.crt"));
+    let config = docker_config(&dir, &reg.addr, USER, PASSWORD);
+    let config = config.to_string_lossy();
+    let run = doctor(&[
+        &reg.addr,
+        "--scheme",
+        "https",
+        "--ca-file",
+        &registry_only.to_string_lossy(),
+        "--docker-config",
+        &config,
+        "--repository",
+        "library/app",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let step3 = format!("FAIL 3. GET {}?service={SERVICE}", tokens.realm);
+    run.has(&format!("ok   1. GET https://{}/v2/: 401 with a Bearer challenge", reg.addr))
+        .has(&format!("ok   2. realm {}", tokens.realm))
+        .has(&step3)
+        .has("is not trusted")
+        .has(&format!("it is issued by CN={}", realm_ca.name))
+        .has("buildctl fetches this token itself, outside the daemon: the daemon's CA (spec.ca) does not reach this request");
+    let fix = run.fix_of(&step3);
+    for phrase in [
+        format!(
+            "trust the CA that issued the token service's certificate (CN={}",
+            realm_ca.name
+        ),
+        "--ca-file here (one file may hold the registry's CA and this one)".to_string(),
+        "the Task's registry-ca workspace for buildctl".to_string(),
+        format!("--registry-auth-tlscontext host={},ca=<ca.crt>", reg.addr),
+    ] {
+        assert!(fix.contains(&phrase), "the fix lacks {phrase:?}: {fix}");
+    }
+    assert!(
+        tokens.requests().is_empty(),
+        "the handshake failed: no request, and no credentials, reached the realm: {:?}",
+        tokens.requests()
+    );
+    assert_masked(&run, &[PASSWORD, &basic_b64(USER, PASSWORD)]);
+
+    // Both CAs in one file: the realm's request trusts it too.
+    let bundle = dir.join("ca-bundle.crt");
+    std::fs::write(&bundle, format!("{}{}", registry_ca.pem, realm_ca.pem))
+        .unwrap_or_else(|e| panic!("write the bundle: {e}"));
+    let run = doctor(&[
+        &reg.addr,
+        "--scheme",
+        "https",
+        "--ca-file",
+        &bundle.to_string_lossy(),
+        "--docker-config",
+        &config,
+        "--repository",
+        "library/app",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, reg.log_tail());
+    run.has("200, token issued")
+        .has("the token grants: repository library/app [pull,push]")
+        .has("with the token: 404 NAME_UNKNOWN: accepted")
+        .has("PASS");
+    let requests = tokens.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(requests[0].basic_ok, "{requests:?}");
 }

@@ -148,20 +148,33 @@ fn a_huge_string_passes_through_whole() {
 /// or stderr.
 #[test]
 fn secrets_never_leak_into_results() {
-    let secret = "c2VjcmV0LXBhc3N3b3Jk"; // base64 of a password
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let password = "secret-password-0815";
+    let auth = b64(&format!("ci-bot:{password}"));
+    // A docker config for the registry, which the auths check reads (and reports on).
+    let secret = b64(&format!(
+        r#"{{"auths":{{"harbor-core.default.svc":{{"auth":"{auth}"}}}}}}"#
+    ));
     let input = list(&format!(
-        "items:\n- apiVersion: v1\n  kind: Secret\n  type: kubernetes.io/dockerconfigjson\n  metadata: {{name: harbor-creds, namespace: ci}}\n  data:\n    .dockerconfigjson: {secret}\n"
+        "items:\n- apiVersion: v1\n  kind: Secret\n  type: kubernetes.io/dockerconfigjson\n  metadata: {{name: harbor-creds, namespace: default}}\n  data:\n    .dockerconfigjson: {secret}\n"
     ));
     let out = run(&input);
-    assert_eq!(out.exit_code, 0);
+    assert_eq!(out.exit_code, 0, "{}", out.stdout);
     assert_eq!(
-        out.stdout.matches(secret).count(),
+        out.stdout.matches(&secret).count(),
         1,
         "the item, once, as it came"
     );
     let results = out.stdout.split("\nresults:\n").nth(1).unwrap_or("");
-    assert!(!results.contains(secret));
-    assert!(!out.stderr.contains(secret));
+    assert!(
+        results.contains("finds auths[\\\"harbor-core.default.svc\\\"]"),
+        "the Secret was read: {results}"
+    );
+    for s in [secret.as_str(), &auth, password] {
+        assert!(!results.contains(s), "{s} in {results}");
+        assert!(!out.stderr.contains(s), "{s} on stderr");
+    }
 }
 
 /// 100 MB of input: within the memory target (4x the input above the baseline).

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::Value;
 
+use crate::tekton::auths;
+
 /// A user name and a secret that is never printed.
 #[derive(Clone)]
 pub struct Credentials {
@@ -51,15 +53,6 @@ pub fn config_path(path: Option<&Path>) -> Option<PathBuf> {
         return Some(PathBuf::from(dir).join("config.json"));
     }
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker").join("config.json"))
-}
-
-/// `host[:port]` of an `auths` key: the docker CLI accepts `https://host/v1/` and the like.
-fn key_host(key: &str) -> &str {
-    let k = key
-        .strip_prefix("https://")
-        .or_else(|| key.strip_prefix("http://"))
-        .unwrap_or(key);
-    k.split('/').next().unwrap_or(k)
 }
 
 /// The credentials for `registry` (`host[:port]`). `explicit` says whether the user
@@ -119,20 +112,17 @@ fn config_json(text: &str, shown: &str) -> Result<Value, String> {
     if v.get("kind").and_then(Value::as_str) != Some("Secret") {
         return Ok(v);
     }
+    // The Secret's data read as the check reads it (stringData over data).
     for key in [".dockerconfigjson", "config.json"] {
-        let inner = if let Some(b64) = v.pointer(&format!("/data/{key}")).and_then(Value::as_str) {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .map_err(|_| format!("{shown}: the Secret's data[{key:?}] is not base64"))?;
-            String::from_utf8(bytes)
-                .map_err(|_| format!("{shown}: the Secret's data[{key:?}] is not text"))?
-        } else if let Some(t) = v
-            .pointer(&format!("/stringData/{key}"))
-            .and_then(Value::as_str)
-        {
-            t.to_string()
-        } else {
-            continue;
+        let inner = match crate::tekton::docker_config::secret_text(&v, key) {
+            None => continue,
+            Some((_, Ok(text))) => text,
+            Some((field, Err(e))) => {
+                return Err(format!(
+                    "{shown}: the Secret's {field}[{key:?}] {}",
+                    e.describe()
+                ));
+            }
         };
         return serde_json::from_str(&inner).map_err(|e| {
             format!("{shown}: the Secret's {key} is not a docker config (JSON): {e}")
@@ -156,17 +146,24 @@ pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> 
         Some(Value::Object(m)) => Some(m),
         Some(_) => return Err(format!("{shown}: auths is not an object")),
     };
-    let entry = auths.and_then(|m| m.iter().find(|(k, _)| key_host(k) == registry));
+    // The entry buildctl's lookup finds, found the same way (the auths check's port of
+    // docker/cli's file store: the exact key, else a key normalised to host[:port]).
+    let lookup = auths::lookup_key(registry);
+    let entry = auths.and_then(|m| {
+        let found = auths::find(m.keys().map(String::as_str), &lookup)?;
+        m.get_key_value(found.key())
+    });
     let Some((key, entry)) = entry else {
         let helper = v
             .pointer(&format!(
                 "/credHelpers/{}",
-                registry.replace('~', "~0").replace('/', "~1")
+                lookup.replace('~', "~0").replace('/', "~1")
             ))
             .or_else(|| v.get("credsStore"))
             .and_then(Value::as_str);
-        let known: Vec<&str> = auths
-            .map(|m| m.keys().map(String::as_str).collect())
+        // Keys print as the check prints them, any user info in a URL key masked.
+        let known: Vec<String> = auths
+            .map(|m| m.keys().map(|k| auths::shown(k)).collect())
             .unwrap_or_default();
         let mut note = format!(
             "{shown} has no auths entry for {registry} (it has: {})",
@@ -247,6 +244,14 @@ mod tests {
         assert_eq!(found(text, "h"), None);
         let text = r#"{"auths":{"https://h/v1/":{"username":"u","password":"p"}}}"#;
         assert_eq!(found(text, "h"), Some(("u".into(), "p".into())));
+        // The exact key wins over an earlier one that normalises to it, as in
+        // docker/cli's file store; a key's port must be the registry's.
+        let text = r#"{"auths":{"https://h/v1/":{"username":"u1","password":"p"},"h":{"username":"u2","password":"p"}}}"#;
+        assert_eq!(found(text, "h"), Some(("u2".into(), "p".into())));
+        assert_eq!(found(text, "h:5000"), None);
+        // Docker Hub: only its v1 key.
+        let text = r#"{"auths":{"docker.io":{"username":"a","password":"b"},"https://index.docker.io/v1/":{"username":"hub","password":"b"}}}"#;
+        assert_eq!(found(text, "docker.io"), Some(("hub".into(), "b".into())));
     }
 
     #[test]

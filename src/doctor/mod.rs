@@ -31,7 +31,8 @@ use crate::endpoint::{Registry, Scheme};
 use crate::harbor::realm::{self, Mismatch};
 use challenge::Challenge;
 use credentials::{Credentials, Lookup};
-use net::{Client, Failed};
+use net::{Client, Failed, NetError};
+use tls::Issuer;
 
 /// What to probe and how.
 pub struct Options {
@@ -42,6 +43,9 @@ pub struct Options {
     /// A repository (`project/name`) to list tags of, with a `pull,push` scope.
     pub repository: Option<String>,
     pub timeout: Duration,
+    /// CAs to trust instead of the system's, for every request: the registry's (what
+    /// the daemon's `ca` gives it) and the realm's (what buildctl's
+    /// `--registry-auth-tlscontext ... ca=` gives it).
     pub ca_file: Option<PathBuf>,
     pub insecure_skip_verify: bool,
 }
@@ -273,7 +277,7 @@ impl Probe<'_> {
                         "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
                             .to_string()
                     }
-                    Failed::Untrusted => trust_fix(&e.message),
+                    Failed::Untrusted => trust_fix(&e, &authority),
                     Failed::Unresolvable if self.opts.registry.is_in_cluster() => {
                         in_pod_fix(self.opts)
                     }
@@ -484,16 +488,26 @@ impl Probe<'_> {
             None => "anonymously".to_string(),
         };
         let authority = self.authority.clone();
+        // buildctl fetches the token itself, outside the daemon: with Go's system roots
+        // and what `--registry-auth-tlscontext host=<registry>,ca=<file>` gives it
+        // (moby/buildkit cmd/buildctl/build/registryauthtlscontext.go), put on the
+        // client of the realm request whatever host the realm names
+        // (session/auth/authprovider/authprovider.go `FetchToken`, the TLS config looked
+        // up by the registry host). The probe's one client, with --ca-file, makes this
+        // request as it made the registry's: the CA applies to both.
         let answer = match self.client.get(&url, basic_header.as_deref()) {
             Ok(a) => a,
             Err(e) => {
-                let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e.message);
+                let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e.message.clone());
                 if mismatched {
                     s = s.note("this is the failure the realm mismatch above predicts: buildctl fails here the same way");
                     s = s.fix(format!(
                         "make the realm {}://{authority}/... (see step 2)",
                         self.scheme
                     ));
+                } else if e.kind == Failed::Untrusted {
+                    s = s.note("buildctl fetches this token itself, outside the daemon: the daemon's CA (spec.ca) does not reach this request");
+                    s = s.fix(realm_trust_fix(&e, &authority));
                 }
                 self.push(s);
                 return None;
@@ -755,15 +769,56 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
     }
 }
 
+/// The CA to trust, in words: the one that issued the certificate when the verifier
+/// noted it.
+fn the_ca(e: &NetError, whose: &str) -> String {
+    match &e.issuer {
+        Some(Issuer::By(dn)) => format!("the CA that issued {whose} certificate ({dn})"),
+        Some(Issuer::SelfSigned(dn)) => {
+            format!("{whose} self-signed certificate ({dn}) itself, as its own CA")
+        }
+        None => format!("{whose} CA"),
+    }
+}
+
+/// Where buildctl takes the CA for its own token fetch.
+fn buildctl_ca(authority: &str) -> String {
+    format!(
+        "the Task's registry-ca workspace for buildctl, which fetches its tokens itself (buildctl build --registry-auth-tlscontext host={authority},ca=<ca.crt>)"
+    )
+}
+
 /// The fix for a certificate the probe does not trust: trust, not the address (unless
 /// the certificate is for another name).
-fn trust_fix(message: &str) -> String {
+fn trust_fix(e: &NetError, authority: &str) -> String {
+    let message = &e.message;
     if message.contains("NotValidForName") || message.contains("not valid for name") {
         "the certificate is not for this name: make spec.registry (and REGISTRY here) a name the certificate lists, or give the registry a certificate for this name".into()
     } else if message.contains("Expired") || message.contains("NotValidYet") {
         "renew the registry's certificate (or check this machine's clock)".into()
     } else {
-        "trust the registry's CA: --ca-file here, and spec.ca (its path in the buildkitd container) for BuildKit; or spec.insecureSkipVerify (and --insecure-skip-verify) to skip the check".into()
+        format!(
+            "trust {}: --ca-file here; for BuildKit, spec.ca (its path in the buildkitd container) for the daemon, and {}; or spec.insecureSkipVerify (and --insecure-skip-verify) to skip the check",
+            the_ca(e, "the registry's"),
+            buildctl_ca(authority)
+        )
+    }
+}
+
+/// The fix for a realm whose certificate the probe does not trust (the registry's it
+/// did trust, or the request would not have got here).
+fn realm_trust_fix(e: &NetError, authority: &str) -> String {
+    let message = &e.message;
+    if message.contains("NotValidForName") || message.contains("not valid for name") {
+        "the token service's certificate is not for the realm's host: give it a certificate for that name, or make the realm a name its certificate lists".into()
+    } else if message.contains("Expired") || message.contains("NotValidYet") {
+        "renew the token service's certificate (or check this machine's clock)".into()
+    } else {
+        format!(
+            "trust {}: --ca-file here (one file may hold the registry's CA and this one), and {}; or skip the check: --insecure-skip-verify here, spec.insecureSkipVerify for BuildKit (insecure=true in --registry-auth-tlscontext)",
+            the_ca(e, "the token service's"),
+            buildctl_ca(authority)
+        )
     }
 }
 

@@ -3,12 +3,14 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
 
+use super::tls::{Issuer, Refused};
 use crate::endpoint::split_port;
 use crate::harbor::realm::Url;
 
@@ -62,6 +64,8 @@ pub enum Failed {
 pub struct NetError {
     pub kind: Failed,
     pub message: String,
+    /// For a certificate not trusted: who issued it, the CA to trust.
+    pub issuer: Option<Issuer>,
 }
 
 impl std::fmt::Display for NetError {
@@ -74,6 +78,8 @@ impl std::fmt::Display for NetError {
 pub struct Client {
     agent: ureq::Agent,
     timeout: Duration,
+    /// What the certificate verifier noted about the last certificate it refused.
+    refused: Arc<Refused>,
 }
 
 impl Client {
@@ -108,7 +114,8 @@ impl Client {
         } else {
             rustls_native_certs::load_native_certs().certs
         };
-        let tls = super::tls::client_config(roots, insecure)?;
+        let refused = Arc::new(Refused::default());
+        let tls = super::tls::client_config(roots, insecure, refused.clone())?;
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
@@ -125,7 +132,11 @@ impl Client {
                 .chain(TcpConnector::default())
                 .chain(super::tls::TlsConnector(tls));
         let agent = ureq::Agent::with_parts(config, connector, DefaultResolver::default());
-        Ok(Client { agent, timeout })
+        Ok(Client {
+            agent,
+            timeout,
+            refused,
+        })
     }
 
     /// `GET url`, with an `Authorization` header when given.
@@ -140,7 +151,12 @@ impl Client {
         if let Some(a) = authorization {
             req = req.header("Authorization", a);
         }
-        let mut resp = req.call().map_err(|e| describe(&e, url, self.timeout))?;
+        // A note left by an earlier request must not name this one's issuer.
+        let _ = self.refused.take();
+        let mut resp = req.call().map_err(|e| {
+            let issuer = self.refused.take();
+            describe(&e, url, self.timeout, issuer)
+        })?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -195,10 +211,15 @@ fn has_port(url: &str) -> bool {
 }
 
 /// A failed request as a sentence: what happened and what usually causes it.
-fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> NetError {
+fn describe(e: &ureq::Error, url: &str, timeout: Duration, issuer: Option<Issuer>) -> NetError {
     let at = origin(url);
     let https = url.starts_with("https://");
-    let error = |kind: Failed, message: String| NetError { kind, message };
+    let error = |kind: Failed, message: String| NetError {
+        kind,
+        message,
+        issuer: None,
+    };
+    let tls_error = |at: &str, detail: &str| tls_error(at, detail, issuer.clone());
     match e {
         ureq::Error::Timeout(_) => error(
             Failed::Timeout,
@@ -281,8 +302,9 @@ fn looks_like_tls(detail: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
-/// A TLS failure, by what rustls said.
-fn tls_error(at: &str, detail: &str) -> NetError {
+/// A TLS failure, by what rustls said (and, for an untrusted certificate, who issued
+/// it, as the verifier noted).
+fn tls_error(at: &str, detail: &str, issuer: Option<Issuer>) -> NetError {
     let lower = detail.to_ascii_lowercase();
     if lower.contains("corrupt message")
         || lower.contains("invalidcontenttype")
@@ -293,21 +315,27 @@ fn tls_error(at: &str, detail: &str) -> NetError {
             message: format!(
                 "TLS handshake with {at} failed ({detail}): the server does not speak TLS on this port, it is probably plain HTTP"
             ),
+            issuer: None,
         }
     } else if lower.contains("certificate")
         || lower.contains("unknownissuer")
         || lower.contains("unknown issuer")
     {
+        let by = issuer
+            .as_ref()
+            .map_or_else(String::new, |i| format!("; it is {i}"));
         NetError {
             kind: Failed::Untrusted,
             message: format!(
-                "TLS certificate of {at} is not trusted ({detail}): give the registry's CA with --ca-file (and spec.ca for BuildKit), or check the name the certificate is for"
+                "TLS certificate of {at} is not trusted ({detail}{by}): give its CA with --ca-file, or check the name the certificate is for"
             ),
+            issuer,
         }
     } else {
         NetError {
             kind: Failed::Other,
             message: format!("TLS with {at} failed: {detail}"),
+            issuer: None,
         }
     }
 }

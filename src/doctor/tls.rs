@@ -8,7 +8,7 @@
 //! (`isValid`: its validity period, unhandled critical extensions), and when the pool
 //! of roots contains the very certificate (`opts.Roots.contains(c)`), the chain is that
 //! certificate alone, with no CA/end-entity distinction; `crypto/tls` checks the host
-//! name (`VerifyHostname`). [`GoLikeVerifier`] does the same: webpki first, and when
+//! name (`VerifyHostname`). `GoLikeVerifier` does the same: webpki first, and when
 //! webpki refuses a server certificate byte for byte equal to a trusted root, that
 //! certificate is accepted if it is for the name asked for and valid now. Nothing else
 //! is relaxed: a CA:TRUE certificate that is not itself trusted is still refused.
@@ -19,7 +19,7 @@
 
 use std::fmt;
 use std::io::{Read, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{WebPkiServerVerifier, verify_server_name};
@@ -35,11 +35,68 @@ use ureq::unversioned::transport::{
     TransportAdapter,
 };
 
+/// Who issued a server certificate the probe refused: the CA to trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issuer {
+    /// Signed by a CA: its distinguished name (`CN=..., O=...`).
+    By(String),
+    /// Its own issuer: its distinguished name.
+    SelfSigned(String),
+}
+
+impl std::fmt::Display for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Issuer::By(dn) => write!(f, "issued by {dn}"),
+            Issuer::SelfSigned(dn) => write!(f, "self-signed: {dn}"),
+        }
+    }
+}
+
+impl Issuer {
+    /// Who issued a DER certificate; `None` when it does not parse.
+    pub fn of(der: &[u8]) -> Option<Issuer> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+        let issuer = cert.issuer().to_string();
+        let subject = cert.subject().to_string();
+        Some(if issuer == subject {
+            Issuer::SelfSigned(subject)
+        } else {
+            Issuer::By(issuer)
+        })
+    }
+}
+
+/// The issuer of the last server certificate the verifier refused, for the message and
+/// the fix (which name the CA to trust): rustls' error says only `UnknownIssuer`, the
+/// verifier sees the certificate.
+#[derive(Debug, Default)]
+pub struct Refused(Mutex<Option<Issuer>>);
+
+impl Refused {
+    /// The last refusal's issuer, cleared.
+    pub fn take(&self) -> Option<Issuer> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+
+    fn set(&self, issuer: Option<Issuer>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = issuer;
+    }
+}
+
 /// The rustls settings of the probe: `roots` to trust (the `--ca-file` certificates or
-/// the system's), or no verification at all.
+/// the system's), or no verification at all. A refused certificate's issuer is noted
+/// in `refused`.
 pub fn client_config(
     roots: Vec<CertificateDer<'static>>,
     insecure: bool,
+    refused: Arc<Refused>,
 ) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn ServerCertVerifier> = if insecure {
@@ -54,7 +111,11 @@ pub fn client_config(
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
             .build()
             .map_err(|e| format!("cannot set up certificate checks: {e}"))?;
-        Arc::new(GoLikeVerifier { webpki, roots })
+        Arc::new(GoLikeVerifier {
+            webpki,
+            roots,
+            refused,
+        })
     };
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -70,6 +131,7 @@ pub fn client_config(
 struct GoLikeVerifier {
     webpki: Arc<WebPkiServerVerifier>,
     roots: Vec<CertificateDer<'static>>,
+    refused: Arc<Refused>,
 }
 
 impl ServerCertVerifier for GoLikeVerifier {
@@ -92,6 +154,7 @@ impl ServerCertVerifier for GoLikeVerifier {
             Err(e) => e,
         };
         if !self.roots.iter().any(|r| r.as_ref() == end_entity.as_ref()) {
+            self.refused.set(Issuer::of(end_entity.as_ref()));
             return Err(refused);
         }
         // The certificate is a trusted root itself: Go's chain of one. Its name and
@@ -414,5 +477,40 @@ mod tests {
             let _ = validity(&cert.der()[..cut]);
         }
         assert_eq!(validity(b"not a certificate"), None);
+    }
+
+    #[test]
+    fn the_issuer_of_a_refused_certificate_is_named() {
+        let named = |cn: &str| {
+            let mut p =
+                rcgen::CertificateParams::new(vec!["registry.test".to_string()]).expect("params");
+            p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+            p
+        };
+        let ca_key = rcgen::KeyPair::generate().expect("key");
+        let mut ca = named("Test Root");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let self_signed = ca.self_signed(&ca_key).expect("cert");
+        assert_eq!(
+            Issuer::of(self_signed.der()),
+            Some(Issuer::SelfSigned("CN=Test Root".into()))
+        );
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let leaf = named("registry.test")
+            .signed_by(&key, &issuer)
+            .expect("cert");
+        let by = Issuer::of(leaf.der());
+        assert_eq!(by, Some(Issuer::By("CN=Test Root".into())));
+        assert_eq!(
+            by.map(|i| i.to_string()).as_deref(),
+            Some("issued by CN=Test Root")
+        );
+        assert_eq!(Issuer::of(b"not a certificate"), None);
+        // The note is taken once.
+        let refused = Refused::default();
+        refused.set(Issuer::of(leaf.der()));
+        assert!(refused.take().is_some());
+        assert_eq!(refused.take(), None);
     }
 }

@@ -198,6 +198,7 @@ fn transform<'r, 's>(rl: &'r ResourceList<'s>) -> Result<Done<'r, 's>, Failure> 
     harbor::check::run(spec, &topology.harbor, &output, &mut findings);
     buildkit::check::run(spec, &topology.buildkit, &output, &mut findings);
     tekton::check::run(&output, &mut findings);
+    tekton::auths::run(spec, &output, &mut findings);
     tekton::chain::run(spec, &topology.buildkit, &output, &mut findings);
     Ok(Done {
         output,

@@ -5,6 +5,9 @@
 //! Read the way Tekton assembles a step (tektoncd/pipeline `pkg/pod`): the step template
 //! is merged into every step and the step's own `env` wins; a workspace is mounted at
 //! `$(workspaces.<name>.path)` or its `mountPath`; a volume at each `volumeMounts` entry.
+//!
+//! And how a Secret's value is read ([`secret_text`]): `stringData` over `data`, `data`
+//! as base64, shared by the checks and `doctor`.
 
 use serde_json::Value;
 
@@ -189,4 +192,56 @@ pub fn keep(path: &[Seg<'_>]) -> bool {
         },
         Some(_) => false,
     }
+}
+
+/// Why a Secret's value cannot be read as text. The value itself is never kept here,
+/// so no message built from this can print it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    /// A `data` value that is not standard base64.
+    NotBase64,
+    /// Decoded bytes (or a `stringData` value) that are not UTF-8 text.
+    NotText,
+    /// A value that is not a string at all.
+    NotAString,
+}
+
+impl Unreadable {
+    /// What is wrong, for a message that names the field (`data.<key>`) before it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unreadable::NotBase64 => "is not base64",
+            Unreadable::NotText => "is not text (UTF-8)",
+            Unreadable::NotAString => "is not a string",
+        }
+    }
+}
+
+/// Key `key` of a Secret (as JSON): the field it is read from and its text, `None`
+/// when neither field has the key.
+///
+/// `stringData` wins over `data`: the API server merges stringData "into the data field
+/// on write, overwriting any existing values" (the `Secret.stringData` field's doc,
+/// kubernetes/api `core/v1/types.go`). `data` is base64 as Go's encoding/json reads a
+/// `[]byte`, with the standard alphabet and padding; Go's decoder ignores `\r` and `\n`
+/// (encoding/base64 `Decode`), so a value folded over lines still reads.
+pub fn secret_text(
+    secret: &Value,
+    key: &str,
+) -> Option<(&'static str, Result<String, Unreadable>)> {
+    use base64::Engine;
+    if let Some(v) = secret.get("stringData").and_then(|d| d.get(key)) {
+        let text = v.as_str().map(str::to_string).ok_or(Unreadable::NotAString);
+        return Some(("stringData", text));
+    }
+    let v = secret.get("data").and_then(|d| d.get(key))?;
+    let Some(b64) = v.as_str() else {
+        return Some(("data", Err(Unreadable::NotAString)));
+    };
+    let clean: String = b64.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(clean)
+        .map_err(|_| Unreadable::NotBase64)
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|_| Unreadable::NotText));
+    Some(("data", text))
 }

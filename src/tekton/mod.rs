@@ -8,8 +8,10 @@
 //! | the change: a new Task, or ours regenerated in place | [`plan`](mod@plan) |
 //! | where a step's `DOCKER_CONFIG` points: a workspace, a Secret volume | [`docker_config`] |
 //! | the checks: `DOCKER_CONFIG` on a Secret mount without `config.json`, `BUILDKIT_HOST` | [`check`] |
+//! | the check: a docker-registry Secret's `auths` entry for the registry, as buildctl looks it up | [`auths`] |
 //! | the checks along the push: client certificates, a private CA, runs binding what the Task requires | [`chain`] |
 
+pub mod auths;
 pub mod chain;
 pub mod check;
 pub mod detect;

@@ -8,6 +8,11 @@
 //! process mints ES256 JWTs that the registry verifies against a self-signed certificate
 //! made at start (its `rootcertbundle`). Nothing listens anywhere but 127.0.0.1.
 //!
+//! [`Registry::start_with`] serves the registry over https (`http.tls`), and the token
+//! service too when its realm is `https`, with certificates signed by private CAs made
+//! at test time ([`TestCa`]): the set-up of a registry behind a private CA, whose token
+//! realm buildctl fetches itself.
+//!
 //! When the registry binary is missing, `start` prints `SKIPPED: ...` and returns `None`
 //! (under CI=true it panics instead, see [`super::require`]).
 //! The registry logs (level info; `HARBOR_TEST_REGISTRY_LOG=debug` for more) into
@@ -63,10 +68,110 @@ pub enum Auth {
     Token { realm_scheme: &'static str },
 }
 
+/// A CA made at test time (ECDSA P-256), and the server certificates it signs.
+pub struct TestCa {
+    /// Its certificate, PEM: what a `ca.crt` holds.
+    pub pem: String,
+    /// Its subject's common name.
+    pub name: String,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+/// A server certificate for 127.0.0.1 and its key.
+pub struct ServerCert {
+    pub cert_pem: String,
+    pub key_pem: String,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+impl TestCa {
+    pub fn new(name: &str) -> TestCa {
+        let key = rcgen::KeyPair::generate().expect("generate the CA key");
+        let mut params =
+            rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params without SANs");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "harbor-buildkit-fn tests");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2099, 12, 31);
+        let cert = params.self_signed(&key).expect("self-sign the CA");
+        TestCa {
+            pem: cert.pem(),
+            name: name.to_string(),
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// Writes the CA certificate to `path` and returns it.
+    pub fn write(&self, path: &Path) -> PathBuf {
+        fs::write(path, &self.pem).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path.to_path_buf()
+    }
+
+    /// A server certificate for 127.0.0.1 (an IP SAN), for server authentication.
+    pub fn server_cert(&self) -> ServerCert {
+        let key = rcgen::KeyPair::generate().expect("generate a server key");
+        let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .expect("server params for 127.0.0.1");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "127.0.0.1");
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2099, 12, 31);
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("sign the server certificate");
+        ServerCert {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            cert_der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+        }
+    }
+}
+
+impl ServerCert {
+    /// A rustls server configuration that presents this certificate.
+    fn rustls_config(&self) -> Arc<rustls::ServerConfig> {
+        let cert = rustls::pki_types::CertificateDer::from(self.cert_der.clone());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("the server certificate and key");
+        Arc::new(config)
+    }
+}
+
+/// TLS for [`Registry::start_with`]: the CAs that sign the registry's certificate and
+/// the token service's (used when the realm scheme is `https`).
+#[derive(Clone, Copy)]
+pub struct Tls<'c> {
+    pub registry: &'c TestCa,
+    pub realm: &'c TestCa,
+}
+
 /// A running registry; dropping it kills the process and removes its temp dir.
 pub struct Registry {
     /// `127.0.0.1:PORT`.
     pub addr: String,
+    /// `http`, or `https` when started with [`Tls`].
+    pub scheme: &'static str,
     /// The token service, in [`Auth::Token`] mode.
     pub token: Option<TokenService>,
     child: Child,
@@ -79,6 +184,14 @@ impl Registry {
     /// `docker-registry` binary is missing; panics, with the registry's log, when it does
     /// not come up.
     pub fn start(auth: Auth) -> Option<Registry> {
+        Registry::start_with(auth, None)
+    }
+
+    /// [`Registry::start`] over https when `tls` is given: the registry serves a
+    /// certificate signed by `tls.registry` (distribution's `http.tls`), and in
+    /// [`Auth::Token`] mode with `realm_scheme: "https"` the token service serves one
+    /// signed by `tls.realm`.
+    pub fn start_with(auth: Auth, tls: Option<Tls>) -> Option<Registry> {
         let bin = super::tools::docker_registry();
         if !super::require(
             "docker-registry (apt-get install docker-registry)",
@@ -89,9 +202,32 @@ impl Registry {
         let bin = bin.expect("checked above");
         let dir = TempDir::new("registry");
 
-        let token = match auth {
-            Auth::Token { realm_scheme } => Some(TokenService::start(realm_scheme)),
+        let token = match (auth, tls) {
+            (
+                Auth::Token {
+                    realm_scheme: "https",
+                },
+                Some(tls),
+            ) => Some(TokenService::start_tls(&tls.realm.server_cert())),
+            (Auth::Token { realm_scheme }, _) => Some(TokenService::start(realm_scheme)),
             _ => None,
+        };
+        let (scheme, tls_yaml, ca_pem) = match tls {
+            None => ("http", String::new(), None),
+            Some(tls) => {
+                let cert = tls.registry.server_cert();
+                let (cert_path, key_path) = (dir.join("registry.crt"), dir.join("registry.key"));
+                for (path, text) in [(&cert_path, &cert.cert_pem), (&key_path, &cert.key_pem)] {
+                    fs::write(path, text)
+                        .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+                }
+                let yaml = format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    yaml_str(&cert_path.to_string_lossy()),
+                    yaml_str(&key_path.to_string_lossy())
+                );
+                ("https", yaml, Some(tls.registry.pem.clone()))
+            }
         };
         let auth_yaml = match (&auth, &token) {
             (Auth::None, _) => String::new(),
@@ -123,7 +259,7 @@ impl Registry {
             let port = free_port();
             let addr = format!("127.0.0.1:{port}");
             let config = dir.join("config.yml");
-            fs::write(&config, registry_config(&dir, &addr, &auth_yaml))
+            fs::write(&config, registry_config(&dir, &addr, &tls_yaml, &auth_yaml))
                 .unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
             let log_path = dir.join("registry.log");
             let log = File::create(&log_path)
@@ -144,10 +280,11 @@ impl Registry {
             let mut child = cmd
                 .spawn()
                 .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-            match wait_ready(&mut child, &addr, &log_path) {
+            match wait_ready(&mut child, scheme, &addr, ca_pem.as_deref(), &log_path) {
                 Ready::Up => {
                     return Some(Registry {
                         addr,
+                        scheme,
                         token,
                         child,
                         dir,
@@ -168,7 +305,7 @@ impl Registry {
                     let _ = child.wait();
                     let log = tail(&log_path);
                     panic!(
-                        "docker-registry did not answer GET http://{addr}/v2/ within {READY_TIMEOUT:?}:\n{log}"
+                        "docker-registry did not answer GET {scheme}://{addr}/v2/ within {READY_TIMEOUT:?}:\n{log}"
                     );
                 }
             }
@@ -178,9 +315,9 @@ impl Registry {
         )
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` over TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The registry's temp dir (config, storage, log); removed on drop.
@@ -216,15 +353,34 @@ pub fn docker_config(dir: &Path, registry: &str, user: &str, password: &str) -> 
 /// An HTTP client for tests: no proxy (nothing leaves the machine), 4xx/5xx read as
 /// responses rather than errors, a global timeout.
 pub fn http_agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .new_agent()
+    agent_trusting(None, Duration::from_secs(10))
 }
 
-fn registry_config(dir: &Path, addr: &str, auth_yaml: &str) -> String {
+/// [`http_agent`] that speaks https trusting `ca_pem` (a [`TestCa`]'s) and nothing else.
+pub fn https_agent(ca_pem: &str) -> ureq::Agent {
+    agent_trusting(Some(ca_pem), Duration::from_secs(10))
+}
+
+fn agent_trusting(ca_pem: Option<&str>, timeout: Duration) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(timeout));
+    if let Some(pem) = ca_pem {
+        let ca = ureq::tls::Certificate::from_pem(pem.as_bytes()).expect("a CA PEM of ours");
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![ca])))
+                .unversioned_rustls_crypto_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .build(),
+        );
+    }
+    config.build().new_agent()
+}
+
+fn registry_config(dir: &Path, addr: &str, tls_yaml: &str, auth_yaml: &str) -> String {
     // At least info: readiness waits for the "listening on" line, and the reason a token
     // was refused ("unable to verify token signature: ...") is logged at info only.
     let level = match std::env::var("HARBOR_TEST_REGISTRY_LOG").as_deref() {
@@ -237,6 +393,7 @@ fn registry_config(dir: &Path, addr: &str, auth_yaml: &str) -> String {
          log:\n  level: {}\n  formatter: text\n  accesslog:\n    disabled: true\n\
          storage:\n  filesystem:\n    rootdirectory: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\n\
          http:\n  addr: {addr}\n  secret: {}\n\
+         {tls_yaml}\
          {auth_yaml}",
         yaml_str(level),
         yaml_str(&storage.to_string_lossy()),
@@ -277,16 +434,18 @@ enum Ready {
 }
 
 /// Waits until our child has logged that it listens on `addr` and `GET /v2/` answers (any
-/// HTTP status), or the child exits, or time runs out. The log line matters: when another
-/// process took the port first, something else may answer on it while our child fails.
-fn wait_ready(child: &mut Child, addr: &str, log: &Path) -> Ready {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(1)))
-        .build()
-        .new_agent();
-    let url = format!("http://{addr}/v2/");
+/// HTTP status; over https trusting `ca_pem` only), or the child exits, or time runs
+/// out. The log line matters: when another process took the port first, something else
+/// may answer on it while our child fails.
+fn wait_ready(
+    child: &mut Child,
+    scheme: &str,
+    addr: &str,
+    ca_pem: Option<&str>,
+    log: &Path,
+) -> Ready {
+    let agent = agent_trusting(ca_pem, Duration::from_secs(1));
+    let url = format!("{scheme}://{addr}/v2/");
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -336,9 +495,10 @@ pub struct TokenRequest {
     pub basic_ok: bool,
 }
 
-/// A tiny plain-HTTP token service on 127.0.0.1, on a thread of the test process. `GET
-/// /token` with Basic [`USER`]:[`PASSWORD`] answers 200 with an ES256 JWT granting the
-/// requested `scope`s; anything else at `/token` answers 401, other paths 404.
+/// A tiny token service on 127.0.0.1, on a thread of the test process, over plain HTTP
+/// or, from [`TokenService::start_tls`], https. `GET /token` with Basic
+/// [`USER`]:[`PASSWORD`] answers 200 with an ES256 JWT granting the requested `scope`s;
+/// anything else at `/token` answers 401, other paths 404.
 pub struct TokenService {
     /// `127.0.0.1:PORT`.
     pub addr: String,
@@ -358,8 +518,18 @@ struct Signer {
 }
 
 impl TokenService {
-    /// Makes a key and a self-signed certificate, binds 127.0.0.1:0 and serves.
+    /// Makes a key and a self-signed certificate, binds 127.0.0.1:0 and serves plain
+    /// HTTP; `realm_scheme` is only what the realm says.
     pub fn start(realm_scheme: &'static str) -> TokenService {
+        TokenService::serve(realm_scheme, None)
+    }
+
+    /// The same over https, presenting `cert`; the realm is `https://...`.
+    pub fn start_tls(cert: &ServerCert) -> TokenService {
+        TokenService::serve("https", Some(cert.rustls_config()))
+    }
+
+    fn serve(realm_scheme: &'static str, tls: Option<Arc<rustls::ServerConfig>>) -> TokenService {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             .expect("generate a P-256 key");
@@ -394,7 +564,7 @@ impl TokenService {
             let (requests, stop) = (requests.clone(), stop.clone());
             std::thread::Builder::new()
                 .name("token-service".into())
-                .spawn(move || accept_loop(listener, signer, requests, stop))
+                .spawn(move || accept_loop(listener, signer, requests, stop, tls))
                 .expect("spawn the token service thread")
         };
         TokenService {
@@ -440,25 +610,53 @@ fn accept_loop(
     signer: Arc<Signer>,
     requests: Arc<Mutex<Vec<TokenRequest>>>,
     stop: Arc<AtomicBool>,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) {
     for conn in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
             return;
         }
         let Ok(stream) = conn else { continue };
-        let (signer, requests) = (signer.clone(), requests.clone());
+        let (signer, requests, tls) = (signer.clone(), requests.clone(), tls.clone());
         // Detached: each connection has socket timeouts, so none outlives them for long.
         let _ = std::thread::Builder::new()
             .name("token-conn".into())
-            .spawn(move || serve_one(stream, &signer, &requests));
+            .spawn(move || serve_one(stream, &signer, &requests, tls));
     }
 }
 
-/// Reads one request, answers it, closes the connection.
-fn serve_one(mut stream: TcpStream, signer: &Signer, requests: &Mutex<Vec<TokenRequest>>) {
+/// Reads one request, answers it, closes the connection (over TLS when `tls` is
+/// given; a client that refuses the certificate ends the handshake, and nothing is
+/// recorded).
+fn serve_one(
+    stream: TcpStream,
+    signer: &Signer,
+    requests: &Mutex<Vec<TokenRequest>>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
     let _ = stream.set_read_timeout(Some(SOCKET_TIMEOUT));
     let _ = stream.set_write_timeout(Some(SOCKET_TIMEOUT));
-    let Some(head) = read_head(&mut stream) else {
+    match tls {
+        None => {
+            let mut stream = stream;
+            answer(&mut stream, signer, requests);
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        Some(config) => {
+            let Ok(conn) = rustls::ServerConnection::new(config) else {
+                return;
+            };
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            answer(&mut tls, signer, requests);
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+            let _ = tls.sock.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn answer(stream: &mut impl ReadWrite, signer: &Signer, requests: &Mutex<Vec<TokenRequest>>) {
+    let Some(head) = read_head(stream) else {
         return;
     };
     let mut lines = head.split("\r\n");
@@ -524,11 +722,14 @@ fn serve_one(mut stream: TcpStream, signer: &Signer, requests: &Mutex<Vec<TokenR
     );
     let _ = stream.write_all(response.as_bytes());
     let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Both);
 }
 
+/// A connection, plain or TLS.
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
 /// The request head (up to the blank line), or `None` on timeout, EOF or a huge head.
-fn read_head(stream: &mut TcpStream) -> Option<String> {
+fn read_head(stream: &mut impl Read) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
