@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | Harbor | [`harbor`] | the `CORE_URL`/`TOKEN_SERVICE_URL` patch, Harbor's realm rules (`match`, `tokenSvcURL`), the realm and jobservice checks |
 //! | BuildKit | [`buildkit`] | `buildkitd.toml` and its ConfigMap, the registry-table checks |
-//! | Tekton | [`tekton`] | the Task and its step script, the `DOCKER_CONFIG` check |
+//! | Tekton | [`tekton`] | the Task and its step script in every mode (mTLS, private CA, daemonless), the checks on credentials and on runs of the Task |
 //! | the registry | [`endpoint`] | host, port, scheme and TLS material, shared by all three |
 //!
 //! The pipeline, in [`function`] (every stage returns a [`krm::Failure`], which holds at

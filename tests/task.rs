@@ -603,6 +603,12 @@ fn step_daemonless() {
     );
     // What the cluster must allow is said, in the results.
     assert!(out.stdout.contains("fresh on every run"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("namespace ci must allow what that needs: seccomp and AppArmor Unconfined"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// The catalog's knobs: a multi-platform push, build args (an array), a target,
@@ -832,4 +838,79 @@ fn https_example_pushes_with_the_ca_given_to_buildctl() {
         [format!("host={host},ca={ca}").as_str()]
     );
     assert!(!step.argv.iter().any(|a| a.contains("registry.insecure")));
+}
+
+/// The new fields' mistakes, each named at its field: daemonless with what it cannot
+/// use, a uid the rootless image cannot run daemonless, root, a uid of the wrong type.
+#[test]
+fn task_fields_refuse_what_cannot_work() {
+    let errors = |spec: &str| -> Vec<String> {
+        let out = run(&common::input(
+            &[],
+            &format!("registry: {HTTPS}\ngenerate: [task]\n{spec}"),
+        ));
+        assert_eq!(out.exit_code, 1, "accepted: {spec}");
+        out.stderr.lines().map(str::to_string).collect()
+    };
+    let one = |spec: &str, field: &str, needle: &str| {
+        let e = errors(spec);
+        assert_eq!(e.len(), 1, "{spec}: {e:#?}");
+        assert!(
+            e[0].starts_with(&format!("error: spec.{field} ")),
+            "{spec}: {}",
+            e[0]
+        );
+        assert!(e[0].contains(needle), "{spec}: {}", e[0]);
+    };
+    one(
+        "daemonless: true\nbuildkitHost: tcp://buildkitd:1235\n",
+        "buildkitHost",
+        "starts its own buildkitd",
+    );
+    one(
+        "daemonless: true\nbuildkitTlsServerName: buildkitd\n",
+        "buildkitTlsServerName",
+        "without TLS",
+    );
+    one(
+        "daemonless: true\nbuildkitDaemon: buildkitd\n",
+        "buildkitDaemon",
+        "leave buildkitDaemon out",
+    );
+    one(
+        "daemonless: true\nrunAsUser: platform\n",
+        "runAsUser",
+        "holds only uid 1000",
+    );
+    one(
+        "daemonless: true\nrunAsUser: 1001\n",
+        "runAsUser",
+        "maps only uid 1000",
+    );
+    one("runAsUser: 0\n", "runAsUser", "is 0, root");
+    one("runAsUser: root\n", "runAsUser", "expected a uid");
+    one(
+        "runAsUser: true\n",
+        "runAsUser",
+        "expected a number or platform",
+    );
+    one(
+        "runAsUser: 4294967296\n",
+        "runAsUser",
+        "a uid is from 1 to 2147483647",
+    );
+    one("runAsUser:\n", "runAsUser", "give a number or platform");
+    one(
+        "buildkitTlsServerName: Build_Kit\n",
+        "buildkitTlsServerName",
+        "",
+    );
+    // Another image built for that uid may run daemonless as it.
+    let out = run(&common::input(
+        &[],
+        &format!(
+            "registry: {HTTPS}\ngenerate: [task]\ndaemonless: true\nrunAsUser: 2000\nbuildctlImage: registry.example.com/buildkit:v0.26.3-rootless-2000\n"
+        ),
+    ));
+    assert_eq!(out.exit_code, 0, "{}", out.stderr);
 }

@@ -43,6 +43,12 @@ fn wiring(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> Wiring
     let registry = endpoint.authority();
     let daemonless = spec.buildkit.daemonless;
     let daemon = buildkit.daemon.as_ref().filter(|_| !daemonless);
+    if daemonless {
+        plan.tell(FnResult::info(format!(
+            "daemonless: the step runs buildkitd itself, rootless (buildctl-daemonless.sh), so namespace {} must allow what that needs: seccomp and AppArmor Unconfined (for unshare and mount), privilege escalation (the setuid newuidmap and newgidmap), uid 1000 (the image's /etc/subuid); that is Pod Security privileged (baseline refuses Unconfined profiles), or on OpenShift an SCC allowing them",
+            spec.tekton.namespace
+        )));
+    }
     let client_certs_required = daemon.is_some_and(|d| d.tls_ca);
     if let Some(d) = daemon.filter(|d| d.tls_ca) {
         plan.tell(FnResult::info(format!(
