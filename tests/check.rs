@@ -1648,21 +1648,9 @@ fn is_unbound(f: &Finding) -> bool {
 fn runs_of_the_generated_task_must_bind_what_it_requires() {
     // The daemon demands client certificates: the workspace is required, and a
     // TaskRun or a Pipeline that runs the Task without it is refused by Tekton.
-    let task_run = r#"- apiVersion: tekton.dev/v1
-  kind: TaskRun
-  metadata:
-    name: build-run
-    namespace: ci
-  spec:
-    taskRef:
-      name: buildkit-build
-    workspaces:
-    - name: source
-      emptyDir: {}
-    - name: dockerconfig
-      secret:
-        secretName: harbor-push
-"#;
+    let bound = run_binding("harbor-push");
+    let certs = "    - name: buildkit-client-certs\n      secret:\n        secretName: buildkit-client-certs\n";
+    let task_run = &bound.replace(certs, "");
     let f = assert_fails(
         &resource_list(&[CHART_CM, &daemon(), task_run], SPEC_ALL),
         is_unbound,
@@ -1703,10 +1691,6 @@ fn runs_of_the_generated_task_must_bind_what_it_requires() {
     assert_eq!(f.path.as_deref(), Some("spec.tasks[1].workspaces"));
     has(&f, &["dockerconfig, buildkit-client-certs"]);
     // Bound, or optional (no daemon in the input: the client certs are optional).
-    let bound = task_run.replace(
-        "      secret:\n        secretName: harbor-push\n",
-        "      secret:\n        secretName: harbor-push\n    - name: buildkit-client-certs\n      secret:\n        secretName: buildkit-client-certs\n",
-    );
     let findings = assert_passes(&resource_list(&[CHART_CM, &daemon(), &bound], SPEC_ALL));
     none(&findings, "unbound", is_unbound);
     let (_, findings) = checked(&resource_list(&[CHART_CM, task_run], SPEC_ALL));

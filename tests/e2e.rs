@@ -516,30 +516,51 @@ fn out_text(o: &Output) -> (String, String) {
     (text(&o.stdout), text(&o.stderr))
 }
 
-/// `kustomize build` of `overlay`: its committed expected.yaml, nothing on stderr.
-fn renders_as_committed(o: &Output, work: &Path, overlay: &str) {
+/// `kustomize build` of `overlay` printed its committed expected.yaml; its stderr.
+fn renders_expected(o: &Output, work: &Path, overlay: &str) -> String {
     let (stdout, stderr) = out_text(o);
     let expected = std::fs::read_to_string(work.join(overlay).join("expected.yaml"))
         .unwrap_or_else(|e| panic!("{overlay}/expected.yaml: {e}"));
     assert!(o.status.success(), "{overlay}: {stderr}");
     assert_eq!(stdout, expected, "{overlay}: not what expected.yaml holds");
-    assert_eq!(stderr, "", "{overlay}");
+    stderr
+}
+
+/// `kustomize build` of `overlay`: its committed expected.yaml, nothing on stderr.
+fn renders_as_committed(o: &Output, work: &Path, overlay: &str) {
+    assert_eq!(renders_expected(o, work, overlay), "", "{overlay}");
 }
 
 /// A generator overlay: its committed expected.yaml, and on stderr exactly the one
 /// warning a generator owes its user, that no daemon is in view to mount the ConfigMap
 /// into (kustomize shows stderr, never `results`).
 fn renders_with_the_generator_warning(o: &Output, work: &Path, overlay: &str) {
-    let (stdout, stderr) = out_text(o);
-    let expected = std::fs::read_to_string(work.join(overlay).join("expected.yaml"))
-        .unwrap_or_else(|e| panic!("{overlay}/expected.yaml: {e}"));
-    assert!(o.status.success(), "{overlay}: {stderr}");
-    assert_eq!(stdout, expected, "{overlay}: not what expected.yaml holds");
+    let stderr = renders_expected(o, work, overlay);
     let lines: Vec<&str> = stderr.lines().collect();
     assert!(
         matches!(lines.as_slice(), [w] if w.starts_with("warning: ConfigMap ci/buildkitd-config: no BuildKit daemon in view (a kustomize generator sees only its own config)")),
         "{overlay}: {stderr}"
     );
+}
+
+/// A kpt run that passed, said `said`, warned of nothing, and left the package as
+/// `.expected/diff.patch` says.
+fn kpt_wrote_the_expected_diff(o: &Output, work: &Path, said: &str) {
+    let (stdout, stderr) = out_text(o);
+    assert!(o.status.success(), "{stdout}{stderr}");
+    for needle in ["[PASS] \"harbor-buildkit-fn\"", said] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    assert!(
+        !stderr.contains("[warning]") && !stderr.contains("[error]"),
+        "{stderr}"
+    );
+    let before = read_tree(&root().join("examples/kpt/ci-build"));
+    let after = read_tree(&work.join("examples/kpt/ci-build"));
+    let committed =
+        std::fs::read_to_string(root().join("examples/kpt/ci-build/.expected/diff.patch"))
+            .unwrap_or_default();
+    assert_eq!(tree_diff(&before, &after), committed);
 }
 
 /// A clean `check` in text: no warnings, no errors, the realm finding.
@@ -584,47 +605,22 @@ const README_COMMANDS: &[Expect] = &[
     Expect {
         cmd: "kpt fn render --allow-exec examples/kpt/ci-build",
         check: |o, w| {
-            let (stdout, stderr) = out_text(o);
-            assert!(o.status.success(), "{stdout}{stderr}");
-            assert!(stderr.contains("[PASS] \"harbor-buildkit-fn\""), "{stderr}");
-            assert!(
-                stderr.contains("Successfully executed 1 function(s) in 1 package(s)."),
-                "{stderr}"
-            );
-            assert!(
-                !stderr.contains("[warning]") && !stderr.contains("[error]"),
-                "{stderr}"
-            );
-            // What it wrote is what .expected/diff.patch says.
-            let before = read_tree(&root().join("examples/kpt/ci-build"));
-            let after = read_tree(&w.join("examples/kpt/ci-build"));
-            let committed =
-                std::fs::read_to_string(root().join("examples/kpt/ci-build/.expected/diff.patch"))
-                    .unwrap_or_default();
-            assert_eq!(tree_diff(&before, &after), committed);
+            kpt_wrote_the_expected_diff(
+                o,
+                w,
+                "Successfully executed 1 function(s) in 1 package(s).",
+            )
         },
     },
     Expect {
         cmd: "kpt fn eval examples/kpt/ci-build --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci",
+        // Run on the rendered package, it changes nothing: the same diff.
         check: |o, w| {
-            let (stdout, stderr) = out_text(o);
-            assert!(o.status.success(), "{stdout}{stderr}");
-            assert!(stderr.contains("[PASS] \"harbor-buildkit-fn\""), "{stderr}");
-            assert!(
-                stderr.contains("harbor-core: CORE_URL left as it is: Harbor already answers BuildKit (Host: harbor-core.default.svc.cluster.local) with realm http://harbor-core.default.svc.cluster.local/service/token"),
-                "{stderr}"
-            );
-            assert!(
-                !stderr.contains("[warning]") && !stderr.contains("[error]"),
-                "{stderr}"
-            );
-            // Run on the rendered package, it changes nothing.
-            let before = read_tree(&root().join("examples/kpt/ci-build"));
-            let after = read_tree(&w.join("examples/kpt/ci-build"));
-            let committed =
-                std::fs::read_to_string(root().join("examples/kpt/ci-build/.expected/diff.patch"))
-                    .unwrap_or_default();
-            assert_eq!(tree_diff(&before, &after), committed);
+            kpt_wrote_the_expected_diff(
+                o,
+                w,
+                "harbor-core: CORE_URL left as it is: Harbor already answers BuildKit (Host: harbor-core.default.svc.cluster.local) with realm http://harbor-core.default.svc.cluster.local/service/token",
+            )
         },
     },
     Expect {

@@ -360,6 +360,15 @@ fn assert_ran(step: &StepRun) {
     );
 }
 
+/// The Task declares workspace `name`, and not as optional.
+fn assert_required(task: &Value, name: &str) {
+    let ws = task["spec"]["workspaces"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["name"] == name))
+        .unwrap_or_else(|| panic!("no workspace {name}"));
+    assert!(ws.get("optional").is_none(), "{name} is optional: {ws}");
+}
+
 /// The argv every build has, for `image` from the source workspace at `source`.
 fn build_flags(step: &StepRun, image: &str, output_extra: &str) -> Vec<String> {
     let source = step.path("source");
@@ -436,12 +445,7 @@ fn step_mtls_daemon() {
             "registry: {HTTP}\nscheme: http\ngenerate: [buildkitdConfig, task]\nbuildkitTlsServerName: buildkitd\n"
         ),
     );
-    let certs = task["spec"]["workspaces"]
-        .as_array()
-        .and_then(|w| w.iter().find(|w| w["name"] == "buildkit-client-certs"))
-        .cloned()
-        .expect("the client-certs workspace");
-    assert!(certs.get("optional").is_none(), "required: {certs}");
+    assert_required(&task, "buildkit-client-certs");
     let files = [("ca.pem", CA), ("cert.pem", CA), ("key.pem", "KEY")];
     let step = run_step(
         &task,
@@ -495,12 +499,7 @@ fn step_https_with_a_private_ca() {
         &[],
         &format!("registry: {HTTPS}\nscheme: https\nca: [/certs/ca.crt]\ngenerate: [task]\n"),
     );
-    let ws = task["spec"]["workspaces"]
-        .as_array()
-        .and_then(|w| w.iter().find(|w| w["name"] == "registry-ca"))
-        .cloned()
-        .expect("the registry-ca workspace");
-    assert!(ws.get("optional").is_none(), "required: {ws}");
+    assert_required(&task, "registry-ca");
     let step = run_step(
         &task,
         &creds(HTTPS).workspace("registry-ca", &[("ca.crt", CA)]),
@@ -820,13 +819,7 @@ fn https_example_pushes_with_the_ca_given_to_buildctl() {
         .find(|v| v["kind"] == "Task")
         .expect("a Task in the example's output");
     let host = "harbor.clusters.zjusct.io";
-    let ws = &task["spec"]["workspaces"];
-    assert!(
-        ws.as_array().is_some_and(|w| w
-            .iter()
-            .any(|w| w["name"] == "registry-ca" && w.get("optional").is_none())),
-        "registry-ca is required: {ws}"
-    );
+    assert_required(&task, "registry-ca");
     let step = run_step(
         &task,
         &creds(host).workspace("registry-ca", &[("zjusct-ca.pem", CA)]),
