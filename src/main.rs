@@ -215,7 +215,7 @@ Examples:
         #[arg(long, default_value_t = 10, value_name = "SECS", allow_negative_numbers = true, value_parser = timeout_secs)]
         timeout: u64,
         /// PEM file with the CA(s) to trust for https, for the registry and its token
-        /// realm alike (instead of the system's roots).
+        /// realm alike, added to the system's roots (as buildctl and buildkitd add theirs).
         #[arg(long, value_name = "PATH")]
         ca_file: Option<PathBuf>,
         /// Skip TLS certificate checks (spec.insecureSkipVerify).

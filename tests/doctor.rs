@@ -55,6 +55,11 @@ fn doctor(args: &[&str]) -> Run {
 }
 
 fn doctor_with_stdin(args: &[&str], stdin: &str) -> Run {
+    doctor_with_env(args, stdin, &[])
+}
+
+/// doctor with `env` set on top of a clean environment (no proxies, no DOCKER_CONFIG).
+fn doctor_with_env(args: &[&str], stdin: &str, env: &[(&str, &std::path::Path)]) -> Run {
     let home = scratch();
     let stdin_file = home.join("stdin");
     std::fs::write(&stdin_file, stdin).unwrap_or_else(|e| panic!("write stdin: {e}"));
@@ -72,6 +77,7 @@ fn doctor_with_stdin(args: &[&str], stdin: &str) -> Run {
         .env_remove("https_proxy")
         .env_remove("ALL_PROXY")
         .env_remove("all_proxy")
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("run doctor: {e}"));
     Run {
@@ -1079,4 +1085,28 @@ fn a_realm_behind_another_private_ca_needs_that_ca_for_the_token() {
     let requests = tokens.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
     assert!(requests[0].basic_ok, "{requests:?}");
+
+    // The realm's CA in the system's store (SSL_CERT_FILE, which the store honours) and
+    // only the registry's in --ca-file: buildctl adds its `ca=` files to
+    // x509.SystemCertPool() (moby/buildkit session/auth/authprovider/authprovider.go),
+    // so the realm is trusted, and doctor must agree.
+    let system_roots = realm_ca.write(&dir.join("system-roots.crt"));
+    let run = doctor_with_env(
+        &[
+            &reg.addr,
+            "--scheme",
+            "https",
+            "--ca-file",
+            &registry_only.to_string_lossy(),
+            "--docker-config",
+            &config,
+            "--repository",
+            "library/app",
+        ],
+        "",
+        &[("SSL_CERT_FILE", &system_roots)],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, reg.log_tail());
+    run.has("200, token issued").has("PASS");
+    assert_eq!(tokens.requests().len(), 2, "{:?}", tokens.requests());
 }

@@ -43,7 +43,7 @@ pub struct Options {
     /// A repository (`project/name`) to list tags of, with a `pull,push` scope.
     pub repository: Option<String>,
     pub timeout: Duration,
-    /// CAs to trust instead of the system's, for every request: the registry's (what
+    /// CAs to trust besides the system's, for every request: the registry's (what
     /// the daemon's `ca` gives it) and the realm's (what buildctl's
     /// `--registry-auth-tlscontext ... ca=` gives it).
     pub ca_file: Option<PathBuf>,

@@ -83,8 +83,11 @@ pub struct Client {
 }
 
 impl Client {
-    /// `ca_file`: PEM roots to trust instead of the system's CA store (which is what
-    /// buildctl, a Go program, trusts); `insecure`: no certificate checks at all.
+    /// `ca_file`: PEM roots to trust on top of the system's CA store, as buildctl adds
+    /// `--registry-auth-tlscontext ca=` to `x509.SystemCertPool()`
+    /// (moby/buildkit session/auth/authprovider/authprovider.go) and the daemon adds
+    /// buildkitd.toml's `ca` to it (util/resolver/resolver.go); `insecure`: no
+    /// certificate checks at all.
     /// Certificates are checked as Go checks them ([`super::tls`]).
     pub fn new(
         timeout: Duration,
@@ -110,7 +113,9 @@ impl Client {
                     path.display()
                 ));
             }
-            certs
+            let mut roots = rustls_native_certs::load_native_certs().certs;
+            roots.extend(certs);
+            roots
         } else {
             rustls_native_certs::load_native_certs().certs
         };

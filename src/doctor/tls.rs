@@ -90,8 +90,8 @@ impl Refused {
     }
 }
 
-/// The rustls settings of the probe: `roots` to trust (the `--ca-file` certificates or
-/// the system's), or no verification at all. A refused certificate's issuer is noted
+/// The rustls settings of the probe: `roots` to trust (the system's, and the
+/// `--ca-file` certificates), or no verification at all. A refused certificate's issuer is noted
 /// in `refused`.
 pub fn client_config(
     roots: Vec<CertificateDer<'static>>,
