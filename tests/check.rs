@@ -1690,6 +1690,46 @@ fn runs_of_the_generated_task_must_bind_what_it_requires() {
     assert_eq!(f.on(), "Pipeline ci/ci");
     assert_eq!(f.path.as_deref(), Some("spec.tasks[1].workspaces"));
     has(&f, &["dockerconfig, buildkit-client-certs"]);
+    // The same Pipeline inline in a PipelineRun.
+    let inline = r#"- apiVersion: tekton.dev/v1
+  kind: PipelineRun
+  metadata:
+    name: ci
+    namespace: ci
+  spec:
+    pipelineSpec:
+      workspaces:
+      - name: src
+      tasks:
+      - name: fetch
+        taskRef:
+          name: git-clone
+      - name: build
+        taskRef:
+          name: buildkit-build
+        workspaces:
+        - name: source
+          workspace: src
+    workspaces:
+    - name: src
+      emptyDir: {}
+"#;
+    let f = assert_fails(
+        &resource_list(&[CHART_CM, &daemon(), inline], SPEC_ALL),
+        is_unbound,
+    );
+    assert_eq!(f.on(), "PipelineRun ci/ci");
+    assert_eq!(
+        f.path.as_deref(),
+        Some("spec.pipelineSpec.tasks[1].workspaces")
+    );
+    has(
+        &f,
+        &[
+            "PipelineRun ci runs Task buildkit-build",
+            "dockerconfig, buildkit-client-certs",
+        ],
+    );
     // Bound, or optional (no daemon in the input: the client certs are optional).
     let findings = assert_passes(&resource_list(&[CHART_CM, &daemon(), &bound], SPEC_ALL));
     none(&findings, "unbound", is_unbound);
@@ -1827,6 +1867,94 @@ fn auths_only_for_another_host_is_an_error_naming_the_keys_the_lookup_and_the_fi
     let r = run(&input);
     assert_no_secret(&r.results, &r.stderr);
     assert_no_secret(&findings, "");
+}
+
+/// A Pipeline running the generated Task with `dockerconfig` mapped to `mapping` (a
+/// `workspace: NAME` line, or nothing for the Pipeline workspace of the same name), and
+/// the PipelineRun that binds that workspace to `secret`; `inline` puts the Pipeline in
+/// the PipelineRun's `pipelineSpec`.
+fn pipeline_run_binding(secret: &str, creds: &str, mapping: &str, inline: bool) -> String {
+    let spec = format!(
+        r#"workspaces:
+    - name: src
+    - name: {creds}
+    - name: certs
+    tasks:
+    - name: build
+      taskRef:
+        name: buildkit-build
+      workspaces:
+      - name: source
+        workspace: src
+      - name: dockerconfig
+        {mapping}
+      - name: buildkit-client-certs
+        workspace: certs"#
+    );
+    let run = |pipeline: &str| {
+        format!(
+            r#"- apiVersion: tekton.dev/v1
+  kind: PipelineRun
+  metadata:
+    name: release-1
+    namespace: ci
+  spec:
+    {pipeline}
+    workspaces:
+    - name: src
+      emptyDir: {{}}
+    - name: {creds}
+      secret:
+        secretName: {secret}
+    - name: certs
+      secret:
+        secretName: buildkit-client-certs
+"#
+        )
+    };
+    if inline {
+        run(&format!(
+            "pipelineSpec:
+      {}",
+            spec.replace("\n    ", "\n      ")
+        ))
+    } else {
+        format!(
+            "- apiVersion: tekton.dev/v1\n  kind: Pipeline\n  metadata:\n    name: release\n    namespace: ci\n  spec:\n    {spec}\n{}",
+            run("pipelineRef:\n      name: release")
+        )
+    }
+}
+
+#[test]
+fn auths_of_the_secret_a_pipeline_run_binds_through_its_pipeline_are_an_error() {
+    let theirs = docker_registry_secret("ext-push", "https://harbor.example.com/v2/");
+    // tektoncd/pipeline pkg/apis/pipeline/v1/pipeline_validation.go `validateWorkspaces`:
+    // a task's binding without `workspace` names the Pipeline workspace of its own name.
+    for (creds, mapping, inline) in [
+        ("registry-creds", "workspace: registry-creds", false),
+        ("dockerconfig", "", false),
+        ("registry-creds", "workspace: registry-creds", true),
+        ("dockerconfig", "", true),
+    ] {
+        let binding = pipeline_run_binding("ext-push", creds, mapping, inline);
+        let input = resource_list(&[CHART_CM, &daemon(), &theirs, &binding], SPEC_ALL);
+        let f = assert_fails(&input, |f| is_auths(f) && f.name == "ext-push");
+        has(
+            &f,
+            &[&format!(
+                "data..dockerconfigjson has no auths entry that buildctl's credential lookup matches for {FQDN}"
+            )],
+        );
+    }
+    // The same PipelineRun binding the Secret to a workspace the Task's dockerconfig is
+    // not mapped to: not the Task's Secret, so a warning.
+    let binding = pipeline_run_binding("ext-push", "registry-creds", "workspace: src", false);
+    let input = resource_list(&[CHART_CM, &daemon(), &theirs, &binding], SPEC_ALL);
+    let (_, findings) = checked(&input);
+    let w = only(&findings, "auths", |f| is_auths(f) && f.name == "ext-push");
+    assert_eq!(w.severity, "warning", "{}", dump(&findings));
+    has(w, &["no TaskRun or PipelineRun in the input says"]);
 }
 
 #[test]

@@ -28,13 +28,15 @@
 //! Every `kubernetes.io/dockerconfigjson` (`.dockerconfigjson`) and
 //! `kubernetes.io/dockercfg` (`.dockercfg`) Secret of the Task's namespace is judged,
 //! since any of them may be the one bound to the Task; one with entries for other
-//! registries only is an error when a TaskRun of the output binds it to the Task, and a
-//! warning otherwise (it may be a pull Secret for another registry). Keys (host names) are printed; values
+//! registries only is an error when a TaskRun of the output binds it to the Task (or a
+//! PipelineRun, through its Pipeline), and a warning otherwise (it may be a pull Secret for another registry). Keys (host names) are printed; values
 //! (`auth`, passwords, tokens) never are, not even in part.
 
 use serde_json::{Map, Value};
 
+use super::chain;
 use super::docker_config::{self, Unreadable};
+use super::task::DOCKER_CONFIG;
 use crate::endpoint::{Registry, split_port};
 use crate::krm::{FnResult, ResourceRef};
 use crate::output::Output;
@@ -412,7 +414,7 @@ pub fn run(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
 }
 
 /// Judges the docker Secrets of `namespace` for `registry`; `bound` lists the ones a
-/// TaskRun binds to the Task (asked only when there are Secrets to judge).
+/// run binds to the Task (asked only when there are Secrets to judge).
 fn judge_secrets(
     registry: &Registry,
     namespace: &str,
@@ -451,28 +453,61 @@ fn judge_secrets(
     }
 }
 
-/// The Secrets that TaskRuns of the output bind to the dockerconfig workspace of Task
-/// `task` (by `taskRef`) in `namespace`.
+/// The Secrets that runs of the output bind to the dockerconfig workspace of Task
+/// `task` (by `taskRef`) in `namespace`: a TaskRun directly, a PipelineRun through a
+/// Pipeline (its `pipelineSpec`, or the Pipeline of the output its `pipelineRef`
+/// names) whose task maps `dockerconfig` to one of the Pipeline's workspaces, the one
+/// of the same name when the mapping names none (tektoncd/pipeline
+/// pkg/apis/pipeline/v1/pipeline_validation.go `validateWorkspaces`).
 fn bound_secrets(task: &str, namespace: &str, output: &Output) -> Vec<String> {
-    output
-        .find(|id| id.is("tekton.dev", "TaskRun") && id.in_namespace(namespace))
+    let of_kind = |kind: &'static str| {
+        output.find(move |id| id.is("tekton.dev", kind) && id.in_namespace(namespace))
+    };
+    let mut secrets: Vec<String> = of_kind("TaskRun")
         .filter(|&i| output.mentions(i, task))
         .filter_map(|i| output.value(i))
-        .filter(|v| v.pointer("/spec/taskRef/name").and_then(Value::as_str) == Some(task))
-        .flat_map(|v| {
-            v.pointer("/spec/workspaces")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|w| w.get("name").and_then(Value::as_str) == Some("dockerconfig"))
-                .filter_map(|w| {
-                    w.pointer("/secret/secretName")?
-                        .as_str()
-                        .map(str::to_string)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect()
+        .filter(|v| v.get("spec").is_some_and(|s| chain::runs_task(s, task)))
+        .flat_map(|v| secret_of(v.pointer("/spec/workspaces"), DOCKER_CONFIG))
+        .collect();
+    for run in of_kind("PipelineRun").filter_map(|i| output.value(i)) {
+        let inline = run.pointer("/spec/pipelineSpec").cloned();
+        let pipeline = inline.or_else(|| {
+            let name = run.pointer("/spec/pipelineRef/name")?.as_str()?;
+            let i = of_kind("Pipeline")
+                .find(|&i| output.identity(i).name == name && output.mentions(i, task))?;
+            output.value(i)?.get("spec").cloned()
+        });
+        let Some(pipeline) = pipeline else { continue };
+        let mapped = ["tasks", "finally"]
+            .iter()
+            .filter_map(|list| pipeline.get(*list)?.as_array())
+            .flatten()
+            .filter(|t| chain::runs_task(t, task))
+            .filter_map(|t| t.get("workspaces")?.as_array())
+            .flatten()
+            .filter(|w| w.get("name").and_then(Value::as_str) == Some(DOCKER_CONFIG))
+            .filter_map(|w| {
+                w.get("workspace")
+                    .and_then(Value::as_str)
+                    .filter(|n| !n.is_empty())
+                    .or(Some(DOCKER_CONFIG))
+            });
+        for workspace in mapped {
+            secrets.extend(secret_of(run.pointer("/spec/workspaces"), workspace));
+        }
+    }
+    secrets
+}
+
+/// The Secret that the binding named `workspace` in `bindings` mounts, if any.
+fn secret_of(bindings: Option<&Value>, workspace: &str) -> Option<String> {
+    bindings?
+        .as_array()?
+        .iter()
+        .find(|w| w.get("name").and_then(Value::as_str) == Some(workspace))?
+        .pointer("/secret/secretName")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// One Secret under judgement. Its findings are on it (their resourceRef names it,
@@ -482,7 +517,7 @@ struct Judged<'a> {
     format: Format,
     authority: &'a str,
     lookup: &'a str,
-    /// A TaskRun of the output binds it to the Task's dockerconfig workspace. When not,
+    /// A TaskRun or PipelineRun of the output binds it to the Task's dockerconfig workspace. When not,
     /// it may well be another registry's (a pull Secret for docker.io beside it): it
     /// not matching ours is a warning, not an error.
     bound: bool,
@@ -495,7 +530,7 @@ impl Judged<'_> {
             FnResult::error(message)
         } else {
             FnResult::warning(format!(
-                "{message} (if this is the Secret you bind to the Task's dockerconfig workspace: no TaskRun in the input says)"
+                "{message} (if this is the Secret you bind to the Task's dockerconfig workspace: no TaskRun or PipelineRun in the input says)"
             ))
         }
     }

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | error | a Task in the output runs buildctl without client certificates while the daemon in the input demands them (`--tlscacert`) |
 //! | warning | an https registry whose certificate no public CA can have signed (an in-cluster name, a private address), and no CA for buildctl (`spec.ca`) nor `insecureSkipVerify` |
-//! | error | a TaskRun or a Pipeline that runs the generated Task and binds none of a workspace the Task requires |
+//! | error | a TaskRun, a Pipeline or a PipelineRun's `pipelineSpec` that runs the generated Task and binds none of a workspace the Task requires |
 //!
 //! buildctl's TLS to the daemon is global flags only (moby/buildkit
 //! `cmd/buildctl/main.go`: no environment variable sets them), and buildctl fetches
@@ -146,9 +146,18 @@ fn names(list: Option<&Value>) -> Vec<&str> {
         .collect()
 }
 
-/// TaskRuns and Pipelines in the output that run the generated Task must bind every
-/// workspace it requires: Tekton refuses the run otherwise, at run time
-/// (tektoncd/pipeline `pkg/reconciler/taskrun/validate_taskrun.go`).
+/// Whether `r` (a TaskRun's spec, or a Pipeline's task) runs the Task `name` by
+/// `taskRef` (a `kind` other than Task is a custom task or a cluster-scoped one).
+pub fn runs_task(r: &Value, name: &str) -> bool {
+    r.pointer("/taskRef/name").and_then(Value::as_str) == Some(name)
+        && r.pointer("/taskRef/kind")
+            .and_then(Value::as_str)
+            .is_none_or(|k| k == "Task")
+}
+
+/// TaskRuns, Pipelines and PipelineRuns' inline `pipelineSpec`s in the output that run
+/// the generated Task must bind every workspace it requires: Tekton refuses the run
+/// otherwise, at run time (tektoncd/pipeline `pkg/reconciler/taskrun/validate_taskrun.go`).
 fn runs_bind_required(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
     let Some(task_index) = generated_task(spec, output) else {
         return;
@@ -159,7 +168,11 @@ fn runs_bind_required(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
     let required = required_workspaces(&task);
     let name = &spec.tekton.task_name;
     let candidates = output
-        .find(|id| id.is("tekton.dev", "TaskRun") || id.is("tekton.dev", "Pipeline"))
+        .find(|id| {
+            ["TaskRun", "Pipeline", "PipelineRun"]
+                .iter()
+                .any(|kind| id.is("tekton.dev", kind))
+        })
         .filter(|&i| output.mentions(i, name));
     for i in candidates {
         let id = output.identity(i);
@@ -167,12 +180,7 @@ fn runs_bind_required(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
             continue;
         }
         let Some(v) = output.value(i) else { continue };
-        let runs_ours = |r: &Value| {
-            r.pointer("/taskRef/name").and_then(Value::as_str) == Some(name.as_str())
-                && r.pointer("/taskRef/kind")
-                    .and_then(Value::as_str)
-                    .is_none_or(|k| k == "Task")
-        };
+        let runs_ours = |r: &Value| runs_task(r, name);
         // (where, the binding list) of each use of our Task.
         let uses: Vec<(String, Option<&Value>)> = if id.kind == "TaskRun" {
             v.get("spec")
@@ -181,17 +189,26 @@ fn runs_bind_required(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
                 .into_iter()
                 .collect()
         } else {
+            // A Pipeline's tasks, or those of a PipelineRun's inline pipelineSpec.
+            let base = if id.kind == "Pipeline" {
+                "spec"
+            } else {
+                "spec.pipelineSpec"
+            };
             ["tasks", "finally"]
                 .iter()
                 .flat_map(|list| {
-                    v.pointer(&format!("/spec/{list}"))
+                    v.pointer(&format!("/{}/{list}", base.replace('.', "/")))
                         .and_then(Value::as_array)
                         .into_iter()
                         .flatten()
                         .enumerate()
                         .filter(|(_, t)| runs_ours(t))
                         .map(move |(n, t)| {
-                            (format!("spec.{list}[{n}].workspaces"), t.get("workspaces"))
+                            (
+                                format!("{base}.{list}[{n}].workspaces"),
+                                t.get("workspaces"),
+                            )
                         })
                 })
                 .collect()
@@ -229,7 +246,7 @@ fn runs_bind_required(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
 fn why_required(w: &str) -> String {
     match w {
         "source" => "source: the folder holding CONTEXT and DOCKERFILE.".into(),
-        "dockerconfig" => {
+        task::DOCKER_CONFIG => {
             "dockerconfig: the registry's kubernetes.io/dockerconfigjson Secret.".into()
         }
         task::CLIENT_CERTS => format!(

@@ -43,6 +43,8 @@ pub const SCRIPT: &str = include_str!("step.sh");
 /// `pkg/pod/entrypoint.go`), which the AppArmor annotation must name.
 pub const STEP: &str = "build-and-push";
 
+/// The workspace of the registry credentials (a docker config, as a Secret).
+pub const DOCKER_CONFIG: &str = "dockerconfig";
 /// The optional workspaces: the daemon's client certificates, the registry's CA.
 pub const CLIENT_CERTS: &str = "buildkit-client-certs";
 pub const REGISTRY_CA: &str = "registry-ca";
@@ -159,7 +161,7 @@ pub fn task(spec: &Spec, wiring: &Wiring) -> Value {
     let mut workspaces = vec![
         json!({ "name": "source", "description": "The source to build: holds CONTEXT and DOCKERFILE." }),
         workspace(
-            "dockerconfig",
+            DOCKER_CONFIG,
             &format!(
                 "Registry credentials: a kubernetes.io/dockerconfigjson Secret (.dockerconfigjson) or a config.json, with an auths entry for {registry}."
             ),
