@@ -1664,72 +1664,55 @@ fn runs_of_the_generated_task_must_bind_what_it_requires() {
             "the daemon demands client certificates (--tlscacert)",
         ],
     );
-    let pipeline = r#"- apiVersion: tekton.dev/v1
-  kind: Pipeline
-  metadata:
-    name: ci
-    namespace: ci
-  spec:
-    workspaces:
-    - name: src
-    tasks:
-    - name: fetch
-      taskRef:
-        name: git-clone
-    - name: build
-      taskRef:
-        name: buildkit-build
-      workspaces:
-      - name: source
-        workspace: src
-"#;
-    let f = assert_fails(
-        &resource_list(&[CHART_CM, &daemon(), pipeline], SPEC_ALL),
-        is_unbound,
+    // A Pipeline's spec, at column 0: in a Pipeline, then inline in a PipelineRun.
+    let spec = "workspaces:
+- name: src
+tasks:
+- name: fetch
+  taskRef:
+    name: git-clone
+- name: build
+  taskRef:
+    name: buildkit-build
+  workspaces:
+  - name: source
+    workspace: src
+";
+    let indented = |n: usize| {
+        spec.lines()
+            .map(|l| format!("{:n$}{l}\n", ""))
+            .collect::<String>()
+    };
+    let pipeline = format!(
+        "- apiVersion: tekton.dev/v1\n  kind: Pipeline\n  metadata:\n    name: ci\n    namespace: ci\n  spec:\n{}",
+        indented(4)
     );
-    assert_eq!(f.on(), "Pipeline ci/ci");
-    assert_eq!(f.path.as_deref(), Some("spec.tasks[1].workspaces"));
-    has(&f, &["dockerconfig, buildkit-client-certs"]);
-    // The same Pipeline inline in a PipelineRun.
-    let inline = r#"- apiVersion: tekton.dev/v1
-  kind: PipelineRun
-  metadata:
-    name: ci
-    namespace: ci
-  spec:
-    pipelineSpec:
-      workspaces:
-      - name: src
-      tasks:
-      - name: fetch
-        taskRef:
-          name: git-clone
-      - name: build
-        taskRef:
-          name: buildkit-build
-        workspaces:
-        - name: source
-          workspace: src
-    workspaces:
-    - name: src
-      emptyDir: {}
-"#;
-    let f = assert_fails(
-        &resource_list(&[CHART_CM, &daemon(), inline], SPEC_ALL),
-        is_unbound,
+    let inline = format!(
+        "- apiVersion: tekton.dev/v1\n  kind: PipelineRun\n  metadata:\n    name: ci\n    namespace: ci\n  spec:\n    pipelineSpec:\n{}    workspaces:\n    - name: src\n      emptyDir: {{}}\n",
+        indented(6)
     );
-    assert_eq!(f.on(), "PipelineRun ci/ci");
-    assert_eq!(
-        f.path.as_deref(),
-        Some("spec.pipelineSpec.tasks[1].workspaces")
-    );
-    has(
-        &f,
-        &[
-            "PipelineRun ci runs Task buildkit-build",
-            "dockerconfig, buildkit-client-certs",
-        ],
-    );
+    for (item, kind, path) in [
+        (&pipeline, "Pipeline", "spec.tasks[1].workspaces"),
+        (
+            &inline,
+            "PipelineRun",
+            "spec.pipelineSpec.tasks[1].workspaces",
+        ),
+    ] {
+        let f = assert_fails(
+            &resource_list(&[CHART_CM, &daemon(), item], SPEC_ALL),
+            is_unbound,
+        );
+        assert_eq!(f.on(), format!("{kind} ci/ci"));
+        assert_eq!(f.path.as_deref(), Some(path));
+        has(
+            &f,
+            &[
+                &format!("{kind} ci runs Task buildkit-build"),
+                "dockerconfig, buildkit-client-certs",
+            ],
+        );
+    }
     // Bound, or optional (no daemon in the input: the client certs are optional).
     let findings = assert_passes(&resource_list(&[CHART_CM, &daemon(), &bound], SPEC_ALL));
     none(&findings, "unbound", is_unbound);

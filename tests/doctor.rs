@@ -8,6 +8,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -59,7 +60,7 @@ fn doctor_with_stdin(args: &[&str], stdin: &str) -> Run {
 }
 
 /// doctor with `env` set on top of a clean environment (no proxies, no DOCKER_CONFIG).
-fn doctor_with_env(args: &[&str], stdin: &str, env: &[(&str, &std::path::Path)]) -> Run {
+fn doctor_with_env(args: &[&str], stdin: &str, env: &[(&str, &Path)]) -> Run {
     let home = scratch();
     let stdin_file = home.join("stdin");
     std::fs::write(&stdin_file, stdin).unwrap_or_else(|e| panic!("write stdin: {e}"));
@@ -1024,17 +1025,25 @@ fn a_realm_behind_another_private_ca_needs_that_ca_for_the_token() {
     let registry_only = registry_ca.write(&dir.join("registry-ca.crt"));
     let config = docker_config(&dir, &reg.addr, USER, PASSWORD);
     let config = config.to_string_lossy();
-    let run = doctor(&[
-        &reg.addr,
-        "--scheme",
-        "https",
-        "--ca-file",
-        &registry_only.to_string_lossy(),
-        "--docker-config",
-        &config,
-        "--repository",
-        "library/app",
-    ]);
+    let probe = |ca_file: &Path, env: &[(&str, &Path)]| {
+        let ca_file = ca_file.to_string_lossy();
+        doctor_with_env(
+            &[
+                &reg.addr,
+                "--scheme",
+                "https",
+                "--ca-file",
+                &ca_file,
+                "--docker-config",
+                &config,
+                "--repository",
+                "library/app",
+            ],
+            "",
+            env,
+        )
+    };
+    let run = probe(&registry_only, &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     let step3 = format!("FAIL 3. GET {}?service={SERVICE}", tokens.realm);
     run.has(&format!("ok   1. GET https://{}/v2/: 401 with a Bearer challenge", reg.addr))
@@ -1066,17 +1075,7 @@ fn a_realm_behind_another_private_ca_needs_that_ca_for_the_token() {
     let bundle = dir.join("ca-bundle.crt");
     std::fs::write(&bundle, format!("{}{}", registry_ca.pem, realm_ca.pem))
         .unwrap_or_else(|e| panic!("write the bundle: {e}"));
-    let run = doctor(&[
-        &reg.addr,
-        "--scheme",
-        "https",
-        "--ca-file",
-        &bundle.to_string_lossy(),
-        "--docker-config",
-        &config,
-        "--repository",
-        "library/app",
-    ]);
+    let run = probe(&bundle, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, reg.log_tail());
     run.has("200, token issued")
         .has("the token grants: repository library/app [pull,push]")
@@ -1091,21 +1090,7 @@ fn a_realm_behind_another_private_ca_needs_that_ca_for_the_token() {
     // x509.SystemCertPool() (moby/buildkit session/auth/authprovider/authprovider.go),
     // so the realm is trusted, and doctor must agree.
     let system_roots = realm_ca.write(&dir.join("system-roots.crt"));
-    let run = doctor_with_env(
-        &[
-            &reg.addr,
-            "--scheme",
-            "https",
-            "--ca-file",
-            &registry_only.to_string_lossy(),
-            "--docker-config",
-            &config,
-            "--repository",
-            "library/app",
-        ],
-        "",
-        &[("SSL_CERT_FILE", &system_roots)],
-    );
+    let run = probe(&registry_only, &[("SSL_CERT_FILE", &system_roots)]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, reg.log_tail());
     run.has("200, token issued").has("PASS");
     assert_eq!(tokens.requests().len(), 2, "{:?}", tokens.requests());
