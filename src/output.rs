@@ -78,12 +78,17 @@ impl<'r, 's> Output<'r, 's> {
         };
         match self.items.get(i) {
             Some(OutItem::New(v)) => {
-                let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("");
+                // `get`, not `pointer`: the checks ask for identities often, and a
+                // pointer allocates for each of its segments.
+                fn s(v: Option<&Value>) -> &str {
+                    v.and_then(Value::as_str).unwrap_or("")
+                }
+                let metadata = v.get("metadata");
                 Identity {
-                    api_version: s("/apiVersion"),
-                    kind: s("/kind"),
-                    name: s("/metadata/name"),
-                    namespace: s("/metadata/namespace"),
+                    api_version: s(v.get("apiVersion")),
+                    kind: s(v.get("kind")),
+                    name: s(metadata.and_then(|m| m.get("name"))),
+                    namespace: s(metadata.and_then(|m| m.get("namespace"))),
                 }
             }
             Some(_) => match self.rl.items.get(i) {

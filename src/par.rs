@@ -18,8 +18,12 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 
 /// `f` over chunks of `items` (one per thread), the results in order.
 pub fn chunks<T: Sync, R: Send>(items: &[T], f: &(impl Fn(&[T]) -> R + Sync)) -> Vec<R> {
+    // The small case first: asking for the parallelism reads cgroup files.
+    if items.len() < MIN_PARALLEL {
+        return vec![f(items)];
+    }
     let threads = threads();
-    if threads < 2 || items.len() < MIN_PARALLEL {
+    if threads < 2 {
         return vec![f(items)];
     }
     let per = items.len().div_ceil(threads);
