@@ -5,12 +5,11 @@ mod common;
 
 use std::process::Command;
 
-use common::{require, root, which};
+use common::{required_tool, root};
 
 #[test]
 fn generator_writes_kustomize_shaped_lists() {
-    let Some(python) = which("python3") else {
-        require("python3", false);
+    let Some(python) = required_tool("python3") else {
         return;
     };
     let dir = common::TempDir::new("bench");

@@ -16,7 +16,7 @@ use common::container::{Podman, image_name};
 use common::package::{overlays, read_tree, text, tree_diff, write_tree};
 use common::registry::{Auth, PASSWORD, Registry, USER, docker_config};
 use common::tools::{BIN, path_with_fn, run_with_stdin};
-use common::{TempDir, parse_json, require, root, which};
+use common::{TempDir, parse_json, required_tool, root};
 
 /// The functionConfig annotation of the exec form, as the examples write it.
 const EXEC_FORM: &str = "exec:\n        path: harbor-buildkit-fn\n";
@@ -263,8 +263,7 @@ fn image_is_tiny_static_non_root_and_defines_nobody() {
 /// `.expected/diff.patch`), and a second render changes nothing.
 #[test]
 fn kpt_renders_the_image_like_exec() {
-    let Some(kpt) = which("kpt") else {
-        require("kpt", false);
+    let Some(kpt) = required_tool("kpt") else {
         return;
     };
     let Some(podman) = Podman::find() else {
@@ -427,8 +426,7 @@ fn kustomize_runs_the_container_like_exec() {
 /// overlay prints exactly the committed expected.yaml (the exec output).
 #[test]
 fn kubectl_kustomize_runs_the_container() {
-    let Some(kubectl) = which("kubectl") else {
-        require("kubectl", false);
+    let Some(kubectl) = required_tool("kubectl") else {
         return;
     };
     let Some(podman) = Podman::find() else {
@@ -461,8 +459,7 @@ fn functions_container_config_works_as_copied() {
     let Some(kz) = common::kustomize_or_skip() else {
         return;
     };
-    let Some(kubectl) = which("kubectl") else {
-        require("kubectl", false);
+    let Some(kubectl) = required_tool("kubectl") else {
         return;
     };
     let Some(podman) = Podman::find() else {
@@ -522,8 +519,7 @@ fn functions_container_config_works_as_copied() {
 /// changes what the exec render of the example changes.
 #[test]
 fn functions_kptfile_container_works_as_copied() {
-    let Some(kpt) = which("kpt") else {
-        require("kpt", false);
+    let Some(kpt) = required_tool("kpt") else {
         return;
     };
     let Some(podman) = Podman::find() else {

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 
 use common::package::{self, copy_tree, read_tree, text, tree_diff};
 use common::tools::{kpt, path_with_fn};
-use common::{TempDir, require, root, which};
+use common::{TempDir, require, required_tool, root, which};
 
 fn updating() -> bool {
     std::env::var("UPDATE_EXPECTED").is_ok_and(|v| v == "1")
@@ -225,8 +225,7 @@ fn kpt_fn_render_produces_expected_and_settles() {
 /// and exits 0 with Harbor's ConfigMap unpatched.
 #[test]
 fn kubectl_kustomize_does_not_run_exec_functions() {
-    let Some(kubectl) = which("kubectl") else {
-        require("kubectl", false);
+    let Some(kubectl) = required_tool("kubectl") else {
         return;
     };
     let overlay = "examples/kustomize/production/default";

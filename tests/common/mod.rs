@@ -128,7 +128,7 @@ pub mod tools;
 
 pub use rl::ResourceList;
 pub use temp::TempDir;
-pub use tools::{assert_lint_clean, in_ci, kustomize_or_skip, require, which};
+pub use tools::{assert_lint_clean, in_ci, kustomize_or_skip, require, required_tool, which};
 
 /// Runs the built binary with `args` and `stdin`: exit code, stdout, stderr.
 pub fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {

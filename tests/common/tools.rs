@@ -54,6 +54,16 @@ pub fn skip_line(why: &str) -> String {
     )
 }
 
+/// `tool` on PATH, or `None` after [`require`] has said it is missing (which fails
+/// the test under CI=true).
+pub fn required_tool(tool: &str) -> Option<PathBuf> {
+    let found = which(tool);
+    if found.is_none() {
+        require(tool, false);
+    }
+    found
+}
+
 pub fn which(tool: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
@@ -87,8 +97,7 @@ pub fn path_with_fn() -> String {
 /// Runs a linter (`shellcheck`, `hadolint`) on `file` and asserts it finds nothing;
 /// skips (or fails under CI=true) when the linter is missing.
 pub fn assert_lint_clean(tool: &str, args: &[&str], file: &Path) {
-    let Some(bin) = which(tool) else {
-        require(tool, false);
+    let Some(bin) = required_tool(tool) else {
         return;
     };
     let out = Command::new(bin)
