@@ -20,6 +20,14 @@ impl Scheme {
             Scheme::Https => "https",
         }
     }
+
+    /// The port a URL of this scheme means when it names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
 }
 
 /// A registry as image references name it: `host` or `host:port` (checked by

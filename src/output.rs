@@ -174,7 +174,7 @@ impl<'r, 's> Output<'r, 's> {
     /// prefilter must never skip them).
     pub fn mentions(&self, i: usize, needle: &str) -> bool {
         match self.text(i) {
-            Some(span) => memchr::memmem::find(span.text.as_bytes(), needle.as_bytes()).is_some(),
+            Some(span) => span.mentions(needle),
             None => true,
         }
     }

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::krm::fields::{array_at, containers, str_at, string_map};
 use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
 use crate::spec::Spec;
 
@@ -57,6 +58,13 @@ pub struct Mount {
     pub sub_path: Option<String>,
 }
 
+/// The rootless image's `$XDG_CONFIG_HOME` (moby/buildkit `Dockerfile`: `HOME=/home/user`).
+pub const ROOTLESS_CONFIG_HOME: &str = "/home/user/.config";
+/// Where buildkitd reads its config, rootless (under the config home) and rootful.
+pub const ROOTLESS_CONFIG_DIR: &str = "/home/user/.config/buildkit";
+pub const ROOTFUL_CONFIG_DIR: &str = "/etc/buildkit";
+pub const ROOTFUL_CONFIG: &str = "/etc/buildkit/buildkitd.toml";
+
 /// The ConfigMap key a file in the daemon's container comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountedFile {
@@ -74,7 +82,6 @@ pub struct Daemon {
     /// Index of the buildkitd container.
     pub container: usize,
     pub container_name: String,
-    pub image: String,
     /// Rootless, and why it was read so.
     pub rootless: Option<String>,
     /// Where it reads buildkitd.toml, and whether `--config` says so.
@@ -83,7 +90,6 @@ pub struct Daemon {
     /// Whether the container has `args` (the daemon's flags) and no `command` of its
     /// own, or a command that is buildkitd's: then `--config` may be added.
     pub flags_appendable: bool,
-    pub has_args: bool,
     pub volumes: Vec<Volume>,
     pub mounts: Vec<Mount>,
     /// `--tlscacert` among its flags: it demands client certificates.
@@ -165,20 +171,6 @@ impl Daemon {
     }
 }
 
-fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    let mut cur = v;
-    for k in path {
-        cur = cur.get(k)?;
-    }
-    cur.as_str()
-}
-
-fn arr<'v>(v: &'v Value, pointer: &str) -> &'v [Value] {
-    v.pointer(pointer)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
-
 fn strings(v: &Value, key: &str) -> Vec<String> {
     v.get(key)
         .and_then(Value::as_array)
@@ -230,12 +222,12 @@ pub fn find(rl: &ResourceList, spec: &Spec) -> Result<Option<Daemon>, Failure> {
         .filter(|(_, i)| is_workload(i) && i.in_namespace(ns))
         .filter(|(_, i)| match &b.daemon {
             Some(name) => i.name == name.as_str(),
-            None => memchr::memmem::find(i.span.text.as_bytes(), b"moby/buildkit").is_some(),
+            None => i.mentions("moby/buildkit"),
         })
         .filter_map(|(n, _)| Some((n, rl.value(n)?)))
         .filter(|(_, v)| {
             b.daemon.is_some()
-                || arr(v, "/spec/template/spec/containers")
+                || containers(v)
                     .iter()
                     .any(|c| str_at(c, &["image"]).is_some_and(is_buildkit_image))
         })
@@ -294,7 +286,7 @@ pub fn of_value(
     (kind, name, namespace): (&str, &str, &str),
     v: &Value,
 ) -> Option<Daemon> {
-    let containers = arr(v, "/spec/template/spec/containers");
+    let containers = containers(v);
     let container = containers
         .iter()
         .position(|c| str_at(c, &["image"]).is_some_and(is_buildkit_image))
@@ -343,19 +335,19 @@ pub fn of_value(
         None if rootless.is_some() => {
             let dir =
                 env("XDG_CONFIG_HOME").or_else(|| env("HOME").map(|h| format!("{h}/.config")));
-            let dir = dir.unwrap_or_else(|| "/home/user/.config".to_string());
+            let dir = dir.unwrap_or_else(|| ROOTLESS_CONFIG_HOME.to_string());
             (
                 format!("{}/buildkit/buildkitd.toml", dir.trim_end_matches('/')),
                 false,
             )
         }
-        None => ("/etc/buildkit/buildkitd.toml".to_string(), false),
+        None => (ROOTFUL_CONFIG.to_string(), false),
     };
     let flags_appendable = match command.first() {
         None => true,
         Some(c) => c.ends_with("buildkitd") || (c.ends_with("rootlesskit") && command.len() <= 2),
     };
-    let volumes = arr(v, "/spec/template/spec/volumes")
+    let volumes = array_at(v, "/spec/template/spec/volumes")
         .iter()
         .filter_map(|vol| {
             let name = str_at(vol, &["name"])?.to_string();
@@ -388,13 +380,7 @@ pub fn of_value(
             })
         })
         .collect();
-    let pod_labels = v
-        .pointer("/spec/template/metadata/labels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-        .collect();
+    let pod_labels = string_map(v.pointer("/spec/template/metadata/labels"));
     Some(Daemon {
         index,
         kind: kind.to_string(),
@@ -402,12 +388,10 @@ pub fn of_value(
         namespace: namespace.to_string(),
         container,
         container_name: str_at(c, &["name"]).unwrap_or("").to_string(),
-        image,
         rootless,
         config_path,
         config_flag,
         flags_appendable,
-        has_args: c.get("args").is_some(),
         volumes,
         mounts,
         tls_ca: flag(&args, "tlscacert").is_some(),
@@ -444,7 +428,7 @@ pub fn service(rl: &ResourceList, daemon: &Daemon) -> Option<Service> {
             if !selects {
                 return None;
             }
-            let ports = arr(&v, "/spec/ports");
+            let ports = array_at(&v, "/spec/ports");
             let port_of = |p: &Value| {
                 p.get("port")
                     .and_then(Value::as_u64)

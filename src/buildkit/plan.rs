@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use serde_json::{Value, json};
 
 use super::RESTART_ANNOTATION;
-use super::daemon::Daemon;
+use super::daemon::{self, Daemon};
 use super::detect::{Toml, Topology};
 use super::toml as file;
 use crate::endpoint::Scheme;
@@ -34,10 +34,6 @@ pub const CA_VOLUME: &str = "harbor-buildkit-registry-ca";
 
 /// Where a local-config mount patch goes in a kpt package.
 pub const MOUNT_PATCH_PATH: &str = "harbor-buildkit/buildkitd-mount-patch.yaml";
-
-/// The rootless image's config path (moby/buildkit `Dockerfile`: `HOME=/home/user`).
-pub const ROOTLESS_CONFIG: &str = "/home/user/.config/buildkit/buildkitd.toml";
-pub const ROOTFUL_CONFIG: &str = "/etc/buildkit/buildkitd.toml";
 
 pub fn plan(
     rl: &ResourceList,
@@ -314,8 +310,8 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
     let (name, ns) = (&topology.name, &topology.namespace);
     let how = format!(
         "mount ConfigMap {ns}/{name} into the daemon at {} (the rootless image; {} when rootful) or pass --config with where you mount it, and restart the daemon when it changes (buildkitd reads the file only at start, and runs with its defaults, silently, without it)",
-        ROOTLESS_CONFIG.trim_end_matches("/buildkitd.toml"),
-        ROOTFUL_CONFIG.trim_end_matches("/buildkitd.toml")
+        daemon::ROOTLESS_CONFIG_DIR,
+        daemon::ROOTFUL_CONFIG_DIR
     );
     let generated = ResourceRef {
         api_version: "v1".into(),
@@ -375,7 +371,7 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
 /// Deployment (`examples/kubernetes/deployment+service.rootless.yaml`: Deployment and
 /// container `buildkitd`), marked local config.
 fn mount_patch(topology: &Topology, toml: &str) -> Value {
-    let dir = ROOTLESS_CONFIG.trim_end_matches("/buildkitd.toml");
+    let dir = daemon::ROOTLESS_CONFIG_DIR;
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::realm::Rule;
+use crate::krm::fields::{containers, str_at, string_map};
 use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
 use crate::spec::Spec;
 
@@ -185,26 +186,6 @@ impl<'a> Effective<'a> {
     }
 }
 
-fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    let mut cur = v;
-    for k in path {
-        cur = cur.get(k)?;
-    }
-    cur.as_str()
-}
-
-fn labels(v: Option<&Value>) -> BTreeMap<String, String> {
-    v.and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-        .collect()
-}
-
-fn contains(item: &Item, needle: &str) -> bool {
-    memchr::memmem::find(item.span.text.as_bytes(), needle.as_bytes()).is_some()
-}
-
 /// The namespace Harbor is looked for in: the spec's, when it names one.
 fn in_harbor_namespace(item: &Item, spec: &Spec) -> bool {
     item.in_namespace(&spec.harbor.namespace)
@@ -218,7 +199,7 @@ pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
         i.local_config && managed(i)
     });
     let merged = rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
-        !i.local_config && contains(i, merge) && is_our_merge_patch(rl, i)
+        !i.local_config && i.mentions(merge) && is_our_merge_patch(rl, i)
     });
     let (config_map, (local, merged)) = Failure::both(config_map, Failure::both(local, merged))?;
     let previous_patch = local
@@ -282,8 +263,8 @@ fn find_config_map(rl: &ResourceList, spec: &Spec) -> Result<Option<usize>, Fail
             i.is("", "ConfigMap")
                 && !i.local_config
                 && in_harbor_namespace(i, spec)
-                && contains(i, "EXT_ENDPOINT")
-                && contains(i, "CORE_URL")
+                && i.mentions("EXT_ENDPOINT")
+                && i.mentions("CORE_URL")
         })
         .map(|(n, _)| n)
         .filter(|&n| {
@@ -351,12 +332,6 @@ fn read_config_map(rl: &ResourceList, index: usize) -> CoreConfigMap {
     }
 }
 
-fn containers(v: &Value) -> &[Value] {
-    v.pointer("/spec/template/spec/containers")
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
-
 /// Whether a container reads ConfigMap `name` through `envFrom`.
 fn reads_config_map(container: &Value, name: &str) -> bool {
     container
@@ -402,8 +377,7 @@ fn find_deployment(
         .filter(|(_, i)| {
             i.is("apps", "Deployment")
                 && in_harbor_namespace(i, spec)
-                && (contains(i, "harbor-core")
-                    || config_map.is_some_and(|cm| contains(i, &cm.name)))
+                && (i.mentions("harbor-core") || config_map.is_some_and(|cm| i.mentions(&cm.name)))
         })
         .filter_map(|(n, _)| Some((n, rl.value(n)?)))
         .filter(|(_, v)| core_container(v, config_map).is_some())
@@ -497,7 +471,7 @@ fn read_deployment(
             Some(EnvValue::Literal(s)) if s == "true"
         ),
         tls_secret,
-        pod_labels: labels(v.pointer("/spec/template/metadata/labels")),
+        pod_labels: string_map(v.pointer("/spec/template/metadata/labels")),
     })
 }
 
@@ -517,7 +491,7 @@ fn read_service(rl: &ResourceList, index: usize, item: &Item) -> Option<Service>
         index,
         name: item.name.to_string(),
         namespace: item.namespace.to_string(),
-        selector: labels(v.pointer("/spec/selector")),
+        selector: string_map(v.pointer("/spec/selector")),
         ports,
     })
 }

@@ -36,9 +36,11 @@ pub fn plan(
     mode: Mode,
 ) -> Result<Plan, Failure> {
     let mut plan = Plan::new(System::Harbor);
-    check_tls_scheme(spec, topology)?;
-    check_route(spec, topology, &mut plan)?;
-    check_certificate(spec, topology)?;
+    let internal_tls = tls::evidence(topology);
+    let route = routing::route(spec, topology);
+    check_tls_scheme(spec, internal_tls.as_deref())?;
+    check_route(spec, topology, route.clone(), &mut plan)?;
+    check_certificate(spec, topology, internal_tls.as_deref(), &route)?;
     check_version(spec, topology)?;
 
     let in_env = topology
@@ -87,12 +89,13 @@ fn core_ref(rl: &ResourceList, topology: &Topology) -> ResourceRef {
     ResourceRef::of(&rl.items[index])
 }
 
-/// With internal TLS harbor-core listens only for https.
-fn check_tls_scheme(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
+/// With internal TLS (`internal_tls` says why it is on) harbor-core listens only for
+/// https.
+fn check_tls_scheme(spec: &Spec, internal_tls: Option<&str>) -> Result<(), Failure> {
     if spec.endpoint.scheme != Scheme::Http {
         return Ok(());
     }
-    let Some(why) = tls::evidence(topology) else {
+    let Some(why) = internal_tls else {
         return Ok(());
     };
     Err(Failure::new(
@@ -105,12 +108,16 @@ fn check_tls_scheme(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
 }
 
 /// The registry must reach harbor-core itself, on a port its Service exposes.
-fn check_route(spec: &Spec, topology: &Topology, plan: &mut Plan) -> Result<(), Failure> {
+fn check_route(
+    spec: &Spec,
+    topology: &Topology,
+    route: Route,
+    plan: &mut Plan,
+) -> Result<(), Failure> {
     let authority = spec.endpoint.authority();
     let port = routing::port(spec);
-    let fqdn = routing::core_fqdn(spec, topology);
-    let core = routing::core_service(spec, topology);
     let use_core = |why: String| {
+        let fqdn = routing::core_fqdn(spec, topology);
         Failure::new(
             FnResult::error(format!(
                 "{why}. CORE_URL must be a URL harbor-core serves itself: jobservice posts task status to <CORE_URL>/service/notifications/tasks/<id>, which the chart's nginx answers with 404. harbor-core serves /v2/ and /service/token itself: set spec.registry to {fqdn}"
@@ -118,7 +125,7 @@ fn check_route(spec: &Spec, topology: &Topology, plan: &mut Plan) -> Result<(), 
             .change("spec.registry", Some(&authority), &fqdn),
         )
     };
-    match routing::route(spec, topology) {
+    match route {
         Route::External => Ok(()),
         Route::NotCore { service, what } => Err(use_core(format!(
             "spec.registry {authority} names Service {service}, which selects {what}"
@@ -137,6 +144,7 @@ fn check_route(spec: &Spec, topology: &Topology, plan: &mut Plan) -> Result<(), 
             ))
         }
         Route::NotInInput { service, namespace } => {
+            let core = routing::core_service(spec, topology);
             if service != core
                 || (!service.ends_with("-core")
                     && topology.config_map.is_none()
@@ -169,7 +177,7 @@ fn check_route(spec: &Spec, topology: &Topology, plan: &mut Plan) -> Result<(), 
                 plan.tell(
                     FnResult::warning(format!(
                         "spec.registry {authority} connects to port {port} of Service {namespace}/{service}, which is not in the input; the chart's harbor-core Service exposes 80 (443 with internal TLS), and 8080/8443 are the container's ports behind it. {}, unless this Service is not the chart's",
-                        port_fix(spec, &[(String::new(), if spec.endpoint.scheme == Scheme::Https { 443 } else { 80 })])
+                        port_fix(spec, &[(String::new(), spec.endpoint.scheme.default_port())])
                     ))
                     .at("spec.registry"),
                 );
@@ -199,12 +207,17 @@ fn port_fix(spec: &Spec, ports: &[(String, u16)]) -> String {
 }
 
 /// With internal TLS, harbor-core's certificate must cover the name BuildKit uses.
-fn check_certificate(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
-    let Some(why) = tls::evidence(topology) else {
+fn check_certificate(
+    spec: &Spec,
+    topology: &Topology,
+    internal_tls: Option<&str>,
+    route: &Route,
+) -> Result<(), Failure> {
+    let Some(why) = internal_tls else {
         return Ok(());
     };
     // A registry outside the cluster is a TLS front (ingress, gateway), not harbor-core.
-    if routing::route(spec, topology) == Route::External {
+    if *route == Route::External {
         return Ok(());
     }
     let host = &spec.endpoint.registry.host;

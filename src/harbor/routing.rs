@@ -8,7 +8,7 @@
 //! `src/server/route.go`), so its own Service is the name to give BuildKit.
 
 use super::detect::{Service, Topology};
-use crate::endpoint::{Registry, Scheme};
+use crate::endpoint::Registry;
 use crate::spec::Spec;
 
 /// What the registry's name reaches, as far as the input shows.
@@ -119,10 +119,7 @@ pub fn port(spec: &Spec) -> u16 {
     spec.endpoint
         .registry
         .port
-        .unwrap_or(match spec.endpoint.scheme {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        })
+        .unwrap_or(spec.endpoint.scheme.default_port())
 }
 
 /// The ports as a Service's spec lists them, for messages.

@@ -10,6 +10,7 @@
 //! optional `functionConfig`, then `results` (`result`) with `message`, `severity`,
 //! `resourceRef`, `field`; exit 0 on success, non-zero on failure.
 
+pub mod fields;
 mod mode;
 mod read;
 mod result;
@@ -58,7 +59,19 @@ pub struct Item<'a> {
     pub local_config: bool,
 }
 
+impl Span<'_> {
+    /// Whether the text holds `needle`: a cheap test before reading an item as JSON.
+    pub fn mentions(&self, needle: &str) -> bool {
+        memchr::memmem::find(self.text.as_bytes(), needle.as_bytes()).is_some()
+    }
+}
+
 impl Item<'_> {
+    /// Whether the item's text holds `needle` (see [`Span::mentions`]).
+    pub fn mentions(&self, needle: &str) -> bool {
+        self.span.mentions(needle)
+    }
+
     pub fn is(&self, api_group: &str, kind: &str) -> bool {
         self.kind == kind && group_of(&self.api_version) == api_group
     }

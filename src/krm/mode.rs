@@ -59,16 +59,13 @@ impl Mode {
         let fc_from_kustomize = annotation("config.kubernetes.io/local-config") == Some("true")
             && (annotation("config.kubernetes.io/function").is_some()
                 || annotation("config.k8s.io/function").is_some());
-        let has = |item: &Item, needle: &str| {
-            memchr::memmem::find(item.span.text.as_bytes(), needle.as_bytes()).is_some()
-        };
         let kpt_eval_input = tree.get_str(fc, &["kind"]) == Some("ConfigMap")
             && tree.get_str(fc, &["metadata", "name"]) == Some("function-input");
         if Mode::is_kpt(rl) || kpt_eval_input {
             Mode::KptPackage
         } else if rl.items.len() == 1 && is_fc(&rl.items[0]) {
             Mode::KustomizeGenerator
-        } else if (!rl.items.is_empty() && rl.items.iter().all(|i| has(i, KUSTOMIZE_ID)))
+        } else if (!rl.items.is_empty() && rl.items.iter().all(|i| i.mentions(KUSTOMIZE_ID)))
             || (rl.items.is_empty() && fc_from_kustomize)
         {
             Mode::KustomizeTransformer

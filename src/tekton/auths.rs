@@ -365,7 +365,6 @@ fn kind(v: &Value) -> &'static str {
 /// docker/cli's `decodeAuth` does: standard base64 of `user:password`, the user not
 /// empty, and it replaces `username` and `password`.
 fn sends(entry: &Map<String, Value>) -> Sends {
-    use base64::Engine;
     let text = |name: &str| {
         field(entry, name)
             .and_then(Value::as_str)
@@ -378,8 +377,7 @@ fn sends(entry: &Map<String, Value>) -> Sends {
         return Sends::IdentityToken;
     }
     if let Some(auth) = text("auth") {
-        let clean: String = auth.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(clean) else {
+        let Ok(bytes) = docker_config::go_base64(auth) else {
             return Sends::BadAuth("is not base64");
         };
         let Some(colon) = bytes.iter().position(|&b| b == b':') else {

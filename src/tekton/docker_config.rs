@@ -217,6 +217,14 @@ impl Unreadable {
     }
 }
 
+/// Base64 as Go's encoding/base64 `StdEncoding.DecodeString` reads it: the standard
+/// alphabet with padding, `\r` and `\n` ignored.
+pub fn go_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    use base64::Engine;
+    let clean: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    base64::engine::general_purpose::STANDARD.decode(clean)
+}
+
 /// Key `key` of a Secret (as JSON): the field it is read from and its text, `None`
 /// when neither field has the key.
 ///
@@ -229,7 +237,6 @@ pub fn secret_text(
     secret: &Value,
     key: &str,
 ) -> Option<(&'static str, Result<String, Unreadable>)> {
-    use base64::Engine;
     if let Some(v) = secret.get("stringData").and_then(|d| d.get(key)) {
         let text = v.as_str().map(str::to_string).ok_or(Unreadable::NotAString);
         return Some(("stringData", text));
@@ -238,9 +245,7 @@ pub fn secret_text(
     let Some(b64) = v.as_str() else {
         return Some(("data", Err(Unreadable::NotAString)));
     };
-    let clean: String = b64.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-    let text = base64::engine::general_purpose::STANDARD
-        .decode(clean)
+    let text = go_base64(b64)
         .map_err(|_| Unreadable::NotBase64)
         .and_then(|bytes| String::from_utf8(bytes).map_err(|_| Unreadable::NotText));
     Some(("data", text))

@@ -204,7 +204,10 @@ pub fn task(spec: &Spec, wiring: &Wiring) -> Value {
             &format!("$(workspaces.{REGISTRY_CA}.path)"),
         ),
         env("SOURCE_DIR", "$(workspaces.source.path)"),
-        env("DOCKERCONFIG_DIR", "$(workspaces.dockerconfig.path)"),
+        env(
+            "DOCKERCONFIG_DIR",
+            &format!("$(workspaces.{DOCKER_CONFIG}.path)"),
+        ),
         env("RESULT_IMAGE_DIGEST", "$(results.IMAGE_DIGEST.path)"),
         env("RESULT_IMAGE_URL", "$(results.IMAGE_URL.path)"),
         env("DAEMONLESS", flag(daemonless)),
