@@ -71,8 +71,9 @@ pub fn run_to(input: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<Sta
         Ok(rl) => rl,
         Err(e) => return failure(input_error(e), Stderr::Lines, out),
     };
-    let stderr = Stderr::for_caller(&rl);
-    let done = match transform(&rl) {
+    let mode = Mode::of_list(&rl);
+    let stderr = Stderr::for_caller(mode);
+    let done = match transform(&rl, mode) {
         Ok(done) => done,
         Err(f) => return failure(f, stderr, out),
     };
@@ -100,8 +101,8 @@ enum Stderr {
 }
 
 impl Stderr {
-    fn for_caller(rl: &ResourceList) -> Stderr {
-        if Mode::of_list(rl).shows_results() {
+    fn for_caller(mode: Mode) -> Stderr {
+        if mode.shows_results() {
             Stderr::Quiet
         } else {
             Stderr::Lines
@@ -136,7 +137,7 @@ pub fn check(input: &[u8]) -> Checked {
         Ok(text) => match ResourceList::parse(&text) {
             Err(e) => input_error(e).into_results(),
             // What was generated is not the question here; what failed is.
-            Ok(rl) => match transform(&rl) {
+            Ok(rl) => match transform(&rl, Mode::of_list(&rl)) {
                 Ok(done) => done.findings,
                 Err(f) => f.into_results(),
             },
@@ -185,8 +186,8 @@ struct Topology {
 }
 
 /// Read the spec, detect, plan, apply, check.
-fn transform<'r, 's>(rl: &'r ResourceList<'s>) -> Result<Done<'r, 's>, Failure> {
-    let (parsed, mode) = read_spec(rl)?;
+fn transform<'r, 's>(rl: &'r ResourceList<'s>, mode: Mode) -> Result<Done<'r, 's>, Failure> {
+    let parsed = read_spec(rl)?;
     let spec = &parsed.spec;
     let (topology, plans) = detect_and_plan(rl, spec, mode)?;
     let mut results = parsed.warnings;
@@ -207,8 +208,8 @@ fn transform<'r, 's>(rl: &'r ResourceList<'s>) -> Result<Done<'r, 's>, Failure> 
     })
 }
 
-/// The functionConfig, validated, and how the function is being called.
-fn read_spec(rl: &ResourceList) -> Result<(spec::Parsed, Mode), Failure> {
+/// The functionConfig, validated.
+fn read_spec(rl: &ResourceList) -> Result<spec::Parsed, Failure> {
     let Some(fc_span) = rl.function_config else {
         return Err(Failure::new(
             FnResult::error(format!(
@@ -220,10 +221,7 @@ fn read_spec(rl: &ResourceList) -> Result<(spec::Parsed, Mode), Failure> {
         ));
     };
     // Read again in full, from the whole document when it aliases an item's anchor.
-    rl.read(&fc_span, |tree, fc| {
-        let parsed = spec::parse(tree, fc)?;
-        Ok((parsed, Mode::of(rl, tree, fc)))
-    })
+    rl.read(&fc_span, spec::parse)
     .map_err(|e| {
         Failure::new(
             FnResult::error(format!("functionConfig is not valid YAML: {e}")).at("functionConfig"),

@@ -114,7 +114,9 @@ pub struct Topology {
     pub config_map: Option<CoreConfigMap>,
     pub previous_patch: Option<PreviousPatch>,
     pub deployment: Option<CoreDeployment>,
-    /// Every Service of the input (the one the registry names is among them, if any).
+    /// Every Service of the input (the one the registry names is among them, if any),
+    /// read only when the plan routes a registry that names a Service: each is read as
+    /// JSON, and nothing else looks at them.
     pub services: Vec<Service>,
     /// The core's internal TLS Secret, when it is in the input.
     pub tls_secret: Option<TlsSecret>,
@@ -208,13 +210,17 @@ pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
     let config_map = config_map.map(|index| read_config_map(rl, index));
     let deployment = find_deployment(rl, spec, config_map.as_ref())?
         .and_then(|(index, v)| read_deployment(rl, index, &v, config_map.as_ref()));
-    let services = rl
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| i.is("", "Service"))
-        .filter_map(|(index, i)| read_service(rl, index, i))
-        .collect();
+    let routed = spec.generate.harbor_core && spec.endpoint.registry.service().is_some();
+    let services = match routed {
+        true => rl
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.is("", "Service"))
+            .filter_map(|(index, i)| read_service(rl, index, i))
+            .collect(),
+        false => Vec::new(),
+    };
     let tls_secret = find_tls_secret(rl, spec, config_map.as_ref(), deployment.as_ref());
     Ok(Topology {
         config_map,

@@ -31,14 +31,13 @@ pub enum Mode {
 const KUSTOMIZE_ID: &str = "kustomize.config.k8s.io/id";
 
 impl Mode {
-    /// Reads the mode from the items and the functionConfig.
+    /// Reads the mode from the items and the functionConfig (read as the spec is, from
+    /// the whole document when it aliases an item's anchor).
     pub fn of_list(rl: &ResourceList) -> Mode {
-        let parsed = rl.function_config.as_ref().and_then(|span| {
-            let (text, _) = rl.standalone(span);
-            let tree = Tree::parse(&text).ok()?;
-            let root = tree.root?;
-            Some(Mode::of(rl, &tree, root))
-        });
+        let parsed = rl
+            .function_config
+            .as_ref()
+            .and_then(|span| rl.read(span, |tree, fc| Mode::of(rl, tree, fc)).ok());
         parsed.unwrap_or(if Mode::is_kpt(rl) {
             Mode::KptPackage
         } else {
