@@ -121,7 +121,7 @@ fn resolve_plain(s: &str, timestamps: bool) -> GoValue {
             if timestamps && is_timestamp(s) {
                 return GoValue::Timestamp;
             }
-            let plain = s.replace('_', "");
+            let plain = without_underscores(s);
             if let Some(i) = go_parse_int(&plain) {
                 return GoValue::Int(i);
             }
@@ -205,6 +205,16 @@ fn is_yaml_style_float(s: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
+/// `s` with its `_` digit separators removed, borrowed when it has none (most
+/// numbers: this runs for every number-like scalar read).
+fn without_underscores(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('_') {
+        s.replace('_', "").into()
+    } else {
+        s.into()
+    }
+}
+
 /// Go's `strconv.ParseFloat(s, 64)` for text that starts with `.` (yaml.v3 hands such
 /// scalars to it unchanged): `.5`, `.5e-3`; underscores only between digits.
 fn go_parse_float(s: &str) -> Option<f64> {
@@ -217,7 +227,7 @@ fn go_parse_float(s: &str) -> Option<f64> {
             }
         }
     }
-    let clean = s.replace('_', "");
+    let clean = without_underscores(s);
     if !is_yaml_style_float(&clean) {
         return None;
     }

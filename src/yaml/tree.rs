@@ -146,6 +146,8 @@ pub struct Tree<'a> {
     /// The nodes that carry an anchor (`&name`), in document order; empty for the
     /// many documents without one.
     pub anchored: Vec<NodeId>,
+    /// The aliases (`*name`) to an anchor of the tree, in document order.
+    pub aliases: Vec<NodeId>,
 }
 
 impl<'a> Tree<'a> {
@@ -256,11 +258,12 @@ impl<'a> Tree<'a> {
         if anchors.is_empty() {
             return Vec::new();
         }
-        self.nodes
+        self.aliases
             .iter()
-            .enumerate()
-            .filter_map(|(i, n)| match n.kind {
-                Kind::Alias(Some(t)) if anchors.contains(&t) && !is_inside(n) => Some((i, t)),
+            .filter_map(|&i| match self.nodes[i].kind {
+                Kind::Alias(Some(t)) if anchors.contains(&t) && !is_inside(&self.nodes[i]) => {
+                    Some((i, t))
+                }
                 _ => None,
             })
             .collect()
@@ -683,6 +686,7 @@ struct Builder<'a, 'k> {
     last_end: usize,
     root: Option<NodeId>,
     anchored: Vec<NodeId>,
+    aliases: Vec<NodeId>,
     docs: usize,
     directives_end: usize,
 }
@@ -704,6 +708,7 @@ impl<'a, 'k> Builder<'a, 'k> {
             last_end: 0,
             root: None,
             anchored: Vec::new(),
+            aliases: Vec::new(),
             docs: 0,
             directives_end: 0,
         }
@@ -797,6 +802,7 @@ impl<'a, 'k> Builder<'a, 'k> {
             root: self.root,
             directives: &self.src[..self.directives_end],
             anchored: self.anchored,
+            aliases: self.aliases,
         })
     }
 
@@ -862,8 +868,13 @@ impl<'a, 'k> Builder<'a, 'k> {
         }
         let (has_node, kept, _) = self.place(true);
         let id = if has_node {
+            let alias = kept && matches!(kind, Kind::Alias(Some(_)));
             let kind = if kept { kind } else { Kind::Skipped };
-            Some(self.push_node(kind, start, end, span))
+            let id = self.push_node(kind, start, end, span);
+            if alias {
+                self.aliases.push(id);
+            }
+            Some(id)
         } else {
             None
         };
