@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::krm::{OutItem, ResourceList, ResourceRef, Span, group_of};
 use crate::yaml::Tree;
-use crate::yaml::tree::{Limits, Seg};
+use crate::yaml::tree::Seg;
 
 /// What identifies an output item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,16 +143,7 @@ impl<'r, 's> Output<'r, 's> {
             OutItem::New(v) => Some(v.clone()),
             OutItem::Input(n) => {
                 let span = self.rl.items.get(*n)?.span;
-                match keep {
-                    None => self.rl.read(&span, f).ok().flatten(),
-                    Some(keep) => {
-                        let (text, _) = self.rl.standalone(&span);
-                        match Tree::parse_with(&text, Limits::default(), keep) {
-                            Ok(tree) => f(&tree, tree.root?),
-                            Err(_) => self.rl.read(&span, f).ok().flatten(),
-                        }
-                    }
-                }
+                self.rl.read_kept(&span, keep, f).ok().flatten()
             }
             OutItem::Edited { .. } => {
                 let original = self.rl.items.get(i)?.span;

@@ -221,8 +221,7 @@ fn read_spec(rl: &ResourceList) -> Result<spec::Parsed, Failure> {
         ));
     };
     // Read again in full, from the whole document when it aliases an item's anchor.
-    rl.read(&fc_span, spec::parse)
-    .map_err(|e| {
+    rl.read(&fc_span, spec::parse).map_err(|e| {
         Failure::new(
             FnResult::error(format!("functionConfig is not valid YAML: {e}")).at("functionConfig"),
         )

@@ -83,6 +83,14 @@ impl Item<'_> {
     }
 }
 
+/// `text` parsed with only the nodes `keep` accepts built (all of them with `None`).
+fn parse_kept<'t>(text: &'t str, keep: Option<yaml::tree::Keep>) -> Result<Tree<'t>, ParseError> {
+    match keep {
+        Some(keep) => Tree::parse_with(text, yaml::tree::Limits::default(), keep),
+        None => Tree::parse(text),
+    }
+}
+
 /// The API group of an apiVersion (`apps/v1` → `apps`, `v1` → ``).
 pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
@@ -189,7 +197,18 @@ impl<'a> ResourceList<'a> {
         span: &Span,
         f: impl FnOnce(&Tree, NodeId) -> R,
     ) -> Result<R, ParseError> {
-        self.read_with(span, false, |tree, id, _| f(tree, id))
+        self.read_kept(span, None, f)
+    }
+
+    /// [`ResourceList::read`] building only the nodes `keep` accepts (all of them with
+    /// `None`); the whole document, the fallback, is always read in full.
+    pub fn read_kept<R>(
+        &self,
+        span: &Span,
+        keep: Option<yaml::tree::Keep>,
+        f: impl FnOnce(&Tree, NodeId) -> R,
+    ) -> Result<R, ParseError> {
+        self.read_from(span, false, keep, |tree, id, _| f(tree, id))
     }
 
     /// [`ResourceList::read`] for an edit: with `anchors_whole`, a text that holds
@@ -202,8 +221,18 @@ impl<'a> ResourceList<'a> {
         anchors_whole: bool,
         f: impl FnOnce(&Tree, NodeId, std::ops::Range<usize>) -> R,
     ) -> Result<R, ParseError> {
+        self.read_from(span, anchors_whole, None, f)
+    }
+
+    fn read_from<R>(
+        &self,
+        span: &Span,
+        anchors_whole: bool,
+        keep: Option<yaml::tree::Keep>,
+        f: impl FnOnce(&Tree, NodeId, std::ops::Range<usize>) -> R,
+    ) -> Result<R, ParseError> {
         let (text, prefix) = self.standalone(span);
-        let own = Tree::parse(&text);
+        let own = parse_kept(&text, keep);
         let standalone_error = match own {
             Ok(tree) if !anchors_whole || tree.anchored.is_empty() => {
                 let root = tree.root.ok_or_else(|| empty_error(span.line))?;
@@ -230,12 +259,8 @@ impl<'a> ResourceList<'a> {
         keep: Option<yaml::tree::Keep>,
         f: impl FnOnce(&Tree, NodeId) -> R,
     ) -> Result<R, ParseError> {
-        let parse = |text| match keep {
-            Some(keep) => Tree::parse_with(text, yaml::tree::Limits::default(), keep),
-            None => Tree::parse(text),
-        };
         let (text, _) = self.standalone(edited);
-        let error = match parse(&text) {
+        let error = match parse_kept(&text, keep) {
             Ok(tree) => {
                 let root = tree.root.ok_or_else(|| empty_error(edited.line))?;
                 return Ok(f(&tree, root));

@@ -32,6 +32,9 @@
 //! PipelineRun, through its Pipeline), and a warning otherwise (it may be a pull Secret for another registry). Keys (host names) are printed; values
 //! (`auth`, passwords, tokens) never are, not even in part.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::chain;
@@ -467,21 +470,25 @@ fn bound_secrets(task: &str, namespace: &str, output: &Output) -> Vec<String> {
         .filter(|v| v.get("spec").is_some_and(|s| chain::runs_task(s, task)))
         .flat_map(|v| secret_of(v.pointer("/spec/workspaces"), DOCKER_CONFIG))
         .collect();
+    // The Pipelines that run the Task, by name, each read once (the first of a name
+    // wins, as a lookup by name would find it).
+    let mut pipelines: HashMap<&str, Option<Cow<'_, Value>>> = HashMap::new();
+    for i in of_kind("Pipeline").filter(|&i| output.mentions(i, task)) {
+        pipelines
+            .entry(output.identity(i).name)
+            .or_insert_with(|| output.value(i));
+    }
     for run in of_kind("PipelineRun").filter_map(|i| output.value(i)) {
-        let inline = run.pointer("/spec/pipelineSpec").cloned();
-        let pipeline = inline.or_else(|| {
-            let name = run.pointer("/spec/pipelineRef/name")?.as_str()?;
-            let i = of_kind("Pipeline")
-                .find(|&i| output.identity(i).name == name && output.mentions(i, task))?;
-            output.value(i)?.get("spec").cloned()
-        });
+        let pipeline = match run.pointer("/spec/pipelineSpec") {
+            Some(inline) => Some(inline),
+            None => run
+                .pointer("/spec/pipelineRef/name")
+                .and_then(Value::as_str)
+                .and_then(|name| pipelines.get(name)?.as_deref()?.get("spec")),
+        };
         let Some(pipeline) = pipeline else { continue };
-        let mapped = ["tasks", "finally"]
-            .iter()
-            .filter_map(|list| pipeline.get(*list)?.as_array())
-            .flatten()
-            .filter(|t| chain::runs_task(t, task))
-            .filter_map(|t| t.get("workspaces")?.as_array())
+        let mapped = chain::tasks_running(pipeline, task)
+            .filter_map(|(_, _, t)| t.get("workspaces")?.as_array())
             .flatten()
             .filter(|w| w.get("name").and_then(Value::as_str) == Some(DOCKER_CONFIG))
             .filter_map(|w| {

@@ -155,6 +155,24 @@ pub fn runs_task(r: &Value, name: &str) -> bool {
             .is_none_or(|k| k == "Task")
 }
 
+/// The tasks of a Pipeline's spec (`tasks`, then `finally`) that run the Task `name`,
+/// each with its list and its index in it.
+pub fn tasks_running<'v>(
+    pipeline: &'v Value,
+    name: &'v str,
+) -> impl Iterator<Item = (&'static str, usize, &'v Value)> + 'v {
+    ["tasks", "finally"].into_iter().flat_map(move |list| {
+        pipeline
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter(move |(_, t)| runs_task(t, name))
+            .map(move |(n, t)| (list, n, t))
+    })
+}
+
 /// TaskRuns, Pipelines and PipelineRuns' inline `pipelineSpec`s in the output that run
 /// the generated Task must bind every workspace it requires: Tekton refuses the run
 /// otherwise, at run time (tektoncd/pipeline `pkg/reconciler/taskrun/validate_taskrun.go`).
@@ -180,36 +198,28 @@ fn runs_bind_required(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
             continue;
         }
         let Some(v) = output.value(i) else { continue };
-        let runs_ours = |r: &Value| runs_task(r, name);
         // (where, the binding list) of each use of our Task.
         let uses: Vec<(String, Option<&Value>)> = if id.kind == "TaskRun" {
             v.get("spec")
-                .filter(|s| runs_ours(s))
+                .filter(|s| runs_task(s, name))
                 .map(|s| ("spec.workspaces".to_string(), s.get("workspaces")))
                 .into_iter()
                 .collect()
         } else {
             // A Pipeline's tasks, or those of a PipelineRun's inline pipelineSpec.
-            let base = if id.kind == "Pipeline" {
-                "spec"
+            let (base, pipeline) = if id.kind == "Pipeline" {
+                ("spec", v.get("spec"))
             } else {
-                "spec.pipelineSpec"
+                ("spec.pipelineSpec", v.pointer("/spec/pipelineSpec"))
             };
-            ["tasks", "finally"]
-                .iter()
-                .flat_map(|list| {
-                    v.pointer(&format!("/{}/{list}", base.replace('.', "/")))
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .enumerate()
-                        .filter(|(_, t)| runs_ours(t))
-                        .map(move |(n, t)| {
-                            (
-                                format!("{base}.{list}[{n}].workspaces"),
-                                t.get("workspaces"),
-                            )
-                        })
+            pipeline
+                .into_iter()
+                .flat_map(|p| tasks_running(p, name))
+                .map(|(list, n, t)| {
+                    (
+                        format!("{base}.{list}[{n}].workspaces"),
+                        t.get("workspaces"),
+                    )
                 })
                 .collect()
         };
