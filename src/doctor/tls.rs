@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{WebPkiServerVerifier, verify_server_name};
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{
@@ -99,8 +99,8 @@ pub fn client_config(
     refused: Arc<Refused>,
 ) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = if insecure {
-        Arc::new(NoVerification(provider.clone()))
+    let check = if insecure {
+        None
     } else {
         let mut store = RootCertStore::empty();
         // Certificates the store cannot read are skipped, as Go does with the system's.
@@ -111,12 +111,16 @@ pub fn client_config(
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
             .build()
             .map_err(|e| format!("cannot set up certificate checks: {e}"))?;
-        Arc::new(GoLikeVerifier {
+        Some(GoLikeCheck {
             webpki,
             roots,
             refused,
         })
     };
+    let verifier = Arc::new(Verifier {
+        algorithms: provider.signature_verification_algorithms,
+        check,
+    });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("cannot set up TLS: {e}"))?
@@ -126,16 +130,26 @@ pub fn client_config(
     Ok(Arc::new(config))
 }
 
+/// The probe's certificate checks: Go's ([`GoLikeCheck`]), or none at all for
+/// `--insecure-skip-verify`. The handshake's signatures are checked against the
+/// certificate presented either way (as Go's InsecureSkipVerify does), with the
+/// algorithms webpki uses.
+#[derive(Debug)]
+struct Verifier {
+    algorithms: WebPkiSupportedAlgorithms,
+    check: Option<GoLikeCheck>,
+}
+
 /// webpki, and Go's rule for a server certificate that is itself a trusted root.
 #[derive(Debug)]
-struct GoLikeVerifier {
+struct GoLikeCheck {
     webpki: Arc<WebPkiServerVerifier>,
     roots: Vec<CertificateDer<'static>>,
     refused: Arc<Refused>,
 }
 
-impl ServerCertVerifier for GoLikeVerifier {
-    fn verify_server_cert(
+impl GoLikeCheck {
+    fn verify(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
@@ -175,45 +189,21 @@ impl ServerCertVerifier for GoLikeVerifier {
         }
         Ok(ServerCertVerified::assertion())
     }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
-    }
 }
 
-/// `--insecure-skip-verify`: any certificate. The handshake's signatures are still
-/// checked against the certificate presented (as Go's InsecureSkipVerify does).
-#[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        match &self.check {
+            Some(check) => check.verify(end_entity, intermediates, server_name, ocsp_response, now),
+            None => Ok(ServerCertVerified::assertion()),
+        }
     }
 
     fn verify_tls12_signature(
@@ -222,12 +212,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -236,16 +221,11 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 
@@ -336,130 +316,17 @@ impl Transport for TlsTransport {
     }
 }
 
-/// An X.509 certificate's validity period (`notBefore`, `notAfter`) in Unix seconds,
-/// read from its DER: `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0]
-/// version OPTIONAL, serialNumber, signature, issuer, validity SEQUENCE { notBefore,
-/// notAfter }, ... }, ... }` (RFC 5280 4.1). `None` for anything else.
+/// An X.509 certificate's validity period (`notBefore`, `notAfter`) in Unix seconds
+/// (RFC 5280 4.1.2.5); `None` for anything that is not a certificate.
 fn validity(der: &[u8]) -> Option<(i64, i64)> {
-    let (cert, _) = tlv(der, 0x30)?;
-    let (tbs, _) = tlv(cert, 0x30)?;
-    let mut rest = tbs;
-    if rest.first() == Some(&0xa0) {
-        rest = skip(rest)?;
-    }
-    for _ in ["serialNumber", "signature", "issuer"] {
-        rest = skip(rest)?;
-    }
-    let (validity, _) = tlv(rest, 0x30)?;
-    let (not_before, rest) = time(validity)?;
-    let (not_after, _) = time(rest)?;
-    Some((not_before, not_after))
-}
-
-/// The tag, the content's offset and its length of the DER element at the start of `b`.
-fn header(b: &[u8]) -> Option<(u8, usize, usize)> {
-    let tag = *b.first()?;
-    let first = usize::from(*b.get(1)?);
-    if first < 0x80 {
-        return Some((tag, 2, first));
-    }
-    let n = first & 0x7f;
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let mut len = 0usize;
-    for i in 0..n {
-        len = (len << 8) | usize::from(*b.get(2 + i)?);
-    }
-    Some((tag, 2 + n, len))
-}
-
-/// The content of the element at the start of `b` when its tag is `tag`, and the bytes
-/// after it.
-fn tlv(b: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (t, start, len) = header(b)?;
-    if t != tag {
-        return None;
-    }
-    let end = start.checked_add(len)?;
-    Some((b.get(start..end)?, b.get(end..)?))
-}
-
-/// The bytes after the element at the start of `b`.
-fn skip(b: &[u8]) -> Option<&[u8]> {
-    let (_, start, len) = header(b)?;
-    b.get(start.checked_add(len)?..)
-}
-
-/// A `Time` (UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`, the only
-/// forms RFC 5280 allows) in Unix seconds, and the bytes after it.
-fn time(b: &[u8]) -> Option<(i64, &[u8])> {
-    let (tag, _, _) = header(b)?;
-    let (content, rest) = tlv(b, tag)?;
-    let text = std::str::from_utf8(content).ok()?;
-    let digits = text.strip_suffix('Z')?;
-    if !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let (year, md) = match (tag, digits.len()) {
-        // UTCTime: YY below 50 is 20YY (RFC 5280 4.1.2.5.1).
-        (0x17, 12) => {
-            let yy: i64 = digits.get(..2)?.parse().ok()?;
-            (
-                if yy < 50 { 2000 + yy } else { 1900 + yy },
-                digits.get(2..)?,
-            )
-        }
-        (0x18, 14) => (digits.get(..4)?.parse().ok()?, digits.get(4..)?),
-        _ => return None,
-    };
-    let field = |i: usize| -> Option<i64> { md.get(i..i + 2)?.parse().ok() };
-    let (month, day) = (field(0)?, field(2)?);
-    let (hour, minute, second) = (field(4)?, field(6)?, field(8)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    Some((seconds, rest))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let v = cert.validity();
+    Some((v.not_before.timestamp(), v.not_after.timestamp()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(2024, 2, 29), 19_782);
-        let utc = |s: &str| {
-            let mut der = vec![0x17, s.len() as u8];
-            der.extend_from_slice(s.as_bytes());
-            time(&der).map(|(t, _)| t)
-        };
-        assert_eq!(utc("700101000000Z"), Some(0));
-        assert_eq!(utc("491231235959Z"), Some(2_524_607_999));
-        assert_eq!(utc("700101000000"), None);
-        assert_eq!(utc("70010100000+Z"), None);
-        let generalized = |s: &str| {
-            let mut der = vec![0x18, s.len() as u8];
-            der.extend_from_slice(s.as_bytes());
-            time(&der).map(|(t, _)| t)
-        };
-        assert_eq!(generalized("20500101000000Z"), Some(2_524_608_000));
-        assert_eq!(generalized("2050010100000Z"), None);
-    }
 
     #[test]
     fn validity_of_a_generated_certificate() {
@@ -470,8 +337,9 @@ mod tests {
         params.not_after = rcgen::date_time_ymd(2061, 4, 5);
         let cert = params.self_signed(&key).expect("cert");
         let (from, to) = validity(cert.der()).expect("validity");
-        assert_eq!(from, days_from_civil(2001, 2, 3) * 86_400);
-        assert_eq!(to, days_from_civil(2061, 4, 5) * 86_400);
+        // 2001-02-03 and 2061-04-05, 00:00:00 UTC.
+        assert_eq!(from, 981_158_400);
+        assert_eq!(to, 2_879_884_800);
         // Truncated or foreign bytes read as nothing, without a panic.
         for cut in 0..cert.der().len() {
             let _ = validity(&cert.der()[..cut]);
