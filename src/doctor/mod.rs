@@ -31,7 +31,7 @@ use crate::endpoint::{Registry, Scheme};
 use crate::harbor::realm::{self, Mismatch};
 use challenge::Challenge;
 use credentials::{Credentials, Lookup};
-use net::{Client, Failed, NetError};
+use net::{Client, Distrust, Failed, NetError};
 use tls::Issuer;
 
 /// What to probe and how.
@@ -277,7 +277,7 @@ impl Probe<'_> {
                         "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
                             .to_string()
                     }
-                    Failed::Untrusted => trust_fix(&e, &authority),
+                    Failed::Untrusted(why) => trust_fix(why, &e, &authority),
                     Failed::Unresolvable if self.opts.registry.is_in_cluster() => {
                         in_pod_fix(self.opts)
                     }
@@ -505,9 +505,9 @@ impl Probe<'_> {
                         "make the realm {}://{authority}/... (see step 2)",
                         self.scheme
                     ));
-                } else if e.kind == Failed::Untrusted {
+                } else if let Failed::Untrusted(why) = e.kind {
                     s = s.note("buildctl fetches this token itself, outside the daemon: the daemon's CA (spec.ca) does not reach this request");
-                    s = s.fix(realm_trust_fix(&e, &authority));
+                    s = s.fix(realm_trust_fix(why, &e, &authority));
                 }
                 self.push(s);
                 return None;
@@ -790,35 +790,29 @@ fn buildctl_ca(authority: &str) -> String {
 
 /// The fix for a certificate the probe does not trust: trust, not the address (unless
 /// the certificate is for another name).
-fn trust_fix(e: &NetError, authority: &str) -> String {
-    let message = &e.message;
-    if message.contains("NotValidForName") || message.contains("not valid for name") {
-        "the certificate is not for this name: make spec.registry (and REGISTRY here) a name the certificate lists, or give the registry a certificate for this name".into()
-    } else if message.contains("Expired") || message.contains("NotValidYet") {
-        "renew the registry's certificate (or check this machine's clock)".into()
-    } else {
-        format!(
+fn trust_fix(why: Distrust, e: &NetError, authority: &str) -> String {
+    match why {
+        Distrust::Name => "the certificate is not for this name: make spec.registry (and REGISTRY here) a name the certificate lists, or give the registry a certificate for this name".into(),
+        Distrust::Dates => "renew the registry's certificate (or check this machine's clock)".into(),
+        Distrust::Issuer => format!(
             "trust {}: --ca-file here; for BuildKit, spec.ca (its path in the buildkitd container) for the daemon, and {}; or spec.insecureSkipVerify (and --insecure-skip-verify) to skip the check",
             the_ca(e, "the registry's"),
             buildctl_ca(authority)
-        )
+        ),
     }
 }
 
 /// The fix for a realm whose certificate the probe does not trust (the registry's it
 /// did trust, or the request would not have got here).
-fn realm_trust_fix(e: &NetError, authority: &str) -> String {
-    let message = &e.message;
-    if message.contains("NotValidForName") || message.contains("not valid for name") {
-        "the token service's certificate is not for the realm's host: give it a certificate for that name, or make the realm a name its certificate lists".into()
-    } else if message.contains("Expired") || message.contains("NotValidYet") {
-        "renew the token service's certificate (or check this machine's clock)".into()
-    } else {
-        format!(
+fn realm_trust_fix(why: Distrust, e: &NetError, authority: &str) -> String {
+    match why {
+        Distrust::Name => "the token service's certificate is not for the realm's host: give it a certificate for that name, or make the realm a name its certificate lists".into(),
+        Distrust::Dates => "renew the token service's certificate (or check this machine's clock)".into(),
+        Distrust::Issuer => format!(
             "trust {}: --ca-file here (one file may hold the registry's CA and this one), and {}; or skip the check: --insecure-skip-verify here, spec.insecureSkipVerify for BuildKit (insecure=true in --registry-auth-tlscontext)",
             the_ca(e, "the token service's"),
             buildctl_ca(authority)
-        )
+        ),
     }
 }
 

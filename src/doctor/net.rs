@@ -53,10 +53,19 @@ pub enum Failed {
     NotTls,
     /// A plain-HTTP request to a port that speaks TLS.
     NotPlainHttp,
-    /// The server's certificate is not trusted.
-    Untrusted,
+    /// The server's certificate is not trusted, and why.
+    Untrusted(Distrust),
     /// Anything else.
     Other,
+}
+
+/// Why a certificate was refused, for the fix: the name it is for, its validity
+/// period, or (anything else) the CA that issued it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Distrust {
+    Name,
+    Dates,
+    Issuer,
 }
 
 /// A request that failed: its kind, and a sentence with its likely cause.
@@ -329,8 +338,16 @@ fn tls_error(at: &str, detail: &str, issuer: Option<Issuer>) -> NetError {
         let by = issuer
             .as_ref()
             .map_or_else(String::new, |i| format!("; it is {i}"));
+        // rustls' CertificateError, as ureq words it.
+        let why = if detail.contains("NotValidForName") || detail.contains("not valid for name") {
+            Distrust::Name
+        } else if detail.contains("Expired") || detail.contains("NotValidYet") {
+            Distrust::Dates
+        } else {
+            Distrust::Issuer
+        };
         NetError {
-            kind: Failed::Untrusted,
+            kind: Failed::Untrusted(why),
             message: format!(
                 "TLS certificate of {at} is not trusted ({detail}{by}): give its CA with --ca-file, or check the name the certificate is for"
             ),
