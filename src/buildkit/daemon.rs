@@ -133,14 +133,18 @@ impl Daemon {
             .max_by_key(|(m, _)| m.mount_path.len())
     }
 
-    /// The ConfigMap key that ends up at `path` in the container, if a ConfigMap does.
-    pub fn config_map_file(&self, path: &str) -> Option<MountedFile> {
+    /// The volume that provides `path`, and the file's path within that volume.
+    fn source_of(&self, path: &str) -> Option<(&Source, String)> {
         let (mount, rest) = self.mount_of(path)?;
         let volume = self.volumes.iter().find(|v| v.name == mount.name)?;
-        let Source::ConfigMap { name, items } = &volume.source else {
+        Some((&volume.source, mount.sub_path.clone().unwrap_or(rest)))
+    }
+
+    /// The ConfigMap key that ends up at `path` in the container, if a ConfigMap does.
+    pub fn config_map_file(&self, path: &str) -> Option<MountedFile> {
+        let (Source::ConfigMap { name, items }, file) = self.source_of(path)? else {
             return None;
         };
-        let file = mount.sub_path.clone().unwrap_or(rest);
         let key = if items.is_empty() {
             file
         } else {
@@ -155,18 +159,12 @@ impl Daemon {
     /// Whether any volume provides `path` (a file of a ConfigMap or Secret, or a folder
     /// of another kind: what is in it is not known here, so it is taken as provided).
     pub fn provides(&self, path: &str) -> bool {
-        let Some((mount, rest)) = self.mount_of(path) else {
-            return false;
-        };
-        let Some(volume) = self.volumes.iter().find(|v| v.name == mount.name) else {
-            return false;
-        };
-        let file = mount.sub_path.clone().unwrap_or(rest);
-        match &volume.source {
-            Source::ConfigMap { items, .. } | Source::Secret { items, .. } => {
+        match self.source_of(path) {
+            None => false,
+            Some((Source::ConfigMap { items, .. } | Source::Secret { items, .. }, file)) => {
                 items.is_empty() || items.iter().any(|(_, p)| *p == file)
             }
-            Source::Other => true,
+            Some((Source::Other, _)) => true,
         }
     }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::Topology;
 use super::realm::{self, Mismatch, Rule};
+use crate::krm::fields::{containers, env_entry};
 use crate::krm::{FnResult, ResourceRef, Severity};
 use crate::output::Output;
 use crate::spec::Spec;
@@ -28,15 +29,8 @@ fn data_str(v: Option<std::borrow::Cow<'_, Value>>, key: &str) -> Option<String>
 /// `key` in harbor-core's own env, as the output has it.
 fn env_str(v: Option<std::borrow::Cow<'_, Value>>, container: usize, key: &str) -> Option<String> {
     let v = v?;
-    let env = v
-        .pointer(&format!("/spec/template/spec/containers/{container}/env"))?
-        .as_array()?;
-    env.iter()
-        .rev()
-        .find(|e| e.get("name").and_then(Value::as_str) == Some(key))?
-        .get("value")?
-        .as_str()
-        .map(str::to_string)
+    let (_, entry) = env_entry(containers(&v).get(container)?, key)?;
+    entry.get("value")?.as_str().map(str::to_string)
 }
 
 /// harbor-core's settings before this run and as it leaves them.
@@ -63,25 +57,20 @@ impl Settings {
         let before = topology.core_url().value().map(str::to_string);
         let ext_endpoint = topology.ext_endpoint().value().map(str::to_string);
         // harbor-core's own env wins over its ConfigMap.
-        if let Some(d) = topology
-            .deployment
-            .as_ref()
-            .filter(|d| d.core_url.is_some())
-        {
-            let after = env_str(output.value(d.index), d.container, "CORE_URL");
+        let in_place = match (&topology.deployment, &topology.config_map) {
+            (Some(d), _) if d.core_url.is_some() => Some((
+                d.index,
+                env_str(output.value(d.index), d.container, "CORE_URL"),
+            )),
+            (_, Some(cm)) => Some((
+                cm.index,
+                data_str(output.value(cm.index), "CORE_URL").or(cm.core_url.clone()),
+            )),
+            _ => None,
+        };
+        if let Some((index, after)) = in_place {
             return Settings {
-                resource: output.resource_ref(d.index),
-                found: true,
-                before,
-                after,
-                ext_endpoint,
-                pending: false,
-            };
-        }
-        if let Some(cm) = &topology.config_map {
-            let after = data_str(output.value(cm.index), "CORE_URL").or(cm.core_url.clone());
-            return Settings {
-                resource: output.resource_ref(cm.index),
+                resource: output.resource_ref(index),
                 found: true,
                 before,
                 after,

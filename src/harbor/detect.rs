@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::realm::Rule;
-use crate::krm::fields::{containers, str_at, string_map};
+use crate::krm::fields::{containers, env_entry, str_at, string_map};
 use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
 use crate::spec::Spec;
 
@@ -195,13 +195,13 @@ fn in_harbor_namespace(item: &Item, spec: &Spec) -> bool {
 
 pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
     let managed = |i: &Item| i.managed_by.as_deref() == Some(crate::MANAGED_BY);
-    let (h, merge) = (&spec.harbor, "kustomize.config.k8s.io/behavior");
+    let h = &spec.harbor;
     let config_map = find_config_map(rl, spec);
     let local = rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
         i.local_config && managed(i)
     });
     let merged = rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
-        !i.local_config && i.mentions(merge) && is_our_merge_patch(rl, i)
+        !i.local_config && is_our_merge_patch(rl, i)
     });
     let (config_map, (local, merged)) = Failure::both(config_map, Failure::both(local, merged))?;
     let previous_patch = local
@@ -234,17 +234,15 @@ pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
 /// Whether `item` is the merge patch this function generates: `behavior: merge` and
 /// no data but the two keys it owns.
 fn is_our_merge_patch(rl: &ResourceList, item: &Item) -> bool {
+    const BEHAVIOR: &str = "kustomize.config.k8s.io/behavior";
+    // Only an item that names the annotation is read as JSON.
+    if !item.mentions(BEHAVIOR) {
+        return false;
+    }
     let Some(v) = rl.value_of(item) else {
         return false;
     };
-    let behavior = str_at(
-        &v,
-        &[
-            "metadata",
-            "annotations",
-            "kustomize.config.k8s.io/behavior",
-        ],
-    );
+    let behavior = str_at(&v, &["metadata", "annotations", BEHAVIOR]);
     let keys_ours = v.get("data").and_then(Value::as_object).is_some_and(|d| {
         d.keys()
             .all(|k| k == "CORE_URL" || k == "TOKEN_SERVICE_URL")
@@ -414,23 +412,15 @@ fn read_deployment(
 ) -> Option<CoreDeployment> {
     let container = core_container(v, config_map).unwrap_or(0);
     let c = containers(v).get(container);
-    let env = c
-        .and_then(|c| c.get("env"))
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
-    // The last entry of a name wins, as in the kubelet.
     let var = |name: &str| {
-        env.iter()
-            .enumerate()
-            .rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
-            .map(|(index, e)| EnvVar {
-                index,
-                value: match e.get("value").and_then(Value::as_str) {
-                    Some(s) => EnvValue::Literal(s.to_string()),
-                    None if e.get("valueFrom").is_some() => EnvValue::From,
-                    None => EnvValue::Literal(String::new()),
-                },
-            })
+        c.and_then(|c| env_entry(c, name)).map(|(index, e)| EnvVar {
+            index,
+            value: match e.get("value").and_then(Value::as_str) {
+                Some(s) => EnvValue::Literal(s.to_string()),
+                None if e.get("valueFrom").is_some() => EnvValue::From,
+                None => EnvValue::Literal(String::new()),
+            },
+        })
     };
     let tls_volume = c
         .and_then(|c| c.get("volumeMounts"))

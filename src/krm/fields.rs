@@ -34,3 +34,14 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
         .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
         .collect()
 }
+
+/// A container's `env` entry named `name`, with its index: the last of that name,
+/// which is the one the kubelet uses.
+pub fn env_entry<'v>(container: &'v Value, name: &str) -> Option<(usize, &'v Value)> {
+    container
+        .get("env")
+        .and_then(Value::as_array)?
+        .iter()
+        .enumerate()
+        .rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
+}

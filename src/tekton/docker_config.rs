@@ -11,6 +11,7 @@
 
 use serde_json::Value;
 
+use crate::krm::fields::env_entry;
 use crate::yaml::Seg;
 
 /// A Secret volume source, reduced to what decides whether it holds `config.json`.
@@ -82,10 +83,7 @@ fn name_of(v: &Value) -> Option<&str> {
 /// A container's `DOCKER_CONFIG` entry (the last wins, as in Kubernetes): its value's
 /// field path and the value.
 fn env_of<'v>(container: &'v Value, path: &str) -> Option<(String, Option<&'v Value>)> {
-    arr(container, "env")
-        .iter()
-        .enumerate()
-        .rfind(|(_, e)| name_of(e) == Some("DOCKER_CONFIG"))
+    env_entry(container, "DOCKER_CONFIG")
         .map(|(i, e)| (format!("{path}.env[{i}].value"), e.get("value")))
 }
 
