@@ -246,6 +246,23 @@ fn timeout_secs(s: &str) -> Result<u64, String> {
     }
 }
 
+/// All of stdin. A terminal there, unless `-` asked for it (`dash`), is refused with
+/// `on_terminal` (exit 2): the user most likely forgot the input.
+fn read_stdin(dash: bool, on_terminal: &str) -> Result<String, ExitCode> {
+    if !dash && std::io::stdin().is_terminal() {
+        eprintln!("{on_terminal}");
+        return Err(ExitCode::from(2));
+    }
+    let mut text = String::new();
+    match std::io::stdin().read_to_string(&mut text) {
+        Ok(_) => Ok(text),
+        Err(e) => {
+            eprintln!("error: cannot read stdin: {e}");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
 /// `-` as the only resource path means stdin, as with no path; with other paths, or
 /// as CONFIG, it is refused (stdin can be read once, and only for the resources).
 fn stdin_paths(cmd: &str, config: Option<&PathBuf>, paths: &[PathBuf]) -> Result<bool, ExitCode> {
@@ -291,18 +308,13 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let input = if from_stdin {
-                if paths.is_empty() && std::io::stdin().is_terminal() {
-                    eprintln!(
-                        "harbor-buildkit-fn run: no resource paths given and stdin is a terminal; give FILE or DIR arguments, or pipe resources in (< /dev/null for none)"
-                    );
-                    return ExitCode::from(2);
+                match read_stdin(
+                    !paths.is_empty(),
+                    "harbor-buildkit-fn run: no resource paths given and stdin is a terminal; give FILE or DIR arguments, or pipe resources in (< /dev/null for none)",
+                ) {
+                    Ok(text) => harbor_buildkit_fn::standalone::Input::Text(text),
+                    Err(code) => return code,
                 }
-                let mut text = String::new();
-                if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-                    eprintln!("error: cannot read stdin: {e}");
-                    return ExitCode::FAILURE;
-                }
-                harbor_buildkit_fn::standalone::Input::Text(text)
             } else {
                 harbor_buildkit_fn::standalone::Input::Paths(paths)
             };
@@ -371,22 +383,11 @@ fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCo
         Ok(b) => b,
         Err(code) => return code,
     };
-    let explicit_dash = !paths.is_empty();
-    let stdin_text = || -> Result<String, ExitCode> {
-        if !explicit_dash && std::io::stdin().is_terminal() {
-            eprintln!(
-                "harbor-buildkit-fn check: stdin is a terminal; pipe a ResourceList in, or give CONFIG [FILE|DIR ...] (see --help)"
-            );
-            return Err(ExitCode::from(2));
-        }
-        let mut text = String::new();
-        match std::io::stdin().read_to_string(&mut text) {
-            Ok(_) => Ok(text),
-            Err(e) => {
-                eprintln!("error: cannot read stdin: {e}");
-                Err(ExitCode::FAILURE)
-            }
-        }
+    let stdin_text = || {
+        read_stdin(
+            !paths.is_empty(),
+            "harbor-buildkit-fn check: stdin is a terminal; pipe a ResourceList in, or give CONFIG [FILE|DIR ...] (see --help)",
+        )
     };
     let input = match config {
         None => match stdin_text() {
