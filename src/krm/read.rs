@@ -24,7 +24,7 @@ use std::borrow::Cow;
 
 use super::{ACCEPTED_API_VERSIONS, InputError, Item, ResourceList, Span};
 use crate::yaml::scalar::{Resolved, resolve};
-use crate::yaml::tree::{Limits, lead_start, trail_end};
+use crate::yaml::tree::{Limits, trail_end, widened};
 use crate::yaml::{Kind, NodeId, Seg, Tree};
 
 const MANAGED_BY_LABEL: &str = crate::MANAGED_BY_LABEL;
@@ -180,11 +180,9 @@ fn not_a_resource(tree: &Tree, id: NodeId, index: usize, why: NotResource) -> In
 /// A node's span widened over the comments around it (see [`lead_start`] and
 /// [`trail_end`]); `from` is where the text before the node begins.
 fn widen<'a>(src: &'a str, from: usize, node: (usize, usize), col: usize, line: usize) -> Span<'a> {
-    let start = lead_start(src, from.min(node.0), node.0);
-    let end = trail_end(src, node.1);
-    let breaks = memchr::memchr_iter(b'\n', &src.as_bytes()[start..node.0]).count();
+    let (text, breaks) = widened(src, from, node.0, node.1);
     Span {
-        text: &src[start..end],
+        text: &src[text],
         col,
         line: line.saturating_sub(breaks),
     }

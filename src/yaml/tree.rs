@@ -367,15 +367,10 @@ impl<'a> Tree<'a> {
             _ => return Err(want_map()),
         };
         for map in maps {
+            // Only a mapping reads as an object.
             let serde_json::Value::Object(add) = self.to_json_at(map, depth, kept)? else {
                 return Err(want_map());
             };
-            if !matches!(
-                self.resolve(map).map(|n| &self.nodes[n].kind),
-                Some(Kind::Map { .. })
-            ) {
-                return Err(want_map());
-            }
             for (k, v) in add {
                 m.entry(k).or_insert(v);
             }
@@ -510,12 +505,10 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
     let mut docs = Vec::with_capacity(roots.len());
     let mut from = 0;
     for (start, col, line, is_mapping, end, explicit_start) in roots {
-        let text_start = lead_start(src, from, start);
-        let text_end = trail_end(src, end);
+        let (text, breaks) = widened(src, from, start, end);
         from = end;
-        let breaks = memchr::memchr_iter(b'\n', &src.as_bytes()[text_start..start]).count();
         docs.push(Document {
-            text: src.get(text_start..text_end).unwrap_or(""),
+            text: src.get(text).unwrap_or(""),
             col,
             line: line.saturating_sub(breaks),
             is_mapping,
@@ -523,6 +516,20 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
         });
     }
     Ok(docs)
+}
+
+/// The text of the node at `start..end` with the comments around it ([`lead_start`],
+/// [`trail_end`]; `from` is where the text before the node begins), and how many line
+/// breaks it gains before the node.
+pub fn widened(
+    src: &str,
+    from: usize,
+    start: usize,
+    end: usize,
+) -> (std::ops::Range<usize>, usize) {
+    let text_start = lead_start(src, from, start);
+    let breaks = memchr::memchr_iter(b'\n', &src.as_bytes()[text_start..start]).count();
+    (text_start..trail_end(src, end), breaks)
 }
 
 /// Where the comments before a node begin: at the first comment after the last
