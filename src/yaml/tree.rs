@@ -474,15 +474,12 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let style = Style::from(style);
-                let mut e = end;
                 let bare = anchor == 0 && tag.is_none() && style == Style::Plain;
-                if matches!(style, Style::Literal | Style::Folded) {
-                    e = start.max(trim_spaces_end(src, end));
-                } else if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
-                    e = closing_quote(src, start, end).unwrap_or(end);
-                } else if bare && value.is_empty() {
-                    e = after_colon(src, start);
-                }
+                let e = if bare && value.is_empty() {
+                    after_colon(src, start)
+                } else {
+                    scalar_end(src, style, start, end)
+                };
                 last_end = e;
                 if depth == 0 && !(value.is_empty() && bare) {
                     roots.push((
@@ -516,6 +513,19 @@ pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
         });
     }
     Ok(docs)
+}
+
+/// Where a scalar's text ends, given saphyr's span `start..end` of it. A block
+/// scalar's span runs on over trailing blank lines and the next line's indentation:
+/// keep the line breaks (they may be content under `|+`) but not that indentation. A
+/// quoted scalar's span may run on to the next token, over a comment (`"x" # c`): end
+/// at the closing quote.
+fn scalar_end(src: &str, style: Style, start: usize, end: usize) -> usize {
+    match style {
+        Style::Literal | Style::Folded => start.max(trim_spaces_end(src, end)),
+        Style::SingleQuoted | Style::DoubleQuoted => closing_quote(src, start, end).unwrap_or(end),
+        Style::Plain => end,
+    }
 }
 
 /// The text of the node at `start..end` with the comments around it ([`lead_start`],
@@ -751,19 +761,13 @@ impl<'a, 'k> Builder<'a, 'k> {
                 }
                 Event::Scalar(value, style, anchor, tag) => {
                     let start = self.offsets.byte(self.src, span.start.index());
-                    let mut end = self.offsets.byte(self.src, span.end.index());
                     let style = Style::from(style);
-                    if matches!(style, Style::Literal | Style::Folded) {
-                        // saphyr's span runs on over trailing blank lines and the next
-                        // line's indentation; keep the line breaks (they may be content
-                        // under `|+`) but not that indentation.
-                        end = start.max(trim_spaces_end(self.src, end));
-                    }
-                    if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
-                        // saphyr's span of a quoted scalar may run on to the next token,
-                        // over a comment (`"x" # c`): end at the closing quote.
-                        end = closing_quote(self.src, start, end).unwrap_or(end);
-                    }
+                    let end = scalar_end(
+                        self.src,
+                        style,
+                        start,
+                        self.offsets.byte(self.src, span.end.index()),
+                    );
                     let in_value = self
                         .stack
                         .last()
