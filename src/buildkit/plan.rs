@@ -190,24 +190,13 @@ fn wire(
                 d.config_path
             )));
         }
-        plan.change(Change::Append(Append::new(
+        add_volume(
+            plan,
             d.index,
-            pod.to_vec(),
-            "volumes",
-            vec![json!({
-                "name": CONFIG_VOLUME,
-                "configMap": {
-                    "name": topology.name,
-                    "items": [{ "key": topology.key, "path": base }],
-                },
-            })],
-        )));
-        plan.change(Change::Append(Append::new(
-            d.index,
-            container(),
-            "volumeMounts",
-            vec![json!({ "name": CONFIG_VOLUME, "mountPath": dir, "readOnly": true })],
-        )));
+            (&pod, &container()),
+            config_volume(topology, base),
+            read_only_mount(CONFIG_VOLUME, dir),
+        );
         let mut said = format!(
             "mounted ConfigMap {} at {dir} in {} (container {}), where it reads {}",
             topology.name,
@@ -285,18 +274,13 @@ fn mount_ca(
         )));
     }
     let dir = if dir.is_empty() { "/" } else { *dir };
-    plan.change(Change::Append(Append::new(
+    add_volume(
+        plan,
         d.index,
-        pod.to_vec(),
-        "volumes",
-        vec![json!({ "name": CA_VOLUME, "secret": { "secretName": secret } })],
-    )));
-    plan.change(Change::Append(Append::new(
-        d.index,
-        container.to_vec(),
-        "volumeMounts",
-        vec![json!({ "name": CA_VOLUME, "mountPath": dir, "readOnly": true })],
-    )));
+        (pod, container),
+        json!({ "name": CA_VOLUME, "secret": { "secretName": secret } }),
+        read_only_mount(CA_VOLUME, dir),
+    );
     plan.tell(FnResult::info(format!(
         "mounted Secret {secret} at {dir} in {}, for {}",
         d.describe(),
@@ -367,6 +351,45 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
     }
 }
 
+/// The daemon's volume of the generated ConfigMap, its key as file `file`.
+fn config_volume(topology: &Topology, file: &str) -> Value {
+    json!({
+        "name": CONFIG_VOLUME,
+        "configMap": {
+            "name": topology.name,
+            "items": [{ "key": topology.key, "path": file }],
+        },
+    })
+}
+
+/// A read-only mount of volume `name` at `dir`.
+fn read_only_mount(name: &str, dir: &str) -> Value {
+    json!({ "name": name, "mountPath": dir, "readOnly": true })
+}
+
+/// Adds `volume` to the pod at `pod` in item `index`, and `mount` to its container at
+/// `container`.
+fn add_volume(
+    plan: &mut Plan,
+    index: usize,
+    (pod, container): (&[Seg<'static>], &[Seg<'static>]),
+    volume: Value,
+    mount: Value,
+) {
+    plan.change(Change::Append(Append::new(
+        index,
+        pod.to_vec(),
+        "volumes",
+        vec![volume],
+    )));
+    plan.change(Change::Append(Append::new(
+        index,
+        container.to_vec(),
+        "volumeMounts",
+        vec![mount],
+    )));
+}
+
 /// A strategic-merge patch that mounts the file into BuildKit's example rootless
 /// Deployment (`examples/kubernetes/deployment+service.rootless.yaml`: Deployment and
 /// container `buildkitd`), marked local config.
@@ -391,15 +414,9 @@ fn mount_patch(topology: &Topology, toml: &str) -> Value {
                 "spec": {
                     "containers": [{
                         "name": "buildkitd",
-                        "volumeMounts": [{ "name": CONFIG_VOLUME, "mountPath": dir, "readOnly": true }],
+                        "volumeMounts": [read_only_mount(CONFIG_VOLUME, dir)],
                     }],
-                    "volumes": [{
-                        "name": CONFIG_VOLUME,
-                        "configMap": {
-                            "name": topology.name,
-                            "items": [{ "key": topology.key, "path": "buildkitd.toml" }],
-                        },
-                    }],
+                    "volumes": [config_volume(topology, "buildkitd.toml")],
                 },
             },
         },
