@@ -157,6 +157,11 @@ fn dns_label_rule(label: &str, max: Option<usize>, allowed: &str) -> Result<(), 
 
 /// A DNS-1123 label (namespaces, Tekton names): at most 63 characters of `[a-z0-9-]`.
 pub fn dns1123_label(s: &str) -> Result<(), String> {
+    label_named(s, "a DNS-1123 label")
+}
+
+/// [`dns1123_label`], its messages saying what the name is (`what`, "a ...").
+fn label_named(s: &str, what: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err(
             "is empty; expected a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)"
@@ -165,23 +170,17 @@ pub fn dns1123_label(s: &str) -> Result<(), String> {
     }
     if s.contains('.') {
         return Err(format!(
-            "{s:?} is not a DNS-1123 label: '.' is not allowed (lowercase letters, digits and '-', at most 63 characters)"
+            "{s:?} is not {what}: '.' is not allowed (lowercase letters, digits and '-', at most 63 characters)"
         ));
     }
     dns_label_rule(s, Some(63), "lowercase letters, digits and '-'")
-        .map_err(|e| format!("{s:?} is not a DNS-1123 label: {e}"))
+        .map_err(|e| format!("{s:?} is not {what}: {e}"))
 }
 
 /// A Tekton resource name (the Task's): Tekton's webhook refuses a name with a `.` or
 /// longer than 63 characters (`ValidateObjectMetadata`), so a DNS-1123 label.
 pub fn tekton_name(s: &str) -> Result<(), String> {
-    dns1123_label(s).map_err(|e| {
-        e.replacen(
-            "is not a DNS-1123 label",
-            "is not a Tekton resource name (a DNS-1123 label)",
-            1,
-        )
-    })
+    label_named(s, "a Tekton resource name (a DNS-1123 label)")
 }
 
 /// A DNS-1123 subdomain (ConfigMap, Deployment and most other object names): at most

@@ -209,7 +209,7 @@ pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
         .or(merged.map(PreviousPatch::Merge));
     let config_map = config_map.map(|index| read_config_map(rl, index));
     let deployment = find_deployment(rl, spec, config_map.as_ref())?
-        .and_then(|(index, v)| read_deployment(rl, index, &v, config_map.as_ref()));
+        .map(|(index, v)| read_deployment(rl, index, &v, config_map.as_ref()));
     let routed = spec.generate.harbor_core && spec.endpoint.registry.service().is_some();
     let services = match routed {
         true => rl
@@ -409,7 +409,7 @@ fn read_deployment(
     index: usize,
     v: &Value,
     config_map: Option<&CoreConfigMap>,
-) -> Option<CoreDeployment> {
+) -> CoreDeployment {
     let container = core_container(v, config_map).unwrap_or(0);
     let c = containers(v).get(container);
     let var = |name: &str| {
@@ -440,7 +440,7 @@ fn read_deployment(
             .and_then(|vol| str_at(vol, &["secret", "secretName"]))
             .map(str::to_string)
     });
-    Some(CoreDeployment {
+    CoreDeployment {
         index,
         name: rl.items[index].name.to_string(),
         container,
@@ -468,7 +468,7 @@ fn read_deployment(
         ),
         tls_secret,
         pod_labels: string_map(v.pointer("/spec/template/metadata/labels")),
-    })
+    }
 }
 
 fn read_service(rl: &ResourceList, index: usize, item: &Item) -> Option<Service> {

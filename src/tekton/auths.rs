@@ -262,7 +262,7 @@ const AUTH_FIELDS: [&str; 7] = [
 /// A docker config that docker/cli loads: its entries in the file's order, and the
 /// credential helper it names for the lookup, if any.
 struct Config {
-    entries: Vec<(String, Value)>,
+    entries: Map<String, Value>,
     helper: Option<(String, &'static str)>,
 }
 
@@ -346,10 +346,7 @@ fn load(text: &str, format: Format, lookup: &str) -> Result<Config, String> {
             ));
         }
     }
-    Ok(Config {
-        entries: entries.into_iter().collect(),
-        helper,
-    })
+    Ok(Config { entries, helper })
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -614,7 +611,7 @@ impl Judged<'_> {
                 return;
             }
         };
-        let keys: Vec<&str> = config.entries.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = config.entries.keys().map(String::as_str).collect();
         let found = find(keys.iter().copied(), self.lookup);
         let listed = self.listed(&keys);
         if self.format == Format::Cfg {
@@ -659,11 +656,7 @@ impl Judged<'_> {
             );
             return;
         };
-        let entry = config
-            .entries
-            .iter()
-            .find(|(k, _)| k == found.key())
-            .and_then(|(_, v)| v.as_object());
+        let entry = config.entries.get(found.key()).and_then(Value::as_object);
         let sent = entry.map_or(Sends::Nothing("it is null"), sends);
         let matched = format!(
             "buildctl's credential lookup for {:?} finds auths[{}] ({})",
@@ -697,10 +690,7 @@ impl Judged<'_> {
         // Several keys that normalise alike with different contents: Go's map order
         // picks one.
         if let Found::Normalised(all) = &found {
-            let contents: Vec<&Value> = all
-                .iter()
-                .filter_map(|k| config.entries.iter().find(|(e, _)| e == k).map(|(_, v)| v))
-                .collect();
+            let contents: Vec<&Value> = all.iter().filter_map(|k| config.entries.get(*k)).collect();
             if contents.windows(2).any(|w| w[0] != w[1]) {
                 self.push(
                     FnResult::warning(format!(
