@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::krm::FnResult;
-use crate::yaml::{Seg, path_text};
+use crate::yaml::{Seg, child_path, path_text};
 
 /// The systems this function wires, in the order they plan, apply and report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,14 +64,10 @@ impl Set {
 
     /// `parent.key` of the first entry, for messages.
     pub fn path(&self) -> String {
-        let mut p = path_text(&self.parent);
-        if let Some((k, _)) = self.entries.first() {
-            if !p.is_empty() {
-                p.push('.');
-            }
-            p.push_str(k);
+        match self.entries.first() {
+            Some((k, _)) => child_path(&self.parent, k),
+            None => path_text(&self.parent),
         }
-        p
     }
 }
 
@@ -97,12 +93,7 @@ impl Append {
 
     /// `parent.key`, for messages.
     pub fn path(&self) -> String {
-        let p = path_text(&self.parent);
-        if p.is_empty() {
-            self.key.clone()
-        } else {
-            format!("{p}.{}", self.key)
-        }
+        child_path(&self.parent, &self.key)
     }
 }
 

@@ -8,9 +8,9 @@
 use serde_json::Value;
 
 use super::emit;
-use super::path_text;
 use super::scalar;
 use super::tree::{Kind, NodeId, Seg, Style, Tree};
+use super::{child_path, path_text};
 
 /// Replacements of byte ranges of one source text, none overlapping another.
 #[derive(Debug, Default)]
@@ -240,11 +240,7 @@ pub fn set_entries(
                     (Some((old, _, _)), Value::String(new)) if old == new
                 );
                 if !same {
-                    let mut here = path_text(parents);
-                    if !here.is_empty() {
-                        here.push('.');
-                    }
-                    here.push_str(key);
+                    let here = child_path(parents, key);
                     replace_value(tree, node, k, v, value, &here, edits)?;
                 }
                 changed.push(!same);
@@ -594,9 +590,7 @@ pub fn append_items(
         set_entries(tree, map, parents, &[(key, all)], edits)?;
         return Ok(());
     };
-    let here = format!("{}.{key}", path_text(parents))
-        .trim_start_matches('.')
-        .to_string();
+    let here = child_path(parents, key);
     let existing = own_seq(tree, seq, &here)?;
     let node = tree.node(seq);
     if matches!(node.kind, Kind::Seq { flow: true, .. }) {

@@ -14,6 +14,16 @@ pub mod tree;
 pub use tree::{Kind, NodeId, ParseError, Seg, Tree};
 
 /// A path as results write it: `spec.containers[0].env`.
+/// `parents.key` as [`path_text`] writes it (`key` alone at the top).
+pub fn child_path(parents: &[Seg], key: &str) -> String {
+    let mut out = path_text(parents);
+    if !out.is_empty() {
+        out.push('.');
+    }
+    out.push_str(key);
+    out
+}
+
 pub fn path_text(path: &[Seg]) -> String {
     let mut out = String::new();
     for s in path {
