@@ -18,7 +18,7 @@
 //! |---|---|---|
 //! | read | [`krm`] | the ResourceList: each item's identity and text, the functionConfig |
 //! | spec | [`spec`] | the functionConfig, validated into typed groups, every problem at once |
-//! | detect | `<system>::detect` | read-only: what the input holds of each system, found once ([`krm::ResourceList::one`] is the one rule for duplicates) |
+//! | detect | `<system>::detect` | read-only: what the input holds of each system, found once ([`krm::ResourceList::one`] is the one rule for duplicates; [`krm::fields`] reads their fields) |
 //! | plan | `<system>::plan` | each system's [`plan::Change`]s, from the spec and what was detected |
 //! | apply | [`function::apply`] | the one applier: surgical edits in place, conflicting changes refused |
 //! | check | `<system>::check` | findings on the [`output::Output`], generated items included |
