@@ -35,6 +35,7 @@
 //! `"on"` or `"0755"`.
 
 pub mod buildkit;
+pub mod codes;
 pub mod describe;
 pub mod doctor;
 pub mod endpoint;

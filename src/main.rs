@@ -84,6 +84,10 @@ Examples:
     propagate_version = true
 )]
 struct Cli {
+    /// Explain a result code (HBF201, printed on every result) and exit; `all` prints
+    /// the whole table (CODES.md).
+    #[arg(long, value_name = "CODE", global = true)]
+    explain: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -236,13 +240,37 @@ Examples:
     Definition,
 }
 
+/// Why a `--timeout` is refused: its text, and whether it was a number at all.
+#[derive(Debug)]
+struct BadTimeout {
+    text: String,
+    number: bool,
+}
+
+impl std::fmt::Display for BadTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.text;
+        if self.number {
+            write!(f, "{s} is not in 1..=600 (seconds)")
+        } else {
+            write!(f, "{s:?} is not a whole number of seconds (1 to 600)")
+        }
+    }
+}
+
+impl std::error::Error for BadTimeout {}
+
 /// `--timeout`: whole seconds from 1 to 600. Negative numbers reach this parser (not
 /// clap's "to pass '-1' as a value, use '-- -1'" tip), so they get the range too.
-fn timeout_secs(s: &str) -> Result<u64, String> {
+fn timeout_secs(s: &str) -> Result<u64, BadTimeout> {
+    let bad = |number| BadTimeout {
+        text: s.to_string(),
+        number,
+    };
     match s.parse::<i64>() {
-        Ok(n) if (1..=600).contains(&n) => u64::try_from(n).map_err(|e| e.to_string()),
-        Ok(_) => Err(format!("{s} is not in 1..=600 (seconds)")),
-        Err(_) => Err(format!("{s:?} is not a whole number of seconds (1 to 600)")),
+        Ok(n) if (1..=600).contains(&n) => u64::try_from(n).map_err(|_| bad(true)),
+        Ok(_) => Err(bad(true)),
+        Err(_) => Err(bad(false)),
     }
 }
 
@@ -296,6 +324,9 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(id) = cli.explain {
+        return explain(&id);
+    }
     match cli.command {
         None => function(),
         Some(Command::Run {
@@ -335,12 +366,12 @@ fn main() -> ExitCode {
             ca_file,
             insecure_skip_verify,
         }) => {
-            let registry = match harbor_buildkit_fn::names::registry(&registry) {
+            let registry = match harbor_buildkit_fn::names::registry(
+                &registry,
+                harbor_buildkit_fn::names::Via::Flag,
+            ) {
                 Ok(r) => r,
-                Err(e) => {
-                    let e = e.replace("set spec.scheme to", "give --scheme");
-                    return emit("", &format!("error: REGISTRY {e}\n"), 2);
-                }
+                Err(e) => return emit("", &format!("error: REGISTRY {e}\n"), 2),
             };
             if let Some(r) = &repository {
                 if let Err(e) = harbor_buildkit_fn::names::repository(r) {
@@ -376,6 +407,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--explain CODE`: the code's entry; `all`: the whole table.
+fn explain(id: &str) -> ExitCode {
+    use harbor_buildkit_fn::codes;
+    if id.eq_ignore_ascii_case("all") {
+        return emit(&codes::markdown(), "", 0);
+    }
+    match codes::Code::parse(id) {
+        Some(code) => emit(&codes::explain(code), "", 0),
+        None => {
+            let known: Vec<&str> = codes::TABLE.iter().map(|e| e.id).collect();
+            emit(
+                "",
+                &format!(
+                    "error: --explain {id:?} is not a result code; the codes are {} (or all)\n",
+                    known.join(", ")
+                ),
+                2,
+            )
+        }
+    }
+}
+
 /// `check`: the function's findings without its output.
 fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCode {
     use harbor_buildkit_fn::standalone::{self, Input};
@@ -405,7 +458,7 @@ fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCo
             };
             match standalone::resource_list(&config, resources) {
                 Ok(rl) => rl,
-                Err(e) => return emit("", &format!("error: {e}\n"), 1),
+                Err(e) => return emit("", &format!("error[{}]: {e}\n", e.code()), 1),
             }
         }
     };

@@ -1,12 +1,210 @@
 //! The checks on names: registry hosts, Kubernetes object names, and the other strings
 //! that end up in a shell environment, a TOML key or a YAML value.
 //!
-//! Each returns `Err(reason)` with a sentence that says what is accepted; callers add
-//! the field path. The rules are strict on purpose: every value that passes is safe in
+//! Each returns an [`Invalid`] whose `Display` says what is accepted; callers add the
+//! field path. The rules are strict on purpose: every value that passes is safe in
 //! all three places it can land (Task env, buildkitd.toml, YAML), so no later stage
 //! needs its own escaping to be correct.
 
 use crate::endpoint::{Mirror, ProxyCache, Registry};
+
+/// Where a value was given, so that a message names what to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A field of the spec (`spec.scheme`).
+    Spec,
+    /// A command-line argument (`--scheme`).
+    Flag,
+}
+
+/// Which rule of a DNS name or label a value breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// Longer than `max` characters in all.
+    TooLong { max: usize },
+    /// Two dots in a row, or a leading or trailing dot.
+    EmptyLabel,
+    /// A label longer than `max`.
+    LabelTooLong { label: String, max: usize },
+    /// A character outside what the name may hold (`allowed`, in words).
+    Char { c: char, allowed: &'static str },
+    /// A label that starts or ends with `-`.
+    Hyphen { label: String },
+    /// A `.` in a name that is one label.
+    Dot,
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::TooLong { max } => write!(f, "longer than {max} characters"),
+            Rule::EmptyLabel => {
+                f.write_str("has an empty label (two dots in a row, or a leading or trailing dot)")
+            }
+            Rule::LabelTooLong { label, max } => {
+                write!(f, "label {label:?} is longer than {max} characters")
+            }
+            Rule::Char { c, allowed } => write!(f, "{c:?} is not allowed; use {allowed}"),
+            Rule::Hyphen { label } => write!(f, "label {label:?} starts or ends with '-'"),
+            Rule::Dot => f.write_str(
+                "'.' is not allowed (lowercase letters, digits and '-', at most 63 characters)",
+            ),
+        }
+    }
+}
+
+/// Why a value is not the name it should be. `Display` is the sentence a result
+/// carries after the field's path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    /// Empty; `expected` says what was expected.
+    Empty { expected: &'static str },
+    /// A registry with a scheme: the scheme belongs to `spec.scheme` or `--scheme`.
+    Scheme {
+        value: String,
+        scheme: String,
+        via: Via,
+    },
+    Ipv6 { value: String },
+    Whitespace { value: String, c: char },
+    Path { value: String },
+    Userinfo { value: String },
+    Port { value: String, port: String },
+    Uppercase { value: String },
+    Ipv4 { host: String },
+    Host { host: String, rule: Rule },
+    /// A DNS-1123 label (`what` it is: "a DNS-1123 label", "a Tekton resource name").
+    Label {
+        value: String,
+        what: &'static str,
+        rule: Rule,
+    },
+    ObjectName { value: String, rule: Rule },
+    BuildkitHostScheme { value: String },
+    BuildkitHostUnknownScheme { value: String, scheme: String },
+    /// A character outside the safe set, in a value of some kind; `then` follows.
+    Char {
+        value: String,
+        c: Option<char>,
+        then: &'static str,
+    },
+    Image { value: String, c: Option<char> },
+    Repository,
+    NotAbsolute { value: String },
+    MirrorScheme { value: String, scheme: String },
+    NotUpstreamProject { value: String },
+    Upstream(Box<Invalid>),
+    Project { project: String },
+}
+
+/// Schemes buildctl's `--addr` takes (moby/buildkit client/connhelper).
+const BUILDKIT_SCHEMES: &[&str] = &[
+    "tcp",
+    "unix",
+    "kube-pod",
+    "docker-container",
+    "podman-container",
+    "nerdctl-container",
+    "ssh",
+];
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Empty { expected } => write!(f, "is empty; expected {expected}"),
+            Invalid::Scheme { value, scheme, via } => {
+                let set = match via {
+                    Via::Spec => format!("set spec.scheme to {scheme}"),
+                    Via::Flag => format!("give --scheme {scheme}"),
+                };
+                write!(
+                    f,
+                    "{value:?} has a scheme ({scheme}://); write only host[:port] as image references name it, and {set}"
+                )
+            }
+            Invalid::Ipv6 { value } => write!(
+                f,
+                "{value:?} is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
+            ),
+            Invalid::Whitespace { value, c } => {
+                write!(f, "{value:?} contains whitespace ({c:?}); expected host[:port]")
+            }
+            Invalid::Path { value } => write!(
+                f,
+                "{value:?} has a path; expected only host[:port] (the repository goes in the image name)"
+            ),
+            Invalid::Userinfo { value } => write!(
+                f,
+                "{value:?} has credentials or a digest; expected only host[:port]"
+            ),
+            Invalid::Port { value, port } => write!(
+                f,
+                "{value:?} has port {port:?}; a port is a number from 1 to 65535 without leading zeros"
+            ),
+            Invalid::Uppercase { value } => write!(
+                f,
+                "{value:?} has uppercase letters; image references name registries in lowercase, and Harbor compares the Host header case-sensitively"
+            ),
+            Invalid::Ipv4 { host } => write!(f, "{host:?} is not a valid IPv4 address"),
+            Invalid::Host { host, rule } => write!(f, "{host:?} is not a valid host name: {rule}"),
+            Invalid::Label { value, what, rule } => write!(f, "{value:?} is not {what}: {rule}"),
+            Invalid::ObjectName { value, rule } => {
+                write!(f, "{value:?} is not a valid Kubernetes object name: {rule}")
+            }
+            Invalid::BuildkitHostScheme { value } => write!(
+                f,
+                "{value:?} has no scheme; expected an address such as tcp://buildkitd:1234 ({})",
+                BUILDKIT_SCHEMES.join(", ")
+            ),
+            Invalid::BuildkitHostUnknownScheme { value, scheme } => write!(
+                f,
+                "{value:?} has scheme {scheme:?}; expected one of {}",
+                BUILDKIT_SCHEMES.join(", ")
+            ),
+            Invalid::Char { value, c, then } => {
+                write!(f, "{value:?}: {}{then}", Unsafe(*c))
+            }
+            Invalid::Image { value, c: Some(c) } => {
+                write!(f, "{value:?} is not an image reference: {}", Unsafe(Some(*c)))
+            }
+            Invalid::Image { value, c: None } => write!(f, "{value:?} is not an image reference"),
+            Invalid::Repository => f.write_str(
+                "is not a repository name: lowercase components such as library/app, separated by /, without a registry host or tag",
+            ),
+            Invalid::NotAbsolute { value } => write!(
+                f,
+                "{value:?} is not an absolute path; BuildKit reads CA files from the buildkitd container's file system"
+            ),
+            Invalid::MirrorScheme { value, scheme } => write!(
+                f,
+                "{value:?} has the scheme {scheme}://; a mirror is [http://|https://]host[:port][/path]: http:// for a plain-HTTP mirror (it gets http = true in its own [registry.\"<mirror host>\"] table), https:// or none for TLS"
+            ),
+            Invalid::NotUpstreamProject { value } => write!(
+                f,
+                "{value:?} is not upstream=project; write the upstream registry and the Harbor proxy-cache project, e.g. docker.io=dockerhub"
+            ),
+            Invalid::Upstream(e) => write!(f, "upstream {e}"),
+            Invalid::Project { project } => write!(
+                f,
+                "project {project:?} is not a Harbor project name (lowercase letters, digits, '.', '_', '-')"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// What [`safe_chars`] found: the first character outside the set (`None`: empty).
+struct Unsafe(Option<char>);
+
+impl std::fmt::Display for Unsafe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(c) => write!(f, "{c:?} is not allowed"),
+            None => f.write_str("is empty"),
+        }
+    }
+}
 
 /// The four bytes of a dotted-quad IPv4 address, without leading zeros.
 pub(crate) fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
@@ -40,6 +238,7 @@ fn looks_like_ipv6(s: &str) -> bool {
 
 /// Checks `host[:port]`: a lowercase RFC 1123 DNS name or an IPv4 address, and a port
 /// in 1..=65535. No scheme, path, credentials, whitespace or shell metacharacters.
+/// `via` says where the value was given, for the fix of a scheme written into it.
 ///
 /// IPv6 literals are refused with a plain message rather than supported. BuildKit
 /// would take one (distribution/reference v0.6 reads `[fd00::1]:5000` as a domain, and
@@ -49,34 +248,31 @@ fn looks_like_ipv6(s: &str) -> bool {
 /// Host `[fd00::1]:80` can never match `http://[fd00::1]:80`. Getting that right takes
 /// the realm model, the buildkitd.toml checks, the schema's pattern and `doctor` to
 /// agree on bracketed hosts, for an address that pods reach by a Service name anyway.
-pub fn registry(s: &str) -> Result<Registry, String> {
+pub fn registry(s: &str, via: Via) -> Result<Registry, Invalid> {
+    let value = || s.to_string();
     if s.is_empty() {
-        return Err("is empty; expected the registry host as image references name it, e.g. harbor-core.harbor.svc.cluster.local".into());
+        return Err(Invalid::Empty {
+            expected: "the registry host as image references name it, e.g. harbor-core.harbor.svc.cluster.local",
+        });
     }
     if let Some((scheme, _)) = s.split_once("://") {
-        return Err(format!(
-            "{s:?} has a scheme ({scheme}://); write only host[:port] as image references name it, and set spec.scheme to {scheme}"
-        ));
+        return Err(Invalid::Scheme {
+            value: value(),
+            scheme: scheme.to_string(),
+            via,
+        });
     }
     if looks_like_ipv6(s) {
-        return Err(format!(
-            "{s:?} is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
-        ));
+        return Err(Invalid::Ipv6 { value: value() });
     }
     if let Some(c) = s.chars().find(|c| c.is_whitespace()) {
-        return Err(format!(
-            "{s:?} contains whitespace ({c:?}); expected host[:port]"
-        ));
+        return Err(Invalid::Whitespace { value: value(), c });
     }
     if s.contains('/') {
-        return Err(format!(
-            "{s:?} has a path; expected only host[:port] (the repository goes in the image name)"
-        ));
+        return Err(Invalid::Path { value: value() });
     }
     if s.contains('@') {
-        return Err(format!(
-            "{s:?} has credentials or a digest; expected only host[:port]"
-        ));
+        return Err(Invalid::Userinfo { value: value() });
     }
     let (host, port) = match s.rsplit_once(':') {
         Some((h, p)) => (h, Some(p)),
@@ -91,24 +287,28 @@ pub fn registry(s: &str) -> Result<Registry, String> {
                 0
             };
             if !(1..=65535).contains(&n) || p.starts_with('0') {
-                return Err(format!(
-                    "{s:?} has port {p:?}; a port is a number from 1 to 65535 without leading zeros"
-                ));
+                return Err(Invalid::Port {
+                    value: value(),
+                    port: p.to_string(),
+                });
             }
             u16::try_from(n).ok()
         }
     };
     if host.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(format!(
-            "{s:?} has uppercase letters; image references name registries in lowercase, and Harbor compares the Host header case-sensitively"
-        ));
+        return Err(Invalid::Uppercase { value: value() });
     }
     if looks_like_ipv4(host) {
         if parse_ipv4(host).is_none() {
-            return Err(format!("{host:?} is not a valid IPv4 address"));
+            return Err(Invalid::Ipv4 {
+                host: host.to_string(),
+            });
         }
     } else {
-        dns_name(host, 253).map_err(|e| format!("{host:?} is not a valid host name: {e}"))?;
+        dns_name(host, 253).map_err(|rule| Invalid::Host {
+            host: host.to_string(),
+            rule,
+        })?;
     }
     Ok(Registry {
         host: host.to_string(),
@@ -118,15 +318,15 @@ pub fn registry(s: &str) -> Result<Registry, String> {
 
 /// RFC 1123 host name: dot-separated labels of `[a-z0-9-]`, each 1..=63 long, not
 /// starting or ending with `-`; at most `max` characters in all.
-fn dns_name(s: &str, max: usize) -> Result<(), String> {
+fn dns_name(s: &str, max: usize) -> Result<(), Rule> {
     dotted(s, max, Some(63))
 }
 
 /// Dot-separated labels of `[a-z0-9-]`, none empty or starting or ending with `-`,
 /// each at most `max_label` long (when given); at most `max` characters in all.
-fn dotted(s: &str, max: usize, max_label: Option<usize>) -> Result<(), String> {
+fn dotted(s: &str, max: usize, max_label: Option<usize>) -> Result<(), Rule> {
     if s.len() > max {
-        return Err(format!("longer than {max} characters"));
+        return Err(Rule::TooLong { max });
     }
     for label in s.split('.') {
         dns_label_rule(label, max_label, "lowercase letters, digits, '-' and '.'")?;
@@ -136,50 +336,56 @@ fn dotted(s: &str, max: usize, max_label: Option<usize>) -> Result<(), String> {
 
 /// One label: `[a-z0-9-]`, not starting or ending with `-`, at most `max` long.
 /// `allowed` says what the whole name may hold, for the message.
-fn dns_label_rule(label: &str, max: Option<usize>, allowed: &str) -> Result<(), String> {
+fn dns_label_rule(label: &str, max: Option<usize>, allowed: &'static str) -> Result<(), Rule> {
     if label.is_empty() {
-        return Err("has an empty label (two dots in a row, or a leading or trailing dot)".into());
+        return Err(Rule::EmptyLabel);
     }
     if let Some(max) = max.filter(|&m| label.len() > m) {
-        return Err(format!("label {label:?} is longer than {max} characters"));
+        return Err(Rule::LabelTooLong {
+            label: label.to_string(),
+            max,
+        });
     }
     if let Some(c) = label
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
-        return Err(format!("{c:?} is not allowed; use {allowed}"));
+        return Err(Rule::Char { c, allowed });
     }
     if label.starts_with('-') || label.ends_with('-') {
-        return Err(format!("label {label:?} starts or ends with '-'"));
+        return Err(Rule::Hyphen {
+            label: label.to_string(),
+        });
     }
     Ok(())
 }
 
 /// A DNS-1123 label (namespaces, Tekton names): at most 63 characters of `[a-z0-9-]`.
-pub fn dns1123_label(s: &str) -> Result<(), String> {
+pub fn dns1123_label(s: &str) -> Result<(), Invalid> {
     label_named(s, "a DNS-1123 label")
 }
 
 /// [`dns1123_label`], its messages saying what the name is (`what`, "a ...").
-fn label_named(s: &str, what: &str) -> Result<(), String> {
+fn label_named(s: &str, what: &'static str) -> Result<(), Invalid> {
     if s.is_empty() {
-        return Err(
-            "is empty; expected a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)"
-                .into(),
-        );
+        return Err(Invalid::Empty {
+            expected: "a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
+        });
     }
+    let invalid = |rule| Invalid::Label {
+        value: s.to_string(),
+        what,
+        rule,
+    };
     if s.contains('.') {
-        return Err(format!(
-            "{s:?} is not {what}: '.' is not allowed (lowercase letters, digits and '-', at most 63 characters)"
-        ));
+        return Err(invalid(Rule::Dot));
     }
-    dns_label_rule(s, Some(63), "lowercase letters, digits and '-'")
-        .map_err(|e| format!("{s:?} is not {what}: {e}"))
+    dns_label_rule(s, Some(63), "lowercase letters, digits and '-'").map_err(invalid)
 }
 
 /// A Tekton resource name (the Task's): Tekton's webhook refuses a name with a `.` or
 /// longer than 63 characters (`ValidateObjectMetadata`), so a DNS-1123 label.
-pub fn tekton_name(s: &str) -> Result<(), String> {
+pub fn tekton_name(s: &str) -> Result<(), Invalid> {
     label_named(s, "a Tekton resource name (a DNS-1123 label)")
 }
 
@@ -187,57 +393,58 @@ pub fn tekton_name(s: &str) -> Result<(), String> {
 /// 253 characters of `[a-z0-9-.]`, each dot-separated part starting and ending with a
 /// letter or digit. Unlike a host name, a part may be longer than 63 characters
 /// (Kubernetes' `IsDNS1123Subdomain` checks only the whole length and the pattern).
-pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
+pub fn dns1123_subdomain(s: &str) -> Result<(), Invalid> {
     if s.is_empty() {
-        return Err(
-            "is empty; expected a Kubernetes object name (a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters)"
-                .into(),
-        );
+        return Err(Invalid::Empty {
+            expected: "a Kubernetes object name (a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters)",
+        });
     }
-    dotted(s, 253, None).map_err(|e| format!("{s:?} is not a valid Kubernetes object name: {e}"))
+    dotted(s, 253, None).map_err(|rule| Invalid::ObjectName {
+        value: s.to_string(),
+        rule,
+    })
 }
 
 /// A BuildKit daemon address: `tcp://`, `unix://`, `kube-pod://`, `docker-container://`,
 /// `podman-container://`, `nerdctl-container://` or `ssh://`, then characters that
 /// are safe in a URL and in a shell environment.
-pub fn buildkit_host(s: &str) -> Result<(), String> {
-    const SCHEMES: &[&str] = &[
-        "tcp",
-        "unix",
-        "kube-pod",
-        "docker-container",
-        "podman-container",
-        "nerdctl-container",
-        "ssh",
-    ];
+pub fn buildkit_host(s: &str) -> Result<(), Invalid> {
     let Some((scheme, rest)) = s.split_once("://") else {
-        return Err(format!(
-            "{s:?} has no scheme; expected an address such as tcp://buildkitd:1234 ({})",
-            SCHEMES.join(", ")
-        ));
+        return Err(Invalid::BuildkitHostScheme {
+            value: s.to_string(),
+        });
     };
-    if !SCHEMES.contains(&scheme) {
-        return Err(format!(
-            "{s:?} has scheme {scheme:?}; expected one of {}",
-            SCHEMES.join(", ")
-        ));
+    if !BUILDKIT_SCHEMES.contains(&scheme) {
+        return Err(Invalid::BuildkitHostUnknownScheme {
+            value: s.to_string(),
+            scheme: scheme.to_string(),
+        });
     }
-    safe_chars(rest, "._:/@%+=~?&,-")
-        .map_err(|e| format!("{s:?}: {e}; expected an address such as tcp://buildkitd:1234"))
+    safe_chars(rest, "._:/@%+=~?&,-").map_err(|c| Invalid::Char {
+        value: s.to_string(),
+        c,
+        then: "; expected an address such as tcp://buildkitd:1234",
+    })
 }
 
 /// A container image reference: `[registry/]repository[:tag][@digest]`.
-pub fn image(s: &str) -> Result<(), String> {
-    safe_chars(s, "._:/@-").map_err(|e| format!("{s:?} is not an image reference: {e}"))?;
+pub fn image(s: &str) -> Result<(), Invalid> {
+    safe_chars(s, "._:/@-").map_err(|c| Invalid::Image {
+        value: s.to_string(),
+        c,
+    })?;
     if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) || s.ends_with([':', '/', '@']) {
-        return Err(format!("{s:?} is not an image reference"));
+        return Err(Invalid::Image {
+            value: s.to_string(),
+            c: None,
+        });
     }
     Ok(())
 }
 
 /// A repository name as the registry API has it (`project/name`): `/`-separated
 /// components of lowercase letters and digits joined by `.`, `_` or `-`.
-pub fn repository(s: &str) -> Result<(), String> {
+pub fn repository(s: &str) -> Result<(), Invalid> {
     let ok = !s.is_empty()
         && s.split('/').all(|c| {
             c.starts_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit())
@@ -246,33 +453,34 @@ pub fn repository(s: &str) -> Result<(), String> {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
                 })
         });
-    if ok {
-        Ok(())
-    } else {
-        Err("is not a repository name: lowercase components such as library/app, separated by /, without a registry host or tag".into())
-    }
+    if ok { Ok(()) } else { Err(Invalid::Repository) }
 }
 
 /// An absolute file path in the buildkitd container (CA certificates).
-pub fn absolute_path(s: &str) -> Result<(), String> {
+pub fn absolute_path(s: &str) -> Result<(), Invalid> {
     if !s.starts_with('/') {
-        return Err(format!(
-            "{s:?} is not an absolute path; BuildKit reads CA files from the buildkitd container's file system"
-        ));
+        return Err(Invalid::NotAbsolute {
+            value: s.to_string(),
+        });
     }
-    safe_chars(s, "._/+@-").map_err(|e| format!("{s:?}: {e}"))
+    safe_chars(s, "._/+@-").map_err(|c| Invalid::Char {
+        value: s.to_string(),
+        c,
+        then: "",
+    })
 }
 
 /// A registry mirror: `[http://|https://]host[:port][/path]`.
-pub fn mirror(s: &str) -> Result<Mirror, String> {
+pub fn mirror(s: &str) -> Result<Mirror, Invalid> {
     let (http, rest) = if let Some(r) = s.strip_prefix("http://") {
         (true, r)
     } else if let Some(r) = s.strip_prefix("https://") {
         (false, r)
     } else if let Some((scheme, _)) = s.split_once("://") {
-        return Err(format!(
-            "{s:?} has the scheme {scheme}://; a mirror is [http://|https://]host[:port][/path]: http:// for a plain-HTTP mirror (it gets http = true in its own [registry.\"<mirror host>\"] table), https:// or none for TLS"
-        ));
+        return Err(Invalid::MirrorScheme {
+            value: s.to_string(),
+            scheme: scheme.to_string(),
+        });
     } else {
         (false, s)
     };
@@ -280,9 +488,13 @@ pub fn mirror(s: &str) -> Result<Mirror, String> {
         Some((a, p)) => (a, p.trim_end_matches('/')),
         None => (rest, ""),
     };
-    let registry = registry(authority)?;
+    let registry = registry(authority, Via::Spec)?;
     if !path.is_empty() {
-        safe_chars(path, "._/-").map_err(|e| format!("{s:?}: {e}"))?;
+        safe_chars(path, "._/-").map_err(|c| Invalid::Char {
+            value: s.to_string(),
+            c,
+            then: "",
+        })?;
     }
     Ok(Mirror {
         authority: registry.authority(),
@@ -292,17 +504,17 @@ pub fn mirror(s: &str) -> Result<Mirror, String> {
 }
 
 /// Harbor as a proxy cache: `upstream=project`, e.g. `docker.io=dockerhub`.
-pub fn proxy_cache(s: &str) -> Result<ProxyCache, String> {
+pub fn proxy_cache(s: &str) -> Result<ProxyCache, Invalid> {
     let Some((upstream, project)) = s.split_once('=') else {
-        return Err(format!(
-            "{s:?} is not upstream=project; write the upstream registry and the Harbor proxy-cache project, e.g. docker.io=dockerhub"
-        ));
+        return Err(Invalid::NotUpstreamProject {
+            value: s.to_string(),
+        });
     };
-    registry(upstream).map_err(|e| format!("upstream {e}"))?;
+    registry(upstream, Via::Spec).map_err(|e| Invalid::Upstream(Box::new(e)))?;
     if project.contains('/') || repository(project).is_err() {
-        return Err(format!(
-            "project {project:?} is not a Harbor project name (lowercase letters, digits, '.', '_', '-')"
-        ));
+        return Err(Invalid::Project {
+            project: project.to_string(),
+        });
     }
     Ok(ProxyCache {
         upstream: upstream.to_string(),
@@ -311,16 +523,17 @@ pub fn proxy_cache(s: &str) -> Result<ProxyCache, String> {
 }
 
 /// Only ASCII letters, digits and the given punctuation: nothing that a shell, TOML or
-/// YAML gives meaning to (quotes, `$`, backticks, `#`, brackets, whitespace).
-fn safe_chars(s: &str, punctuation: &str) -> Result<(), String> {
+/// YAML gives meaning to (quotes, `$`, backticks, `#`, brackets, whitespace). The
+/// error is the first character outside that set, or `None` for an empty string.
+fn safe_chars(s: &str, punctuation: &str) -> Result<(), Option<char>> {
     if s.is_empty() {
-        return Err("is empty".into());
+        return Err(None);
     }
     match s
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || punctuation.contains(*c)))
     {
-        Some(c) => Err(format!("{c:?} is not allowed")),
+        Some(c) => Err(Some(c)),
         None => Ok(()),
     }
 }
@@ -329,18 +542,22 @@ fn safe_chars(s: &str, punctuation: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn registry_(s: &str) -> Result<Registry, Invalid> {
+        registry(s, Via::Spec)
+    }
+
     #[test]
     fn registries() {
-        let r = registry("harbor-core.default.svc.cluster.local").unwrap();
+        let r = registry_("harbor-core.default.svc.cluster.local").unwrap();
         assert_eq!(r.service(), Some(("harbor-core", "default")));
         assert!(r.is_in_cluster());
-        let r = registry("harbor.example.com:8443").unwrap();
+        let r = registry_("harbor.example.com:8443").unwrap();
         assert_eq!(r.port, Some(8443));
         assert_eq!(r.authority(), "harbor.example.com:8443");
         assert!(!r.is_in_cluster());
-        assert!(registry("10.1.2.3:5000").unwrap().is_in_cluster());
-        assert!(registry("harbor-core").unwrap().is_in_cluster());
-        assert!(!registry("8.8.8.8").unwrap().is_in_cluster());
+        assert!(registry_("10.1.2.3:5000").unwrap().is_in_cluster());
+        assert!(registry_("harbor-core").unwrap().is_in_cluster());
+        assert!(!registry_("8.8.8.8").unwrap().is_in_cluster());
         for (bad, why) in [
             ("http://harbor", "scheme"),
             ("harbor core", "whitespace"),
@@ -356,7 +573,7 @@ mod tests {
             ("300.1.1.1", "IPv4"),
             ("", "empty"),
         ] {
-            let e = registry(bad).unwrap_err();
+            let e = registry(bad, Via::Spec).unwrap_err().to_string();
             assert!(e.contains(why), "{bad:?}: {e}");
         }
     }
@@ -366,20 +583,21 @@ mod tests {
     #[test]
     fn ipv6_literals_are_refused_plainly() {
         for bad in ["fd00::1", "[fd00::1]", "[fd00::1]:5000", "::1", "[::1]:443"] {
-            let e = registry(bad).unwrap_err();
+            let e = registry(bad, Via::Spec).unwrap_err();
             assert_eq!(
-                e,
+                e.to_string(),
                 format!(
                     "{bad:?} is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
                 )
             );
         }
-        let e = mirror("[fd00::1]:5000/proxy").unwrap_err();
+        let e = mirror("[fd00::1]:5000/proxy").unwrap_err().to_string();
         assert!(e.contains("IPv6 literals are not supported"), "{e}");
         // Not IPv6: a name with a stray colon is still a port problem.
         assert!(
-            registry("harbor:80:90")
+            registry_("harbor:80:90")
                 .unwrap_err()
+                .to_string()
                 .contains("not a valid host name")
         );
     }
@@ -392,12 +610,13 @@ mod tests {
         assert!(dns1123_label(&"a".repeat(63)).is_ok());
         assert!(dns1123_label(&"a".repeat(64)).is_err());
         assert_eq!(
-            dns1123_label("a_b").unwrap_err(),
+            dns1123_label("a_b").unwrap_err().to_string(),
             "\"a_b\" is not a DNS-1123 label: '_' is not allowed; use lowercase letters, digits and '-'"
         );
         assert!(
             tekton_name("build.kit")
                 .unwrap_err()
+                .to_string()
                 .contains("is not a Tekton resource name")
         );
         assert!(dns1123_subdomain("buildkitd-config").is_ok());
@@ -410,10 +629,15 @@ mod tests {
         assert!(dns1123_subdomain("a..b").is_err());
         assert!(dns1123_subdomain("a.-b").is_err());
         // Empty says so, not "an empty label (two dots in a row ...)".
-        assert!(dns1123_label("").unwrap_err().starts_with("is empty;"));
-        assert!(dns1123_subdomain("").unwrap_err().starts_with("is empty;"));
+        assert!(dns1123_label("").unwrap_err().to_string().starts_with("is empty;"));
+        assert!(
+            dns1123_subdomain("")
+                .unwrap_err()
+                .to_string()
+                .starts_with("is empty;")
+        );
         // Host names keep the 63-character label limit.
-        assert!(registry(&"a".repeat(64)).is_err());
+        assert!(registry_(&"a".repeat(64)).is_err());
     }
 
     #[test]
@@ -435,7 +659,7 @@ mod tests {
             ("mirror-a.harbor.svc:5000/cache".to_string(), true)
         );
         assert!(!mirror("https://mirror").expect("a mirror").http);
-        let e = mirror("ftp://mirror").unwrap_err();
+        let e = mirror("ftp://mirror").unwrap_err().to_string();
         assert!(
             e.starts_with("\"ftp://mirror\" has the scheme ftp://"),
             "{e}"

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use crate::codes::Code;
 use crate::krm::FnResult;
 use crate::yaml::{Seg, child_path, path_text};
 
@@ -167,8 +168,13 @@ impl Plan {
             &["spec", "template", "metadata", "annotations"],
             vec![(annotation.to_string(), sum.clone())],
         )));
+        // Only a workload of Harbor's or BuildKit's is restarted.
+        let code = match self.system {
+            System::Harbor => Code::HarborRestart,
+            System::Buildkit | System::Tekton => Code::BuildkitRestart,
+        };
         self.tell(
-            FnResult::info(if same { said.0 } else { said.1 })
+            FnResult::info(code, if same { said.0 } else { said.1 })
                 .on(resource)
                 .change(
                     &format!("spec.template.metadata.annotations.{annotation}"),

@@ -14,8 +14,75 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::krm::{ResourceList, Severity};
-use crate::yaml::{self, tree};
+use crate::codes::Code;
+use crate::krm::{InputError, ResourceList, Severity};
+use crate::yaml::{self, ParseError, tree};
+
+/// Why the files given to `run` or `check` do not make a ResourceList.
+#[derive(Debug)]
+pub enum Error {
+    /// The functionConfig file cannot be read.
+    Config { path: PathBuf, error: std::io::Error },
+    /// A folder cannot be listed.
+    Folder { path: PathBuf, error: std::io::Error },
+    /// A file cannot be read.
+    File { path: PathBuf, error: std::io::Error },
+    /// A file (`name`) is not UTF-8.
+    NotUtf8 { name: String, error: InputError },
+    /// A file (`name`) is not YAML.
+    NotYaml { name: String, error: ParseError },
+    /// The functionConfig file holds `count` documents.
+    ConfigDocuments { path: PathBuf, count: usize },
+    /// A document of `name`, at `line`, is not a resource (`what` it lacks).
+    NotResource {
+        name: String,
+        line: usize,
+        what: String,
+    },
+    /// The function's own output does not read back.
+    Output(InputError),
+}
+
+impl Error {
+    pub fn code(&self) -> Code {
+        match self {
+            Error::Config { .. } | Error::Folder { .. } | Error::File { .. } => Code::FileUnreadable,
+            Error::NotUtf8 { .. } => Code::InputNotUtf8,
+            Error::NotYaml { .. } => Code::InputNotYaml,
+            Error::ConfigDocuments { .. } => Code::SpecKind,
+            Error::NotResource { .. } => Code::FileNotResource,
+            Error::Output(_) => Code::Internal,
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Config { path, error } => {
+                write!(f, "cannot read the functionConfig {}: {error}", path.display())
+            }
+            Error::Folder { path, error } => {
+                write!(f, "cannot read folder {}: {error}", path.display())
+            }
+            Error::File { path, error } => write!(f, "cannot read {}: {error}", path.display()),
+            Error::NotUtf8 { name, error } => write!(f, "{name}: {error}"),
+            Error::NotYaml { name, error } => write!(f, "{name}: not valid YAML: {error}"),
+            Error::ConfigDocuments { path, count } => write!(
+                f,
+                "{} holds {count} YAML documents; a functionConfig is one (a HarborBuildkit or a ConfigMap)",
+                path.display()
+            ),
+            Error::NotResource { name, line, what } => write!(
+                f,
+                "{name}, line {line}: a document that is not a resource ({what}; a resource is a mapping with apiVersion, kind and metadata)"
+            ),
+            Error::Output(e) => write!(f, "internal: cannot read the function's own output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
 
 /// What to print and how to exit.
 pub struct Report {
@@ -24,10 +91,10 @@ pub struct Report {
     pub exit_code: i32,
 }
 
-fn fail(message: String) -> Report {
+fn fail(e: &Error) -> Report {
     Report {
         stdout: String::new(),
-        stderr: format!("error: {message}\n"),
+        stderr: format!("error[{}]: {e}\n", e.code()),
         exit_code: 1,
     }
 }
@@ -43,7 +110,7 @@ pub enum Input {
 pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
     let (rl, leading_marker) = match build(config, input) {
         Ok(built) => built,
-        Err(message) => return fail(message),
+        Err(e) => return fail(&e),
     };
 
     let outcome = crate::run(rl.as_bytes());
@@ -67,15 +134,13 @@ pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
             stderr,
             exit_code: 0,
         },
-        Err(e) => fail(format!(
-            "internal: cannot read the function's own output: {e}"
-        )),
+        Err(e) => fail(&Error::Output(e)),
     }
 }
 
 /// The ResourceList that `config` and the resources of `input` make: what kustomize or
 /// kpt would have sent.
-pub fn resource_list(config: &Path, input: Input) -> Result<String, String> {
+pub fn resource_list(config: &Path, input: Input) -> Result<String, Error> {
     build(config, input).map(|(rl, _)| rl)
 }
 
@@ -89,16 +154,11 @@ fn is_tool_file(name: &str) -> bool {
 
 /// The ResourceList, and whether the first document began with `---` (the output
 /// then does too).
-fn build(config: &Path, input: Input) -> Result<(String, bool), String> {
-    let config_text = match std::fs::read_to_string(config) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(format!(
-                "cannot read the functionConfig {}: {e}",
-                config.display()
-            ));
-        }
-    };
+fn build(config: &Path, input: Input) -> Result<(String, bool), Error> {
+    let config_text = std::fs::read_to_string(config).map_err(|error| Error::Config {
+        path: config.to_path_buf(),
+        error,
+    })?;
     let mut sources: Vec<(String, String)> = Vec::new();
     match input {
         Input::Text(t) => sources.push(("<stdin>".into(), t)),
@@ -110,16 +170,15 @@ fn build(config: &Path, input: Input) -> Result<(String, bool), String> {
         }
     }
 
-    let fc_docs = match tree::documents(&config_text) {
-        Ok(d) => d,
-        Err(e) => return Err(format!("{}: not valid YAML: {e}", config.display())),
-    };
+    let fc_docs = tree::documents(&config_text).map_err(|error| Error::NotYaml {
+        name: config.display().to_string(),
+        error,
+    })?;
     let [fc] = fc_docs.as_slice() else {
-        return Err(format!(
-            "{} holds {} YAML documents; a functionConfig is one (a HarborBuildkit or a ConfigMap)",
-            config.display(),
-            fc_docs.len()
-        ));
+        return Err(Error::ConfigDocuments {
+            path: config.to_path_buf(),
+            count: fc_docs.len(),
+        });
     };
 
     let mut rl = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
@@ -127,17 +186,18 @@ fn build(config: &Path, input: Input) -> Result<(String, bool), String> {
     let mut items = String::new();
     let mut leading_marker = None;
     for (name, text) in &sources {
-        let docs = match tree::documents(text) {
-            Ok(d) => d,
-            Err(e) => return Err(format!("{name}: not valid YAML: {e}")),
-        };
+        let docs = tree::documents(text).map_err(|error| Error::NotYaml {
+            name: name.clone(),
+            error,
+        })?;
         for doc in docs {
             leading_marker.get_or_insert(doc.explicit_start);
             if let Err(what) = resource(&doc) {
-                return Err(format!(
-                    "{name}, line {}: a document that is not a resource ({what}; a resource is a mapping with apiVersion, kind and metadata)",
-                    doc.line
-                ));
+                return Err(Error::NotResource {
+                    name: name.clone(),
+                    line: doc.line,
+                    what: what.to_string(),
+                });
             }
             items.push_str("- ");
             yaml::reindent(&mut items, doc.text, doc.col, 2);
@@ -158,33 +218,52 @@ fn build(config: &Path, input: Input) -> Result<(String, bool), String> {
     Ok((rl, leading_marker.unwrap_or(false)))
 }
 
+/// What a document lacks to be a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lacks {
+    Mapping,
+    Text,
+    Field(&'static str),
+}
+
+impl std::fmt::Display for Lacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lacks::Mapping => f.write_str("not a mapping"),
+            Lacks::Text => f.write_str("empty"),
+            Lacks::Field(field) => write!(f, "no {field}"),
+        }
+    }
+}
+
 /// Whether a document is a resource: a mapping with `apiVersion` and `kind` (strings)
 /// and `metadata` (a mapping); else what it lacks.
-fn resource(doc: &tree::Document) -> Result<(), String> {
+fn resource(doc: &tree::Document) -> Result<(), Lacks> {
     if !doc.is_mapping {
-        return Err("not a mapping".into());
+        return Err(Lacks::Mapping);
     }
     let keep = |p: &[yaml::Seg<'_>]| p.len() <= 1;
     let mut text = " ".repeat(doc.col);
     text.push_str(doc.text);
-    let t =
-        tree::Tree::parse_with(&text, tree::Limits::default(), &keep).map_err(|e| e.to_string())?;
-    let root = t.root.ok_or("empty")?;
+    // The document was read whole before: it reads again.
+    let t = tree::Tree::parse_with(&text, tree::Limits::default(), &keep)
+        .map_err(|_| Lacks::Text)?;
+    let root = t.root.ok_or(Lacks::Text)?;
     for field in ["apiVersion", "kind"] {
         if t.get_str(root, &[field]).is_none_or(str::is_empty) {
-            return Err(format!("no {field}"));
+            return Err(Lacks::Field(field));
         }
     }
     match t.get(root, "metadata") {
         Some(m) if t.entries(m).is_some() => Ok(()),
-        _ => Err("no metadata".into()),
+        _ => Err(Lacks::Field("metadata")),
     }
 }
 
 /// The items of a ResourceList as a `---`-separated stream (with a `---` before the
 /// first too when `leading_marker`), each with its comments.
-fn stream(resource_list: &str, leading_marker: bool) -> Result<String, String> {
-    let rl = ResourceList::parse(resource_list).map_err(|e| e.message)?;
+fn stream(resource_list: &str, leading_marker: bool) -> Result<String, InputError> {
+    let rl = ResourceList::parse(resource_list)?;
     let mut out = String::with_capacity(resource_list.len());
     for (i, item) in rl.items.iter().enumerate() {
         if i > 0 || leading_marker {
@@ -205,13 +284,16 @@ fn collect(
     path: &Path,
     skip: Option<&Path>,
     out: &mut Vec<(String, String)>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     if skip.is_some() && std::fs::canonicalize(path).ok().as_deref() == skip {
         return Ok(());
     }
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("cannot read folder {}: {e}", path.display()))?
+            .map_err(|error| Error::Folder {
+                path: path.to_path_buf(),
+                error,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 !p.file_name()
@@ -230,9 +312,15 @@ fn collect(
         }
         return Ok(());
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|error| Error::File {
+        path: path.to_path_buf(),
+        error,
+    })?;
     let text = crate::krm::decode(&bytes)
-        .map_err(|e| format!("{}: {}", path.display(), e.message))?
+        .map_err(|error| Error::NotUtf8 {
+            name: path.display().to_string(),
+            error,
+        })?
         .into_owned();
     out.push((path.display().to_string(), text));
     Ok(())

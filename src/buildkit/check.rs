@@ -11,6 +11,7 @@
 
 use super::Topology;
 use super::daemon::{self, Daemon};
+use crate::codes::Code;
 use crate::endpoint::Scheme;
 use crate::krm::FnResult;
 use crate::output::Output;
@@ -78,9 +79,9 @@ fn mounts_its_config(spec: &Spec, d: &Daemon, output: &Output, out: &mut Vec<FnR
         }
     );
     let r = if needs_table {
-        FnResult::error(message)
+        FnResult::error(Code::BuildkitConfigNotMounted, message)
     } else {
-        FnResult::warning(message)
+        FnResult::warning(Code::BuildkitConfigNotMounted, message)
     };
     out.push(r.on(output.resource_ref(d.index)));
 }
@@ -93,7 +94,7 @@ fn ca_files(spec: &Spec, d: &Daemon, output: &Output, out: &mut Vec<FnResult>) {
             continue;
         }
         out.push(
-            FnResult::error(format!(
+            FnResult::error(Code::BuildkitCaNotMounted, format!(
                 "spec.ca[{i}] {path} is in no volume of {}: BuildKit fails the push with \"failed to read {path}\". Mount the Secret holding it there (spec.caSecret does), or point spec.ca at where it is mounted",
                 d.describe()
             ))
@@ -119,7 +120,7 @@ fn tables(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnRes
     let path = format!("data.{key}");
     let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
         out.push(
-            FnResult::warning(
+            FnResult::warning(Code::BuildkitConfigUnchecked, 
                 "buildkitd.toml does not parse as TOML; its registry tables were not checked",
             )
             .on(resource)
@@ -136,7 +137,7 @@ fn tables(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnRes
             exact = table.as_table_like();
         } else if host_of(key) == host {
             out.push(
-                FnResult::warning(format!(
+                FnResult::warning(Code::BuildkitTablePort, format!(
                     "[registry.\"{key}\"] in buildkitd.toml is keyed {} while images name the registry {authority}: BuildKit matches the key exactly, port included, so this table never applies to them. Key it \"{authority}\" (spec.registry), or remove it",
                     if key.contains(':') { "with a port" } else { "without a port" }
                 ))
@@ -153,7 +154,7 @@ fn tables(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnRes
         };
         if key != authority && table.as_table_like().is_some_and(both) {
             out.push(
-                FnResult::warning(format!(
+                FnResult::warning(Code::BuildkitHttpAndInsecure, format!(
                     "[registry.\"{key}\"] in buildkitd.toml sets both http = true and insecure = true: BuildKit then tries HTTPS first and falls back to HTTP; for a plain-HTTP registry set only http = true, for HTTPS without verification only insecure = true"
                 ))
                 .on(resource.clone())
@@ -180,7 +181,7 @@ fn tables(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnRes
                 format!("{table} does not set http = true")
             };
             out.push(
-                FnResult::error(format!(
+                FnResult::error(Code::BuildkitHttpMissing, format!(
                     "the registry is plain HTTP (spec.scheme: http) but {what}, so buildkitd pulls and pushes over HTTPS and fails; {fix}: http = true"
                 ))
                 .on(resource)
@@ -188,14 +189,14 @@ fn tables(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnRes
             );
         }
         Scheme::Http if http && insecure => out.push(
-            FnResult::warning(format!(
+            FnResult::warning(Code::BuildkitHttpAndInsecure, format!(
                 "{table} sets both http = true and insecure = true: BuildKit then tries HTTPS first and falls back to HTTP; for a plain-HTTP registry set only http = true"
             ))
             .on(resource)
             .change(&path, Some("insecure = true"), "(removed)"),
         ),
         Scheme::Https if http => out.push(
-            FnResult::error(format!(
+            FnResult::error(Code::BuildkitHttpForHttps, format!(
                 "{table} sets http = true but the registry is HTTPS (spec.scheme: https) and the Task pushes to it over HTTPS; {fix}: remove http = true, or set spec.scheme: http if the registry really is plain HTTP"
             ))
             .on(resource)

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::codes::Code;
 use crate::krm::fields::{array_at, containers, str_at, string_map};
 use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
 use crate::spec::Spec;
@@ -245,7 +246,7 @@ pub fn find(rl: &ResourceList, spec: &Spec) -> Result<Option<Daemon>, Failure> {
                 })
                 .collect();
             Err(Failure::new(
-                FnResult::error(format!(
+                FnResult::error(Code::BuildkitAmbiguous, format!(
                     "{} workloads run a moby/buildkit image: {}; set spec.buildkitDaemon to the one BuildKit builds run on",
                     names.len(),
                     names.join(", ")

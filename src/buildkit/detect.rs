@@ -4,6 +4,7 @@
 
 use super::daemon::{self, Daemon, Service};
 use super::toml::KEY;
+use crate::codes::Code;
 use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
 use crate::spec::Spec;
 use crate::yaml::scalar::{self, Resolved};
@@ -64,7 +65,7 @@ pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
         (Some(file), Some(d)) => {
             if b.config_map_given && file.config_map != b.config_map {
                 return Err(Failure::new(
-                    FnResult::error(format!(
+                    FnResult::error(Code::BuildkitConfigMapMismatch, format!(
                         "{} reads {} from ConfigMap {} (key {}), not from spec.buildkitConfigMap {}: set spec.buildkitConfigMap to {}, or leave it out",
                         d.describe(),
                         d.config_path,

@@ -22,6 +22,7 @@ use super::RESTART_ANNOTATION;
 use super::daemon::{self, Daemon};
 use super::detect::{Toml, Topology};
 use super::toml as file;
+use crate::codes::Code;
 use crate::endpoint::Scheme;
 use crate::krm::{Failure, FnResult, Mode, ResourceList, ResourceRef};
 use crate::plan::{Append, Change, Plan, Set, System, checksum};
@@ -44,7 +45,7 @@ pub fn plan(
     let mut plan = Plan::new(System::Buildkit);
     let toml = config_map(rl, spec, topology, &mut plan)?;
     match &topology.daemon {
-        _ if spec.buildkit.daemonless => plan.tell(FnResult::info(format!(
+        _ if spec.buildkit.daemonless => plan.tell(FnResult::info(Code::BuildkitDaemonless, format!(
             "daemonless: the Task's step mounts ConfigMap {}/{} at {} and its buildkitd reads it there (--config), fresh on every run",
             topology.namespace,
             topology.name,
@@ -71,10 +72,10 @@ fn config_map(
     let host = spec.endpoint.authority();
     let Some(cm) = &topology.config_map else {
         let toml = file::render(None, spec)
-            .map_err(|e| Failure::error(format!("internal: {}", e.message)))?;
+            .map_err(|e| Failure::error(Code::Internal, format!("internal: {e}")))?;
         plan.change(Change::Add(file::config_map(name, ns, data_key, &toml)));
         plan.tell(
-            FnResult::info(format!(
+            FnResult::info(Code::BuildkitConfigGenerated, format!(
                 "generated buildkitd.toml with [registry.\"{host}\"] ({})",
                 summary(spec)
             ))
@@ -94,7 +95,10 @@ fn config_map(
         Toml::Text(t) => Some(t.as_str()),
         Toml::NotText(what) => {
             return Err(Failure::new(
-                FnResult::error(format!("is {what}, expected the text of buildkitd.toml"))
+                FnResult::error(
+                    Code::BuildkitConfigNotText,
+                    format!("{path} is {what}, expected the text of buildkitd.toml"),
+                )
                     .on(resource)
                     .at(path),
             ));
@@ -102,9 +106,10 @@ fn config_map(
     };
     let toml = file::render(existing, spec).map_err(|e| {
         Failure::new(
-            FnResult::error(format!(
+            FnResult::error(Code::BuildkitConfigNotToml, format!(
                 "{path} does not parse as TOML, line {}: {}",
-                e.line, e.message
+                e.line(),
+                e
             ))
             .on(resource.clone())
             .at(path.clone()),
@@ -117,7 +122,7 @@ fn config_map(
         vec![(data_key.clone(), toml.clone())],
     )));
     plan.tell(
-        FnResult::info(if changed {
+        FnResult::info(Code::BuildkitConfigSet, if changed {
             format!(
                 "set [registry.\"{host}\"] in buildkitd.toml ({}); the rest of the file is unchanged",
                 summary(spec)
@@ -147,10 +152,12 @@ fn wire(
         p.extend([key("containers"), Seg::Index(d.container)]);
         p
     };
-    let refuse = |why: String| Failure::new(FnResult::error(why).on(resource.clone()));
+    let refuse = |why: String| {
+        Failure::new(FnResult::error(Code::BuildkitMountConflict, why).on(resource.clone()))
+    };
     if topology.mounted {
         plan.tell(
-            FnResult::info(format!(
+            FnResult::info(Code::BuildkitMounted, format!(
                 "{} reads {} from ConfigMap {} (key {}): the file is written there",
                 d.describe(),
                 d.config_path,
@@ -221,7 +228,7 @@ fn wire(
                 d.config_path
             ));
         }
-        plan.tell(FnResult::info(said).on(resource.clone()));
+        plan.tell(FnResult::info(Code::BuildkitMounted, said).on(resource.clone()));
     }
     mount_ca(spec, d, &container(), &pod, plan, &refuse)?;
     plan.restart_on_change(
@@ -281,7 +288,7 @@ fn mount_ca(
         json!({ "name": CA_VOLUME, "secret": { "secretName": secret } }),
         read_only_mount(CA_VOLUME, dir),
     );
-    plan.tell(FnResult::info(format!(
+    plan.tell(FnResult::info(Code::BuildkitCaMounted, format!(
         "mounted Secret {secret} at {dir} in {}, for {}",
         d.describe(),
         ca.join(", ")
@@ -305,7 +312,7 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
     };
     let patch_written = |plan: &mut Plan| {
         plan.tell(
-            FnResult::warning(format!(
+            FnResult::warning(Code::BuildkitNoDaemon, format!(
                 "no BuildKit daemon in the package, so nothing here reads this buildkitd.toml: {how}. {MOUNT_PATCH_PATH} (local config) does it for BuildKit's examples/kubernetes rootless Deployment buildkitd, as a strategic-merge patch (kustomize patches:, or kubectl patch --patch-file)"
             ))
             .on(generated.clone()),
@@ -320,7 +327,7 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
     }
     if topology.config_map.is_some() {
         plan.tell(
-            FnResult::info(format!(
+            FnResult::info(Code::BuildkitNoDaemon, format!(
                 "no BuildKit daemon in the input: it reads this file only if it mounts it; {how}"
             ))
             .on(generated),
@@ -330,7 +337,7 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
     match mode {
         Mode::KustomizeGenerator => {
             plan.tell(
-                FnResult::warning(format!(
+                FnResult::warning(Code::BuildkitNoDaemon, format!(
                     "no BuildKit daemon in view (a kustomize generator sees only its own config), so nothing here reads this buildkitd.toml: {how}. As a transformer over the daemon's manifests, this function does it"
                 ))
                 .on(generated),
@@ -343,7 +350,7 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
             Ok(())
         }
         Mode::KustomizeTransformer | Mode::Other => Err(Failure::new(
-            FnResult::error(format!(
+            FnResult::error(Code::BuildkitNoDaemon, format!(
                 "no BuildKit daemon in the input (a Deployment, StatefulSet or DaemonSet running a moby/buildkit image), so the generated buildkitd.toml would be read by nothing: add the daemon's manifests, name it with spec.buildkitDaemon, or leave buildkitdConfig out of spec.generate and {how}"
             ))
             .on(generated),

@@ -22,21 +22,48 @@ pub const KEY: &str = "buildkitd.toml";
 
 const HEADER: &str = "# buildkitd.toml. harbor-buildkit-fn owns the [registry.\"<host>\"] table for its\n# registry (keys http, insecure, ca, mirrors), `http` in the tables of plain-HTTP mirrors,\n# and its own entries in the `mirrors` of proxy-cached upstreams, and rewrites them on\n# every run; the rest of this file is yours and is kept as it is.\n";
 
-/// An existing buildkitd.toml that does not parse.
+/// An existing buildkitd.toml that does not parse, or whose `registry` cannot hold our
+/// table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TomlError {
-    pub line: usize,
-    pub message: String,
+pub enum TomlError {
+    /// toml_edit's own message, at `line`.
+    Parse { line: usize, detail: String },
+    RegistryNotTable,
+    HostNotTable { host: String },
 }
+
+impl TomlError {
+    /// The line of the file the problem is on.
+    pub fn line(&self) -> usize {
+        match self {
+            TomlError::Parse { line, .. } => *line,
+            TomlError::RegistryNotTable | TomlError::HostNotTable { .. } => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for TomlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TomlError::Parse { detail, .. } => f.write_str(detail),
+            TomlError::RegistryNotTable => f.write_str(
+                "`registry` is not a table; BuildKit expects [registry.\"<host>\"] tables",
+            ),
+            TomlError::HostNotTable { host } => write!(f, "registry.\"{host}\" is not a table"),
+        }
+    }
+}
+
+impl std::error::Error for TomlError {}
 
 /// The file with our registry table set, from `existing` (or from nothing).
 pub fn render(existing: Option<&str>, spec: &Spec) -> Result<String, TomlError> {
     let mut doc = match existing {
-        Some(text) => text.parse::<DocumentMut>().map_err(|e| TomlError {
+        Some(text) => text.parse::<DocumentMut>().map_err(|e| TomlError::Parse {
             line: e.span().map_or(1, |s| {
                 text[..s.start.min(text.len())].matches('\n').count() + 1
             }),
-            message: e.message().trim().to_string(),
+            detail: e.message().trim().to_string(),
         })?,
         None => DocumentMut::new(),
     };
@@ -49,11 +76,7 @@ pub fn render(existing: Option<&str>, spec: &Spec) -> Result<String, TomlError> 
         Item::Table(t)
     });
     let Some(registry) = registry.as_table_like_mut() else {
-        return Err(TomlError {
-            line: 1,
-            message: "`registry` is not a table; BuildKit expects [registry.\"<host>\"] tables"
-                .into(),
-        });
+        return Err(TomlError::RegistryNotTable);
     };
     let header = fresh.then(|| HEADER.to_string() + "\n");
     let table = host_table(registry, &host, header)?;
@@ -96,9 +119,8 @@ fn host_table<'t>(
     registry
         .get_mut(host)
         .and_then(Item::as_table_like_mut)
-        .ok_or_else(|| TomlError {
-            line: 1,
-            message: format!("registry.\"{host}\" is not a table"),
+        .ok_or_else(|| TomlError::HostNotTable {
+            host: host.to_string(),
         })
 }
 

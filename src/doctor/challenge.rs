@@ -105,24 +105,20 @@ impl<'a> Scanner<'a> {
         matches!(p.peek(), Some(b) if b == b'"' || is_tchar(b) && b != b'=')
     }
 
-    fn quoted(&mut self) -> Result<String, String> {
+    fn quoted(&mut self) -> Result<String, Malformed> {
         let start = self.pos;
         self.pos += 1; // the opening quote
         let mut out = Vec::new();
         loop {
             match self.peek() {
-                None => {
-                    return Err(format!(
-                        "a quoted string opened at byte {start} is not closed"
-                    ));
-                }
+                None => return Err(Malformed::Unclosed { at: start }),
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(String::from_utf8_lossy(&out).into_owned());
                 }
                 Some(b'\\') => {
                     let Some(&next) = self.s.get(self.pos + 1) else {
-                        return Err("a quoted string ends in a lone backslash".into());
+                        return Err(Malformed::LoneBackslash);
                     };
                     out.push(next);
                     self.pos += 2;
@@ -136,9 +132,40 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// Why a `Www-Authenticate` value does not parse: where (a byte offset) and what.
+/// The header itself is not kept: [`Malformed`] is shown beside it by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Malformed {
+    Unclosed { at: usize },
+    LoneBackslash,
+    NoScheme { at: usize },
+    Unexpected { c: char, at: usize },
+    AfterToken68 { at: usize },
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Malformed::Unclosed { at } => {
+                write!(f, "a quoted string opened at byte {at} is not closed")
+            }
+            Malformed::LoneBackslash => f.write_str("a quoted string ends in a lone backslash"),
+            Malformed::NoScheme { at } => write!(f, "expected an auth scheme at byte {at}"),
+            Malformed::Unexpected { c, at } => write!(f, "unexpected {c:?} at byte {at}"),
+            Malformed::AfterToken68 { at } => {
+                write!(f, "unexpected text after the token68 at byte {at}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Malformed {}
+
 /// Parses the values of every `Www-Authenticate` header of a response (one header
 /// may hold several challenges, and a response may repeat the header).
-pub fn parse_all<'h>(headers: impl IntoIterator<Item = &'h str>) -> Result<Vec<Challenge>, String> {
+pub fn parse_all<'h>(
+    headers: impl IntoIterator<Item = &'h str>,
+) -> Result<Vec<Challenge>, Malformed> {
     let mut out = Vec::new();
     for h in headers {
         out.extend(parse(h)?);
@@ -147,7 +174,7 @@ pub fn parse_all<'h>(headers: impl IntoIterator<Item = &'h str>) -> Result<Vec<C
 }
 
 /// Parses one header value.
-pub fn parse(header: &str) -> Result<Vec<Challenge>, String> {
+pub fn parse(header: &str) -> Result<Vec<Challenge>, Malformed> {
     let mut sc = Scanner {
         s: header.as_bytes(),
         pos: 0,
@@ -162,10 +189,7 @@ pub fn parse(header: &str) -> Result<Vec<Challenge>, String> {
             break;
         }
         let Some(scheme) = sc.token() else {
-            return Err(format!(
-                "expected an auth scheme at byte {} of {header:?}",
-                sc.pos
-            ));
+            return Err(Malformed::NoScheme { at: sc.pos });
         };
         let mut challenge = Challenge {
             scheme: scheme.to_ascii_lowercase(),
@@ -200,10 +224,10 @@ pub fn parse(header: &str) -> Result<Vec<Challenge>, String> {
                         }
                     }
                     Some(b) => {
-                        return Err(format!(
-                            "unexpected {:?} at byte {} of {header:?}",
-                            b as char, sc.pos
-                        ));
+                        return Err(Malformed::Unexpected {
+                            c: b as char,
+                            at: sc.pos,
+                        });
                     }
                 }
             }
@@ -218,17 +242,13 @@ pub fn parse(header: &str) -> Result<Vec<Challenge>, String> {
             challenge.token68 = Some(header[start..sc.pos].to_string());
             sc.skip_ows();
             if !matches!(sc.peek(), None | Some(b',')) {
-                return Err(format!(
-                    "unexpected text after the token68 at byte {} of {header:?}",
-                    sc.pos
-                ));
+                return Err(Malformed::AfterToken68 { at: sc.pos });
             }
         } else if !matches!(sc.peek(), None | Some(b',')) {
-            return Err(format!(
-                "unexpected {:?} at byte {} of {header:?}",
-                header[sc.pos..].chars().next().unwrap_or(' '),
-                sc.pos
-            ));
+            return Err(Malformed::Unexpected {
+                c: header[sc.pos..].chars().next().unwrap_or(' '),
+                at: sc.pos,
+            });
         }
         out.push(challenge);
     }
@@ -347,7 +367,8 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
                 .join(&sep);
-            let parsed = parse(&header).map_err(proptest::test_runner::TestCaseError::fail)?;
+            let parsed = parse(&header)
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
             let want: Vec<Challenge> = challenges
                 .iter()
                 .map(|(scheme, params)| Challenge {

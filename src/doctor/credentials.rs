@@ -55,9 +55,89 @@ pub fn config_path(path: Option<&Path>) -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker").join("config.json"))
 }
 
+/// Why the docker config gives no credentials that doctor can send. `shown` is where it
+/// came from (a path, or `stdin`); `detail` a parser's own message. No variant holds a
+/// credential.
+#[derive(Debug)]
+pub enum Unusable {
+    Read { path: PathBuf, error: std::io::Error },
+    /// Neither JSON nor YAML.
+    NotJsonOrYaml { shown: String, detail: String },
+    /// YAML, but not a docker config in JSON form.
+    NotJson { shown: String, detail: String },
+    NotObject { shown: String, found: &'static str },
+    /// A Secret whose value under `key` (in `field`) cannot be read.
+    SecretValue {
+        shown: String,
+        field: String,
+        key: &'static str,
+        why: String,
+    },
+    SecretNotJson {
+        shown: String,
+        key: &'static str,
+        detail: String,
+    },
+    SecretWithoutConfig { shown: String },
+    AuthsNotObject { shown: String },
+    AuthNotBase64 { shown: String, key: String },
+    AuthNoColon { shown: String, key: String },
+    NoCredentials { shown: String, key: String },
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Read { path, error } => {
+                write!(f, "cannot read the docker config {}: {error}", path.display())
+            }
+            Unusable::NotJsonOrYaml { shown, detail } => write!(
+                f,
+                "{shown} is not a docker config (JSON) or a Secret (YAML): {detail}"
+            ),
+            Unusable::NotJson { shown, detail } => {
+                write!(f, "{shown} is not a docker config (JSON): {detail}")
+            }
+            Unusable::NotObject { shown, found } => write!(
+                f,
+                "{shown} is not a docker config: expected an object with auths, found {found}"
+            ),
+            Unusable::SecretValue {
+                shown,
+                field,
+                key,
+                why,
+            } => write!(f, "{shown}: the Secret's {field}[{key:?}] {why}"),
+            Unusable::SecretNotJson { shown, key, detail } => write!(
+                f,
+                "{shown}: the Secret's {key} is not a docker config (JSON): {detail}"
+            ),
+            Unusable::SecretWithoutConfig { shown } => write!(
+                f,
+                "{shown} is a Secret without .dockerconfigjson or config.json (a kubernetes.io/dockerconfigjson Secret holds .dockerconfigjson)"
+            ),
+            Unusable::AuthsNotObject { shown } => write!(f, "{shown}: auths is not an object"),
+            Unusable::AuthNotBase64 { shown, key } => write!(
+                f,
+                "{shown}: auths[{key:?}].auth is not base64 of user:password"
+            ),
+            Unusable::AuthNoColon { shown, key } => write!(
+                f,
+                "{shown}: auths[{key:?}].auth does not decode to user:password"
+            ),
+            Unusable::NoCredentials { shown, key } => write!(
+                f,
+                "{shown}: auths[{key:?}] has neither auth nor username and password"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Unusable {}
+
 /// The credentials for `registry` (`host[:port]`). `explicit` says whether the user
 /// named the file: then a missing file is an error, not a reason to go anonymous.
-pub fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, String> {
+pub fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, Unusable> {
     let read = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
@@ -72,11 +152,11 @@ pub fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, Str
                 path.display()
             )));
         }
-        Err(e) => {
-            return Err(format!(
-                "cannot read the docker config {}: {e}",
-                path.display()
-            ));
+        Err(error) => {
+            return Err(Unusable::Read {
+                path: path.to_path_buf(),
+                error,
+            });
         }
     };
     parse(&text, path, registry)
@@ -85,29 +165,33 @@ pub fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, Str
 /// A docker config as JSON, from its text: the config itself, or a Kubernetes Secret
 /// (`kubectl get secret -o yaml` or `-o json`) holding it under `.dockerconfigjson` or
 /// `config.json`.
-fn config_json(text: &str, shown: &str) -> Result<Value, String> {
+fn config_json(text: &str, shown: &str) -> Result<Value, Unusable> {
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(json_error) => {
             // YAML (a Secret as kubectl prints it); any JSON error is the one to show.
-            let tree = crate::yaml::Tree::parse(text).map_err(|_| {
-                format!("{shown} is not a docker config (JSON) or a Secret (YAML): {json_error}")
+            let tree = crate::yaml::Tree::parse(text).map_err(|_| Unusable::NotJsonOrYaml {
+                shown: shown.to_string(),
+                detail: json_error.to_string(),
             })?;
             tree.root
                 .and_then(|r| tree.to_json(r).ok())
-                .ok_or_else(|| format!("{shown} is not a docker config (JSON): {json_error}"))?
+                .ok_or_else(|| Unusable::NotJson {
+                    shown: shown.to_string(),
+                    detail: json_error.to_string(),
+                })?
         }
     };
     if !v.is_object() {
-        return Err(format!(
-            "{shown} is not a docker config: expected an object with auths, found {}",
-            match v {
+        return Err(Unusable::NotObject {
+            shown: shown.to_string(),
+            found: match v {
                 Value::Array(_) => "a list",
                 Value::String(_) => "a string",
                 Value::Null => "nothing",
                 _ => "a scalar",
-            }
-        ));
+            },
+        });
     }
     if v.get("kind").and_then(Value::as_str) != Some("Secret") {
         return Ok(v);
@@ -118,23 +202,27 @@ fn config_json(text: &str, shown: &str) -> Result<Value, String> {
             None => continue,
             Some((_, Ok(text))) => text,
             Some((field, Err(e))) => {
-                return Err(format!(
-                    "{shown}: the Secret's {field}[{key:?}] {}",
-                    e.describe()
-                ));
+                return Err(Unusable::SecretValue {
+                    shown: shown.to_string(),
+                    field: field.to_string(),
+                    key,
+                    why: e.describe().to_string(),
+                });
             }
         };
-        return serde_json::from_str(&inner).map_err(|e| {
-            format!("{shown}: the Secret's {key} is not a docker config (JSON): {e}")
+        return serde_json::from_str(&inner).map_err(|e| Unusable::SecretNotJson {
+            shown: shown.to_string(),
+            key,
+            detail: e.to_string(),
         });
     }
-    Err(format!(
-        "{shown} is a Secret without .dockerconfigjson or config.json (a kubernetes.io/dockerconfigjson Secret holds .dockerconfigjson)"
-    ))
+    Err(Unusable::SecretWithoutConfig {
+        shown: shown.to_string(),
+    })
 }
 
 /// Reads the credentials for `registry` from a docker config's text (or a Secret's).
-pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> {
+pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, Unusable> {
     let shown = if path.as_os_str() == "-" {
         "stdin".to_string()
     } else {
@@ -144,7 +232,7 @@ pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> 
     let auths = match v.get("auths") {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(m),
-        Some(_) => return Err(format!("{shown}: auths is not an object")),
+        Some(_) => return Err(Unusable::AuthsNotObject { shown }),
     };
     // The entry buildctl's lookup finds, found the same way (the auths check's port of
     // docker/cli's file store: the exact key, else a key normalised to host[:port]).
@@ -198,13 +286,15 @@ pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> 
             .decode(auth.trim())
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| {
-                format!("{shown}: auths[{key:?}].auth is not base64 of user:password")
+            .ok_or_else(|| Unusable::AuthNotBase64 {
+                shown: shown.clone(),
+                key: key.clone(),
             })?;
         let Some((u, p)) = decoded.split_once(':') else {
-            return Err(format!(
-                "{shown}: auths[{key:?}].auth does not decode to user:password"
-            ));
+            return Err(Unusable::AuthNoColon {
+                shown,
+                key: key.clone(),
+            });
         };
         return Ok(Lookup::Found(Credentials {
             username: u.to_string(),
@@ -217,9 +307,10 @@ pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, String> 
             "{shown}: auths[{key:?}] holds an identitytoken (OAuth refresh token), which doctor does not exchange; it probes anonymously"
         )));
     }
-    Err(format!(
-        "{shown}: auths[{key:?}] has neither auth nor username and password"
-    ))
+    Err(Unusable::NoCredentials {
+        shown,
+        key: key.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -265,6 +356,7 @@ mod tests {
         let text = r#"{"auths":{"h":{"auth":"!!not-base64-hunter2"}}}"#;
         let e = parse(text, Path::new("c.json"), "h")
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("not base64") && !e.contains("hunter2"), "{e}");
         let text = r#"{"auths":{"other":{"auth":"eDp5"}},"credsStore":"desktop"}"#;
@@ -296,6 +388,7 @@ mod tests {
         let opaque = "kind: Secret\ndata:\n  token: eDp5\n";
         let e = parse(opaque, Path::new("s.yaml"), "h")
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("without .dockerconfigjson"), "{e}");
     }

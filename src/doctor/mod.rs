@@ -90,8 +90,8 @@ fn step(outcome: Outcome, title: impl Into<String>) -> Step {
 }
 
 impl Step {
-    fn note(mut self, line: impl Into<String>) -> Step {
-        self.detail.push(line.into());
+    fn note(mut self, line: impl std::fmt::Display) -> Step {
+        self.detail.push(line.to_string());
         self
     }
 
@@ -383,7 +383,10 @@ impl Probe<'_> {
                         Outcome::Fail,
                         format!("GET {v2}: 401 with a Www-Authenticate that does not parse"),
                     )
-                    .note(e),
+                    .note(format!(
+                        "{e} of {:?}",
+                        first.headers("www-authenticate").collect::<Vec<_>>().join(", ")
+                    )),
                 );
                 return None;
             }

@@ -102,12 +102,14 @@ impl Client {
         timeout: Duration,
         ca_file: Option<&Path>,
         insecure: bool,
-    ) -> Result<Client, String> {
+    ) -> Result<Client, super::tls::SetupError> {
         let roots: Vec<CertificateDer<'static>> = if insecure {
             Vec::new()
         } else if let Some(path) = ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?;
+            let pem = std::fs::read(path).map_err(|error| super::tls::SetupError::CaFile {
+                path: path.to_path_buf(),
+                error,
+            })?;
             let certs: Vec<CertificateDer<'static>> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => {
@@ -117,10 +119,9 @@ impl Client {
                 })
                 .collect();
             if certs.is_empty() {
-                return Err(format!(
-                    "--ca-file {} holds no PEM certificate",
-                    path.display()
-                ));
+                return Err(super::tls::SetupError::CaFileEmpty {
+                    path: path.to_path_buf(),
+                });
             }
             let mut roots = rustls_native_certs::load_native_certs().certs;
             roots.extend(certs);

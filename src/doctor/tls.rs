@@ -90,6 +90,39 @@ impl Refused {
     }
 }
 
+/// Why the probe's TLS cannot be set up.
+#[derive(Debug)]
+pub enum SetupError {
+    CaFile { path: std::path::PathBuf, error: std::io::Error },
+    CaFileEmpty { path: std::path::PathBuf },
+    NoRoots,
+    /// rustls refused its own settings (`detail`, its message).
+    Verifier { detail: String },
+    Tls { detail: String },
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetupError::CaFile { path, error } => {
+                write!(f, "cannot read --ca-file {}: {error}", path.display())
+            }
+            SetupError::CaFileEmpty { path } => {
+                write!(f, "--ca-file {} holds no PEM certificate", path.display())
+            }
+            SetupError::NoRoots => f.write_str(
+                "no usable CA certificate to trust (the system's CA store is empty, or none of its certificates parse); give one with --ca-file",
+            ),
+            SetupError::Verifier { detail } => {
+                write!(f, "cannot set up certificate checks: {detail}")
+            }
+            SetupError::Tls { detail } => write!(f, "cannot set up TLS: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
+
 /// The rustls settings of the probe: `roots` to trust (the system's, and the
 /// `--ca-file` certificates), or no verification at all. A refused certificate's issuer is noted
 /// in `refused`.
@@ -97,7 +130,7 @@ pub fn client_config(
     roots: Vec<CertificateDer<'static>>,
     insecure: bool,
     refused: Arc<Refused>,
-) -> Result<Arc<ClientConfig>, String> {
+) -> Result<Arc<ClientConfig>, SetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let check = if insecure {
         None
@@ -106,11 +139,13 @@ pub fn client_config(
         // Certificates the store cannot read are skipped, as Go does with the system's.
         let (added, _) = store.add_parsable_certificates(roots.iter().cloned());
         if added == 0 {
-            return Err("no usable CA certificate to trust (the system's CA store is empty, or none of its certificates parse); give one with --ca-file".into());
+            return Err(SetupError::NoRoots);
         }
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
             .build()
-            .map_err(|e| format!("cannot set up certificate checks: {e}"))?;
+            .map_err(|e| SetupError::Verifier {
+                detail: e.to_string(),
+            })?;
         Some(GoLikeCheck {
             webpki,
             roots,
@@ -123,7 +158,9 @@ pub fn client_config(
     });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .map_err(|e| SetupError::Tls {
+            detail: e.to_string(),
+        })?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();

@@ -5,12 +5,14 @@
 //! original column, so every byte the changes do not name stays as it came. Two
 //! changes that touch the same item in ways that cannot both hold (two edits of the
 //! same bytes, two new keys creating the same parent, an edit of an item another
-//! change replaces) are refused, naming both; nothing is merged by accident.
+//! change replaces) are refused, naming both; nothing is merged by accident. Appends
+//! to one list are the one exception: they compose, in plan order.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::codes::Code;
 use crate::krm::{Failure, FnResult, Item, OutItem, ResourceList, ResourceRef};
 use crate::output::Output;
 use crate::plan::{Append, Change, Plan, Set, System};
@@ -77,11 +79,20 @@ pub fn apply<'r, 's>(
                     .or_default()
                     .sets
                     .push((plan.system, Edit::Set(set))),
-                Change::Append(a) => by_item
-                    .entry(a.item)
-                    .or_default()
-                    .sets
-                    .push((plan.system, Edit::Append(a))),
+                Change::Append(a) => {
+                    let sets = &mut by_item.entry(a.item).or_default().sets;
+                    // Two appends to one list are one append of both (a volume for the
+                    // config and one for the CA, to a pod that has none yet): as two,
+                    // each would create the list.
+                    let same_list = sets.iter_mut().find_map(|(_, e)| match e {
+                        Edit::Append(b) if b.parent == a.parent && b.key == a.key => Some(b),
+                        _ => None,
+                    });
+                    match same_list {
+                        Some(b) => b.items.extend(a.items),
+                        None => sets.push((plan.system, Edit::Append(a))),
+                    }
+                }
                 Change::Replace { item, with } => {
                     let entry = by_item.entry(item).or_default();
                     if let Some((first, _)) = &entry.replace {
@@ -154,7 +165,7 @@ pub fn apply<'r, 's>(
 
 fn conflict(item: &Item, what: &str) -> Failure {
     Failure::new(
-        FnResult::error(format!(
+        FnResult::error(Code::Internal, format!(
             "conflicting changes to this item: {what}; this is a bug in harbor-buildkit-fn, please report it with the input"
         ))
         .on(ResourceRef::of(item)),
@@ -235,7 +246,7 @@ fn edit_tree(
     }
     all.apply_in(tree.src, range).map_err(|o| {
         (first, Failure::new(
-            FnResult::error(format!(
+            FnResult::error(Code::Internal, format!(
                 "internal: two edits of this item overlap at byte {}; this is a bug in harbor-buildkit-fn, please report it with the input",
                 o.at
             ))
@@ -248,7 +259,7 @@ fn edit_tree(
 /// is never the user's YAML.
 fn reread_error(item: &Item, e: &crate::yaml::ParseError) -> Failure {
     Failure::new(
-        FnResult::error(format!(
+        FnResult::error(Code::Internal, format!(
             "internal: cannot re-read this item to patch it ({e}); this is a bug in harbor-buildkit-fn, please report it with the input"
         ))
         .on(ResourceRef::of(item)),
@@ -256,12 +267,7 @@ fn reread_error(item: &Item, e: &crate::yaml::ParseError) -> Failure {
 }
 
 fn edit_error(item: &Item, e: edit::EditError) -> Failure {
-    let message = if e.path.is_empty() {
-        e.message
-    } else {
-        format!("{} {}", e.path, e.message)
-    };
-    let r = FnResult::error(message).on(ResourceRef::of(item));
+    let r = FnResult::error(Code::InputNotEditable, e.to_string()).on(ResourceRef::of(item));
     Failure::new(if e.path.is_empty() { r } else { r.at(e.path) })
 }
 
@@ -279,7 +285,7 @@ fn shared_anchor(rl: &ResourceList, item: &Item) -> Option<Failure> {
     });
     let message = found.ok().flatten()?;
     Some(Failure::new(
-        FnResult::error(message).on(ResourceRef::of(item)),
+        FnResult::error(Code::InputNotEditable, message).on(ResourceRef::of(item)),
     ))
 }
 

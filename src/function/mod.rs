@@ -18,6 +18,7 @@
 
 pub mod apply;
 
+use crate::codes::Code;
 use crate::krm::{self, Failure, FnResult, Mode, ResourceList, Severity};
 use crate::output::Output;
 use crate::plan::Plan;
@@ -151,11 +152,7 @@ pub fn check(input: &[u8]) -> Checked {
 }
 
 fn input_error(e: krm::InputError) -> Failure {
-    let r = FnResult::error(e.message);
-    Failure::new(match e.field {
-        Some(f) => r.at(f),
-        None => r,
-    })
+    Failure::new(e.into())
 }
 
 /// An error outcome: the error results, no items (nothing half-made), exit 1.
@@ -212,7 +209,9 @@ fn transform<'r, 's>(rl: &'r ResourceList<'s>, mode: Mode) -> Result<Done<'r, 's
 fn read_spec(rl: &ResourceList) -> Result<spec::Parsed, Failure> {
     let Some(fc_span) = rl.function_config else {
         return Err(Failure::new(
-            FnResult::error(format!(
+            FnResult::error(
+                Code::SpecMissing,
+                format!(
                 "no functionConfig: give a {} ({}) with at least spec.registry",
                 spec::KIND,
                 spec::API_VERSION
@@ -223,7 +222,12 @@ fn read_spec(rl: &ResourceList) -> Result<spec::Parsed, Failure> {
     // Read again in full, from the whole document when it aliases an item's anchor.
     rl.read(&fc_span, spec::parse).map_err(|e| {
         Failure::new(
-            FnResult::error(format!("functionConfig is not valid YAML: {e}")).at("functionConfig"),
+            // The whole input read before: a node of it that no longer reads is a bug.
+            FnResult::error(
+                Code::Internal,
+                format!("internal: the functionConfig does not read again: {e}"),
+            )
+            .at("functionConfig"),
         )
     })?
 }

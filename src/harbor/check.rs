@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::Topology;
 use super::realm::{self, Mismatch, Rule};
+use crate::codes::Code;
 use crate::krm::fields::{containers, env_entry};
 use crate::krm::{FnResult, ResourceRef, Severity};
 use crate::output::Output;
@@ -182,7 +183,7 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
         } else {
             "is not in the input"
         };
-        return FnResult::info(format!(
+        return FnResult::info(Code::HarborRealmUnknown, format!(
             "the realm Harbor answers BuildKit with cannot be predicted: Harbor's core ConfigMap {why} and spec.generate leaves harborCore out; probe the running registry with `harbor-buildkit-fn doctor {host} --scheme {}`",
             spec.endpoint.scheme.as_str()
         ))
@@ -211,10 +212,11 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
         let realm = p.realm.clone().unwrap_or_default();
         let (verdict, why) = judge(Some(&realm), spec);
         let finding = match verdict {
-            Verdict::Works => FnResult::info(format!(
+            Verdict::Works => FnResult::info(Code::HarborRealmWorks, format!(
                 "Harbor will answer BuildKit (Host: {host}) with realm {realm}{pending}: the Host matches CORE_URL {after}, in every Harbor version.{was}"
             )),
             _ => FnResult::new(
+                Code::HarborRealm,
                 severity(verdict),
                 format!(
                     "Harbor will answer BuildKit (Host: {host}) with realm {realm}{pending}, which CORE_URL {after} produces; buildctl fetches its token there as written: {why}. Set CORE_URL to {proposed} (this function does so with spec.generate: harborCore), then restart harbor-core"
@@ -272,7 +274,11 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
         ));
     }
     message.push_str(&was);
-    FnResult::new(severity(verdict), message)
+    let code = match verdict {
+        Verdict::Works => Code::HarborRealmWorks,
+        _ => Code::HarborRealm,
+    };
+    FnResult::new(code, severity(verdict), message)
         .on(s.resource.clone())
         .change(
             "data.CORE_URL",

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::realm::Rule;
+use crate::codes::Code;
 use crate::krm::fields::{containers, env_entry, str_at, string_map};
 use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
 use crate::spec::Spec;
@@ -295,7 +296,7 @@ fn find_config_map(rl: &ResourceList, spec: &Spec) -> Result<Option<usize>, Fail
             })
         }
         [first, ..] => Err(Failure::new(
-            FnResult::error(format!(
+            FnResult::error(Code::HarborAmbiguous, format!(
                 "{} ConfigMaps hold EXT_ENDPOINT and CORE_URL, as Harbor's core ConfigMap does: {}; set spec.harborConfigMap (and spec.harborNamespace) to the one harbor-core reads",
                 candidates.len(),
                 names(rl, &candidates)
@@ -392,7 +393,7 @@ fn find_deployment(
         _ => {
             let indices: Vec<usize> = candidates.iter().map(|(i, _)| *i).collect();
             Err(Failure::new(
-                FnResult::error(format!(
+                FnResult::error(Code::HarborAmbiguous, format!(
                     "{} Deployments run harbor-core: {}; set spec.harborDeployment to the one to restart",
                     indices.len(),
                     names(rl, &indices)

@@ -23,6 +23,7 @@ use super::patch::{self, LOCAL_PATCH_PATH, RESTART_ANNOTATION};
 use super::realm::{self, Rule};
 use super::routing::{self, Route};
 use super::tls;
+use crate::codes::Code;
 use crate::endpoint::Scheme;
 use crate::krm::{Failure, FnResult, Mode, ResourceList, ResourceRef};
 use crate::plan::{Change, Plan, Set, System};
@@ -54,7 +55,7 @@ pub fn plan(
     if let Some(var) = in_env.filter(|v| v.value == EnvValue::From) {
         let d = topology.deployment.as_ref().map_or(0, |d| d.index);
         return Err(Failure::new(
-            FnResult::error(format!(
+            FnResult::error(Code::HarborCoreUrlValueFrom, format!(
                 "harbor-core's env sets CORE_URL with valueFrom (env[{}]), which is read in the cluster, not here: set it to {} where that value comes from, or write it as a value",
                 var.index,
                 patch::core_url(spec)
@@ -65,7 +66,7 @@ pub fn plan(
     if let Some(realm) = already_right(spec, topology) {
         let resource = core_ref(rl, topology);
         plan.tell(
-            FnResult::info(format!(
+            FnResult::info(Code::HarborAlreadyRight, format!(
                 "CORE_URL left as it is: Harbor already answers BuildKit (Host: {}) with realm {realm}, the registry's scheme and host; CORE_URL also routes Trivy, replication and job hooks, so it is not rewritten",
                 spec.endpoint.authority()
             ))
@@ -99,7 +100,7 @@ fn check_tls_scheme(spec: &Spec, internal_tls: Option<&str>) -> Result<(), Failu
         return Ok(());
     };
     Err(Failure::new(
-        FnResult::error(format!(
+        FnResult::error(Code::HarborInternalTlsHttp, format!(
             "harbor-core serves https only ({why}: the chart's internalTLS.enabled), so spec.scheme: http would set CORE_URL to http://{}, where nothing listens; set spec.scheme: https (and give BuildKit Harbor's internal CA with spec.ca)",
             spec.endpoint.authority()
         ))
@@ -119,7 +120,7 @@ fn check_route(
     let use_core = |why: String| {
         let fqdn = routing::core_fqdn(spec, topology);
         Failure::new(
-            FnResult::error(format!(
+            FnResult::error(Code::HarborNotCore, format!(
                 "{why}. CORE_URL must be a URL harbor-core serves itself: jobservice posts task status to <CORE_URL>/service/notifications/tasks/<id>, which the chart's nginx answers with 404. harbor-core serves /v2/ and /service/token itself: set spec.registry to {fqdn}"
             ))
             .change("spec.registry", Some(&authority), &fqdn),
@@ -135,7 +136,7 @@ fn check_route(
                 return Ok(());
             }
             Err(Failure::new(
-                FnResult::error(format!(
+                FnResult::error(Code::HarborPort, format!(
                     "spec.registry {authority} reaches harbor-core's Service {service} on port {port}, which it does not expose (its ports: {}); {}",
                     routing::describe_ports(&ports),
                     port_fix(spec, &ports)
@@ -161,7 +162,7 @@ fn check_route(
                     if same_service && u.port() != Some(port) {
                         let exposed = u.port().unwrap_or(0);
                         return Err(Failure::new(
-                            FnResult::error(format!(
+                            FnResult::error(Code::HarborPort, format!(
                                 "spec.registry {authority} connects to port {port}, but harbor-core's Service exposes {exposed}, as CORE_URL {url} says (the chart renders it with the Service's port); {}",
                                 port_fix(spec, &[(u.scheme.clone(), exposed)])
                             ))
@@ -175,14 +176,14 @@ fn check_route(
             // container's ports behind it.
             if !matches!(port, 80 | 443) && topology.core_url().value().is_none() {
                 plan.tell(
-                    FnResult::warning(format!(
+                    FnResult::warning(Code::HarborPort, format!(
                         "spec.registry {authority} connects to port {port} of Service {namespace}/{service}, which is not in the input; the chart's harbor-core Service exposes 80 (443 with internal TLS), and 8080/8443 are the container's ports behind it. {}, unless this Service is not the chart's",
                         port_fix(spec, &[(String::new(), spec.endpoint.scheme.default_port())])
                     ))
                     .at("spec.registry"),
                 );
             } else {
-                plan.tell(FnResult::info(format!(
+                plan.tell(FnResult::info(Code::HarborServiceAssumed, format!(
                     "Service {namespace}/{service} is not in the input: assumed it is harbor-core's (the chart's <fullname>-core) and exposes port {port}"
                 )));
             }
@@ -222,7 +223,7 @@ fn check_certificate(
     }
     let host = &spec.endpoint.registry.host;
     let names = tls::certificate_names(spec, topology).map_err(|e| {
-        Failure::new(FnResult::error(format!(
+        Failure::new(FnResult::error(Code::HarborCertificate, format!(
             "harbor-core's internal TLS certificate cannot be read: {e}"
         )))
     })?;
@@ -237,7 +238,7 @@ fn check_certificate(
     };
     let core = routing::core_service(spec, topology);
     Err(Failure::new(
-        FnResult::error(format!(
+        FnResult::error(Code::HarborCertificate, format!(
             "harbor-core serves TLS itself ({why}), and its certificate ({source}) is for {}, not {host}: BuildKit checks the certificate against the name it connects to and would refuse it. Give harbor-core a certificate that covers {host}: with the chart, internalTLS.certSource: secret and internalTLS.core.secretName naming a kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) whose certificate lists {host} as well as {core} and localhost (cert-manager can issue one from your internal CA); then give BuildKit that CA with spec.ca",
             names.names.join(", ")
         ))
@@ -251,7 +252,7 @@ fn check_version(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
     else {
         return Ok(());
     };
-    Err(Failure::new(FnResult::error(format!(
+    Err(Failure::new(FnResult::error(Code::HarborStaticRealm, format!(
         "harbor-core {tag} is {}: its registry answers with the realm of its own configuration (auth.token.realm, <externalURL>/service/token in the chart), and CORE_URL plays no part, so this patch would change nothing. Upgrade Harbor to v2.2 or later, or set the registry's token realm to {}/service/token",
         Rule::Static.versions(),
         patch::core_url(spec)
@@ -324,11 +325,11 @@ fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut 
                     vec![("value".into(), value.clone())],
                 )));
                 plan.tell(if current == Some(value.as_str()) {
-                    FnResult::info(format!("{name} in harbor-core's env is already {value}"))
+                    FnResult::info(Code::HarborCoreUrlSet, format!("{name} in harbor-core's env is already {value}"))
                         .on(resource.clone())
                         .at(path)
                 } else {
-                    FnResult::info(format!(
+                    FnResult::info(Code::HarborCoreUrlSet, format!(
                         "set {name} to {value} in harbor-core's env, which wins over its ConfigMap (envFrom); with the chart it comes from core.extraEnvVars: set the same value there"
                     ))
                     .on(resource.clone())
@@ -353,11 +354,11 @@ fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut 
     for ((key, value), current) in data.iter().zip(current) {
         let path = format!("data.{key}");
         plan.tell(if current.as_deref() == Some(value.as_str()) {
-            FnResult::info(format!("{key} is already {value}"))
+            FnResult::info(Code::HarborCoreUrlSet, format!("{key} is already {value}"))
                 .on(resource.clone())
                 .at(path)
         } else {
-            FnResult::info(format!("set {key} to {value}"))
+            FnResult::info(Code::HarborCoreUrlSet, format!("set {key} to {value}"))
                 .on(resource.clone())
                 .change(&path, current.as_deref(), value)
         });
@@ -384,7 +385,7 @@ fn restart(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut Plan)
         None => {
             let deployment = &spec.harbor.deployment;
             plan.tell(
-                FnResult::info(format!(
+                FnResult::info(Code::HarborRestart, format!(
                     "Deployment {ns}/{deployment} is not in the input: after applying, restart harbor-core (kubectl -n {ns} rollout restart deployment/{deployment}), which reads CORE_URL only at start"
                 ))
                 .on(core_ref(rl, topology)),
@@ -410,7 +411,7 @@ fn not_in_input(
     };
     let need_namespace = || {
         Failure::new(
-            FnResult::error(format!(
+            FnResult::error(Code::HarborNamespaceRequired, format!(
                 "spec.harborNamespace is required: Harbor's core ConfigMap is not in the input, and spec.registry ({}) is not a <service>.<namespace>.svc name that says which namespace the patch is for",
                 spec.endpoint.authority()
             ))
@@ -435,7 +436,7 @@ fn not_in_input(
                 _ => Change::Add(merge),
             });
             plan.tell(
-                FnResult::info(format!(
+                FnResult::info(Code::HarborMergePatch, format!(
                     "generated a behavior: merge patch for ConfigMap {ns}/{name}: CORE_URL={} (kustomize merges it into the ConfigMap from resources:)",
                     data[0].1
                 ))
@@ -453,7 +454,7 @@ fn not_in_input(
                 _ => Change::Add(local),
             });
             plan.tell(
-                FnResult::warning(format!(
+                FnResult::warning(Code::HarborLocalPatch, format!(
                     "Harbor's core ConfigMap {ns}/{name} is not in the input, so the CORE_URL patch was written to {LOCAL_PATCH_PATH} as local config (never applied by itself). Apply it where Harbor is rendered: add Harbor's manifests to this package, or merge these two keys into ConfigMap {name} (e.g. a kustomize patch), then restart harbor-core"
                 ))
                 .on(generated),
@@ -461,13 +462,13 @@ fn not_in_input(
             Ok(())
         }
         Mode::KustomizeTransformer => Err(Failure::new(
-            FnResult::error(
+            FnResult::error(Code::HarborNotInInput, 
                 "Harbor's core ConfigMap (the one holding EXT_ENDPOINT and CORE_URL) is not among the resources kustomize gave this transformer, and kustomize drops local-config items, so a CORE_URL patch would never land. Add Harbor's rendered manifests to resources: in this kustomization; or list the function under generators: beside them, where it writes a behavior: merge patch; or leave harborCore out of spec.generate",
             )
             .on(generated),
         )),
         Mode::Other => Err(Failure::new(
-            FnResult::error(
+            FnResult::error(Code::HarborNotInInput, 
                 "Harbor's core ConfigMap (the one holding EXT_ENDPOINT and CORE_URL) is not in the input, so the CORE_URL patch has nowhere to land. Give Harbor's rendered manifests with the input (for example `helm template harbor harbor/harbor | harbor-buildkit-fn run CONFIG`), or leave harborCore out of spec.generate",
             )
             .on(generated),

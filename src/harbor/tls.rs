@@ -50,16 +50,42 @@ pub struct Names {
     pub source: Source,
 }
 
+/// Why a certificate's names cannot be read (`detail` is the X.509 reader's own word).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    NotPem { detail: String },
+    NotX509 { detail: String },
+    SubjectAltName { detail: String },
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::NotPem { detail } => write!(f, "tls.crt is not a PEM certificate ({detail})"),
+            Unreadable::NotX509 { detail } => write!(f, "tls.crt does not parse as X.509 ({detail})"),
+            Unreadable::SubjectAltName { detail } => {
+                write!(f, "its subjectAltName does not parse ({detail})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
 /// The subjectAltNames of the first certificate in `pem`, or why they cannot be read.
-pub fn san_names(pem: &str) -> Result<Vec<String>, String> {
-    let (_, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
-        .map_err(|e| format!("tls.crt is not a PEM certificate ({e})"))?;
-    let cert = block
-        .parse_x509()
-        .map_err(|e| format!("tls.crt does not parse as X.509 ({e})"))?;
+pub fn san_names(pem: &str) -> Result<Vec<String>, Unreadable> {
+    let (_, block) =
+        x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| Unreadable::NotPem {
+            detail: e.to_string(),
+        })?;
+    let cert = block.parse_x509().map_err(|e| Unreadable::NotX509 {
+        detail: e.to_string(),
+    })?;
     let sans = cert
         .subject_alternative_name()
-        .map_err(|e| format!("its subjectAltName does not parse ({e})"))?;
+        .map_err(|e| Unreadable::SubjectAltName {
+            detail: e.to_string(),
+        })?;
     let mut names = Vec::new();
     for name in sans.iter().flat_map(|s| s.value.general_names.iter()) {
         match name {
@@ -87,7 +113,7 @@ pub fn san_names(pem: &str) -> Result<Vec<String>, String> {
 
 /// The names of harbor-core's certificate: from the Secret when it is in the input and
 /// readable, else the chart's defaults.
-pub fn certificate_names(spec: &Spec, topology: &Topology) -> Result<Names, String> {
+pub fn certificate_names(spec: &Spec, topology: &Topology) -> Result<Names, Unreadable> {
     if let Some(secret) = &topology.tls_secret {
         if let Some(pem) = &secret.certificate {
             return san_names(pem).map(|names| Names {

@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::yaml::{self, NodeId, ParseError, Tree, emit};
+use crate::codes::Code;
 
 pub use mode::Mode;
 pub use result::{Failure, Field, FnResult, ResourceRef, Severity, report};
@@ -164,7 +165,9 @@ impl<'a> ResourceList<'a> {
             return Ok(Some(*first));
         }
         Err(Failure::new(
-            FnResult::error(format!(
+            FnResult::error(
+                Code::InputDuplicateItems,
+                format!(
                 "{} items match {kind} {namespace}/{name} ({}); keep one",
                 found.len(),
                 where_they_are(&found)
@@ -373,16 +376,116 @@ fn where_they_are(found: &[(usize, &Item)]) -> String {
 
 /// A problem with the input as a whole, before any spec is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputError {
-    pub message: String,
-    pub field: Option<String>,
+pub enum InputError {
+    /// A byte that is not UTF-8, at `offset` (on `line`).
+    NotUtf8 { byte: u8, offset: usize, line: usize },
+    /// The stream does not parse.
+    NotYaml(ParseError),
+    /// Nothing but comments and blank lines.
+    Empty,
+    /// The root is not a mapping (`found` describes it).
+    NotAMapping { found: String },
+    /// The root's kind is not ResourceList (`None`: no kind).
+    Kind { found: Option<String> },
+    /// A ResourceList apiVersion this function does not read.
+    ApiVersion { found: String },
+    /// `items` is not a list (`found` describes it).
+    ItemsNotList { found: String },
+    /// `items[index]` is not a mapping (`found` describes it).
+    ItemNotAMapping { index: usize, found: String },
+    /// `items[index]` (on `line`) has a `field` that is missing or not what it must be.
+    ItemField {
+        index: usize,
+        line: usize,
+        field: &'static str,
+        what: String,
+    },
 }
 
 impl InputError {
-    fn new(message: impl Into<String>) -> Self {
-        InputError {
-            message: message.into(),
-            field: None,
+    pub fn code(&self) -> Code {
+        match self {
+            InputError::NotUtf8 { .. } => Code::InputNotUtf8,
+            InputError::NotYaml(_) => Code::InputNotYaml,
+            InputError::Empty => Code::InputEmpty,
+            InputError::NotAMapping { .. } | InputError::Kind { .. } => Code::InputNotResourceList,
+            InputError::ApiVersion { .. } => Code::InputApiVersion,
+            InputError::ItemsNotList { .. } => Code::InputItemsNotList,
+            InputError::ItemNotAMapping { .. } | InputError::ItemField { .. } => {
+                Code::InputItemNotResource
+            }
+        }
+    }
+
+    /// The field of the ResourceList the problem is at, when it has one.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            InputError::Kind { .. } => Some("kind".into()),
+            InputError::ApiVersion { .. } => Some("apiVersion".into()),
+            InputError::ItemsNotList { .. } => Some("items".into()),
+            InputError::ItemNotAMapping { index, .. } => Some(format!("items[{index}]")),
+            InputError::ItemField { index, field, .. } => Some(format!("items[{index}].{field}")),
+            InputError::NotUtf8 { .. }
+            | InputError::NotYaml(_)
+            | InputError::Empty
+            | InputError::NotAMapping { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::NotUtf8 { byte, offset, line } => write!(
+                f,
+                "the input is not UTF-8: invalid byte 0x{byte:02X} at byte offset {offset} (line {line}); YAML must be UTF-8"
+            ),
+            InputError::NotYaml(e) => write!(f, "the input is not valid YAML: {e}"),
+            InputError::Empty => f.write_str(
+                "the input is empty: expected a ResourceList (kind: ResourceList, apiVersion: config.kubernetes.io/v1) on stdin",
+            ),
+            InputError::NotAMapping { found } => {
+                write!(f, "the input is {found}, expected a ResourceList mapping")
+            }
+            InputError::Kind { found: None } => {
+                f.write_str("expected kind: ResourceList, found no kind")
+            }
+            InputError::Kind { found: Some(kind) } => {
+                write!(f, "expected kind: ResourceList, found kind: {kind}")
+            }
+            InputError::ApiVersion { found } => write!(
+                f,
+                "unsupported ResourceList apiVersion {found:?}; expected one of {}",
+                ACCEPTED_API_VERSIONS.join(", ")
+            ),
+            InputError::ItemsNotList { found } => {
+                write!(f, "items is {found}, expected a list of resources")
+            }
+            InputError::ItemNotAMapping { index, found } => write!(
+                f,
+                "items[{index}] is {found}, expected a resource (a mapping with apiVersion, kind and metadata)"
+            ),
+            InputError::ItemField {
+                index,
+                line,
+                field,
+                what,
+            } => write!(
+                f,
+                "items[{index}] (line {line}): {field} {what}; a resource is a mapping with apiVersion, kind and metadata"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl From<InputError> for FnResult {
+    fn from(e: InputError) -> FnResult {
+        let r = FnResult::error(e.code(), e.to_string());
+        match e.field() {
+            Some(f) => r.at(f),
+            None => r,
         }
     }
 }
@@ -394,10 +497,11 @@ pub fn decode(input: &[u8]) -> Result<std::borrow::Cow<'_, str>, InputError> {
     let text = std::str::from_utf8(input).map_err(|e| {
         let at = e.valid_up_to();
         let line = input[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        InputError::new(format!(
-            "the input is not UTF-8: invalid byte 0x{:02X} at byte offset {at} (line {line}); YAML must be UTF-8",
-            input[at]
-        ))
+        InputError::NotUtf8 {
+            byte: input[at],
+            offset: at,
+            line,
+        }
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.contains('\r') {

@@ -161,18 +161,15 @@ fn summarize<'a>(
 fn not_a_resource(tree: &Tree, id: NodeId, index: usize, why: NotResource) -> InputError {
     let line = tree.node(id).line;
     match why {
-        NotResource::NotAMap => InputError {
-            message: format!(
-                "items[{index}] is {}, expected a resource (a mapping with apiVersion, kind and metadata)",
-                tree.describe(id)
-            ),
-            field: Some(format!("items[{index}]")),
+        NotResource::NotAMap => InputError::ItemNotAMapping {
+            index,
+            found: tree.describe(id),
         },
-        NotResource::Field(field, what) => InputError {
-            message: format!(
-                "items[{index}] (line {line}): {field} {what}; a resource is a mapping with apiVersion, kind and metadata"
-            ),
-            field: Some(format!("items[{index}].{field}")),
+        NotResource::Field(field, what) => InputError::ItemField {
+            index,
+            line,
+            field,
+            what,
         },
     }
 }
@@ -227,25 +224,13 @@ fn has_unread_alias(tree: &Tree) -> bool {
 
 fn check_envelope(kind: &str, api_version: &str) -> Result<(), InputError> {
     if kind != "ResourceList" {
-        return Err(InputError {
-            message: format!(
-                "expected kind: ResourceList, found {}",
-                if kind.is_empty() {
-                    "no kind".into()
-                } else {
-                    format!("kind: {kind}")
-                }
-            ),
-            field: Some("kind".into()),
+        return Err(InputError::Kind {
+            found: (!kind.is_empty()).then(|| kind.to_string()),
         });
     }
     if !ACCEPTED_API_VERSIONS.contains(&api_version) {
-        return Err(InputError {
-            message: format!(
-                "unsupported ResourceList apiVersion {api_version:?}; expected one of {}",
-                ACCEPTED_API_VERSIONS.join(", ")
-            ),
-            field: Some("apiVersion".into()),
+        return Err(InputError::ApiVersion {
+            found: api_version.to_string(),
         });
     }
     Ok(())
@@ -268,23 +253,19 @@ pub(super) fn parse_fast(src: &str) -> Option<ResourceList<'_>> {
 }
 
 pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
-    let invalid =
-        |e: crate::yaml::ParseError| InputError::new(format!("the input is not valid YAML: {e}"));
+    let invalid = InputError::NotYaml;
     let mut tree = Tree::parse_with(src, Limits::default(), &keep_in_document).map_err(invalid)?;
     if has_unread_alias(&tree) {
         // An identity read through an alias into a part the first pass skipped.
         tree = Tree::parse(src).map_err(invalid)?;
     }
     let Some(root) = tree.root else {
-        return Err(InputError::new(
-            "the input is empty: expected a ResourceList (kind: ResourceList, apiVersion: config.kubernetes.io/v1) on stdin",
-        ));
+        return Err(InputError::Empty);
     };
     if tree.entries(root).is_none() {
-        return Err(InputError::new(format!(
-            "the input is {}, expected a ResourceList mapping",
-            tree.describe(root)
-        )));
+        return Err(InputError::NotAMapping {
+            found: tree.describe(root),
+        });
     }
     let api_version = tree.get_str(root, &["apiVersion"]).unwrap_or_default();
     check_envelope(
@@ -323,12 +304,8 @@ pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
                 items.push(item.map_err(|why| not_a_resource(&tree, id, i, why))?);
             }
         } else if !is_null(&tree, list) {
-            return Err(InputError {
-                message: format!(
-                    "items is {}, expected a list of resources",
-                    tree.describe(list)
-                ),
-                field: Some("items".into()),
+            return Err(InputError::ItemsNotList {
+                found: tree.describe(list),
             });
         }
     }

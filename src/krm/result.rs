@@ -1,12 +1,16 @@
-//! KRM function results: `message`, `severity`, `resourceRef`, `field`.
+//! KRM function results: `message`, `severity`, `resourceRef`, `field`, and the
+//! result's stable [`Code`] in `tags`.
 
 use serde_json::{Map, Value, json};
 
 use super::Item;
+use crate::codes::Code;
 
 /// A KRM function result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FnResult {
+    /// What the finding is, for scripts and tests: the sentence may change, the code not.
+    pub code: Code,
     pub severity: Severity,
     pub message: String,
     pub resource: Option<ResourceRef>,
@@ -57,8 +61,9 @@ pub struct Field {
 }
 
 impl FnResult {
-    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, severity: Severity, message: impl Into<String>) -> Self {
         FnResult {
+            code,
             severity,
             message: message.into(),
             resource: None,
@@ -66,16 +71,16 @@ impl FnResult {
         }
     }
 
-    pub fn error(message: impl Into<String>) -> Self {
-        Self::new(Severity::Error, message)
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Error, message)
     }
 
-    pub fn warning(message: impl Into<String>) -> Self {
-        Self::new(Severity::Warning, message)
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Warning, message)
     }
 
-    pub fn info(message: impl Into<String>) -> Self {
-        Self::new(Severity::Info, message)
+    pub fn info(code: Code, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Info, message)
     }
 
     pub fn at(mut self, path: impl Into<String>) -> Self {
@@ -126,12 +131,14 @@ impl FnResult {
             }
             m.insert("field".into(), Value::Object(fm));
         }
+        // kyaml's Result.Tags (map[string]string): machine-readable labels.
+        m.insert("tags".into(), json!({ "code": self.code.id() }));
         Value::Object(m)
     }
 
-    /// One line for stderr: `error: spec.scheme: ...`.
+    /// One line for stderr: `error[HBF107]: spec.registry ...`.
     pub fn to_line(&self) -> String {
-        let mut s = format!("{}: ", self.severity.as_str());
+        let mut s = format!("{}[{}]: ", self.severity.as_str(), self.code);
         if let Some(r) = &self.resource {
             s.push_str(&format!("{} {}: ", r.kind, ItemIdDisplay(r)));
         }
@@ -203,8 +210,8 @@ impl Failure {
     }
 
     /// A failure with this message (add `.on()`/`.at()` through [`Failure::new`]).
-    pub fn error(message: impl Into<String>) -> Failure {
-        Failure::new(FnResult::error(message))
+    pub fn error(code: Code, message: impl Into<String>) -> Failure {
+        Failure::new(FnResult::error(code, message))
     }
 
     /// The error results of `results`, or `None` when there is none.

@@ -16,6 +16,7 @@ mod read;
 mod schema;
 
 use crate::endpoint::{Endpoint, Mirror, ProxyCache, Registry, Scheme, Tls};
+use crate::codes::Code;
 use crate::krm::{Failure, FnResult};
 use crate::names;
 use crate::yaml::{NodeId, Tree};
@@ -118,7 +119,7 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
     let mut problems = Problems::default();
     if tree.entries(fc).is_none() {
         return Err(Failure::new(
-            FnResult::error(format!(
+            FnResult::error(Code::SpecKind, format!(
                 "functionConfig is {}, expected a {KIND} resource or a ConfigMap",
                 tree.describe(fc)
             ))
@@ -140,14 +141,14 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
                     read::typed(tree, spec, "spec", &mut problems)
                 }
                 Some(spec) => {
-                    problems.add(
+                    problems.add(Code::SpecWrongType, 
                         "spec",
                         format!("is {}, expected a mapping", tree.describe(spec)),
                     );
                     read::Read::default()
                 }
                 None => {
-                    problems.add("spec", "is missing; spec.registry at least is required");
+                    problems.add(Code::SpecRequired, "spec", "is missing; spec.registry at least is required");
                     read::Read::default()
                 }
             };
@@ -165,7 +166,7 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
                     read::flat(tree, data, "data", &mut problems)
                 }
                 _ => {
-                    problems.add("data", "is missing; data.registry at least is required");
+                    problems.add(Code::SpecRequired, "data", "is missing; data.registry at least is required");
                     read::Read::default()
                 }
             };
@@ -173,7 +174,7 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
         }
         (_, KIND) => {
             return Err(Failure::new(
-                FnResult::error(format!(
+                FnResult::error(Code::SpecKind, format!(
                     "apiVersion {api_version:?} is not served; use apiVersion: {API_VERSION}"
                 ))
                 .at("apiVersion"),
@@ -181,7 +182,7 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
         }
         _ => {
             return Err(Failure::new(
-                FnResult::error(format!(
+                FnResult::error(Code::SpecKind, format!(
                     "functionConfig is {} {}; expected apiVersion: {API_VERSION}, kind: {KIND} (or a v1 ConfigMap with the same keys in data)",
                     if api_version.is_empty() { "<no apiVersion>" } else { api_version },
                     if kind.is_empty() { "<no kind>" } else { kind },
@@ -194,7 +195,7 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
     let fields: Fields = match serde_json::from_value(serde_json::Value::Object(read.values)) {
         Ok(f) => f,
         Err(e) => {
-            problems.add(
+            problems.add(Code::Internal, 
                 prefix,
                 format!("internal: the checked fields do not read back ({e})"),
             );
@@ -210,7 +211,7 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
 
 fn fail(problems: Problems) -> Failure {
     Failure::from_results(problems.0)
-        .unwrap_or_else(|| Failure::error("internal: the spec was refused without a reason"))
+        .unwrap_or_else(|| Failure::error(Code::Internal, "internal: the spec was refused without a reason"))
 }
 
 /// Applies defaults and checks every field. Returns `None` when the registry is
@@ -227,10 +228,10 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
     let registry = fields
         .registry
         .as_deref()
-        .and_then(|s| match names::registry(s) {
+        .and_then(|s| match names::registry(s, names::Via::Spec) {
             Ok(r) => Some(r),
             Err(e) => {
-                problems.add(&p("registry"), e);
+                problems.add(Code::SpecRegistry, &p("registry"), e);
                 None
             }
         });
@@ -238,7 +239,7 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
         "https" => Scheme::Https,
         "http" => Scheme::Http,
         other => {
-            problems.add(
+            problems.add(Code::SpecValue, 
                 &p("scheme"),
                 format!("is {other:?}; expected http or https (lowercase, without ://)"),
             );
@@ -247,13 +248,13 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
     };
     let label = |field: &str, value: String, problems: &mut Problems| -> String {
         if let Err(e) = names::dns1123_label(&value) {
-            problems.add(&p(field), e);
+            problems.add(Code::SpecName, &p(field), e);
         }
         value
     };
     let object_name = |field: &str, value: String, problems: &mut Problems| -> String {
         if let Err(e) = names::dns1123_subdomain(&value) {
-            problems.add(&p(field), e);
+            problems.add(Code::SpecName, &p(field), e);
         }
         value
     };
@@ -289,30 +290,30 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
         object_name("buildkitConfigMap", fields.buildkit_config_map, problems);
     let task_name = fields.task_name;
     if let Err(e) = names::tekton_name(&task_name) {
-        problems.add(&p("taskName"), e);
+        problems.add(Code::SpecName, &p("taskName"), e);
     }
 
     if let Err(e) = names::buildkit_host(&fields.buildkit_host) {
-        problems.add(&p("buildkitHost"), e);
+        problems.add(Code::SpecBuildkitHost, &p("buildkitHost"), e);
     }
     if let Err(e) = names::image(&fields.buildctl_image) {
-        problems.add(&p("buildctlImage"), e);
+        problems.add(Code::SpecImage, &p("buildctlImage"), e);
     }
 
     for (i, path) in fields.ca.iter().enumerate() {
         if let Err(e) = names::absolute_path(path) {
-            problems.add(&format!("{}[{i}]", p("ca")), e);
+            problems.add(Code::SpecPath, &format!("{}[{i}]", p("ca")), e);
         }
     }
     if scheme == Scheme::Http {
         if !fields.ca.is_empty() {
-            problems.add(
+            problems.add(Code::SpecConflict, 
                 &p("ca"),
                 "applies to https registries only; with scheme http there is no certificate to verify",
             );
         }
         if fields.insecure_skip_verify {
-            problems.add(
+            problems.add(Code::SpecConflict, 
                 &p("insecureSkipVerify"),
                 "applies to https registries only; a plain-HTTP registry needs only scheme: http (which sets http = true)",
             );
@@ -322,14 +323,14 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
     for (i, m) in fields.mirrors.iter().enumerate() {
         match names::mirror(m) {
             Ok(m) => mirrors.push(m),
-            Err(e) => problems.add(&format!("{}[{i}]", p("mirrors")), e),
+            Err(e) => problems.add(Code::SpecMirror, &format!("{}[{i}]", p("mirrors")), e),
         }
     }
     let mut proxy_cache = Vec::new();
     for (i, pc) in fields.proxy_cache.iter().enumerate() {
         match names::proxy_cache(pc) {
             Ok(pc) => proxy_cache.push(pc),
-            Err(e) => problems.add(&format!("{}[{i}]", p("proxyCache")), e),
+            Err(e) => problems.add(Code::SpecMirror, &format!("{}[{i}]", p("proxyCache")), e),
         }
     }
     let buildkit_namespace_given = fields.buildkit_namespace.is_some();
@@ -344,7 +345,7 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
         .ca_secret
         .map(|c| object_name("caSecret", c, problems));
     if ca_secret.is_some() && fields.ca.is_empty() {
-        problems.add(
+        problems.add(Code::SpecConflict, 
             &p("caSecret"),
             "names the Secret holding the ca files, but spec.ca lists none: say where BuildKit reads them",
         );
@@ -353,12 +354,12 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
     let tls_server_name = fields.buildkit_tls_server_name.unwrap_or_default();
     if !tls_server_name.is_empty() {
         if let Err(e) = names::dns1123_subdomain(&tls_server_name) {
-            problems.add(&p("buildkitTlsServerName"), e);
+            problems.add(Code::SpecName, &p("buildkitTlsServerName"), e);
         }
     }
 
     if buildkit_config_map == harbor_config_map && buildkit_namespace == harbor {
-        problems.add(
+        problems.add(Code::SpecConflict, 
             &p("buildkitConfigMap"),
             format!(
                 "names the same ConfigMap as Harbor's core ConfigMap ({harbor}/{harbor_config_map}); buildkitd.toml needs a ConfigMap of its own"
@@ -368,7 +369,7 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
     let registry = registry?;
     if scheme == Scheme::Http && !registry.is_in_cluster() {
         warnings.push(
-            FnResult::warning(format!(
+            FnResult::warning(Code::SpecHttpOutsideCluster, format!(
                 "{prefix}.scheme is http for {}, a host outside the cluster: images and credentials would cross the network unencrypted; use https there",
                 registry.authority()
             ))
@@ -431,11 +432,11 @@ fn harbor(
     match (given, derived) {
         (Some(ns), derived) => {
             if let Err(e) = names::dns1123_label(ns) {
-                problems.add(&path, e);
+                problems.add(Code::SpecName, &path, e);
             }
             if let Some(derived) = derived.filter(|d| d != ns) {
                 warnings.push(
-                    FnResult::warning(format!(
+                    FnResult::warning(Code::SpecHarborNamespaceDiffers, format!(
                         "{path} {ns:?} differs from the namespace in the registry host ({derived:?}); the patch goes to {ns:?}"
                     ))
                     .at(path.clone()),
@@ -456,7 +457,7 @@ fn run_as_user(value: &serde_json::Value, path: &str, problems: &mut Problems) -
         serde_json::Value::String(s) if s == PLATFORM_USER => None,
         v => match v.as_i64().map(u32::try_from) {
             Some(Ok(0)) => {
-                problems.add(
+                problems.add(Code::SpecRunAsUser, 
                     path,
                     "is 0, root: the step runs with runAsNonRoot: true, and buildctl needs no root; give a uid (the rootless image's is 1000) or platform",
                 );
@@ -464,11 +465,11 @@ fn run_as_user(value: &serde_json::Value, path: &str, problems: &mut Problems) -
             }
             Some(Ok(uid)) if uid <= i32::MAX as u32 => Some(uid),
             Some(_) => {
-                problems.add(path, format!("is {v}; a uid is from 1 to 2147483647"));
+                problems.add(Code::SpecRunAsUser, path, format!("is {v}; a uid is from 1 to 2147483647"));
                 None
             }
             None => {
-                problems.add(
+                problems.add(Code::SpecRunAsUser, 
                     path,
                     format!(
                         "is {v}; expected a uid (a number, e.g. {DEFAULT_RUN_AS_USER}) or {PLATFORM_USER} (the cluster assigns one)"
@@ -491,13 +492,13 @@ fn daemonless(
     problems: &mut Problems,
 ) {
     if fields.buildkit_host != DEFAULT_BUILDKIT_HOST {
-        problems.add(
+        problems.add(Code::SpecConflict, 
             &p("buildkitHost"),
             "is set with daemonless: true; a daemonless step starts its own buildkitd and connects to nothing else: leave one of them out",
         );
     }
     if fields.buildkit_tls_server_name.is_some() {
-        problems.add(
+        problems.add(Code::SpecConflict, 
             &p("buildkitTlsServerName"),
             "is set with daemonless: true; the step's own buildkitd listens on a local socket, without TLS: leave one of them out",
         );
@@ -508,7 +509,7 @@ fn daemonless(
         ("caSecret", fields.ca_secret.is_some()),
     ] {
         if given {
-            problems.add(
+            problems.add(Code::SpecConflict, 
                 &p(field),
                 format!("is set with daemonless: true; it names the daemon's side, and the step runs its own buildkitd (buildkitd.toml goes to the Task's namespace, mounted into the step): leave {field} out"),
             );
@@ -516,11 +517,11 @@ fn daemonless(
     }
     let default_image = fields.buildctl_image == DEFAULT_BUILDCTL_IMAGE;
     match uid {
-        None if default_image => problems.add(
+        None if default_image => problems.add(Code::SpecConflict, 
             &p("runAsUser"),
             format!("is {PLATFORM_USER} with daemonless: true; the rootless buildkitd maps its user namespace from /etc/subuid, which in the rootless image holds only uid {DEFAULT_RUN_AS_USER}: run it as {DEFAULT_RUN_AS_USER} (an SCC that allows it, on OpenShift), or connect to a daemon instead"),
         ),
-        Some(uid) if uid != DEFAULT_RUN_AS_USER && default_image => problems.add(
+        Some(uid) if uid != DEFAULT_RUN_AS_USER && default_image => problems.add(Code::SpecConflict, 
             &p("runAsUser"),
             format!("is {uid} with daemonless: true; the rootless image's /etc/subuid maps only uid {DEFAULT_RUN_AS_USER}: keep {DEFAULT_RUN_AS_USER}, or set buildctlImage to an image built for {uid}"),
         ),
@@ -542,7 +543,7 @@ fn generate(values: &[String], path: &str, problems: &mut Problems) -> Generate 
             Some(GenerateName::Task) => g.task = true,
             None => {
                 let allowed: Vec<String> = GenerateName::ALL.iter().map(|n| n.name()).collect();
-                problems.add(
+                problems.add(Code::SpecValue, 
                     &format!("{path}[{i}]"),
                     format!("is {v:?}; expected one of {}", allowed.join(", ")),
                 );
@@ -550,7 +551,7 @@ fn generate(values: &[String], path: &str, problems: &mut Problems) -> Generate 
         }
     }
     if values.is_empty() {
-        problems.add(path, "is empty; name at least one of harborCore, buildkitdConfig, task (or leave it out for all three)");
+        problems.add(Code::SpecValue, path, "is empty; name at least one of harborCore, buildkitdConfig, task (or leave it out for all three)");
     }
     g
 }

@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::schema::{self, Field, Type};
+use crate::codes::Code;
 use crate::krm::FnResult;
 use crate::yaml::scalar::{Resolved, resolve};
 use crate::yaml::{NodeId, Tree};
@@ -19,9 +20,9 @@ pub(super) struct Problems(pub(super) Vec<FnResult>);
 impl Problems {
     /// An error at `path`; the message names the field, since not every tool that
     /// shows results shows `field.path`.
-    pub(super) fn add(&mut self, path: &str, message: impl Into<String>) {
-        let message = format!("{path} {}", message.into());
-        self.0.push(FnResult::error(message).at(path));
+    pub(super) fn add(&mut self, code: Code, path: &str, message: impl std::fmt::Display) {
+        let message = format!("{path} {message}");
+        self.0.push(FnResult::error(code, message).at(path));
     }
 }
 
@@ -30,7 +31,7 @@ pub(super) fn check_top_level(tree: &Tree, fc: NodeId, allowed: &[&str], problem
     for &(k, _) in tree.entries(fc).unwrap_or_default() {
         let key = tree.scalar(k).map(|s| s.0).unwrap_or("?");
         if !allowed.contains(&key) {
-            problems.add(
+            problems.add(Code::SpecUnknownField, 
                 key,
                 format!(
                     "is an unknown field; a functionConfig has only {}",
@@ -49,7 +50,7 @@ fn unknown_field(name: &str, path: &str, problems: &mut Problems) {
         .map(|f| format!(" (did you mean {}?)", f.name))
         .unwrap_or_default();
     let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-    problems.add(
+    problems.add(Code::SpecUnknownField, 
         path,
         format!(
             "is an unknown field{hint}; known fields: {}",
@@ -83,7 +84,7 @@ fn known_fields(
     let mut out = Vec::new();
     for &(k, v) in tree.entries(map).unwrap_or_default() {
         let Some((name, _, _)) = tree.scalar(k) else {
-            problems.add(prefix, "has a key that is not a string");
+            problems.add(Code::SpecWrongType, prefix, "has a key that is not a string");
             continue;
         };
         let path = format!("{prefix}.{name}");
@@ -112,14 +113,14 @@ impl Read {
     pub(super) fn require(&self, prefix: &str, problems: &mut Problems) {
         for f in schema::fields().iter().filter(|f| f.required) {
             if !self.given.contains(&f.name.as_str()) {
-                problems.add(&format!("{prefix}.{}", f.name), required_hint(f));
+                problems.add(Code::SpecRequired, &format!("{prefix}.{}", f.name), required(f));
             }
         }
     }
 }
 
-/// What to say when a required field is missing.
-fn required_hint(field: &Field) -> String {
+/// What a required field is, to say when it is missing or null ("is required: ...").
+fn required(field: &Field) -> String {
     match field.name.as_str() {
         "registry" => "is required: the registry host[:port] as image references name it, e.g. harbor-core.harbor.svc.cluster.local".into(),
         _ => "is required".into(),
@@ -142,10 +143,7 @@ fn expected(ty: Type) -> &'static str {
 fn null_value(field: &Field) -> String {
     let name = &field.name;
     if field.required {
-        format!(
-            "is null ({name}: with no value); {}",
-            required_hint(field).replacen("is required", "it is required", 1)
-        )
+        format!("is null ({name}: with no value); it {}", required(field))
     } else {
         let default = if field.default.is_empty() {
             String::new()
@@ -169,7 +167,7 @@ fn null_value(field: &Field) -> String {
 fn duplicates(items: &[String], at: impl Fn(usize) -> String, problems: &mut Problems) {
     for (i, item) in items.iter().enumerate() {
         if let Some(first) = items[..i].iter().position(|x| x == item) {
-            problems.add(
+            problems.add(Code::SpecDuplicateValue, 
                 &at(i),
                 format!("{item:?} is listed twice (also at [{first}]); list each value once"),
             );
@@ -183,15 +181,15 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
     for (field, path, v) in known_fields(tree, spec, prefix, problems) {
         let scalar = tree.scalar(v).map(|(s, st, t)| resolve(s, st, t));
         match (field.ty, scalar) {
-            (_, Some(Resolved::Null)) => problems.add(&path, null_value(field)),
+            (_, Some(Resolved::Null)) => problems.add(Code::SpecWrongType, &path, null_value(field)),
             (Type::String, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
             (Type::IntOrString, Some(Resolved::Int)) => match int_value(tree, v) {
                 Some(n) => read.set(field, n),
-                None => problems.add(&path, "is not a whole number in range"),
+                None => problems.add(Code::SpecWrongType, &path, "is not a whole number in range"),
             },
             (Type::IntOrString, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
             (Type::Bool, Some(Resolved::Bool(b))) => read.set(field, Value::Bool(b)),
-            (Type::Bool, Some(Resolved::Str(s))) => problems.add(
+            (Type::Bool, Some(Resolved::Str(s))) => problems.add(Code::SpecWrongType, 
                 &path,
                 format!(
                     "is the string {s:?}, expected true or false (unquoted){}",
@@ -214,7 +212,7 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
                             items.push(Value::String(s.into()));
                             texts.push((i, s.to_string()));
                         }
-                        _ => problems.add(
+                        _ => problems.add(Code::SpecWrongType, 
                             &format!("{path}[{i}]"),
                             format!("is {}, expected a string", tree.describe(item)),
                         ),
@@ -224,7 +222,7 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
                 duplicates(&strings, |k| format!("{path}[{}]", texts[k].0), problems);
                 read.set(field, Value::Array(items));
             }
-            (Type::IntOrString, _) => problems.add(
+            (Type::IntOrString, _) => problems.add(Code::SpecWrongType, 
                 &path,
                 format!(
                     "is {}, expected a number or {}",
@@ -232,7 +230,7 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
                     field.values.join(" or ")
                 ),
             ),
-            (ty, _) => problems.add(
+            (ty, _) => problems.add(Code::SpecWrongType, 
                 &path,
                 format!("is {}, expected {}", tree.describe(v), expected(ty)),
             ),
@@ -256,7 +254,7 @@ pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Probl
         let s = match tree.scalar(v).map(|(s, st, t)| resolve(s, st, t)) {
             Some(Resolved::Str(s)) => s.to_string(),
             _ => {
-                problems.add(
+                problems.add(Code::SpecWrongType, 
                     &path,
                     format!(
                         "is {}; ConfigMap data values are strings (quote it)",
@@ -274,7 +272,7 @@ pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Probl
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
                 _ => {
-                    problems.add(&path, format!("is {s:?}, expected \"true\" or \"false\""));
+                    problems.add(Code::SpecWrongType, &path, format!("is {s:?}, expected \"true\" or \"false\""));
                     continue;
                 }
             },

@@ -40,6 +40,7 @@ use serde_json::{Map, Value};
 use super::chain;
 use super::docker_config::{self, Unreadable};
 use super::task::DOCKER_CONFIG;
+use crate::codes::Code;
 use crate::endpoint::{Registry, split_port};
 use crate::krm::{FnResult, ResourceRef};
 use crate::output::Output;
@@ -266,28 +267,79 @@ struct Config {
     helper: Option<(String, &'static str)>,
 }
 
-/// Why docker/cli would not load the text: a sentence that never holds a value.
-fn load(text: &str, format: Format, lookup: &str) -> Result<Config, String> {
-    let top: Value = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "is not JSON ({} at line {} column {})",
-            match e.classify() {
-                serde_json::error::Category::Eof => "it ends too early",
-                _ => "a syntax error",
-            },
-            e.line(),
-            e.column()
-        )
+/// Why docker/cli would not load the text. No variant holds a value of the config,
+/// only its keys (shown through [`shown`]), so no secret reaches a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NotLoaded {
+    /// Not JSON: where serde_json stopped, and whether the text ended too early.
+    NotJson { eof: bool, line: usize, column: usize },
+    /// JSON but not an object (`kind` of value).
+    NotObject { kind: &'static str, format: Format },
+    AuthsNotObject { kind: &'static str },
+    EntryNotObject { key: String, kind: &'static str },
+    FieldNotString {
+        key: String,
+        name: &'static str,
+        kind: &'static str,
+    },
+    BadAuth { key: String, why: &'static str },
+}
+
+impl std::fmt::Display for NotLoaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotLoaded::NotJson { eof, line, column } => write!(
+                f,
+                "is not JSON ({} at line {line} column {column})",
+                if *eof {
+                    "it ends too early"
+                } else {
+                    "a syntax error"
+                }
+            ),
+            NotLoaded::NotObject { kind, format } => write!(
+                f,
+                "is JSON but not an object ({kind}): a docker config is an object{}",
+                match format {
+                    Format::ConfigJson => " with auths",
+                    Format::Cfg => " of registry entries",
+                }
+            ),
+            NotLoaded::AuthsNotObject { kind } => write!(
+                f,
+                "has auths that is {kind}, not an object: docker/cli cannot load it (cli/config/configfile/file.go LoadFromReader)"
+            ),
+            NotLoaded::EntryNotObject { key, kind } => write!(
+                f,
+                "has an entry {} that is {kind}, not an object: docker/cli cannot load it",
+                shown(key)
+            ),
+            NotLoaded::FieldNotString { key, name, kind } => write!(
+                f,
+                "has {name} of entry {} as {kind}, not a string: docker/cli cannot load it",
+                shown(key)
+            ),
+            NotLoaded::BadAuth { key, why } => write!(
+                f,
+                "has an entry {} whose auth {why}: docker/cli's LoadFromReader (cli/config/configfile/file.go decodeAuth) fails on it, and buildctl, after a warning, goes on without the credentials it had not decoded yet (Go's map order decides which)",
+                shown(key)
+            ),
+        }
+    }
+}
+
+/// The docker config in `text`, or why docker/cli would not load it.
+fn load(text: &str, format: Format, lookup: &str) -> Result<Config, NotLoaded> {
+    let top: Value = serde_json::from_str(text).map_err(|e| NotLoaded::NotJson {
+        eof: e.classify() == serde_json::error::Category::Eof,
+        line: e.line(),
+        column: e.column(),
     })?;
     let Value::Object(top) = top else {
-        return Err(format!(
-            "is JSON but not an object ({}): a docker config is an object{}",
-            kind(&top),
-            match format {
-                Format::ConfigJson => " with auths",
-                Format::Cfg => " of registry entries",
-            }
-        ));
+        return Err(NotLoaded::NotObject {
+            kind: kind(&top),
+            format,
+        });
     };
     let (entries, helper) = match format {
         Format::Cfg => (top, None),
@@ -296,10 +348,7 @@ fn load(text: &str, format: Format, lookup: &str) -> Result<Config, String> {
                 None | Some(Value::Null) => Map::new(),
                 Some(Value::Object(m)) => m.clone(),
                 Some(other) => {
-                    return Err(format!(
-                        "has auths that is {}, not an object: docker/cli cannot load it (cli/config/configfile/file.go LoadFromReader)",
-                        kind(other)
-                    ));
+                    return Err(NotLoaded::AuthsNotObject { kind: kind(other) });
                 }
             };
             // file.go getConfiguredCredentialStore: credHelpers[host], else credsStore.
@@ -321,29 +370,28 @@ fn load(text: &str, format: Format, lookup: &str) -> Result<Config, String> {
             if entry.is_null() {
                 continue;
             }
-            return Err(format!(
-                "has an entry {} that is {}, not an object: docker/cli cannot load it",
-                shown(key),
-                kind(entry)
-            ));
+            return Err(NotLoaded::EntryNotObject {
+                key: key.clone(),
+                kind: kind(entry),
+            });
         };
         for name in AUTH_FIELDS {
             match field(object, name) {
                 None | Some(Value::Null | Value::String(_)) => {}
                 Some(other) => {
-                    return Err(format!(
-                        "has {name} of entry {} as {}, not a string: docker/cli cannot load it",
-                        shown(key),
-                        kind(other)
-                    ));
+                    return Err(NotLoaded::FieldNotString {
+                        key: key.clone(),
+                        name,
+                        kind: kind(other),
+                    });
                 }
             }
         }
         if let Sends::BadAuth(why) = sends(object) {
-            return Err(format!(
-                "has an entry {} whose auth {why}: docker/cli's LoadFromReader (cli/config/configfile/file.go decodeAuth) fails on it, and buildctl, after a warning, goes on without the credentials it had not decoded yet (Go's map order decides which)",
-                shown(key)
-            ));
+            return Err(NotLoaded::BadAuth {
+                key: key.clone(),
+                why,
+            });
         }
     }
     Ok(Config { entries, helper })
@@ -527,11 +575,11 @@ struct Judged<'a> {
 
 impl Judged<'_> {
     /// An entry for another registry only: an error for the Secret bound to the Task.
-    fn no_match(&self, message: String) -> FnResult {
+    fn no_match(&self, code: Code, message: String) -> FnResult {
         if self.bound {
-            FnResult::error(message)
+            FnResult::error(code, message)
         } else {
-            FnResult::warning(format!(
+            FnResult::warning(code, format!(
                 "{message} (if this is the Secret you bind to the Task's dockerconfig workspace: no TaskRun or PipelineRun in the input says)"
             ))
         }
@@ -569,7 +617,7 @@ impl Judged<'_> {
         let type_name = self.format.type_name();
         let Some((from, text)) = docker_config::secret_text(secret, key) else {
             self.push(
-                FnResult::error(format!(
+                FnResult::error(Code::AuthNoKey, format!(
                     "the Secret is of type {type_name} but has no {key} in data or stringData: buildctl would find no credentials in it (the API server also refuses such a Secret); put the docker config under {key}"
                 )),
                 "data",
@@ -588,7 +636,7 @@ impl Judged<'_> {
                     _ => "",
                 };
                 self.push(
-                    FnResult::error(format!(
+                    FnResult::error(Code::AuthUnreadable, format!(
                         "{path} {}{why}: there is no docker config to read, and buildctl would push without credentials",
                         e.describe()
                     )),
@@ -602,7 +650,7 @@ impl Judged<'_> {
             Ok(c) => c,
             Err(why) => {
                 self.push(
-                    FnResult::error(format!(
+                    FnResult::error(Code::AuthInvalid, format!(
                         "{path} {why}; buildctl would push without those credentials: fix the docker config (kubectl create secret docker-registry writes a valid one)"
                     )),
                     &path,
@@ -620,7 +668,7 @@ impl Judged<'_> {
         }
         if let Some((helper, from_field)) = &config.helper {
             self.push(
-                FnResult::warning(format!(
+                FnResult::warning(Code::AuthHelper, format!(
                     "{path} names the credential helper docker-credential-{helper} ({from_field}) for {:?}: docker/cli asks that helper instead of reading auths (cli/config/configfile/file.go GetCredentialsStore), and buildctl fails to get credentials unless the step's image has docker-credential-{helper} on its PATH; remove {from_field} to use the auths entry",
                     self.lookup
                 )),
@@ -632,7 +680,7 @@ impl Judged<'_> {
             if keys.is_empty() {
                 if config.helper.is_none() {
                     self.push(
-                        FnResult::warning(format!(
+                        FnResult::warning(Code::AuthNoEntries, format!(
                             "{path} has no auths entries: {}, finds none and would fetch its token anonymously (answered 401 on a push); {}",
                             self.asks(),
                             self.fix()
@@ -644,7 +692,7 @@ impl Judged<'_> {
                 return;
             }
             self.push(
-                self.no_match(format!(
+                self.no_match(Code::AuthNoMatch, format!(
                     "{path} has no auths entry that buildctl's credential lookup matches for {}: its keys are {listed}; {}, finds none and would fetch its token anonymously, so the push is answered 401; {}{}",
                     self.authority,
                     self.asks(),
@@ -666,7 +714,7 @@ impl Judged<'_> {
         );
         match sent {
             Sends::Nothing(why) | Sends::BadAuth(why) => self.push(
-                FnResult::warning(format!(
+                FnResult::warning(Code::AuthNoCredentials, format!(
                     "{path}: {matched}, but {why}: buildctl sends no credentials and fetches its token anonymously (moby/buildkit session/auth/authprovider/authprovider.go); put the account's credentials in that entry (kubectl create secret docker-registry --docker-server={} ...)",
                     self.lookup
                 )),
@@ -681,7 +729,7 @@ impl Judged<'_> {
                     _ => "a user and password (username/password), sent to the token service",
                 };
                 self.push(
-                    FnResult::info(format!("{path}: {matched}, with {what}")),
+                    FnResult::info(Code::AuthFound, format!("{path}: {matched}, with {what}")),
                     &path,
                     out,
                 );
@@ -693,7 +741,7 @@ impl Judged<'_> {
             let contents: Vec<&Value> = all.iter().filter_map(|k| config.entries.get(*k)).collect();
             if contents.windows(2).any(|w| w[0] != w[1]) {
                 self.push(
-                    FnResult::warning(format!(
+                    FnResult::warning(Code::AuthConflicting, format!(
                         "{path}: the keys {} all normalise to {:?} and hold different credentials: docker/cli takes whichever Go's map iteration yields first, which changes from run to run; keep one entry, keyed {:?}",
                         self.listed(all),
                         self.lookup,
@@ -728,19 +776,19 @@ impl Judged<'_> {
             self.lookup
         );
         let finding = match found {
-            Some(f) => FnResult::warning(format!(
+            Some(f) => FnResult::warning(Code::AuthLegacy, format!(
                 "{why}; its entry {} would match {:?} ({}); {recreate}",
                 shown(f.key()),
                 self.lookup,
                 f.how()
             )),
-            None if !keys.is_empty() => self.no_match(format!(
+            None if !keys.is_empty() => self.no_match(Code::AuthLegacy, format!(
                 "{why}; nor does any of its keys ({listed}) match {}: {}; {}{recreate}",
                 self.authority,
                 self.asks(),
                 self.port_hint(keys)
             )),
-            None => FnResult::warning(format!("{why}; it has no entries either; {recreate}")),
+            None => FnResult::warning(Code::AuthLegacy, format!("{why}; it has no entries either; {recreate}")),
         };
         self.push(finding, path, out);
     }

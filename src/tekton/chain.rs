@@ -15,6 +15,7 @@
 use serde_json::Value;
 
 use super::task;
+use crate::codes::Code;
 use crate::buildkit;
 use crate::endpoint::Scheme;
 use crate::krm::FnResult;
@@ -72,7 +73,7 @@ fn client_certs(buildkit: &buildkit::Topology, output: &Output, out: &mut Vec<Fn
             }
             let name = step.get("name").and_then(Value::as_str).unwrap_or("?");
             out.push(
-                FnResult::error(format!(
+                FnResult::error(Code::TektonNoClientCert, format!(
                     "step {name} runs buildctl with no client certificate, and {} demands one (it runs with --tlscacert): buildctl fails the TLS handshake. Pass --tlsdir (or --tlscacert, --tlscert, --tlskey) before `build`, since buildctl's TLS options are global flags and no environment variable sets them, from a workspace bound to the client Secret of BuildKit's create-certs.sh; the Task this function generates has one ({})",
                     daemon.describe(),
                     task::CLIENT_CERTS
@@ -112,7 +113,7 @@ fn private_ca(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
             spec.tekton.buildctl_image
         )
     };
-    let finding = FnResult::warning(format!("{message}{image}"));
+    let finding = FnResult::warning(Code::TektonPrivateCa, format!("{message}{image}"));
     out.push(finding.on(output.resource_ref(i)).at("spec.ca"));
 }
 
@@ -234,7 +235,7 @@ fn runs_bind_required(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
                 continue;
             }
             out.push(
-                FnResult::error(format!(
+                FnResult::error(Code::TektonRunMissingWorkspace, format!(
                     "{} {} runs Task {name} without binding its workspace(s) {}, which the Task requires: Tekton refuses the run. {}",
                     id.kind,
                     id.name,

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::docker_config::{self, SecretMount, Target, Use};
+use crate::codes::Code;
 use crate::krm::FnResult;
 use crate::output::Output;
 
@@ -71,7 +72,7 @@ fn buildkit_host(output: &Output, out: &mut Vec<FnResult>) {
             id.name == name && (id.namespace.is_empty() || id.namespace == namespace)
         });
         let finding = match found {
-            None => FnResult::warning(format!(
+            None => FnResult::warning(Code::TektonBuildkitHostService, format!(
                 "the Task's BUILDKIT_HOST {address} names Service {namespace}/{name}, which is not in the input (its Services are elsewhere): check the address, or set spec.buildkitHost"
             )),
             Some(&s) => {
@@ -90,7 +91,7 @@ fn buildkit_host(output: &Output, out: &mut Vec<FnResult>) {
                 if ports.contains(&u64::from(port)) {
                     continue;
                 }
-                FnResult::error(format!(
+                FnResult::error(Code::TektonBuildkitHostService, format!(
                     "the Task's BUILDKIT_HOST {address} connects to port {port} of Service {namespace}/{name}, which exposes {}: buildctl would reach nothing; set spec.buildkitHost",
                     ports
                         .iter()
@@ -327,7 +328,7 @@ fn judge(
             return;
         }
         out.push(
-            FnResult::error(format!(
+            FnResult::error(Code::TektonDockerConfig, format!(
                 "DOCKER_CONFIG ({env_path}) is the mount of Secret {name}, whose items map no key to config.json (only {}): buildctl reads $DOCKER_CONFIG/config.json and would push without credentials; {fix}",
                 paths.join(", ")
             ))
@@ -339,7 +340,7 @@ fn judge(
     match secrets.keys(name, holder) {
         Some(keys) if keys.iter().any(|k| k == "config.json") => {}
         Some(keys) => out.push(
-            FnResult::error(format!(
+            FnResult::error(Code::TektonDockerConfig, format!(
                 "DOCKER_CONFIG ({env_path}) is the mount of Secret {name}, which has no config.json (its keys: {}): buildctl reads $DOCKER_CONFIG/config.json and would push without credentials; {fix}",
                 if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
             ))
@@ -347,7 +348,7 @@ fn judge(
             .change(&items_path, None, remap),
         ),
         None => out.push(
-            FnResult::warning(format!(
+            FnResult::warning(Code::TektonDockerConfig, format!(
                 "DOCKER_CONFIG ({env_path}) is the mount of Secret {name} (not in the input) with no items: unless that Secret has a key config.json (a kubernetes.io/dockerconfigjson Secret has .dockerconfigjson), buildctl finds no credentials; {fix}"
             ))
             .on(resource)

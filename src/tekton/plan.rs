@@ -8,6 +8,7 @@
 
 use super::Topology;
 use super::task::{self, Wiring};
+use crate::codes::Code;
 use crate::endpoint::Scheme;
 use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
 use crate::plan::{Change, Plan, System};
@@ -30,7 +31,7 @@ fn buildkit_host(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) ->
     } else {
         format!("tcp://{}.{}.svc:{}", svc.name, svc.namespace, svc.port)
     };
-    plan.tell(FnResult::info(format!(
+    plan.tell(FnResult::info(Code::TektonBuildkitHost, format!(
         "BUILDKIT_HOST defaults to {host}: the daemon's Service {}/{} (port {})",
         svc.namespace, svc.name, svc.port
     )));
@@ -44,14 +45,14 @@ fn wiring(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> Wiring
     let daemonless = spec.buildkit.daemonless;
     let daemon = buildkit.daemon.as_ref().filter(|_| !daemonless);
     if daemonless {
-        plan.tell(FnResult::info(format!(
+        plan.tell(FnResult::info(Code::TektonDaemonless, format!(
             "daemonless: the step runs buildkitd itself, rootless (buildctl-daemonless.sh), so namespace {} must allow what that needs: seccomp and AppArmor Unconfined (for unshare and mount), privilege escalation (the setuid newuidmap and newgidmap), uid 1000 (the image's /etc/subuid); that is Pod Security privileged (baseline refuses Unconfined profiles), or on OpenShift an SCC allowing them",
             spec.tekton.namespace
         )));
     }
     let client_certs_required = daemon.is_some_and(|d| d.tls_ca);
     if let Some(d) = daemon.filter(|d| d.tls_ca) {
-        plan.tell(FnResult::info(format!(
+        plan.tell(FnResult::info(Code::TektonClientCertsRequired, format!(
             "{} demands client certificates (--tlscacert): the Task's {} workspace is required; bind it to the client Secret of BuildKit's create-certs.sh (buildkit-client-certs: ca.pem, cert.pem, key.pem)",
             d.describe(),
             task::CLIENT_CERTS
@@ -61,7 +62,7 @@ fn wiring(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> Wiring
         && !endpoint.tls.ca.is_empty()
         && !endpoint.tls.insecure_skip_verify;
     if registry_ca_required {
-        plan.tell(FnResult::info(format!(
+        plan.tell(FnResult::info(Code::TektonRegistryCaRequired, format!(
             "buildctl fetches {registry}'s tokens itself, where the daemon's ca = [...] does not reach: the Task's {} workspace is required; bind it to the Secret or ConfigMap holding the CA (*.crt or *.pem), passed as --registry-auth-tlscontext host={registry},ca=<file>",
             task::REGISTRY_CA
         )));
@@ -76,7 +77,7 @@ fn wiring(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> Wiring
             (false, Some(d)) => d.describe(),
             (false, None) => String::new(),
         };
-        plan.tell(FnResult::info(if registry_insecure {
+        plan.tell(FnResult::info(Code::TektonRegistryInsecure, if registry_insecure {
             format!(
                 "pushes and caches on {registry} carry registry.insecure=true: no buildkitd.toml known to say http = true for it is read by the builder here{}. The flag makes buildctl replace the daemon's table for {registry} (its ca and mirrors with it) with HTTPS first, then HTTP (moby/buildkit util/push/push.go, util/resolver); with the daemon's manifests in the input, this function wires http = true instead",
                 if spec.generate.buildkitd_config { " (no daemon in the input)" } else { " (buildkitdConfig is not in spec.generate)" }
@@ -115,7 +116,7 @@ pub fn plan(
         None => {
             plan.change(Change::Add(generated));
             plan.tell(
-                FnResult::info(format!(
+                FnResult::info(Code::TektonTaskGenerated, format!(
                     "generated Task {ns}/{name}: buildctl build and push to {}",
                     spec.endpoint.authority()
                 ))
@@ -133,13 +134,13 @@ pub fn plan(
                 with: generated,
             });
             plan.tell(
-                FnResult::info(format!("regenerated Task {ns}/{name}"))
+                FnResult::info(Code::TektonTaskGenerated, format!("regenerated Task {ns}/{name}"))
                     .on(ResourceRef::of(&rl.items[t.index])),
             );
         }
         Some(t) => {
             return Err(Failure::new(
-                FnResult::error(format!(
+                FnResult::error(Code::TektonTaskNameTaken, format!(
                     "a Task {name} that harbor-buildkit-fn did not generate (no {MANAGED_BY_LABEL}: {MANAGED_BY} label) is already in the input; set spec.taskName to another name, or remove that Task"
                 ))
                 .on(ResourceRef::of(&rl.items[t.index]))

@@ -139,8 +139,75 @@ fn new_key(text: &str) -> Option<&str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditError {
     pub path: String,
-    pub message: String,
+    pub why: Refusal,
 }
+
+/// What was found where an edit was to be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Missing,
+    /// An alias: editing its anchor would change every place that reads it.
+    Alias,
+    NotMapping { found: String },
+    NotList { found: String },
+    /// An anchor (`name`, at `anchor_line`) that an alias on `alias_line` also reads.
+    /// `root`: the node is the edited item itself; `inside`: the anchor is within it;
+    /// `within`: the edit would replace the node (and leave the alias without it).
+    SharedAnchor {
+        name: String,
+        anchor_line: Option<usize>,
+        alias_line: usize,
+        root: bool,
+        within: bool,
+    },
+    EmptyBlockSequence,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Missing => f.write_str("is missing"),
+            Refusal::Alias => f.write_str("is an alias (*anchor); write it out so it can be patched"),
+            Refusal::NotMapping { found } => write!(f, "is {found}, expected a mapping"),
+            Refusal::NotList { found } => write!(f, "is {found}, expected a list"),
+            Refusal::SharedAnchor {
+                name,
+                anchor_line,
+                alias_line,
+                root,
+                within,
+            } => {
+                let what = if *root { "this item " } else { "" };
+                let whose = match anchor_line {
+                    None => "has".to_string(),
+                    Some(line) => format!("holds (at line {line})"),
+                };
+                write!(
+                    f,
+                    "{what}{whose} the anchor &{name}, which the alias *{name} on line {alias_line} also reads: changing it here would change that value too{}. Write the value out in place of *{name} (or give each place its own copy), then run again",
+                    if *within {
+                        ", or leave the alias without its anchor"
+                    } else {
+                        ""
+                    },
+                )
+            }
+            Refusal::EmptyBlockSequence => f.write_str("is an empty block sequence"),
+        }
+    }
+}
+
+impl std::fmt::Display for EditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.why)
+        } else {
+            write!(f, "{} {}", self.path, self.why)
+        }
+    }
+}
+
+impl std::error::Error for EditError {}
 
 /// Sets `path` (mapping keys, created as needed) below the mapping `map` to `value`.
 /// Returns `Ok(false)` when the field already holds exactly that string.
@@ -191,7 +258,7 @@ pub fn set_entries(
     };
     let missing = |depth: usize| EditError {
         path: path_text(&parents[..=depth]),
-        message: "is missing".into(),
+        why: Refusal::Missing,
     };
     let mut cur = map;
     for (depth, step) in parents.iter().enumerate() {
@@ -273,11 +340,13 @@ fn own_map(tree: &Tree, id: NodeId, here: &str) -> Result<NodeId, EditError> {
         Kind::Map { .. } => unshared(tree, id, here, false).map(|()| id),
         Kind::Alias(_) => Err(EditError {
             path: here.to_string(),
-            message: "is an alias (*anchor); write it out so it can be patched".into(),
+            why: Refusal::Alias,
         }),
         _ => Err(EditError {
             path: here.to_string(),
-            message: format!("is {}, expected a mapping", tree.describe(id)),
+            why: Refusal::NotMapping {
+                found: tree.describe(id),
+            },
         }),
     }
 }
@@ -288,11 +357,13 @@ fn own_seq<'t>(tree: &'t Tree, id: NodeId, here: &str) -> Result<&'t [NodeId], E
         Kind::Seq { items, .. } => unshared(tree, id, here, false).map(|()| items.as_slice()),
         Kind::Alias(_) => Err(EditError {
             path: here.to_string(),
-            message: "is an alias (*anchor); write it out so it can be patched".into(),
+            why: Refusal::Alias,
         }),
         _ => Err(EditError {
             path: here.to_string(),
-            message: format!("is {}, expected a list", tree.describe(id)),
+            why: Refusal::NotList {
+                found: tree.describe(id),
+            },
         }),
     }
 }
@@ -305,25 +376,16 @@ fn unshared(tree: &Tree, id: NodeId, here: &str, within: bool) -> Result<(), Edi
     let Some(&(alias, anchor)) = tree.aliases_of(id, within).first() else {
         return Ok(());
     };
-    let name = tree.anchor_name(anchor).unwrap_or("?");
     // The path goes before the message (`data.A has ...`); the root has none.
-    let what = if here.is_empty() { "this item " } else { "" };
-    let whose = if anchor == id {
-        "has".to_string()
-    } else {
-        format!("holds (at line {})", tree.node(anchor).line)
-    };
     Err(EditError {
         path: here.to_string(),
-        message: format!(
-            "{what}{whose} the anchor &{name}, which the alias *{name} on line {} also reads: changing it here would change that value too{}. Write the value out in place of *{name} (or give each place its own copy), then run again",
-            tree.node(alias).line,
-            if within {
-                ", or leave the alias without its anchor"
-            } else {
-                ""
-            },
-        ),
+        why: Refusal::SharedAnchor {
+            name: tree.anchor_name(anchor).unwrap_or("?").to_string(),
+            anchor_line: (anchor != id).then(|| tree.node(anchor).line),
+            alias_line: tree.node(alias).line,
+            root: here.is_empty(),
+            within,
+        },
     })
 }
 
@@ -611,7 +673,7 @@ pub fn append_items(
     let Some(&last) = existing.last() else {
         return Err(EditError {
             path: here,
-            message: "is an empty block sequence".into(),
+            why: Refusal::EmptyBlockSequence,
         });
     };
     // The column of the items' dash: the `-` before the first item on its line.
@@ -847,14 +909,14 @@ mod tests {
         let err = refused("data:\n  A: &core x\n  B: *core\n", &["data", "A"]);
         assert_eq!(err.path, "data.A");
         assert!(
-            err.message.contains("&core") && err.message.contains("*core on line 3"),
+            err.to_string().contains("&core") && err.to_string().contains("*core on line 3"),
             "{err:?}"
         );
         let err = refused("data: &d\n  A: x\nother: *d\n", &["data", "B"]);
         assert_eq!(err.path, "data");
         let err = refused("data:\n  A: {x: &y 1}\nz: *y\n", &["data", "A"]);
         assert!(
-            err.message.contains("holds (at line 2) the anchor &y"),
+            err.to_string().contains("holds (at line 2) the anchor &y"),
             "{err:?}"
         );
         // Aliases inside the edited node itself change along with it: fine.
@@ -1102,6 +1164,6 @@ mod tests {
         let err = set(&t, t.root.unwrap(), &["data", "k"], &json!("v"), &mut e).unwrap_err();
         assert_eq!(err.path, "data");
         let err = set(&t, t.root.unwrap(), &["s", "k"], &json!("v"), &mut e).unwrap_err();
-        assert!(err.message.contains("a string"), "{err:?}");
+        assert!(err.to_string().contains("a string"), "{err:?}");
     }
 }

@@ -38,12 +38,20 @@ pub enum GoValue {
 
 const TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
-/// The short form of a core-schema tag (`tag:yaml.org,2002:int` is `int`), or `None`
-/// for no tag, the non-specific `!`, and any other tag.
-fn core_tag(tag: Option<&str>) -> Option<Result<&str, ()>> {
+/// A scalar's tag, as the resolver sees it.
+enum Tag<'t> {
+    /// No tag, or the non-specific `!`.
+    None,
+    /// A core-schema tag, in its short form (`tag:yaml.org,2002:int` is `int`).
+    Core(&'t str),
+    /// Any other tag.
+    Other,
+}
+
+fn core_tag(tag: Option<&str>) -> Tag<'_> {
     match tag {
-        None | Some("!") => None,
-        Some(t) => Some(t.strip_prefix(TAG_PREFIX).ok_or(())),
+        None | Some("!") => Tag::None,
+        Some(t) => t.strip_prefix(TAG_PREFIX).map_or(Tag::Other, Tag::Core),
     }
 }
 
@@ -68,12 +76,11 @@ pub fn resolve<'s>(value: &'s str, style: Style, tag: Option<&str>) -> Resolved<
 pub fn go_value(value: &str, style: Style, tag: Option<&str>) -> GoValue {
     let wanted = match core_tag(tag) {
         // No tag: quoted and block scalars are strings, plain ones are resolved.
-        None if style != Style::Plain => return GoValue::Str,
-        None => None,
-        Some(Err(())) => return GoValue::Str,
-        Some(Ok("str" | "binary")) => return GoValue::Str,
-        Some(Ok(t @ ("null" | "bool" | "int" | "float" | "timestamp"))) => Some(t),
-        Some(Ok(_)) => return GoValue::Str,
+        Tag::None if style != Style::Plain => return GoValue::Str,
+        Tag::None => None,
+        Tag::Other | Tag::Core("str" | "binary") => return GoValue::Str,
+        Tag::Core(t @ ("null" | "bool" | "int" | "float" | "timestamp")) => Some(t),
+        Tag::Core(_) => return GoValue::Str,
     };
     let got = resolve_plain(value, wanted.is_none() || wanted == Some("timestamp"));
     match (wanted, got) {

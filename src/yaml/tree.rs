@@ -134,6 +134,36 @@ impl std::fmt::Display for ParseError {
     }
 }
 
+impl std::error::Error for ParseError {}
+
+/// Why a node has no JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotJson {
+    /// Deeper than the reader's limit (or an alias that refers to itself).
+    TooDeep,
+    UnknownAnchor,
+    /// A part of the document the reader skipped.
+    NotRead,
+    /// A mapping key that is not a scalar (JSON keys are strings).
+    ComplexKey,
+    /// A merge (`<<`) whose value is not a mapping or a list of mappings.
+    BadMerge,
+}
+
+impl std::fmt::Display for NotJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotJson::TooDeep => "nested too deeply (or an alias refers to itself)",
+            NotJson::UnknownAnchor => "an alias to an unknown anchor",
+            NotJson::NotRead => "a part of the document that was not read",
+            NotJson::ComplexKey => "a mapping key that is not a scalar",
+            NotJson::BadMerge => "a merge (<<) whose value is not a mapping or a list of mappings",
+        })
+    }
+}
+
+impl std::error::Error for NotJson {}
+
 /// A parsed document (the first and only one of the stream).
 #[derive(Debug)]
 pub struct Tree<'a> {
@@ -277,13 +307,13 @@ impl<'a> Tree<'a> {
 
     /// The value of a node as JSON, scalars typed as Go's yaml.v3 types them. Aliases
     /// are followed; depth is bounded, so an alias cycle or bomb is an error, not a hang.
-    pub fn to_json(&self, id: NodeId) -> Result<serde_json::Value, String> {
+    pub fn to_json(&self, id: NodeId) -> Result<serde_json::Value, NotJson> {
         self.to_json_at(id, 0, false)
     }
 
     /// [`Tree::to_json`] of a tree read by [`Tree::parse_with`]: what was not kept is
     /// left out of mappings and `null` in sequences (so indices stay true).
-    pub fn to_json_kept(&self, id: NodeId) -> Result<serde_json::Value, String> {
+    pub fn to_json_kept(&self, id: NodeId) -> Result<serde_json::Value, NotJson> {
         self.to_json_at(id, 0, true)
     }
 
@@ -292,12 +322,12 @@ impl<'a> Tree<'a> {
         id: NodeId,
         depth: usize,
         kept: bool,
-    ) -> Result<serde_json::Value, String> {
+    ) -> Result<serde_json::Value, NotJson> {
         use serde_json::Value;
         if depth > Limits::default().max_depth {
-            return Err("nested too deeply (or an alias refers to itself)".into());
+            return Err(NotJson::TooDeep);
         }
-        let id = self.resolve(id).ok_or("an alias to an unknown anchor")?;
+        let id = self.resolve(id).ok_or(NotJson::UnknownAnchor)?;
         Ok(match &self.nodes[id].kind {
             Kind::Scalar { value, style, tag } => scalar_json(value, *style, tag.as_deref()),
             Kind::Seq { items, .. } => Value::Array(
@@ -326,18 +356,16 @@ impl<'a> Tree<'a> {
                 Value::Object(m)
             }
             Kind::Skipped if kept => Value::Null,
-            Kind::Alias(_) | Kind::Skipped => {
-                return Err("a part of the document that was not read".into());
-            }
+            Kind::Alias(_) | Kind::Skipped => return Err(NotJson::NotRead),
         })
     }
 
     /// A mapping key as JSON's object keys are: its text, for any scalar (yaml.v3 keys
     /// an `interface{}` map by the typed value; `1` and `"1"` are the same key in JSON).
-    fn key_text(&self, k: NodeId) -> Result<String, String> {
+    fn key_text(&self, k: NodeId) -> Result<String, NotJson> {
         match self.scalar(k) {
             Some((s, _, _)) => Ok(s.to_string()),
-            None => Err("a mapping key that is not a scalar".into()),
+            None => Err(NotJson::ComplexKey),
         }
     }
 
@@ -356,10 +384,9 @@ impl<'a> Tree<'a> {
         v: NodeId,
         depth: usize,
         kept: bool,
-    ) -> Result<(), String> {
-        let want_map =
-            || "a merge (<<) whose value is not a mapping or a list of mappings".to_string();
-        let target = self.resolve(v).ok_or("an alias to an unknown anchor")?;
+    ) -> Result<(), NotJson> {
+        let want_map = || NotJson::BadMerge;
+        let target = self.resolve(v).ok_or(NotJson::UnknownAnchor)?;
         let maps: Vec<NodeId> = match &self.nodes[target].kind {
             Kind::Map { .. } => vec![target],
             Kind::Seq { items, .. } => items.clone(),
