@@ -5,7 +5,7 @@
 //! the baseline, are measured by `bench/run.sh`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use harbor_buildkit_fn::krm::ResourceList;
+use harbor_buildkit_fn::testing::ResourceList;
 
 /// `n` ConfigMaps as kustomize sends them; with `harbor`, Harbor's core ConfigMap and
 /// a buildkitd.toml ConfigMap to patch as well (without, the spec leaves Harbor out: its
@@ -68,10 +68,10 @@ fn read(c: &mut Criterion) {
     let input = resource_list(10_000, false);
     g.throughput(Throughput::Bytes(input.len() as u64));
     g.bench_function("fast", |b| {
-        b.iter(|| ResourceList::parse_fast(&input).map(|rl| rl.items.len()))
+        b.iter(|| ResourceList::parse_fast(&input).map(|rl| rl.len()))
     });
     g.bench_function("slow", |b| {
-        b.iter(|| ResourceList::parse_slow(&input).map(|rl| rl.items.len()))
+        b.iter(|| ResourceList::parse_slow(&input).map(|rl| rl.len()))
     });
     g.finish();
 }

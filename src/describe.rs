@@ -152,6 +152,11 @@ pub fn definition() -> Value {
     })
 }
 
+/// A schema (or any JSON value) as YAML, written as this function writes its resources.
+pub fn yaml(value: &Value) -> String {
+    crate::yaml::emit::document(value)
+}
+
 /// The definition as krm-fn.yaml holds it.
 pub fn definition_yaml() -> String {
     let mut out = String::from(

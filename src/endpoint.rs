@@ -14,7 +14,7 @@ pub enum Scheme {
 }
 
 impl Scheme {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Scheme::Http => "http",
             Scheme::Https => "https",
@@ -22,7 +22,7 @@ impl Scheme {
     }
 
     /// The port a URL of this scheme means when it names none.
-    pub fn default_port(self) -> u16 {
+    pub(crate) fn default_port(self) -> u16 {
         match self {
             Scheme::Http => 80,
             Scheme::Https => 443,
@@ -49,7 +49,7 @@ impl Registry {
 
     /// `<service>` and `<namespace>` of a `<service>.<namespace>.svc[.<cluster domain>]`
     /// host.
-    pub fn service(&self) -> Option<(&str, &str)> {
+    pub(crate) fn service(&self) -> Option<(&str, &str)> {
         let mut labels = self.host.split('.');
         let service = labels.next()?;
         let namespace = labels.next()?;
@@ -59,7 +59,7 @@ impl Registry {
     /// Whether pods reach this host inside the cluster: a Service name (`*.svc`,
     /// `*.svc.<domain>`, or a bare single-label name), `localhost`, or a private,
     /// loopback or link-local IPv4 address.
-    pub fn is_in_cluster(&self) -> bool {
+    pub(crate) fn is_in_cluster(&self) -> bool {
         if self.service().is_some() || !self.host.contains('.') {
             return true;
         }
@@ -78,7 +78,7 @@ impl Registry {
 }
 
 /// `host` and the port of `host[:port]` (`None` when no port is written).
-pub fn split_port(authority: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_port(authority: &str) -> (&str, Option<&str>) {
     match authority.rsplit_once(':') {
         Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
         _ => (authority, None),
@@ -87,34 +87,30 @@ pub fn split_port(authority: &str) -> (&str, Option<&str>) {
 
 /// Certificate settings for an https registry (empty for http).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tls {
+pub(crate) struct Tls {
     /// CA files, as paths in the buildkitd container.
-    pub ca: Vec<String>,
+    pub(crate) ca: Vec<String>,
     /// Skip certificate verification.
-    pub insecure_skip_verify: bool,
+    pub(crate) insecure_skip_verify: bool,
 }
 
 /// The registry, its scheme and its TLS material.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub registry: Registry,
-    pub scheme: Scheme,
-    pub tls: Tls,
+pub(crate) struct Endpoint {
+    pub(crate) registry: Registry,
+    pub(crate) scheme: Scheme,
+    pub(crate) tls: Tls,
 }
 
 impl Endpoint {
     /// `host[:port]`, as image references name the registry.
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         self.registry.authority()
     }
 
     /// `<scheme>://<host[:port]>`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("{}://{}", self.scheme.as_str(), self.authority())
-    }
-
-    pub fn is_http(&self) -> bool {
-        self.scheme == Scheme::Http
     }
 }
 
@@ -125,16 +121,16 @@ impl Endpoint {
 /// `[registry."<host[:port]>"]` table (util/resolver/resolver.go `fillInsecureOpts`), so
 /// the scheme is kept here and written as that table's `http = true`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mirror {
-    pub authority: String,
+pub(crate) struct Mirror {
+    pub(crate) authority: String,
     /// Without the leading `/`; empty for none.
-    pub path: String,
-    pub http: bool,
+    pub(crate) path: String,
+    pub(crate) http: bool,
 }
 
 impl Mirror {
     /// The entry of `mirrors = [...]`: `host[:port][/path]`.
-    pub fn entry(&self) -> String {
+    pub(crate) fn entry(&self) -> String {
         if self.path.is_empty() {
             self.authority.clone()
         } else {
@@ -145,8 +141,8 @@ impl Mirror {
 
 /// Harbor as a pull-through cache of `upstream`: its proxy-cache project `project`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxyCache {
+pub(crate) struct ProxyCache {
     /// The upstream registry as image references name it (`docker.io`, `ghcr.io`).
-    pub upstream: String,
-    pub project: String,
+    pub(crate) upstream: String,
+    pub(crate) project: String,
 }

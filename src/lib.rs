@@ -34,28 +34,39 @@
 //! (and, when patched, edited in place), so no YAML emitter can retype a user's
 //! `"on"` or `"0755"`.
 
-pub mod buildkit;
+// The API: the function and its check, doctor, the schema and definition, `run`
+// without kustomize or kpt, and the result types and codes they report with.
 pub mod codes;
 pub mod describe;
 pub mod doctor;
-pub mod endpoint;
-pub mod function;
-#[doc(hidden)]
-pub mod fuzzing;
-pub mod harbor;
-pub mod krm;
-pub mod names;
-pub mod output;
-mod par;
-pub mod plan;
-pub mod spec;
 pub mod standalone;
-pub mod tekton;
-pub mod yaml;
 
-pub use function::{Outcome, run};
+mod buildkit;
+mod endpoint;
+mod function;
+mod harbor;
+mod krm;
+mod names;
+mod output;
+mod par;
+mod plan;
+mod spec;
+mod tekton;
+mod yaml;
+
+pub use endpoint::{Registry, Scheme};
+pub use function::{Checked, Outcome, Status, check, run, run_to};
+pub use krm::{Field, FnResult, InputError, ResourceRef, Severity, report, results_yaml};
+pub use names::{Invalid, Rule, Via, registry, repository};
+pub use yaml::ParseError;
+
+/// What the tests, benchmarks and fuzz targets reach inside the crate; only with the
+/// `test-support` feature (the crate's own dev-dependency turns it on), never shipped.
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub mod testing;
 
 /// Label on the resources this function generates, so a later run regenerates them
 /// in place instead of adding copies (and never touches a look-alike it did not make).
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "harbor-buildkit-fn";
+pub(crate) const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub(crate) const MANAGED_BY: &str = "harbor-buildkit-fn";

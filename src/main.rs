@@ -366,24 +366,22 @@ fn main() -> ExitCode {
             ca_file,
             insecure_skip_verify,
         }) => {
-            let registry = match harbor_buildkit_fn::names::registry(
-                &registry,
-                harbor_buildkit_fn::names::Via::Flag,
-            ) {
-                Ok(r) => r,
-                Err(e) => return emit("", &format!("error: REGISTRY {e}\n"), 2),
-            };
+            let registry =
+                match harbor_buildkit_fn::registry(&registry, harbor_buildkit_fn::Via::Flag) {
+                    Ok(r) => r,
+                    Err(e) => return emit("", &format!("error: REGISTRY {e}\n"), 2),
+                };
             if let Some(r) = &repository {
-                if let Err(e) = harbor_buildkit_fn::names::repository(r) {
+                if let Err(e) = harbor_buildkit_fn::repository(r) {
                     return emit("", &format!("error: --repository {r:?} {e}\n"), 2);
                 }
             }
             let opts = harbor_buildkit_fn::doctor::Options {
                 registry,
                 scheme: if scheme == "http" {
-                    harbor_buildkit_fn::endpoint::Scheme::Http
+                    harbor_buildkit_fn::Scheme::Http
                 } else {
-                    harbor_buildkit_fn::endpoint::Scheme::Https
+                    harbor_buildkit_fn::Scheme::Https
                 },
                 docker_config,
                 repository,
@@ -399,7 +397,7 @@ fn main() -> ExitCode {
             let text = if json {
                 serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
             } else {
-                harbor_buildkit_fn::yaml::emit::document(&schema)
+                harbor_buildkit_fn::describe::yaml(&schema)
             };
             emit(&text, "", 0)
         }
@@ -462,15 +460,10 @@ fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCo
             }
         }
     };
-    let checked = harbor_buildkit_fn::function::check(input.as_bytes());
+    let checked = harbor_buildkit_fn::check(input.as_bytes());
     let text = match format {
-        Format::Yaml => {
-            let mut out = Vec::new();
-            // Writing to a Vec cannot fail.
-            let _ = harbor_buildkit_fn::krm::write(&mut out, None, &[], &checked.results);
-            String::from_utf8(out).unwrap_or_default()
-        }
-        Format::Text => harbor_buildkit_fn::krm::report(&checked.results),
+        Format::Yaml => harbor_buildkit_fn::results_yaml(&checked.results),
+        Format::Text => harbor_buildkit_fn::report(&checked.results),
     };
     emit(&text, "", checked.exit_code)
 }
@@ -493,7 +486,7 @@ fn function() -> ExitCode {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    match harbor_buildkit_fn::function::run_to(&input, &mut out) {
+    match harbor_buildkit_fn::run_to(&input, &mut out) {
         Ok(status) => emit("", &status.stderr, status.exit_code),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::FAILURE,
         Err(e) => {

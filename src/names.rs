@@ -58,43 +58,84 @@ impl std::fmt::Display for Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invalid {
     /// Empty; `expected` says what was expected.
-    Empty { expected: &'static str },
+    Empty {
+        expected: &'static str,
+    },
     /// A registry with a scheme: the scheme belongs to `spec.scheme` or `--scheme`.
     Scheme {
         value: String,
         scheme: String,
         via: Via,
     },
-    Ipv6 { value: String },
-    Whitespace { value: String, c: char },
-    Path { value: String },
-    Userinfo { value: String },
-    Port { value: String, port: String },
-    Uppercase { value: String },
-    Ipv4 { host: String },
-    Host { host: String, rule: Rule },
+    Ipv6 {
+        value: String,
+    },
+    Whitespace {
+        value: String,
+        c: char,
+    },
+    Path {
+        value: String,
+    },
+    Userinfo {
+        value: String,
+    },
+    Port {
+        value: String,
+        port: String,
+    },
+    Uppercase {
+        value: String,
+    },
+    Ipv4 {
+        host: String,
+    },
+    Host {
+        host: String,
+        rule: Rule,
+    },
     /// A DNS-1123 label (`what` it is: "a DNS-1123 label", "a Tekton resource name").
     Label {
         value: String,
         what: &'static str,
         rule: Rule,
     },
-    ObjectName { value: String, rule: Rule },
-    BuildkitHostScheme { value: String },
-    BuildkitHostUnknownScheme { value: String, scheme: String },
+    ObjectName {
+        value: String,
+        rule: Rule,
+    },
+    BuildkitHostScheme {
+        value: String,
+    },
+    BuildkitHostUnknownScheme {
+        value: String,
+        scheme: String,
+    },
     /// A character outside the safe set, in a value of some kind; `then` follows.
     Char {
         value: String,
         c: Option<char>,
         then: &'static str,
     },
-    Image { value: String, c: Option<char> },
+    Image {
+        value: String,
+        c: Option<char>,
+    },
     Repository,
-    NotAbsolute { value: String },
-    MirrorScheme { value: String, scheme: String },
-    NotUpstreamProject { value: String },
+    NotAbsolute {
+        value: String,
+    },
+    MirrorScheme {
+        value: String,
+        scheme: String,
+    },
+    NotUpstreamProject {
+        value: String,
+    },
     Upstream(Box<Invalid>),
-    Project { project: String },
+    Project {
+        project: String,
+    },
 }
 
 /// Schemes buildctl's `--addr` takes (moby/buildkit client/connhelper).
@@ -385,7 +426,7 @@ fn label_named(s: &str, what: &'static str) -> Result<(), Invalid> {
 
 /// A Tekton resource name (the Task's): Tekton's webhook refuses a name with a `.` or
 /// longer than 63 characters (`ValidateObjectMetadata`), so a DNS-1123 label.
-pub fn tekton_name(s: &str) -> Result<(), Invalid> {
+pub(crate) fn tekton_name(s: &str) -> Result<(), Invalid> {
     label_named(s, "a Tekton resource name (a DNS-1123 label)")
 }
 
@@ -393,7 +434,7 @@ pub fn tekton_name(s: &str) -> Result<(), Invalid> {
 /// 253 characters of `[a-z0-9-.]`, each dot-separated part starting and ending with a
 /// letter or digit. Unlike a host name, a part may be longer than 63 characters
 /// (Kubernetes' `IsDNS1123Subdomain` checks only the whole length and the pattern).
-pub fn dns1123_subdomain(s: &str) -> Result<(), Invalid> {
+pub(crate) fn dns1123_subdomain(s: &str) -> Result<(), Invalid> {
     if s.is_empty() {
         return Err(Invalid::Empty {
             expected: "a Kubernetes object name (a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters)",
@@ -408,7 +449,7 @@ pub fn dns1123_subdomain(s: &str) -> Result<(), Invalid> {
 /// A BuildKit daemon address: `tcp://`, `unix://`, `kube-pod://`, `docker-container://`,
 /// `podman-container://`, `nerdctl-container://` or `ssh://`, then characters that
 /// are safe in a URL and in a shell environment.
-pub fn buildkit_host(s: &str) -> Result<(), Invalid> {
+pub(crate) fn buildkit_host(s: &str) -> Result<(), Invalid> {
     let Some((scheme, rest)) = s.split_once("://") else {
         return Err(Invalid::BuildkitHostScheme {
             value: s.to_string(),
@@ -428,7 +469,7 @@ pub fn buildkit_host(s: &str) -> Result<(), Invalid> {
 }
 
 /// A container image reference: `[registry/]repository[:tag][@digest]`.
-pub fn image(s: &str) -> Result<(), Invalid> {
+pub(crate) fn image(s: &str) -> Result<(), Invalid> {
     safe_chars(s, "._:/@-").map_err(|c| Invalid::Image {
         value: s.to_string(),
         c,
@@ -457,7 +498,7 @@ pub fn repository(s: &str) -> Result<(), Invalid> {
 }
 
 /// An absolute file path in the buildkitd container (CA certificates).
-pub fn absolute_path(s: &str) -> Result<(), Invalid> {
+pub(crate) fn absolute_path(s: &str) -> Result<(), Invalid> {
     if !s.starts_with('/') {
         return Err(Invalid::NotAbsolute {
             value: s.to_string(),
@@ -471,7 +512,7 @@ pub fn absolute_path(s: &str) -> Result<(), Invalid> {
 }
 
 /// A registry mirror: `[http://|https://]host[:port][/path]`.
-pub fn mirror(s: &str) -> Result<Mirror, Invalid> {
+pub(crate) fn mirror(s: &str) -> Result<Mirror, Invalid> {
     let (http, rest) = if let Some(r) = s.strip_prefix("http://") {
         (true, r)
     } else if let Some(r) = s.strip_prefix("https://") {
@@ -504,7 +545,7 @@ pub fn mirror(s: &str) -> Result<Mirror, Invalid> {
 }
 
 /// Harbor as a proxy cache: `upstream=project`, e.g. `docker.io=dockerhub`.
-pub fn proxy_cache(s: &str) -> Result<ProxyCache, Invalid> {
+pub(crate) fn proxy_cache(s: &str) -> Result<ProxyCache, Invalid> {
     let Some((upstream, project)) = s.split_once('=') else {
         return Err(Invalid::NotUpstreamProject {
             value: s.to_string(),
@@ -629,7 +670,12 @@ mod tests {
         assert!(dns1123_subdomain("a..b").is_err());
         assert!(dns1123_subdomain("a.-b").is_err());
         // Empty says so, not "an empty label (two dots in a row ...)".
-        assert!(dns1123_label("").unwrap_err().to_string().starts_with("is empty;"));
+        assert!(
+            dns1123_label("")
+                .unwrap_err()
+                .to_string()
+                .starts_with("is empty;")
+        );
         assert!(
             dns1123_subdomain("")
                 .unwrap_err()

@@ -12,24 +12,24 @@ use crate::yaml::tree::Seg;
 
 /// What identifies an output item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Identity<'o> {
-    pub api_version: &'o str,
-    pub kind: &'o str,
-    pub name: &'o str,
-    pub namespace: &'o str,
+pub(crate) struct Identity<'o> {
+    pub(crate) api_version: &'o str,
+    pub(crate) kind: &'o str,
+    pub(crate) name: &'o str,
+    pub(crate) namespace: &'o str,
 }
 
 impl Identity<'_> {
-    pub fn is(&self, api_group: &str, kind: &str) -> bool {
+    pub(crate) fn is(&self, api_group: &str, kind: &str) -> bool {
         self.kind == kind && group_of(self.api_version) == api_group
     }
 
     /// As [`crate::krm::Item::in_namespace`]: no namespace on either side matches.
-    pub fn in_namespace(&self, namespace: &str) -> bool {
+    pub(crate) fn in_namespace(&self, namespace: &str) -> bool {
         self.namespace.is_empty() || namespace.is_empty() || self.namespace == namespace
     }
 
-    pub fn resource_ref(&self) -> ResourceRef {
+    pub(crate) fn resource_ref(&self) -> ResourceRef {
         ResourceRef {
             api_version: self.api_version.into(),
             kind: self.kind.into(),
@@ -41,35 +41,31 @@ impl Identity<'_> {
 
 /// The output items over the input they came from. Index `i` below the input's item
 /// count is what became of input item `i`; generated resources follow.
-pub struct Output<'r, 's> {
-    pub rl: &'r ResourceList<'s>,
-    pub items: Vec<OutItem>,
+pub(crate) struct Output<'r, 's> {
+    pub(crate) rl: &'r ResourceList<'s>,
+    pub(crate) items: Vec<OutItem>,
 }
 
 impl<'r, 's> Output<'r, 's> {
     /// Every input item as it came.
-    pub fn unchanged(rl: &'r ResourceList<'s>) -> Self {
+    pub(crate) fn unchanged(rl: &'r ResourceList<'s>) -> Self {
         Output {
             rl,
             items: (0..rl.items.len()).map(OutItem::Input).collect(),
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     /// Whether item `i` is a resource this run generated (added, or regenerated in
     /// place of an input item).
-    pub fn is_generated(&self, i: usize) -> bool {
+    pub(crate) fn is_generated(&self, i: usize) -> bool {
         matches!(self.items.get(i), Some(OutItem::New(_)))
     }
 
-    pub fn identity(&self, i: usize) -> Identity<'_> {
+    pub(crate) fn identity(&self, i: usize) -> Identity<'_> {
         let empty = Identity {
             api_version: "",
             kind: "",
@@ -104,12 +100,12 @@ impl<'r, 's> Output<'r, 's> {
         }
     }
 
-    pub fn resource_ref(&self, i: usize) -> ResourceRef {
+    pub(crate) fn resource_ref(&self, i: usize) -> ResourceRef {
         self.identity(i).resource_ref()
     }
 
     /// The YAML text of an input item (edited or not); `None` for generated ones.
-    pub fn text(&self, i: usize) -> Option<Span<'_>> {
+    pub(crate) fn text(&self, i: usize) -> Option<Span<'_>> {
         match self.items.get(i)? {
             OutItem::Input(n) => self.rl.items.get(*n).map(|item| item.span),
             OutItem::Edited { text, col } => Some(Span {
@@ -123,7 +119,7 @@ impl<'r, 's> Output<'r, 's> {
 
     /// Item `i` as JSON (aliases read across the whole document); `None` when it is
     /// not convertible.
-    pub fn value(&self, i: usize) -> Option<Cow<'_, Value>> {
+    pub(crate) fn value(&self, i: usize) -> Option<Cow<'_, Value>> {
         if let Some(OutItem::New(v)) = self.items.get(i) {
             return Some(Cow::Borrowed(v));
         }
@@ -157,13 +153,13 @@ impl<'r, 's> Output<'r, 's> {
 
     /// Item `i` as JSON with only the parts `keep` accepts read from text (generated
     /// items are whole): for checks over many items that need a few fields of each.
-    pub fn value_kept(&self, i: usize, keep: &dyn Fn(&[Seg<'_>]) -> bool) -> Option<Value> {
+    pub(crate) fn value_kept(&self, i: usize, keep: &dyn Fn(&[Seg<'_>]) -> bool) -> Option<Value> {
         self.read(i, Some(keep), &|tree, id| tree.to_json_kept(id).ok())
     }
 
     /// Whether item `i`'s text holds `needle` (generated items: always, as a text
     /// prefilter must never skip them).
-    pub fn mentions(&self, i: usize, needle: &str) -> bool {
+    pub(crate) fn mentions(&self, i: usize, needle: &str) -> bool {
         match self.text(i) {
             Some(span) => span.mentions(needle),
             None => true,
@@ -171,7 +167,7 @@ impl<'r, 's> Output<'r, 's> {
     }
 
     /// The items whose identity `matches`, in order.
-    pub fn find<'o>(
+    pub(crate) fn find<'o>(
         &'o self,
         matches: impl Fn(&Identity<'o>) -> bool + 'o,
     ) -> impl Iterator<Item = usize> + 'o {

@@ -11,13 +11,13 @@ fn threads() -> usize {
 }
 
 /// `f` over `items`, in order, on several threads when there are many.
-pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let per_chunk = |chunk: &[T]| chunk.iter().map(&f).collect::<Vec<R>>();
     chunks(items, &per_chunk).into_iter().flatten().collect()
 }
 
 /// `f` over chunks of `items` (one per thread), the results in order.
-pub fn chunks<T: Sync, R: Send>(items: &[T], f: &(impl Fn(&[T]) -> R + Sync)) -> Vec<R> {
+pub(crate) fn chunks<T: Sync, R: Send>(items: &[T], f: &(impl Fn(&[T]) -> R + Sync)) -> Vec<R> {
     // The small case first: asking for the parallelism reads cgroup files.
     if items.len() < MIN_PARALLEL {
         return vec![f(items)];

@@ -16,14 +16,14 @@ use crate::yaml::{Seg, child_path, path_text};
 
 /// The systems this function wires, in the order they plan, apply and report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum System {
+pub(crate) enum System {
     Harbor,
     Buildkit,
     Tekton,
 }
 
 impl System {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             System::Harbor => "Harbor",
             System::Buildkit => "BuildKit",
@@ -35,15 +35,15 @@ impl System {
 /// String values set below `parent` in input item `item`, in place. The path runs from
 /// the item's root: mapping keys are created as needed, sequence items must exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Set {
-    pub item: usize,
-    pub parent: Vec<Seg<'static>>,
-    pub entries: Vec<(String, String)>,
+pub(crate) struct Set {
+    pub(crate) item: usize,
+    pub(crate) parent: Vec<Seg<'static>>,
+    pub(crate) entries: Vec<(String, String)>,
 }
 
 impl Set {
     /// Keys below a path of mapping keys.
-    pub fn new(item: usize, parent: &[&str], entries: Vec<(String, String)>) -> Set {
+    pub(crate) fn new(item: usize, parent: &[&str], entries: Vec<(String, String)>) -> Set {
         Set {
             item,
             parent: parent
@@ -55,7 +55,11 @@ impl Set {
     }
 
     /// Keys below any path (sequence items included).
-    pub fn at(item: usize, parent: Vec<Seg<'static>>, entries: Vec<(String, String)>) -> Set {
+    pub(crate) fn at(
+        item: usize,
+        parent: Vec<Seg<'static>>,
+        entries: Vec<(String, String)>,
+    ) -> Set {
         Set {
             item,
             parent,
@@ -64,7 +68,7 @@ impl Set {
     }
 
     /// `parent.key` of the first entry, for messages.
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         match self.entries.first() {
             Some((k, _)) => child_path(&self.parent, k),
             None => path_text(&self.parent),
@@ -75,15 +79,20 @@ impl Set {
 /// Items appended to the sequence `parent.key` in input item `item`, in place (the
 /// sequence is made when missing).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Append {
-    pub item: usize,
-    pub parent: Vec<Seg<'static>>,
-    pub key: String,
-    pub items: Vec<Value>,
+pub(crate) struct Append {
+    pub(crate) item: usize,
+    pub(crate) parent: Vec<Seg<'static>>,
+    pub(crate) key: String,
+    pub(crate) items: Vec<Value>,
 }
 
 impl Append {
-    pub fn new(item: usize, parent: Vec<Seg<'static>>, key: &str, items: Vec<Value>) -> Append {
+    pub(crate) fn new(
+        item: usize,
+        parent: Vec<Seg<'static>>,
+        key: &str,
+        items: Vec<Value>,
+    ) -> Append {
         Append {
             item,
             parent,
@@ -93,14 +102,14 @@ impl Append {
     }
 
     /// `parent.key`, for messages.
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         child_path(&self.parent, &self.key)
     }
 }
 
 /// One change to the output.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Change {
+pub(crate) enum Change {
     /// Edit an input item in place (every other byte stays).
     Set(Set),
     /// Append to a sequence of an input item, in place.
@@ -112,28 +121,16 @@ pub enum Change {
     Add(Value),
 }
 
-impl Change {
-    /// The input item the change touches, if any.
-    pub fn item(&self) -> Option<usize> {
-        match self {
-            Change::Set(s) => Some(s.item),
-            Change::Append(a) => Some(a.item),
-            Change::Replace { item, .. } => Some(*item),
-            Change::Add(_) => None,
-        }
-    }
-}
-
 /// A system's plan: its changes, and what it tells the user about them.
 #[derive(Debug)]
-pub struct Plan {
-    pub system: System,
-    pub changes: Vec<Change>,
-    pub results: Vec<FnResult>,
+pub(crate) struct Plan {
+    pub(crate) system: System,
+    pub(crate) changes: Vec<Change>,
+    pub(crate) results: Vec<FnResult>,
 }
 
 impl Plan {
-    pub fn new(system: System) -> Plan {
+    pub(crate) fn new(system: System) -> Plan {
         Plan {
             system,
             changes: Vec::new(),
@@ -141,18 +138,18 @@ impl Plan {
         }
     }
 
-    pub fn change(&mut self, c: Change) {
+    pub(crate) fn change(&mut self, c: Change) {
         self.changes.push(c);
     }
 
-    pub fn tell(&mut self, r: FnResult) {
+    pub(crate) fn tell(&mut self, r: FnResult) {
         self.results.push(r);
     }
 
     /// Sets the pod-template annotation `annotation` of workload `item` to the
     /// [`checksum`] of `content`, so it restarts when that changes; `current` is the
     /// annotation as it is, `said` what to tell when it is already current and when not.
-    pub fn restart_on_change(
+    pub(crate) fn restart_on_change(
         &mut self,
         item: usize,
         resource: crate::krm::ResourceRef,
@@ -189,7 +186,7 @@ impl Plan {
 /// only at start (a ConfigMap through `envFrom`, a config file) changes: a short
 /// SHA-256 of that content. Patching rendered output leaves a chart's own checksums as
 /// they were; this one changes with the content.
-pub fn checksum(content: &str) -> String {
+pub(crate) fn checksum(content: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(content.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();

@@ -22,11 +22,20 @@ use crate::yaml::{self, ParseError, tree};
 #[derive(Debug)]
 pub enum Error {
     /// The functionConfig file cannot be read.
-    Config { path: PathBuf, error: std::io::Error },
+    Config {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// A folder cannot be listed.
-    Folder { path: PathBuf, error: std::io::Error },
+    Folder {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// A file cannot be read.
-    File { path: PathBuf, error: std::io::Error },
+    File {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// A file (`name`) is not UTF-8.
     NotUtf8 { name: String, error: InputError },
     /// A file (`name`) is not YAML.
@@ -46,7 +55,9 @@ pub enum Error {
 impl Error {
     pub fn code(&self) -> Code {
         match self {
-            Error::Config { .. } | Error::Folder { .. } | Error::File { .. } => Code::FileUnreadable,
+            Error::Config { .. } | Error::Folder { .. } | Error::File { .. } => {
+                Code::FileUnreadable
+            }
             Error::NotUtf8 { .. } => Code::InputNotUtf8,
             Error::NotYaml { .. } => Code::InputNotYaml,
             Error::ConfigDocuments { .. } => Code::SpecKind,
@@ -60,7 +71,11 @@ impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Error::Config { path, error } => {
-                write!(f, "cannot read the functionConfig {}: {error}", path.display())
+                write!(
+                    f,
+                    "cannot read the functionConfig {}: {error}",
+                    path.display()
+                )
             }
             Error::Folder { path, error } => {
                 write!(f, "cannot read folder {}: {error}", path.display())
@@ -246,8 +261,8 @@ fn resource(doc: &tree::Document) -> Result<(), Lacks> {
     let mut text = " ".repeat(doc.col);
     text.push_str(doc.text);
     // The document was read whole before: it reads again.
-    let t = tree::Tree::parse_with(&text, tree::Limits::default(), &keep)
-        .map_err(|_| Lacks::Text)?;
+    let t =
+        tree::Tree::parse_with(&text, tree::Limits::default(), &keep).map_err(|_| Lacks::Text)?;
     let root = t.root.ok_or(Lacks::Text)?;
     for field in ["apiVersion", "kind"] {
         if t.get_str(root, &[field]).is_none_or(str::is_empty) {
@@ -280,11 +295,7 @@ fn stream(resource_list: &str, leading_marker: bool) -> Result<String, InputErro
 /// Reads a file, or every `*.yaml`/`*.yml` below a folder (sorted; dot-entries,
 /// kustomize's and kpt's files, and `skip`, the functionConfig, left out). A file
 /// named on the command line is read whatever its name, but never `skip`.
-fn collect(
-    path: &Path,
-    skip: Option<&Path>,
-    out: &mut Vec<(String, String)>,
-) -> Result<(), Error> {
+fn collect(path: &Path, skip: Option<&Path>, out: &mut Vec<(String, String)>) -> Result<(), Error> {
     if skip.is_some() && std::fs::canonicalize(path).ok().as_deref() == skip {
         return Ok(());
     }

@@ -26,10 +26,10 @@ fn generator_writes_kustomize_shaped_lists() {
     let ten_k = std::fs::read_to_string(dir.join("items-10000.yaml")).expect("items-10000");
     let mb = ten_k.len() as f64 / 1e6;
     assert!((2.5..3.5).contains(&mb), "10,000 items are {mb:.1} MB");
-    let rl =
-        harbor_buildkit_fn::krm::ResourceList::parse_fast(&ten_k).expect("the fast reader applies");
+    let rl = harbor_buildkit_fn::testing::ResourceList::parse_fast(&ten_k)
+        .expect("the fast reader applies");
     // 10,000 ConfigMaps and the BuildKit daemon (a Deployment and its Service).
-    assert_eq!(rl.items.len(), 10_002);
+    assert_eq!(rl.len(), 10_002);
     let harbor = std::fs::read_to_string(dir.join("harbor-1000.yaml")).expect("harbor-1000");
     let run = harbor_buildkit_fn::run(harbor.as_bytes());
     assert_eq!(run.exit_code, 0, "{}", run.stderr);

@@ -6,7 +6,7 @@
 mod common;
 
 use common::buildkit_examples::{Mode, deployment, service, statefulset};
-use harbor_buildkit_fn::krm::Severity;
+use harbor_buildkit_fn::Severity;
 use serde_json::Value;
 
 const REGISTRY: &str = "harbor-core.harbor.svc.cluster.local";
@@ -357,8 +357,8 @@ fn a_proxy_cache_keeps_the_upstreams_other_mirrors() {
 // ---------------------------------------------------------------------------------
 // The checks
 
-fn check(input: &str) -> harbor_buildkit_fn::function::Checked {
-    harbor_buildkit_fn::function::check(input.as_bytes())
+fn check(input: &str) -> harbor_buildkit_fn::Checked {
+    harbor_buildkit_fn::check(input.as_bytes())
 }
 
 /// With buildkitd.toml left out, the daemon in the input reads nothing at its config

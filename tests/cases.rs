@@ -25,8 +25,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use harbor_buildkit_fn::Severity;
 use harbor_buildkit_fn::codes::{self, Code};
-use harbor_buildkit_fn::krm::Severity;
 
 const STEP_SCRIPT_REFERENCE: &str =
     "# the step script, pinned once in tests/cases/step-script/expected.sh";
@@ -132,7 +132,7 @@ fn codes_on_lines(text: &str) -> Vec<(Code, Severity)> {
 /// `text` with the block of every `script:` that holds the step script replaced by
 /// [`STEP_SCRIPT_REFERENCE`].
 fn with_script_referenced(text: &str) -> String {
-    let script = harbor_buildkit_fn::tekton::task::SCRIPT;
+    let script = harbor_buildkit_fn::testing::task::SCRIPT;
     let first = script.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut out = String::with_capacity(text.len());
     let mut lines = text.lines().peekable();
@@ -253,7 +253,7 @@ fn every_case_prints_what_its_folder_expects() {
 #[test]
 fn the_step_script_is_pinned_once() {
     let path = cases_dir().join("step-script/expected.sh");
-    if let Some(f) = compare(&path, harbor_buildkit_fn::tekton::task::SCRIPT) {
+    if let Some(f) = compare(&path, harbor_buildkit_fn::testing::task::SCRIPT) {
         panic!("{f}");
     }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use harbor_buildkit_fn::krm::FnResult;
+use harbor_buildkit_fn::FnResult;
 use serde_json::Value;
 
 /// The in-cluster registry of most tests, and the CORE_URL that matches it.
@@ -148,7 +148,7 @@ impl Finding {
     fn of_result(r: &FnResult) -> Finding {
         let res = r.resource.as_ref();
         let field = r.field.as_ref();
-        let text = |f: fn(&harbor_buildkit_fn::krm::ResourceRef) -> &String| {
+        let text = |f: fn(&harbor_buildkit_fn::ResourceRef) -> &String| {
             res.map(f).cloned().unwrap_or_default()
         };
         Finding {
@@ -188,10 +188,10 @@ fn results_of(yaml: &str) -> Vec<Finding> {
         .unwrap_or_default()
 }
 
-/// `harbor_buildkit_fn::function::check`: the checks alone (and errors that stop the
+/// `harbor_buildkit_fn::check`: the checks alone (and errors that stop the
 /// function before them).
 fn checked(input: &str) -> (i32, Vec<Finding>) {
-    let c = harbor_buildkit_fn::function::check(input.as_bytes());
+    let c = harbor_buildkit_fn::check(input.as_bytes());
     (
         c.exit_code,
         c.results.iter().map(Finding::of_result).collect(),

@@ -44,7 +44,7 @@ fn schema_is_structural_and_complete() {
     assert_eq!(spec["properties"]["runAsUser"]["default"], 1000);
     assert_eq!(
         spec["properties"]["buildctlImage"]["default"],
-        harbor_buildkit_fn::spec::DEFAULT_BUILDCTL_IMAGE
+        harbor_buildkit_fn::testing::DEFAULT_BUILDCTL_IMAGE
     );
 }
 

@@ -387,7 +387,7 @@ fn ci_render_check_catches_drift() {
     let wf =
         std::fs::read_to_string(root().join("examples/ci/.github/workflows/render-check.yaml"))
             .expect("workflow");
-    let t = harbor_buildkit_fn::yaml::Tree::parse(&wf).expect("workflow parses");
+    let t = harbor_buildkit_fn::testing::Tree::parse(&wf).expect("workflow parses");
     let json = t.to_json(t.root.expect("doc")).expect("json");
     let steps = json["jobs"]["render"]["steps"]
         .as_array()
@@ -643,7 +643,7 @@ const README_COMMANDS: &[Expect] = &[
             let kinds: Vec<String> = stdout
                 .split("\n---\n")
                 .map(|d| {
-                    let t = harbor_buildkit_fn::yaml::Tree::parse(d).expect("a document");
+                    let t = harbor_buildkit_fn::testing::Tree::parse(d).expect("a document");
                     let v = t.to_json(t.root.expect("doc")).expect("json");
                     format!(
                         "{} {}",
@@ -679,7 +679,7 @@ const README_COMMANDS: &[Expect] = &[
             let (stdout, stderr) = out_text(o);
             assert!(o.status.success(), "{stderr}");
             assert_eq!(stderr, "");
-            let t = harbor_buildkit_fn::yaml::Tree::parse(&stdout).expect("YAML");
+            let t = harbor_buildkit_fn::testing::Tree::parse(&stdout).expect("YAML");
             let v = t.to_json(t.root.expect("doc")).expect("json");
             assert_eq!(v["kind"], "ResourceList");
             assert_eq!(v["items"], serde_json::json!([]));
@@ -757,7 +757,7 @@ fn ci_workflow_runs_as_written() {
     let wf =
         std::fs::read_to_string(root().join("examples/ci/.github/workflows/render-check.yaml"))
             .expect("workflow");
-    let t = harbor_buildkit_fn::yaml::Tree::parse(&wf).expect("workflow parses");
+    let t = harbor_buildkit_fn::testing::Tree::parse(&wf).expect("workflow parses");
     let json = t.to_json(t.root.expect("doc")).expect("json");
     let steps = json["jobs"]["render"]["steps"]
         .as_array()

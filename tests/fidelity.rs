@@ -10,7 +10,7 @@ use std::process::Command;
 
 use common::require;
 use common::tools::python_has;
-use harbor_buildkit_fn::yaml::emit;
+use harbor_buildkit_fn::testing::emit;
 use serde_json::{Value, json};
 
 use common::TRICKY_VALUES as VALUES;

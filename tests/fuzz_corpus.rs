@@ -1,5 +1,5 @@
 //! Replays the fuzzers' corpora and the inputs that once crashed them, through the
-//! same checks the fuzz targets make (`harbor_buildkit_fn::fuzzing`), so a
+//! same checks the fuzz targets make (`harbor_buildkit_fn::testing::fuzzing`), so a
 //! regression is caught by `cargo test` without a fuzzer.
 
 mod common;
@@ -41,7 +41,7 @@ fn replay(dirs: &[&str], check: fn(&[u8])) -> usize {
 fn function_corpus_and_regressions_pass_the_checks() {
     let n = replay(
         &["corpus/function", "regressions/function"],
-        harbor_buildkit_fn::fuzzing::check_function,
+        harbor_buildkit_fn::testing::fuzzing::check_function,
     );
     assert!(n >= 8, "the corpus is missing ({n} files)");
 }
@@ -50,7 +50,7 @@ fn function_corpus_and_regressions_pass_the_checks() {
 fn spec_corpus_passes_the_checks() {
     let n = replay(
         &["corpus/spec", "regressions/spec"],
-        harbor_buildkit_fn::fuzzing::check_spec,
+        harbor_buildkit_fn::testing::fuzzing::check_spec,
     );
     assert!(n >= 5, "the corpus is missing ({n} files)");
 }
@@ -59,7 +59,7 @@ fn spec_corpus_passes_the_checks() {
 fn doctor_corpus_passes_the_checks() {
     let n = replay(
         &["corpus/doctor", "regressions/doctor"],
-        harbor_buildkit_fn::fuzzing::check_doctor_input,
+        harbor_buildkit_fn::testing::fuzzing::check_doctor_input,
     );
     assert!(n >= 5, "the corpus is missing ({n} files)");
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::harbor_chart::{self as chart, Values};
-use harbor_buildkit_fn::krm::{FnResult, Severity};
+use harbor_buildkit_fn::{FnResult, Severity};
 use serde_json::Value;
 
 const FQDN: &str = "harbor-core.harbor.svc.cluster.local";
@@ -34,7 +34,7 @@ fn the_error(input: &str) -> FnResult {
         "stderr lacks it:\n{}",
         out.stderr
     );
-    let checked = harbor_buildkit_fn::function::check(input.as_bytes());
+    let checked = harbor_buildkit_fn::check(input.as_bytes());
     assert_eq!(checked.exit_code, 1);
     assert!(checked.results.contains(&e), "{:#?}", checked.results);
     e
@@ -344,7 +344,7 @@ fn check_reads_the_env_over_the_configmap() {
     let extra = "- name: CORE_URL\n  value: http://harbor-core:80\n";
     let items = vec![cm, chart::core_deployment(v, "v2.13.1", extra)];
     let spec = format!("registry: {FQDN}\nscheme: http\ngenerate: [task]\n");
-    let checked = harbor_buildkit_fn::function::check(input(&items, &spec).as_bytes());
+    let checked = harbor_buildkit_fn::check(input(&items, &spec).as_bytes());
     assert_eq!(checked.exit_code, 1, "{:#?}", checked.results);
     let realm = checked
         .results

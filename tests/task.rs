@@ -22,7 +22,7 @@ const CRD: &str = "tests/fixtures/tekton/task-crd-v1.15.0.yaml";
 fn v1_schema() -> Value {
     let path = common::root().join(CRD);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{CRD}: {e}"));
-    let tree = harbor_buildkit_fn::yaml::Tree::parse(&text).expect("CRD parses");
+    let tree = harbor_buildkit_fn::testing::Tree::parse(&text).expect("CRD parses");
     let crd = tree
         .to_json(tree.root.expect("CRD is a document"))
         .expect("CRD converts");
@@ -195,7 +195,7 @@ fn obeys_tekton_rules(what: &str, task: &Value) {
     for step in steps {
         let name = step["name"].as_str().unwrap_or("");
         assert!(
-            harbor_buildkit_fn::names::dns1123_label(name).is_ok(),
+            harbor_buildkit_fn::testing::dns1123_label(name).is_ok(),
             "{what}: {name}"
         );
         assert!(step["image"].is_string());
@@ -297,14 +297,14 @@ fn params_never_reach_the_script_text() {
             "Tekton would paste {var}...) into the script:\n{script}"
         );
     }
-    assert_eq!(script, harbor_buildkit_fn::tekton::task::SCRIPT);
+    assert_eq!(script, harbor_buildkit_fn::testing::task::SCRIPT);
 }
 
 #[test]
 fn script_passes_shellcheck() {
     let dir = common::TempDir::new("shellcheck");
     let file = dir.join("build.sh");
-    std::fs::write(&file, harbor_buildkit_fn::tekton::task::SCRIPT).expect("write script");
+    std::fs::write(&file, harbor_buildkit_fn::testing::task::SCRIPT).expect("write script");
     common::assert_lint_clean("shellcheck", &["--shell=sh", "--severity=style"], &file);
 }
 

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    harbor_buildkit_fn::fuzzing::check_doctor_input(data);
+    harbor_buildkit_fn::testing::fuzzing::check_doctor_input(data);
 });

@@ -6,5 +6,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    harbor_buildkit_fn::fuzzing::check_function(data);
+    harbor_buildkit_fn::testing::fuzzing::check_function(data);
 });

@@ -40,7 +40,7 @@ fn config_map(topology: &Topology, output: &Output) -> Option<usize> {
 }
 
 /// Runs BuildKit's checks and appends their findings.
-pub fn run(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
+pub(crate) fn run(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
     if let Some(d) = topology.daemon.as_ref().and_then(|d| as_written(d, output)) {
         mounts_its_config(spec, &d, output, out);
         ca_files(spec, &d, output, out);
@@ -120,7 +120,8 @@ fn tables(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnRes
     let path = format!("data.{key}");
     let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
         out.push(
-            FnResult::warning(Code::BuildkitConfigUnchecked, 
+            FnResult::warning(
+                Code::BuildkitConfigUnchecked,
                 "buildkitd.toml does not parse as TOML; its registry tables were not checked",
             )
             .on(resource)

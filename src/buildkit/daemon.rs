@@ -32,7 +32,7 @@ const WORKLOADS: [(&str, &str); 3] = [
 
 /// A volume of the daemon's pod, reduced to where its files come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// `configMap`, with `items` (key, path) when it lists some.
     ConfigMap {
         name: String,
@@ -47,70 +47,70 @@ pub enum Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Volume {
-    pub name: String,
-    pub source: Source,
+pub(crate) struct Volume {
+    pub(crate) name: String,
+    pub(crate) source: Source,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    pub name: String,
-    pub mount_path: String,
-    pub sub_path: Option<String>,
+pub(crate) struct Mount {
+    pub(crate) name: String,
+    pub(crate) mount_path: String,
+    pub(crate) sub_path: Option<String>,
 }
 
 /// The rootless image's `$XDG_CONFIG_HOME` (moby/buildkit `Dockerfile`: `HOME=/home/user`).
-pub const ROOTLESS_CONFIG_HOME: &str = "/home/user/.config";
+pub(crate) const ROOTLESS_CONFIG_HOME: &str = "/home/user/.config";
 /// Where buildkitd reads its config, rootless (under the config home) and rootful.
-pub const ROOTLESS_CONFIG_DIR: &str = "/home/user/.config/buildkit";
-pub const ROOTFUL_CONFIG_DIR: &str = "/etc/buildkit";
-pub const ROOTFUL_CONFIG: &str = "/etc/buildkit/buildkitd.toml";
+pub(crate) const ROOTLESS_CONFIG_DIR: &str = "/home/user/.config/buildkit";
+pub(crate) const ROOTFUL_CONFIG_DIR: &str = "/etc/buildkit";
+pub(crate) const ROOTFUL_CONFIG: &str = "/etc/buildkit/buildkitd.toml";
 
 /// The ConfigMap key a file in the daemon's container comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MountedFile {
-    pub config_map: String,
-    pub key: String,
+pub(crate) struct MountedFile {
+    pub(crate) config_map: String,
+    pub(crate) key: String,
 }
 
 /// A buildkitd workload of the input.
 #[derive(Debug, Clone)]
-pub struct Daemon {
-    pub index: usize,
-    pub kind: String,
-    pub name: String,
-    pub namespace: String,
+pub(crate) struct Daemon {
+    pub(crate) index: usize,
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) namespace: String,
     /// Index of the buildkitd container.
-    pub container: usize,
-    pub container_name: String,
+    pub(crate) container: usize,
+    pub(crate) container_name: String,
     /// Rootless, and why it was read so.
-    pub rootless: Option<String>,
+    pub(crate) rootless: Option<String>,
     /// Where it reads buildkitd.toml, and whether `--config` says so.
-    pub config_path: String,
-    pub config_flag: bool,
+    pub(crate) config_path: String,
+    pub(crate) config_flag: bool,
     /// Whether the container has `args` (the daemon's flags) and no `command` of its
     /// own, or a command that is buildkitd's: then `--config` may be added.
-    pub flags_appendable: bool,
-    pub volumes: Vec<Volume>,
-    pub mounts: Vec<Mount>,
+    pub(crate) flags_appendable: bool,
+    pub(crate) volumes: Vec<Volume>,
+    pub(crate) mounts: Vec<Mount>,
     /// `--tlscacert` among its flags: it demands client certificates.
-    pub tls_ca: bool,
-    pub pod_labels: BTreeMap<String, String>,
+    pub(crate) tls_ca: bool,
+    pub(crate) pod_labels: BTreeMap<String, String>,
     /// The pod-template annotation this function sets, as it is.
-    pub checksum: Option<String>,
+    pub(crate) checksum: Option<String>,
 }
 
 /// The daemon's Service: the address buildctl dials.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
-    pub name: String,
-    pub namespace: String,
-    pub port: u16,
+pub(crate) struct Service {
+    pub(crate) name: String,
+    pub(crate) namespace: String,
+    pub(crate) port: u16,
 }
 
 impl Daemon {
     /// The workload as results write it: `Deployment buildkit/buildkitd`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         if self.namespace.is_empty() {
             format!("{} {}", self.kind, self.name)
         } else {
@@ -120,7 +120,7 @@ impl Daemon {
 
     /// The volume mounted at `path` or at a folder above it (the most specific), and
     /// the path below that mount.
-    pub fn mount_of(&self, path: &str) -> Option<(&Mount, String)> {
+    pub(crate) fn mount_of(&self, path: &str) -> Option<(&Mount, String)> {
         self.mounts
             .iter()
             .filter_map(|m| {
@@ -142,7 +142,7 @@ impl Daemon {
     }
 
     /// The ConfigMap key that ends up at `path` in the container, if a ConfigMap does.
-    pub fn config_map_file(&self, path: &str) -> Option<MountedFile> {
+    pub(crate) fn config_map_file(&self, path: &str) -> Option<MountedFile> {
         let (Source::ConfigMap { name, items }, file) = self.source_of(path)? else {
             return None;
         };
@@ -159,7 +159,7 @@ impl Daemon {
 
     /// Whether any volume provides `path` (a file of a ConfigMap or Secret, or a folder
     /// of another kind: what is in it is not known here, so it is taken as provided).
-    pub fn provides(&self, path: &str) -> bool {
+    pub(crate) fn provides(&self, path: &str) -> bool {
         match self.source_of(path) {
             None => false,
             Some((Source::ConfigMap { items, .. } | Source::Secret { items, .. }, file)) => {
@@ -180,7 +180,7 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
 }
 
 /// Whether an image is BuildKit's: `[registry/]moby/buildkit[:tag][@digest]`.
-pub fn is_buildkit_image(image: &str) -> bool {
+pub(crate) fn is_buildkit_image(image: &str) -> bool {
     let name = image.split('@').next().unwrap_or(image);
     let repo = match name.rsplit_once(':') {
         Some((r, tag)) if !tag.contains('/') => r,
@@ -206,7 +206,7 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 
 /// The daemon: the workload `spec.buildkitDaemon` names, else the one running a
 /// moby/buildkit image. Several are an error naming them.
-pub fn find(rl: &ResourceList, spec: &Spec) -> Result<Option<Daemon>, Failure> {
+pub(crate) fn find(rl: &ResourceList, spec: &Spec) -> Result<Option<Daemon>, Failure> {
     let b = &spec.buildkit;
     let ns = if b.namespace_given {
         b.namespace.as_str()
@@ -280,7 +280,7 @@ fn read(rl: &ResourceList, index: usize, v: &Value) -> Option<Daemon> {
 
 /// The daemon workload `v` (item `index`, with its kind, name and namespace), as
 /// read from the input or from the output.
-pub fn of_value(
+pub(crate) fn of_value(
     index: usize,
     (kind, name, namespace): (&str, &str, &str),
     v: &Value,
@@ -411,7 +411,7 @@ pub fn of_value(
 
 /// The Service whose selector picks the daemon's pods, and its port for buildctl:
 /// the one onto 1234 (the examples' `--addr tcp://0.0.0.0:1234`), else the first.
-pub fn service(rl: &ResourceList, daemon: &Daemon) -> Option<Service> {
+pub(crate) fn service(rl: &ResourceList, daemon: &Daemon) -> Option<Service> {
     rl.items
         .iter()
         .enumerate()

@@ -11,7 +11,7 @@ use crate::yaml::scalar::{self, Resolved};
 
 /// What the ConfigMap's key holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Toml {
+pub(crate) enum Toml {
     /// No such key.
     Missing,
     /// The file's text.
@@ -22,29 +22,29 @@ pub enum Toml {
 
 /// The BuildKit ConfigMap as it came in.
 #[derive(Debug, Clone)]
-pub struct ConfigMap {
-    pub index: usize,
-    pub toml: Toml,
+pub(crate) struct ConfigMap {
+    pub(crate) index: usize,
+    pub(crate) toml: Toml,
 }
 
 /// What the input holds of BuildKit.
 #[derive(Debug, Clone)]
-pub struct Topology {
-    pub daemon: Option<Daemon>,
-    pub service: Option<Service>,
+pub(crate) struct Topology {
+    pub(crate) daemon: Option<Daemon>,
+    pub(crate) service: Option<Service>,
     /// The ConfigMap the file goes in: its name, namespace and key.
-    pub name: String,
-    pub namespace: String,
-    pub key: String,
+    pub(crate) name: String,
+    pub(crate) namespace: String,
+    pub(crate) key: String,
     /// Whether the daemon already mounts that ConfigMap's key at its config path.
-    pub mounted: bool,
+    pub(crate) mounted: bool,
     /// That ConfigMap, when it is in the input.
-    pub config_map: Option<ConfigMap>,
+    pub(crate) config_map: Option<ConfigMap>,
     /// The local-config mount patch an earlier run wrote into a kpt package.
-    pub previous_mount_patch: Option<usize>,
+    pub(crate) previous_mount_patch: Option<usize>,
 }
 
-pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
+pub(crate) fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
     let b = &spec.buildkit;
     // Daemonless, the step runs its own buildkitd: a daemon in the input is not ours
     // to wire, and the file goes to the Task's namespace, where the step mounts it.

@@ -14,15 +14,15 @@
 //! | the change: the ConfigMap, mounted into the daemon, which restarts when it changes | [`plan`](mod@plan) |
 //! | the checks: the file the daemon really reads, its `ca` files, the Task's address | [`check`] |
 
-pub mod check;
-pub mod daemon;
-pub mod detect;
-pub mod plan;
-pub mod toml;
+pub(crate) mod check;
+pub(crate) mod daemon;
+pub(crate) mod detect;
+pub(crate) mod plan;
+pub(crate) mod toml;
 
 /// Pod-template annotation on the daemon: buildkitd reads its config only at start,
 /// so a changed file needs a restart; this changes with the file.
-pub const RESTART_ANNOTATION: &str = "harbor-buildkit.dev/buildkitd-config-checksum";
+pub(crate) const RESTART_ANNOTATION: &str = "harbor-buildkit.dev/buildkitd-config-checksum";
 
-pub use detect::{Topology, detect};
-pub use plan::plan;
+pub(crate) use detect::{Topology, detect};
+pub(crate) use plan::plan;

@@ -30,13 +30,13 @@ use crate::spec::Spec;
 use crate::yaml::Seg;
 
 /// The volume this function adds to the daemon for the file, and for the CA.
-pub const CONFIG_VOLUME: &str = "harbor-buildkit-config";
-pub const CA_VOLUME: &str = "harbor-buildkit-registry-ca";
+pub(crate) const CONFIG_VOLUME: &str = "harbor-buildkit-config";
+pub(crate) const CA_VOLUME: &str = "harbor-buildkit-registry-ca";
 
 /// Where a local-config mount patch goes in a kpt package.
-pub const MOUNT_PATCH_PATH: &str = "harbor-buildkit/buildkitd-mount-patch.yaml";
+pub(crate) const MOUNT_PATCH_PATH: &str = "harbor-buildkit/buildkitd-mount-patch.yaml";
 
-pub fn plan(
+pub(crate) fn plan(
     rl: &ResourceList,
     spec: &Spec,
     topology: &Topology,
@@ -75,10 +75,13 @@ fn config_map(
             .map_err(|e| Failure::error(Code::Internal, format!("internal: {e}")))?;
         plan.change(Change::Add(file::config_map(name, ns, data_key, &toml)));
         plan.tell(
-            FnResult::info(Code::BuildkitConfigGenerated, format!(
-                "generated buildkitd.toml with [registry.\"{host}\"] ({})",
-                summary(spec)
-            ))
+            FnResult::info(
+                Code::BuildkitConfigGenerated,
+                format!(
+                    "generated buildkitd.toml with [registry.\"{host}\"] ({})",
+                    summary(spec)
+                ),
+            )
             .on(ResourceRef {
                 api_version: "v1".into(),
                 kind: "ConfigMap".into(),
@@ -99,18 +102,17 @@ fn config_map(
                     Code::BuildkitConfigNotText,
                     format!("{path} is {what}, expected the text of buildkitd.toml"),
                 )
-                    .on(resource)
-                    .at(path),
+                .on(resource)
+                .at(path),
             ));
         }
     };
     let toml = file::render(existing, spec).map_err(|e| {
         Failure::new(
-            FnResult::error(Code::BuildkitConfigNotToml, format!(
-                "{path} does not parse as TOML, line {}: {}",
-                e.line(),
-                e
-            ))
+            FnResult::error(
+                Code::BuildkitConfigNotToml,
+                format!("{path} does not parse as TOML, line {}: {}", e.line(), e),
+            )
             .on(resource.clone())
             .at(path.clone()),
         )
@@ -157,13 +159,16 @@ fn wire(
     };
     if topology.mounted {
         plan.tell(
-            FnResult::info(Code::BuildkitMounted, format!(
-                "{} reads {} from ConfigMap {} (key {}): the file is written there",
-                d.describe(),
-                d.config_path,
-                topology.name,
-                topology.key
-            ))
+            FnResult::info(
+                Code::BuildkitMounted,
+                format!(
+                    "{} reads {} from ConfigMap {} (key {}): the file is written there",
+                    d.describe(),
+                    d.config_path,
+                    topology.name,
+                    topology.key
+                ),
+            )
             .on(resource.clone()),
         );
     } else {
@@ -288,11 +293,14 @@ fn mount_ca(
         json!({ "name": CA_VOLUME, "secret": { "secretName": secret } }),
         read_only_mount(CA_VOLUME, dir),
     );
-    plan.tell(FnResult::info(Code::BuildkitCaMounted, format!(
-        "mounted Secret {secret} at {dir} in {}, for {}",
-        d.describe(),
-        ca.join(", ")
-    )));
+    plan.tell(FnResult::info(
+        Code::BuildkitCaMounted,
+        format!(
+            "mounted Secret {secret} at {dir} in {}, for {}",
+            d.describe(),
+            ca.join(", ")
+        ),
+    ));
     Ok(())
 }
 

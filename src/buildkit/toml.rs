@@ -18,23 +18,28 @@ use toml_edit::{Array, DocumentMut, Item, Table};
 use crate::endpoint::Scheme;
 use crate::spec::Spec;
 
-pub const KEY: &str = "buildkitd.toml";
+pub(crate) const KEY: &str = "buildkitd.toml";
 
 const HEADER: &str = "# buildkitd.toml. harbor-buildkit-fn owns the [registry.\"<host>\"] table for its\n# registry (keys http, insecure, ca, mirrors), `http` in the tables of plain-HTTP mirrors,\n# and its own entries in the `mirrors` of proxy-cached upstreams, and rewrites them on\n# every run; the rest of this file is yours and is kept as it is.\n";
 
 /// An existing buildkitd.toml that does not parse, or whose `registry` cannot hold our
 /// table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TomlError {
+pub(crate) enum TomlError {
     /// toml_edit's own message, at `line`.
-    Parse { line: usize, detail: String },
+    Parse {
+        line: usize,
+        detail: String,
+    },
     RegistryNotTable,
-    HostNotTable { host: String },
+    HostNotTable {
+        host: String,
+    },
 }
 
 impl TomlError {
     /// The line of the file the problem is on.
-    pub fn line(&self) -> usize {
+    pub(crate) fn line(&self) -> usize {
         match self {
             TomlError::Parse { line, .. } => *line,
             TomlError::RegistryNotTable | TomlError::HostNotTable { .. } => 1,
@@ -57,7 +62,7 @@ impl std::fmt::Display for TomlError {
 impl std::error::Error for TomlError {}
 
 /// The file with our registry table set, from `existing` (or from nothing).
-pub fn render(existing: Option<&str>, spec: &Spec) -> Result<String, TomlError> {
+pub(crate) fn render(existing: Option<&str>, spec: &Spec) -> Result<String, TomlError> {
     let mut doc = match existing {
         Some(text) => text.parse::<DocumentMut>().map_err(|e| TomlError::Parse {
             line: e.span().map_or(1, |s| {
@@ -178,12 +183,12 @@ fn set_list(table: &mut dyn toml_edit::TableLike, key: &str, values: &[String]) 
 }
 
 /// Where a new BuildKit ConfigMap goes in a kpt package.
-pub fn path(name: &str) -> String {
+pub(crate) fn path(name: &str) -> String {
     format!("harbor-buildkit/configmap_{name}.yaml")
 }
 
 /// A new ConfigMap `namespace/name` holding `toml` under `key`.
-pub fn config_map(name: &str, namespace: &str, key: &str, toml: &str) -> Value {
+pub(crate) fn config_map(name: &str, namespace: &str, key: &str, toml: &str) -> Value {
     let path = path(name);
     json!({
         "apiVersion": "v1",

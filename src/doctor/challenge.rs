@@ -13,17 +13,17 @@
 
 /// One challenge: `Bearer realm="...",service="..."`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Challenge {
+pub(crate) struct Challenge {
     /// Lowercased (`bearer`, `basic`).
-    pub scheme: String,
-    pub token68: Option<String>,
+    pub(crate) scheme: String,
+    pub(crate) token68: Option<String>,
     /// Names lowercased, values unquoted, in order.
-    pub params: Vec<(String, String)>,
+    pub(crate) params: Vec<(String, String)>,
 }
 
 impl Challenge {
     /// The first parameter named `name` (case-insensitive).
-    pub fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -135,7 +135,7 @@ impl<'a> Scanner<'a> {
 /// Why a `Www-Authenticate` value does not parse: where (a byte offset) and what.
 /// The header itself is not kept: [`Malformed`] is shown beside it by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Malformed {
+pub(crate) enum Malformed {
     Unclosed { at: usize },
     LoneBackslash,
     NoScheme { at: usize },
@@ -163,7 +163,7 @@ impl std::error::Error for Malformed {}
 
 /// Parses the values of every `Www-Authenticate` header of a response (one header
 /// may hold several challenges, and a response may repeat the header).
-pub fn parse_all<'h>(
+pub(crate) fn parse_all<'h>(
     headers: impl IntoIterator<Item = &'h str>,
 ) -> Result<Vec<Challenge>, Malformed> {
     let mut out = Vec::new();
@@ -174,7 +174,7 @@ pub fn parse_all<'h>(
 }
 
 /// Parses one header value.
-pub fn parse(header: &str) -> Result<Vec<Challenge>, Malformed> {
+pub(crate) fn parse(header: &str) -> Result<Vec<Challenge>, Malformed> {
     let mut sc = Scanner {
         s: header.as_bytes(),
         pos: 0,

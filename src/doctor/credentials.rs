@@ -14,16 +14,16 @@ use crate::tekton::auths;
 
 /// A user name and a secret that is never printed.
 #[derive(Clone)]
-pub struct Credentials {
-    pub username: String,
-    pub password: Secret,
+pub(crate) struct Credentials {
+    pub(crate) username: String,
+    pub(crate) password: Secret,
     /// The file they came from, for messages.
-    pub source: PathBuf,
+    pub(crate) source: PathBuf,
 }
 
 /// A string whose `Debug` is `****`: it cannot leak through a `{:?}`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(pub String);
+pub(crate) struct Secret(pub String);
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -32,7 +32,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// What the docker config says about a registry.
-pub enum Lookup {
+pub(crate) enum Lookup {
     Found(Credentials),
     /// No entry (or no file): the probe goes on anonymously; the note says why.
     Anonymous(String),
@@ -41,7 +41,7 @@ pub enum Lookup {
 /// The docker config file: `path` (a file, a folder with `config.json`, or `-` for
 /// stdin), else
 /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
-pub fn config_path(path: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn config_path(path: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = path {
         return Some(if p.as_os_str() == "-" || !p.is_dir() {
             p.to_path_buf()
@@ -59,13 +59,25 @@ pub fn config_path(path: Option<&Path>) -> Option<PathBuf> {
 /// came from (a path, or `stdin`); `detail` a parser's own message. No variant holds a
 /// credential.
 #[derive(Debug)]
-pub enum Unusable {
-    Read { path: PathBuf, error: std::io::Error },
+pub(crate) enum Unusable {
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// Neither JSON nor YAML.
-    NotJsonOrYaml { shown: String, detail: String },
+    NotJsonOrYaml {
+        shown: String,
+        detail: String,
+    },
     /// YAML, but not a docker config in JSON form.
-    NotJson { shown: String, detail: String },
-    NotObject { shown: String, found: &'static str },
+    NotJson {
+        shown: String,
+        detail: String,
+    },
+    NotObject {
+        shown: String,
+        found: &'static str,
+    },
     /// A Secret whose value under `key` (in `field`) cannot be read.
     SecretValue {
         shown: String,
@@ -78,18 +90,35 @@ pub enum Unusable {
         key: &'static str,
         detail: String,
     },
-    SecretWithoutConfig { shown: String },
-    AuthsNotObject { shown: String },
-    AuthNotBase64 { shown: String, key: String },
-    AuthNoColon { shown: String, key: String },
-    NoCredentials { shown: String, key: String },
+    SecretWithoutConfig {
+        shown: String,
+    },
+    AuthsNotObject {
+        shown: String,
+    },
+    AuthNotBase64 {
+        shown: String,
+        key: String,
+    },
+    AuthNoColon {
+        shown: String,
+        key: String,
+    },
+    NoCredentials {
+        shown: String,
+        key: String,
+    },
 }
 
 impl std::fmt::Display for Unusable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unusable::Read { path, error } => {
-                write!(f, "cannot read the docker config {}: {error}", path.display())
+                write!(
+                    f,
+                    "cannot read the docker config {}: {error}",
+                    path.display()
+                )
             }
             Unusable::NotJsonOrYaml { shown, detail } => write!(
                 f,
@@ -137,7 +166,7 @@ impl std::error::Error for Unusable {}
 
 /// The credentials for `registry` (`host[:port]`). `explicit` says whether the user
 /// named the file: then a missing file is an error, not a reason to go anonymous.
-pub fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, Unusable> {
+pub(crate) fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, Unusable> {
     let read = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
@@ -222,7 +251,7 @@ fn config_json(text: &str, shown: &str) -> Result<Value, Unusable> {
 }
 
 /// Reads the credentials for `registry` from a docker config's text (or a Secret's).
-pub fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, Unusable> {
+pub(crate) fn parse(text: &str, path: &Path, registry: &str) -> Result<Lookup, Unusable> {
     let shown = if path.as_os_str() == "-" {
         "stdin".to_string()
     } else {

@@ -17,10 +17,10 @@
 //!
 //! [`realm`]: crate::harbor::realm
 
-pub mod challenge;
-pub mod credentials;
-pub mod net;
-pub mod tls;
+pub(crate) mod challenge;
+pub(crate) mod credentials;
+pub(crate) mod net;
+pub(crate) mod tls;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,7 +51,7 @@ pub struct Options {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Ok,
     Warn,
     Fail,
@@ -69,14 +69,14 @@ impl Outcome {
 
 /// One step's result.
 #[derive(Debug, Clone)]
-pub struct Step {
-    pub outcome: Outcome,
+pub(crate) struct Step {
+    pub(crate) outcome: Outcome,
     /// Whether it is one of the four probe steps (numbered when printed), rather than
     /// a note about the set-up such as the credentials.
-    pub numbered: bool,
-    pub title: String,
-    pub detail: Vec<String>,
-    pub fix: Option<String>,
+    pub(crate) numbered: bool,
+    pub(crate) title: String,
+    pub(crate) detail: Vec<String>,
+    pub(crate) fix: Option<String>,
 }
 
 fn step(outcome: Outcome, title: impl Into<String>) -> Step {
@@ -103,7 +103,7 @@ impl Step {
 
 /// Replaces every secret the probe handled with `****` in what it prints.
 #[derive(Default)]
-pub struct Masker {
+pub(crate) struct Masker {
     secrets: Vec<String>,
 }
 
@@ -117,7 +117,7 @@ impl Masker {
         }
     }
 
-    pub fn mask(&self, text: &str) -> String {
+    pub(crate) fn mask(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.secrets {
             out = out.replace(s.as_str(), "****");
@@ -128,8 +128,8 @@ impl Masker {
 
 /// The probe's result.
 pub struct Report {
-    pub target: String,
-    pub steps: Vec<Step>,
+    pub(crate) target: String,
+    pub(crate) steps: Vec<Step>,
     masker: Masker,
 }
 
@@ -385,7 +385,10 @@ impl Probe<'_> {
                     )
                     .note(format!(
                         "{e} of {:?}",
-                        first.headers("www-authenticate").collect::<Vec<_>>().join(", ")
+                        first
+                            .headers("www-authenticate")
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 );
                 return None;

@@ -15,22 +15,22 @@ use crate::endpoint::split_port;
 use crate::harbor::realm::Url;
 
 /// A response, read whole (bodies are capped: a registry's answers are small).
-pub struct Answer {
-    pub status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     /// `(name lowercased, value)`; values that are not UTF-8 are dropped.
-    pub headers: Vec<(String, String)>,
-    pub body: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn headers(&self, name: &str) -> impl Iterator<Item = &str> {
+    pub(crate) fn headers(&self, name: &str) -> impl Iterator<Item = &str> {
         self.headers
             .iter()
             .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
@@ -42,7 +42,7 @@ const BODY_LIMIT: u64 = 1 << 20;
 
 /// What kind of failure a request met, for the probe to choose its fix by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failed {
+pub(crate) enum Failed {
     /// No answer in time.
     Timeout,
     /// The host name does not resolve here.
@@ -62,7 +62,7 @@ pub enum Failed {
 /// Why a certificate was refused, for the fix: the name it is for, its validity
 /// period, or (anything else) the CA that issued it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Distrust {
+pub(crate) enum Distrust {
     Name,
     Dates,
     Issuer,
@@ -70,11 +70,11 @@ pub enum Distrust {
 
 /// A request that failed: its kind, and a sentence with its likely cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetError {
-    pub kind: Failed,
-    pub message: String,
+pub(crate) struct NetError {
+    pub(crate) kind: Failed,
+    pub(crate) message: String,
     /// For a certificate not trusted: who issued it, the CA to trust.
-    pub issuer: Option<Issuer>,
+    pub(crate) issuer: Option<Issuer>,
 }
 
 impl std::fmt::Display for NetError {
@@ -84,7 +84,7 @@ impl std::fmt::Display for NetError {
 }
 
 /// How the probe connects.
-pub struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
     timeout: Duration,
     /// What the certificate verifier noted about the last certificate it refused.
@@ -98,7 +98,7 @@ impl Client {
     /// buildkitd.toml's `ca` to it (util/resolver/resolver.go); `insecure`: no
     /// certificate checks at all.
     /// Certificates are checked as Go checks them ([`super::tls`]).
-    pub fn new(
+    pub(crate) fn new(
         timeout: Duration,
         ca_file: Option<&Path>,
         insecure: bool,
@@ -155,7 +155,7 @@ impl Client {
     }
 
     /// `GET url`, with an `Authorization` header when given.
-    pub fn get(&self, url: &str, authorization: Option<&str>) -> Result<Answer, NetError> {
+    pub(crate) fn get(&self, url: &str, authorization: Option<&str>) -> Result<Answer, NetError> {
         let mut req = self.agent.get(url);
         // Go clients (buildctl) send the port as written, `Host: h:80` for
         // `http://h:80/`, and Harbor's match sees exactly that; ureq would drop a

@@ -37,7 +37,7 @@ use ureq::unversioned::transport::{
 
 /// Who issued a server certificate the probe refused: the CA to trust.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Issuer {
+pub(crate) enum Issuer {
     /// Signed by a CA: its distinguished name (`CN=..., O=...`).
     By(String),
     /// Its own issuer: its distinguished name.
@@ -55,7 +55,7 @@ impl std::fmt::Display for Issuer {
 
 impl Issuer {
     /// Who issued a DER certificate; `None` when it does not parse.
-    pub fn of(der: &[u8]) -> Option<Issuer> {
+    pub(crate) fn of(der: &[u8]) -> Option<Issuer> {
         let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
         let issuer = cert.issuer().to_string();
         let subject = cert.subject().to_string();
@@ -71,11 +71,11 @@ impl Issuer {
 /// the fix (which name the CA to trust): rustls' error says only `UnknownIssuer`, the
 /// verifier sees the certificate.
 #[derive(Debug, Default)]
-pub struct Refused(Mutex<Option<Issuer>>);
+pub(crate) struct Refused(Mutex<Option<Issuer>>);
 
 impl Refused {
     /// The last refusal's issuer, cleared.
-    pub fn take(&self) -> Option<Issuer> {
+    pub(crate) fn take(&self) -> Option<Issuer> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -92,13 +92,22 @@ impl Refused {
 
 /// Why the probe's TLS cannot be set up.
 #[derive(Debug)]
-pub enum SetupError {
-    CaFile { path: std::path::PathBuf, error: std::io::Error },
-    CaFileEmpty { path: std::path::PathBuf },
+pub(crate) enum SetupError {
+    CaFile {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    CaFileEmpty {
+        path: std::path::PathBuf,
+    },
     NoRoots,
     /// rustls refused its own settings (`detail`, its message).
-    Verifier { detail: String },
-    Tls { detail: String },
+    Verifier {
+        detail: String,
+    },
+    Tls {
+        detail: String,
+    },
 }
 
 impl std::fmt::Display for SetupError {
@@ -126,7 +135,7 @@ impl std::error::Error for SetupError {}
 /// The rustls settings of the probe: `roots` to trust (the system's, and the
 /// `--ca-file` certificates), or no verification at all. A refused certificate's issuer is noted
 /// in `refused`.
-pub fn client_config(
+pub(crate) fn client_config(
     roots: Vec<CertificateDer<'static>>,
     insecure: bool,
     refused: Arc<Refused>,
@@ -268,7 +277,7 @@ impl ServerCertVerifier for Verifier {
 
 /// Wraps https connections in rustls with the probe's [`ClientConfig`] (the last link
 /// of the agent's connector chain, after the TCP connection).
-pub struct TlsConnector(pub Arc<ClientConfig>);
+pub(crate) struct TlsConnector(pub Arc<ClientConfig>);
 
 impl fmt::Debug for TlsConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -313,7 +322,7 @@ impl<In: Transport> Connector<In> for TlsConnector {
 }
 
 /// An https connection: rustls over the TCP transport.
-pub struct TlsTransport {
+pub(crate) struct TlsTransport {
     buffers: LazyBuffers,
     stream: StreamOwned<ClientConnection, TransportAdapter>,
 }

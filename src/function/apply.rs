@@ -56,7 +56,7 @@ struct ItemChanges {
 
 /// Applies the plans' changes. On failure, every error of every system, in system
 /// order.
-pub fn apply<'r, 's>(
+pub(crate) fn apply<'r, 's>(
     rl: &'r ResourceList<'s>,
     plans: Vec<Plan>,
 ) -> Result<Output<'r, 's>, Failure> {

@@ -16,7 +16,7 @@
 //! changes nothing: patched values are compared before they are written, and a
 //! resource this function generated earlier is regenerated in place.
 
-pub mod apply;
+pub(crate) mod apply;
 
 use crate::codes::Code;
 use crate::krm::{self, Failure, FnResult, Mode, ResourceList, Severity};
@@ -212,10 +212,11 @@ fn read_spec(rl: &ResourceList) -> Result<spec::Parsed, Failure> {
             FnResult::error(
                 Code::SpecMissing,
                 format!(
-                "no functionConfig: give a {} ({}) with at least spec.registry",
-                spec::KIND,
-                spec::API_VERSION
-            ))
+                    "no functionConfig: give a {} ({}) with at least spec.registry",
+                    spec::KIND,
+                    spec::API_VERSION
+                ),
+            )
             .at("functionConfig"),
         ));
     };

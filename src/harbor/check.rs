@@ -18,7 +18,7 @@ use crate::output::Output;
 use crate::spec::Spec;
 
 /// Runs Harbor's check and appends its finding.
-pub fn run(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
+pub(crate) fn run(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
     let settings = Settings::read(spec, topology, output);
     out.push(realm_finding(spec, topology, &settings));
 }
@@ -212,9 +212,12 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
         let realm = p.realm.clone().unwrap_or_default();
         let (verdict, why) = judge(Some(&realm), spec);
         let finding = match verdict {
-            Verdict::Works => FnResult::info(Code::HarborRealmWorks, format!(
-                "Harbor will answer BuildKit (Host: {host}) with realm {realm}{pending}: the Host matches CORE_URL {after}, in every Harbor version.{was}"
-            )),
+            Verdict::Works => FnResult::info(
+                Code::HarborRealmWorks,
+                format!(
+                    "Harbor will answer BuildKit (Host: {host}) with realm {realm}{pending}: the Host matches CORE_URL {after}, in every Harbor version.{was}"
+                ),
+            ),
             _ => FnResult::new(
                 Code::HarborRealm,
                 severity(verdict),

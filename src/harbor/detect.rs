@@ -29,7 +29,7 @@ use crate::spec::Spec;
 
 /// Where the core container's copy of an env var comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnvValue {
+pub(crate) enum EnvValue {
     /// `value: ...`.
     Literal(String),
     /// `valueFrom: ...`: not known before deploy.
@@ -38,70 +38,67 @@ pub enum EnvValue {
 
 /// An entry of the core container's `env`: its index, and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvVar {
-    pub index: usize,
-    pub value: EnvValue,
+pub(crate) struct EnvVar {
+    pub(crate) index: usize,
+    pub(crate) value: EnvValue,
 }
 
 /// Harbor's core ConfigMap as it came in.
 #[derive(Debug, Clone)]
-pub struct CoreConfigMap {
-    pub index: usize,
-    pub name: String,
-    pub namespace: String,
+pub(crate) struct CoreConfigMap {
+    pub(crate) index: usize,
+    pub(crate) name: String,
+    pub(crate) namespace: String,
     /// `data.<key>` for the keys this function reads (strings only).
-    pub core_url: Option<String>,
-    pub token_service_url: Option<String>,
-    pub ext_endpoint: Option<String>,
+    pub(crate) core_url: Option<String>,
+    pub(crate) token_service_url: Option<String>,
+    pub(crate) ext_endpoint: Option<String>,
 }
 
 /// The harbor-core Deployment as it came in.
 #[derive(Debug, Clone)]
-pub struct CoreDeployment {
-    pub index: usize,
-    pub name: String,
+pub(crate) struct CoreDeployment {
+    pub(crate) index: usize,
     /// Index of the harbor-core container in `spec.template.spec.containers`.
-    pub container: usize,
+    pub(crate) container: usize,
     /// The image tag and the realm rule it implies, when the tag says.
-    pub version: Option<(String, Rule)>,
+    pub(crate) version: Option<(String, Rule)>,
     /// The pod-template annotation this function sets, as it is.
-    pub checksum: Option<String>,
+    pub(crate) checksum: Option<String>,
     /// The container's own `env` entries for the keys this function reads.
-    pub core_url: Option<EnvVar>,
-    pub token_service_url: Option<EnvVar>,
-    pub ext_endpoint: Option<EnvVar>,
+    pub(crate) core_url: Option<EnvVar>,
+    pub(crate) token_service_url: Option<EnvVar>,
+    pub(crate) ext_endpoint: Option<EnvVar>,
     /// `INTERNAL_TLS_ENABLED` in its env, as the chart sets it with internal TLS.
-    pub internal_tls: bool,
+    pub(crate) internal_tls: bool,
     /// The Secret mounted at `/etc/harbor/ssl/core` (the internal TLS certificate).
-    pub tls_secret: Option<String>,
+    pub(crate) tls_secret: Option<String>,
     /// The pod template's labels, which a Service selector must match.
-    pub pod_labels: BTreeMap<String, String>,
+    pub(crate) pod_labels: BTreeMap<String, String>,
 }
 
 /// A Service of the input: what it selects and what it exposes.
 #[derive(Debug, Clone)]
-pub struct Service {
-    pub index: usize,
-    pub name: String,
-    pub namespace: String,
-    pub selector: BTreeMap<String, String>,
+pub(crate) struct Service {
+    pub(crate) name: String,
+    pub(crate) namespace: String,
+    pub(crate) selector: BTreeMap<String, String>,
     /// `(name, port)` of each entry of `spec.ports`.
-    pub ports: Vec<(String, u16)>,
+    pub(crate) ports: Vec<(String, u16)>,
 }
 
 /// A Secret of the input holding a TLS certificate (`tls.crt`).
 #[derive(Debug, Clone)]
-pub struct TlsSecret {
-    pub index: usize,
-    pub name: String,
+pub(crate) struct TlsSecret {
+    pub(crate) name: String,
     /// The PEM text of `tls.crt` (`data` decoded, or `stringData`), when readable.
-    pub certificate: Option<String>,
+    pub(crate) certificate: Option<String>,
 }
 
 /// A patch this function wrote on an earlier run, when Harbor's ConfigMap was not in
 /// its input: found again when the function runs on its own output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PreviousPatch {
+pub(crate) enum PreviousPatch {
     /// The kustomize generator's `behavior: merge` patch.
     Merge(usize),
     /// The kpt package's local-config patch.
@@ -110,22 +107,22 @@ pub enum PreviousPatch {
 
 /// What the input holds of Harbor.
 #[derive(Debug, Clone, Default)]
-pub struct Topology {
+pub(crate) struct Topology {
     /// The real core ConfigMap (not a patch).
-    pub config_map: Option<CoreConfigMap>,
-    pub previous_patch: Option<PreviousPatch>,
-    pub deployment: Option<CoreDeployment>,
+    pub(crate) config_map: Option<CoreConfigMap>,
+    pub(crate) previous_patch: Option<PreviousPatch>,
+    pub(crate) deployment: Option<CoreDeployment>,
     /// Every Service of the input (the one the registry names is among them, if any),
     /// read only when the plan routes a registry that names a Service: each is read as
     /// JSON, and nothing else looks at them.
-    pub services: Vec<Service>,
+    pub(crate) services: Vec<Service>,
     /// The core's internal TLS Secret, when it is in the input.
-    pub tls_secret: Option<TlsSecret>,
+    pub(crate) tls_secret: Option<TlsSecret>,
 }
 
 impl Topology {
     /// Harbor's namespace as the input shows it, else as the spec says.
-    pub fn namespace<'a>(&'a self, spec: &'a Spec) -> &'a str {
+    pub(crate) fn namespace<'a>(&'a self, spec: &'a Spec) -> &'a str {
         match &self.config_map {
             Some(cm) if !cm.namespace.is_empty() => &cm.namespace,
             _ => &spec.harbor.namespace,
@@ -133,19 +130,19 @@ impl Topology {
     }
 
     /// The name of Harbor's core ConfigMap: found, else the spec's.
-    pub fn config_map_name<'a>(&'a self, spec: &'a Spec) -> &'a str {
+    pub(crate) fn config_map_name<'a>(&'a self, spec: &'a Spec) -> &'a str {
         self.config_map
             .as_ref()
             .map_or(&spec.harbor.config_map, |cm| &cm.name)
     }
 
     /// `CORE_URL` as harbor-core will read it: its own `env` wins over the ConfigMap.
-    pub fn core_url(&self) -> Effective<'_> {
+    pub(crate) fn core_url(&self) -> Effective<'_> {
         self.effective(|d| d.core_url.as_ref(), |c| c.core_url.as_deref())
     }
 
     /// `EXT_ENDPOINT` as harbor-core will read it.
-    pub fn ext_endpoint(&self) -> Effective<'_> {
+    pub(crate) fn ext_endpoint(&self) -> Effective<'_> {
         self.effective(|d| d.ext_endpoint.as_ref(), |c| c.ext_endpoint.as_deref())
     }
 
@@ -169,7 +166,7 @@ impl Topology {
 
 /// A setting of harbor-core and where it lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effective<'a> {
+pub(crate) enum Effective<'a> {
     /// The core container's `env` (e.g. the chart's `core.extraEnvVars`).
     Env(&'a str),
     /// The core container's `env`, with `valueFrom`: known only in the cluster.
@@ -181,7 +178,7 @@ pub enum Effective<'a> {
 }
 
 impl<'a> Effective<'a> {
-    pub fn value(self) -> Option<&'a str> {
+    pub(crate) fn value(self) -> Option<&'a str> {
         match self {
             Effective::Env(v) | Effective::ConfigMap(v) => Some(v),
             Effective::EnvFrom | Effective::Unknown => None,
@@ -194,7 +191,7 @@ fn in_harbor_namespace(item: &Item, spec: &Spec) -> bool {
     item.in_namespace(&spec.harbor.namespace)
 }
 
-pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
+pub(crate) fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
     let managed = |i: &Item| i.managed_by.as_deref() == Some(crate::MANAGED_BY);
     let h = &spec.harbor;
     let config_map = find_config_map(rl, spec);
@@ -210,7 +207,7 @@ pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
         .or(merged.map(PreviousPatch::Merge));
     let config_map = config_map.map(|index| read_config_map(rl, index));
     let deployment = find_deployment(rl, spec, config_map.as_ref())?
-        .map(|(index, v)| read_deployment(rl, index, &v, config_map.as_ref()));
+        .map(|(index, v)| read_deployment(index, &v, config_map.as_ref()));
     let routed = spec.generate.harbor_core && spec.endpoint.registry.service().is_some();
     let services = match routed {
         true => rl
@@ -405,12 +402,7 @@ fn find_deployment(
     }
 }
 
-fn read_deployment(
-    rl: &ResourceList,
-    index: usize,
-    v: &Value,
-    config_map: Option<&CoreConfigMap>,
-) -> CoreDeployment {
+fn read_deployment(index: usize, v: &Value, config_map: Option<&CoreConfigMap>) -> CoreDeployment {
     let container = core_container(v, config_map).unwrap_or(0);
     let c = containers(v).get(container);
     let var = |name: &str| {
@@ -443,7 +435,6 @@ fn read_deployment(
     });
     CoreDeployment {
         index,
-        name: rl.items[index].name.to_string(),
         container,
         version: c
             .and_then(|c| c.get("image"))
@@ -485,7 +476,6 @@ fn read_service(rl: &ResourceList, index: usize, item: &Item) -> Option<Service>
         })
         .collect();
     Some(Service {
-        index,
         name: item.name.to_string(),
         namespace: item.namespace.to_string(),
         selector: string_map(v.pointer("/spec/selector")),
@@ -522,9 +512,5 @@ fn find_tls_secret(
                 .ok()?;
             String::from_utf8(bytes).ok()
         });
-    Some(TlsSecret {
-        index,
-        name,
-        certificate,
-    })
+    Some(TlsSecret { name, certificate })
 }

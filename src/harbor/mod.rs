@@ -18,13 +18,13 @@
 //! | the resources written: the patch, the restart checksum | [`patch`] |
 //! | the check: the realm Harbor will answer | [`check`] |
 
-pub mod check;
-pub mod detect;
+pub(crate) mod check;
+pub(crate) mod detect;
 pub mod patch;
-pub mod plan;
+pub(crate) mod plan;
 pub mod realm;
-pub mod routing;
-pub mod tls;
+pub(crate) mod routing;
+pub(crate) mod tls;
 
-pub use detect::{Topology, detect};
-pub use plan::plan;
+pub(crate) use detect::{Topology, detect};
+pub(crate) use plan::plan;

@@ -7,18 +7,18 @@ use serde_json::{Value, json};
 use crate::spec::Spec;
 
 /// `<scheme>://<registry>` exactly as image references name the registry.
-pub fn core_url(spec: &Spec) -> String {
+pub(crate) fn core_url(spec: &Spec) -> String {
     spec.endpoint.url()
 }
 
 /// The chart keeps `TOKEN_SERVICE_URL` at `<CORE_URL>/service/token`; Harbor does not
 /// read it for the realm, but the two are kept consistent.
-pub fn token_service_url(spec: &Spec) -> String {
+pub(crate) fn token_service_url(spec: &Spec) -> String {
     format!("{}/service/token", core_url(spec))
 }
 
 /// The two keys this function owns in Harbor's core ConfigMap.
-pub fn core_data(spec: &Spec) -> [(&'static str, String); 2] {
+pub(crate) fn core_data(spec: &Spec) -> [(&'static str, String); 2] {
     [
         ("CORE_URL", core_url(spec)),
         ("TOKEN_SERVICE_URL", token_service_url(spec)),
@@ -32,7 +32,7 @@ pub fn core_data(spec: &Spec) -> [(&'static str, String); 2] {
 pub const RESTART_ANNOTATION: &str = "harbor-buildkit.dev/core-config-checksum";
 
 /// What the checksum is taken of: the two keys as `KEY=value` lines.
-pub fn restart_content(spec: &Spec) -> String {
+pub(crate) fn restart_content(spec: &Spec) -> String {
     core_data(spec)
         .iter()
         .map(|(k, v)| format!("{k}={v}\n"))
@@ -56,7 +56,7 @@ fn patch(spec: &Spec, labels: Value, annotations: Value) -> Value {
 
 /// The patch as kustomize merges it: a ConfigMap with only our two keys and
 /// `behavior: merge`, so the chart's ConfigMap from `resources:` keeps everything else.
-pub fn merge_patch(spec: &Spec) -> Value {
+pub(crate) fn merge_patch(spec: &Spec) -> Value {
     patch(
         spec,
         json!({}),
@@ -65,11 +65,11 @@ pub fn merge_patch(spec: &Spec) -> Value {
 }
 
 /// Where the local-config patch goes in a kpt package.
-pub const LOCAL_PATCH_PATH: &str = "harbor-buildkit/harbor-core-patch.yaml";
+pub(crate) const LOCAL_PATCH_PATH: &str = "harbor-buildkit/harbor-core-patch.yaml";
 
 /// The patch as a kpt package keeps it: marked local-config so that neither
 /// `kpt live apply` nor kustomize ever applies it as the whole Harbor ConfigMap.
-pub fn local_config_patch(spec: &Spec) -> Value {
+pub(crate) fn local_config_patch(spec: &Spec) -> Value {
     patch(
         spec,
         json!({ crate::MANAGED_BY_LABEL: crate::MANAGED_BY }),

@@ -30,7 +30,7 @@ use crate::plan::{Change, Plan, Set, System};
 use crate::spec::Spec;
 use crate::yaml::Seg;
 
-pub fn plan(
+pub(crate) fn plan(
     rl: &ResourceList,
     spec: &Spec,
     topology: &Topology,
@@ -223,9 +223,10 @@ fn check_certificate(
     }
     let host = &spec.endpoint.registry.host;
     let names = tls::certificate_names(spec, topology).map_err(|e| {
-        Failure::new(FnResult::error(Code::HarborCertificate, format!(
-            "harbor-core's internal TLS certificate cannot be read: {e}"
-        )))
+        Failure::new(FnResult::error(
+            Code::HarborCertificate,
+            format!("harbor-core's internal TLS certificate cannot be read: {e}"),
+        ))
     })?;
     if tls::covers(&names.names, host) {
         return Ok(());
@@ -252,11 +253,14 @@ fn check_version(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
     else {
         return Ok(());
     };
-    Err(Failure::new(FnResult::error(Code::HarborStaticRealm, format!(
-        "harbor-core {tag} is {}: its registry answers with the realm of its own configuration (auth.token.realm, <externalURL>/service/token in the chart), and CORE_URL plays no part, so this patch would change nothing. Upgrade Harbor to v2.2 or later, or set the registry's token realm to {}/service/token",
-        Rule::Static.versions(),
-        patch::core_url(spec)
-    ))))
+    Err(Failure::new(FnResult::error(
+        Code::HarborStaticRealm,
+        format!(
+            "harbor-core {tag} is {}: its registry answers with the realm of its own configuration (auth.token.realm, <externalURL>/service/token in the chart), and CORE_URL plays no part, so this patch would change nothing. Upgrade Harbor to v2.2 or later, or set the registry's token realm to {}/service/token",
+            Rule::Static.versions(),
+            patch::core_url(spec)
+        ),
+    )))
 }
 
 /// The realm Harbor answers now, when it already has the registry's scheme and host

@@ -20,7 +20,7 @@ use crate::endpoint::split_port;
 
 /// How a Harbor version answers a request whose Host does not match `CORE_URL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
+pub(crate) enum Rule {
     /// v2.14.0 and later: `<scheme of EXT_ENDPOINT>://<request Host>/service/token`
     /// (`<Host>/service/token` when EXT_ENDPOINT has no `://`).
     RequestHost,
@@ -36,10 +36,10 @@ pub enum Rule {
 
 impl Rule {
     /// The rules an unknown version is judged by: those of the versions in support.
-    pub const BOTH: [Rule; 2] = [Rule::RequestHost, Rule::ExtEndpoint];
+    pub(crate) const BOTH: [Rule; 2] = [Rule::RequestHost, Rule::ExtEndpoint];
 
     /// The Harbor versions that follow this rule, for messages.
-    pub fn versions(self) -> &'static str {
+    pub(crate) fn versions(self) -> &'static str {
         match self {
             Rule::RequestHost => "Harbor v2.14+",
             Rule::ExtEndpoint => "Harbor v2.2-v2.13",
@@ -49,7 +49,7 @@ impl Rule {
     }
 
     /// What this rule does without a match, for messages.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Rule::RequestHost => "takes the scheme of EXT_ENDPOINT with the request's Host",
             Rule::ExtEndpoint => "takes EXT_ENDPOINT whole",
@@ -64,7 +64,7 @@ impl Rule {
 
     /// The rule of a Harbor image such as `goharbor/harbor-core:v2.13.1`, with the
     /// version it read. Tags that are not `v<major>.<minor>...` say nothing.
-    pub fn of_image(image: &str) -> Option<(String, Rule)> {
+    pub(crate) fn of_image(image: &str) -> Option<(String, Rule)> {
         let name = image.split('@').next().unwrap_or(image);
         let (repo, tag) = name.rsplit_once(':')?;
         if tag.contains('/') || !repo.contains("harbor-core") {
@@ -87,23 +87,23 @@ impl Rule {
 
 /// The settings of harbor-core that decide the realm.
 #[derive(Debug, Clone, Copy)]
-pub struct Config<'a> {
-    pub core_url: &'a str,
+pub(crate) struct Config<'a> {
+    pub(crate) core_url: &'a str,
     /// `None` when it is not known (the ConfigMap is not in view).
-    pub ext_endpoint: Option<&'a str>,
+    pub(crate) ext_endpoint: Option<&'a str>,
 }
 
 /// What Harbor answers a request with this `Host`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prediction {
+pub(crate) struct Prediction {
     /// The realm URL; `None` when it depends on an `EXT_ENDPOINT` that is not known.
-    pub realm: Option<String>,
+    pub(crate) realm: Option<String>,
     /// Whether the Host matched `CORE_URL`.
-    pub matched: bool,
+    pub(crate) matched: bool,
 }
 
 /// The realm Harbor answers a request with `Host: host` under `rule`.
-pub fn predict(host: &str, config: Config, rule: Rule) -> Prediction {
+pub(crate) fn predict(host: &str, config: Config, rule: Rule) -> Prediction {
     let core_url = config.core_url.trim_end_matches('/');
     let matched = match rule {
         Rule::RequestHost | Rule::ExtEndpoint => matches(host, core_url),
@@ -157,16 +157,16 @@ pub fn matches(req_host: &str, core_url: &str) -> bool {
 
 /// The parts of an absolute URL that decide where a client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Url<'a> {
+pub(crate) struct Url<'a> {
     /// Lowercased, as Go's `url.Parse` does.
-    pub scheme: String,
+    pub(crate) scheme: String,
     /// `host[:port]` as written, without user info.
-    pub authority: &'a str,
+    pub(crate) authority: &'a str,
 }
 
 impl<'a> Url<'a> {
     /// `scheme://authority/...`; `None` without `://` or with an empty scheme.
-    pub fn parse(url: &'a str) -> Option<Url<'a>> {
+    pub(crate) fn parse(url: &'a str) -> Option<Url<'a>> {
         let (scheme, rest) = url.split_once("://")?;
         if scheme.is_empty()
             || !scheme
@@ -185,7 +185,7 @@ impl<'a> Url<'a> {
     }
 
     /// `:80` for http, `:443` for https.
-    pub fn default_port_suffix(&self) -> Option<&'static str> {
+    pub(crate) fn default_port_suffix(&self) -> Option<&'static str> {
         match self.scheme.as_str() {
             "http" => Some(":80"),
             "https" => Some(":443"),
@@ -195,19 +195,19 @@ impl<'a> Url<'a> {
 
     /// The authority with the scheme's default port dropped, as Harbor's match
     /// compares it (`h:80` of an http URL is `h`).
-    pub fn without_default_port(&self) -> &'a str {
+    pub(crate) fn without_default_port(&self) -> &'a str {
         self.default_port_suffix()
             .and_then(|p| self.authority.strip_suffix(p))
             .unwrap_or(self.authority)
     }
 
     /// The host without its port.
-    pub fn host(&self) -> &'a str {
+    pub(crate) fn host(&self) -> &'a str {
         split_port(self.authority).0
     }
 
     /// The port a client connects to: the one written, or the scheme's default.
-    pub fn port(&self) -> Option<u16> {
+    pub(crate) fn port(&self) -> Option<u16> {
         match split_port(self.authority).1 {
             Some(p) => p.parse().ok(),
             None => self.default_port_suffix()?[1..].parse().ok(),
@@ -217,7 +217,7 @@ impl<'a> Url<'a> {
 
 /// How a realm differs from the registry a client wants, if it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mismatch {
+pub(crate) enum Mismatch {
     /// The realm is not an absolute http(s) URL.
     NotAUrl,
     /// `realm scheme`, `registry scheme`.
@@ -229,7 +229,7 @@ pub enum Mismatch {
 /// Compares a realm with the registry `authority` reached over `scheme`: the client
 /// (buildctl) fetches the token from the realm as written, so its scheme and host must
 /// be the ones it reaches the registry with.
-pub fn compare(realm: &str, scheme: &str, authority: &str) -> Vec<Mismatch> {
+pub(crate) fn compare(realm: &str, scheme: &str, authority: &str) -> Vec<Mismatch> {
     let Some(url) = Url::parse(realm) else {
         return vec![Mismatch::NotAUrl];
     };

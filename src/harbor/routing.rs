@@ -13,7 +13,7 @@ use crate::spec::Spec;
 
 /// What the registry's name reaches, as far as the input shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// A Service of the input that selects harbor-core's pods.
     Core {
         service: String,
@@ -30,7 +30,7 @@ pub enum Route {
 /// Whether a Service selects harbor-core: its selector picks the core Deployment's pods
 /// (Kubernetes' rule: every selector label on the pod), or, without that Deployment in
 /// the input, it selects the chart's `component: core`.
-pub fn selects_core(service: &Service, topology: &Topology) -> bool {
+pub(crate) fn selects_core(service: &Service, topology: &Topology) -> bool {
     if service.selector.is_empty() {
         return false;
     }
@@ -52,7 +52,7 @@ fn named_service<'t>(registry: &Registry, topology: &'t Topology) -> Option<&'t 
         .find(|s| s.name == name && (s.namespace.is_empty() || s.namespace == namespace))
 }
 
-pub fn route(spec: &Spec, topology: &Topology) -> Route {
+pub(crate) fn route(spec: &Spec, topology: &Topology) -> Route {
     let registry = &spec.endpoint.registry;
     let Some((name, namespace)) = registry.service() else {
         return Route::External;
@@ -86,7 +86,7 @@ pub fn route(spec: &Spec, topology: &Topology) -> Route {
 
 /// harbor-core's own Service name: a Service of the input that selects it, else the
 /// chart's `<fullname>-core`, which is also the core ConfigMap's name.
-pub fn core_service<'t>(spec: &'t Spec, topology: &'t Topology) -> &'t str {
+pub(crate) fn core_service<'t>(spec: &'t Spec, topology: &'t Topology) -> &'t str {
     topology
         .services
         .iter()
@@ -96,7 +96,7 @@ pub fn core_service<'t>(spec: &'t Spec, topology: &'t Topology) -> &'t str {
 
 /// The name BuildKit should use instead: harbor-core's Service, in the registry's
 /// namespace and cluster domain (`svc.cluster.local` unless the registry says another).
-pub fn core_fqdn(spec: &Spec, topology: &Topology) -> String {
+pub(crate) fn core_fqdn(spec: &Spec, topology: &Topology) -> String {
     let registry = &spec.endpoint.registry;
     let namespace = registry
         .service()
@@ -115,7 +115,7 @@ pub fn core_fqdn(spec: &Spec, topology: &Topology) -> String {
 }
 
 /// The port BuildKit connects to: the registry's, or the scheme's default.
-pub fn port(spec: &Spec) -> u16 {
+pub(crate) fn port(spec: &Spec) -> u16 {
     spec.endpoint
         .registry
         .port
@@ -123,7 +123,7 @@ pub fn port(spec: &Spec) -> u16 {
 }
 
 /// The ports as a Service's spec lists them, for messages.
-pub fn describe_ports(ports: &[(String, u16)]) -> String {
+pub(crate) fn describe_ports(ports: &[(String, u16)]) -> String {
     if ports.is_empty() {
         return "no port".into();
     }

@@ -16,7 +16,7 @@ use super::routing;
 use crate::spec::Spec;
 
 /// Why the input says harbor-core serves https itself, if it does.
-pub fn evidence(topology: &Topology) -> Option<String> {
+pub(crate) fn evidence(topology: &Topology) -> Option<String> {
     if let Some(url) = topology.core_url().value() {
         if url.to_ascii_lowercase().starts_with("https://") {
             return Some(format!("CORE_URL is {url}"));
@@ -36,7 +36,7 @@ pub fn evidence(topology: &Topology) -> Option<String> {
 
 /// Where the certificate's names were read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// The internal TLS Secret of the input.
     Secret(String),
     /// The chart's auto-generated certificate (the Secret is not in the input).
@@ -45,14 +45,14 @@ pub enum Source {
 
 /// The names harbor-core's certificate is for: DNS names and IP addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Names {
-    pub names: Vec<String>,
-    pub source: Source,
+pub(crate) struct Names {
+    pub(crate) names: Vec<String>,
+    pub(crate) source: Source,
 }
 
 /// Why a certificate's names cannot be read (`detail` is the X.509 reader's own word).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unreadable {
+pub(crate) enum Unreadable {
     NotPem { detail: String },
     NotX509 { detail: String },
     SubjectAltName { detail: String },
@@ -61,8 +61,12 @@ pub enum Unreadable {
 impl std::fmt::Display for Unreadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unreadable::NotPem { detail } => write!(f, "tls.crt is not a PEM certificate ({detail})"),
-            Unreadable::NotX509 { detail } => write!(f, "tls.crt does not parse as X.509 ({detail})"),
+            Unreadable::NotPem { detail } => {
+                write!(f, "tls.crt is not a PEM certificate ({detail})")
+            }
+            Unreadable::NotX509 { detail } => {
+                write!(f, "tls.crt does not parse as X.509 ({detail})")
+            }
             Unreadable::SubjectAltName { detail } => {
                 write!(f, "its subjectAltName does not parse ({detail})")
             }
@@ -73,7 +77,7 @@ impl std::fmt::Display for Unreadable {
 impl std::error::Error for Unreadable {}
 
 /// The subjectAltNames of the first certificate in `pem`, or why they cannot be read.
-pub fn san_names(pem: &str) -> Result<Vec<String>, Unreadable> {
+pub(crate) fn san_names(pem: &str) -> Result<Vec<String>, Unreadable> {
     let (_, block) =
         x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| Unreadable::NotPem {
             detail: e.to_string(),
@@ -113,7 +117,7 @@ pub fn san_names(pem: &str) -> Result<Vec<String>, Unreadable> {
 
 /// The names of harbor-core's certificate: from the Secret when it is in the input and
 /// readable, else the chart's defaults.
-pub fn certificate_names(spec: &Spec, topology: &Topology) -> Result<Names, Unreadable> {
+pub(crate) fn certificate_names(spec: &Spec, topology: &Topology) -> Result<Names, Unreadable> {
     if let Some(secret) = &topology.tls_secret {
         if let Some(pem) = &secret.certificate {
             return san_names(pem).map(|names| Names {
@@ -131,7 +135,7 @@ pub fn certificate_names(spec: &Spec, topology: &Topology) -> Result<Names, Unre
 
 /// Whether `host` is among `names` as Go's `VerifyHostname` matches: an IP address
 /// against IP names, a DNS name case-insensitively, `*.` matching one left-most label.
-pub fn covers(names: &[String], host: &str) -> bool {
+pub(crate) fn covers(names: &[String], host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let is_ip = host.parse::<std::net::IpAddr>().is_ok();
     names.iter().any(|n| {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 /// The string at `path` (object keys), if every step is there and it is a string.
-pub fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+pub(crate) fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
     let mut cur = v;
     for k in path {
         cur = cur.get(k)?;
@@ -15,19 +15,19 @@ pub fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
 }
 
 /// The array at JSON pointer `pointer`, empty when absent or not an array.
-pub fn array_at<'v>(v: &'v Value, pointer: &str) -> &'v [Value] {
+pub(crate) fn array_at<'v>(v: &'v Value, pointer: &str) -> &'v [Value] {
     v.pointer(pointer)
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
 }
 
 /// A pod template's containers (`spec.template.spec.containers`).
-pub fn containers(v: &Value) -> &[Value] {
+pub(crate) fn containers(v: &Value) -> &[Value] {
     array_at(v, "/spec/template/spec/containers")
 }
 
 /// The string entries of a map of labels (or a selector); other values are left out.
-pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+pub(crate) fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.and_then(Value::as_object)
         .into_iter()
         .flatten()
@@ -37,7 +37,7 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 
 /// A container's `env` entry named `name`, with its index: the last of that name,
 /// which is the one the kubelet uses.
-pub fn env_entry<'v>(container: &'v Value, name: &str) -> Option<(usize, &'v Value)> {
+pub(crate) fn env_entry<'v>(container: &'v Value, name: &str) -> Option<(usize, &'v Value)> {
     container
         .get("env")
         .and_then(Value::as_array)?

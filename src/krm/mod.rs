@@ -10,7 +10,7 @@
 //! optional `functionConfig`, then `results` (`result`) with `message`, `severity`,
 //! `resourceRef`, `field`; exit 0 on success, non-zero on failure.
 
-pub mod fields;
+pub(crate) mod fields;
 mod mode;
 mod read;
 mod result;
@@ -19,13 +19,14 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::yaml::{self, NodeId, ParseError, Tree, emit};
 use crate::codes::Code;
+use crate::yaml::{self, NodeId, ParseError, Tree, emit};
 
-pub use mode::Mode;
-pub use result::{Failure, Field, FnResult, ResourceRef, Severity, report};
+pub(crate) use mode::Mode;
+pub(crate) use result::Failure;
+pub use result::{Field, FnResult, ResourceRef, Severity, report};
 
-pub const API_VERSION: &str = "config.kubernetes.io/v1";
+pub(crate) const API_VERSION: &str = "config.kubernetes.io/v1";
 const ACCEPTED_API_VERSIONS: &[&str] = &["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];
 
 /// A node's text in the input and where it starts.
@@ -35,12 +36,12 @@ const ACCEPTED_API_VERSIONS: &[&str] = &["config.kubernetes.io/v1", "config.kube
 /// so that they travel with it. `col` is the node's column (its first line may be a
 /// comment, which may sit elsewhere); later lines are at their columns in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span<'a> {
-    pub text: &'a str,
+pub(crate) struct Span<'a> {
+    pub(crate) text: &'a str,
     /// 0-based column of the node's first character, in characters.
-    pub col: usize,
+    pub(crate) col: usize,
     /// 1-based line of the text's first character.
-    pub line: usize,
+    pub(crate) line: usize,
 }
 
 /// What identifies an item, read from its metadata, and where its text is.
@@ -48,38 +49,38 @@ pub struct Span<'a> {
 /// The strings borrow from the input where the YAML spells them plainly, so 10,000
 /// items cost 10,000 small structs, not 50,000 allocations.
 #[derive(Debug, Clone)]
-pub struct Item<'a> {
-    pub span: Span<'a>,
-    pub api_version: Cow<'a, str>,
-    pub kind: Cow<'a, str>,
-    pub name: Cow<'a, str>,
-    pub namespace: Cow<'a, str>,
+pub(crate) struct Item<'a> {
+    pub(crate) span: Span<'a>,
+    pub(crate) api_version: Cow<'a, str>,
+    pub(crate) kind: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) namespace: Cow<'a, str>,
     /// The `app.kubernetes.io/managed-by` label.
-    pub managed_by: Option<Cow<'a, str>>,
+    pub(crate) managed_by: Option<Cow<'a, str>>,
     /// Whether `config.kubernetes.io/local-config` is `"true"`.
-    pub local_config: bool,
+    pub(crate) local_config: bool,
 }
 
 impl Span<'_> {
     /// Whether the text holds `needle`: a cheap test before reading an item as JSON.
-    pub fn mentions(&self, needle: &str) -> bool {
+    pub(crate) fn mentions(&self, needle: &str) -> bool {
         memchr::memmem::find(self.text.as_bytes(), needle.as_bytes()).is_some()
     }
 }
 
 impl Item<'_> {
     /// Whether the item's text holds `needle` (see [`Span::mentions`]).
-    pub fn mentions(&self, needle: &str) -> bool {
+    pub(crate) fn mentions(&self, needle: &str) -> bool {
         self.span.mentions(needle)
     }
 
-    pub fn is(&self, api_group: &str, kind: &str) -> bool {
+    pub(crate) fn is(&self, api_group: &str, kind: &str) -> bool {
         self.kind == kind && group_of(&self.api_version) == api_group
     }
 
     /// Whether the item is in `namespace`, as a kustomize or kpt input has it: an item
     /// without a namespace (set later by the overlay), or an empty `namespace`, matches.
-    pub fn in_namespace(&self, namespace: &str) -> bool {
+    pub(crate) fn in_namespace(&self, namespace: &str) -> bool {
         self.namespace.is_empty() || namespace.is_empty() || self.namespace == namespace
     }
 }
@@ -93,29 +94,26 @@ fn parse_kept<'t>(text: &'t str, keep: Option<yaml::tree::Keep>) -> Result<Tree<
 }
 
 /// The API group of an apiVersion (`apps/v1` → `apps`, `v1` → ``).
-pub fn group_of(api_version: &str) -> &str {
+pub(crate) fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
 /// A parsed ResourceList: spans of the input, and what identifies each item.
 pub struct ResourceList<'a> {
-    pub src: &'a str,
+    pub(crate) src: &'a str,
     /// `%` directives before an explicit `---`, which copied nodes may depend on.
-    pub directives: &'a str,
+    pub(crate) directives: &'a str,
     /// Without directives: the comment lines before the first key, written back.
-    pub head: &'a str,
+    pub(crate) head: &'a str,
     /// The comments after `items:` and before the first item (` # note` on the key's
     /// line, whole lines below it), written back.
-    pub items_head: &'a str,
+    pub(crate) items_head: &'a str,
     /// Whether the functionConfig came before the items: then it is written first, so
     /// that an alias in an item to an anchor in the functionConfig stays after it.
-    pub function_config_first: bool,
-    pub api_version: String,
-    pub items: Vec<Item<'a>>,
-    pub function_config: Option<Span<'a>>,
-    /// Results already in the input (from an earlier run, or an earlier function in a
-    /// pipe). Read, never written back: the output's results describe this run only.
-    pub results: Vec<Span<'a>>,
+    pub(crate) function_config_first: bool,
+    pub(crate) api_version: String,
+    pub(crate) items: Vec<Item<'a>>,
+    pub(crate) function_config: Option<Span<'a>>,
     /// The whole input parsed in full, once, for the few re-reads that need it: a node
     /// with an alias to an anchor elsewhere in the document, or anchors of its own.
     whole: std::sync::OnceLock<Result<Tree<'a>, ParseError>>,
@@ -124,16 +122,77 @@ pub struct ResourceList<'a> {
 impl<'a> ResourceList<'a> {
     /// Reads a ResourceList: a fast line-level split for the block-style lists that
     /// kustomize and kpt write, the full parser for anything else.
-    pub fn parse(src: &'a str) -> Result<ResourceList<'a>, InputError> {
+    pub(crate) fn parse(src: &'a str) -> Result<ResourceList<'a>, InputError> {
         read::parse(src)
     }
 
+    /// How many items the list holds.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the list holds no item.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Whether `other` read the same list: every item's span and identity, the
+    /// functionConfig, and the layout the writer keeps (the fast and the slow reader
+    /// must agree on all of it). `Err` says where they differ.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn same_reading(&self, other: &ResourceList<'a>) -> Result<(), String> {
+        if self.items.len() != other.items.len() {
+            return Err(format!(
+                "{} items, and {}",
+                self.items.len(),
+                other.items.len()
+            ));
+        }
+        for (i, (a, b)) in self.items.iter().zip(&other.items).enumerate() {
+            let identity = |x: &Item<'a>| {
+                (
+                    x.span,
+                    x.api_version.to_string(),
+                    x.kind.to_string(),
+                    x.name.to_string(),
+                    x.namespace.to_string(),
+                    x.managed_by.as_deref().map(str::to_string),
+                    x.local_config,
+                )
+            };
+            if identity(a) != identity(b) {
+                return Err(format!(
+                    "items[{i}]: {:?} and {:?}",
+                    identity(a),
+                    identity(b)
+                ));
+            }
+        }
+        let layout = |r: &ResourceList<'a>| {
+            (
+                r.function_config,
+                r.function_config_first,
+                r.api_version.clone(),
+                r.head,
+                r.items_head,
+            )
+        };
+        if layout(self) != layout(other) {
+            return Err(format!("{:?} and {:?}", layout(self), layout(other)));
+        }
+        Ok(())
+    }
+
     /// Only the fast path: `None` where it does not apply (tests compare the two).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn parse_fast(src: &'a str) -> Option<ResourceList<'a>> {
         read::parse_fast(src)
     }
 
     /// The same, always with the full parser (the reference the fast path must match).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn parse_slow(src: &'a str) -> Result<ResourceList<'a>, InputError> {
         read::parse_slow(src)
     }
@@ -142,7 +201,7 @@ impl<'a> ResourceList<'a> {
     /// namespace) that `filter` accepts. This is the one rule for finding an item, for
     /// every system and every check: several matches are an error, since which one is
     /// meant is unclear.
-    pub fn one(
+    pub(crate) fn one(
         &self,
         group: &str,
         kind: &str,
@@ -168,22 +227,23 @@ impl<'a> ResourceList<'a> {
             FnResult::error(
                 Code::InputDuplicateItems,
                 format!(
-                "{} items match {kind} {namespace}/{name} ({}); keep one",
-                found.len(),
-                where_they_are(&found)
-            ))
+                    "{} items match {kind} {namespace}/{name} ({}); keep one",
+                    found.len(),
+                    where_they_are(&found)
+                ),
+            )
             .on(ResourceRef::of(item)),
         ))
     }
 
     /// Input item `index` as JSON (scalars typed as Go's yaml.v3 types them, aliases
     /// read across the whole document), or `None` when it is not convertible.
-    pub fn value(&self, index: usize) -> Option<Value> {
+    pub(crate) fn value(&self, index: usize) -> Option<Value> {
         self.value_of(self.items.get(index)?)
     }
 
     /// [`ResourceList::value`] of an item of this list.
-    pub fn value_of(&self, item: &Item) -> Option<Value> {
+    pub(crate) fn value_of(&self, item: &Item) -> Option<Value> {
         self.read(&item.span, |tree, id| tree.to_json(id).ok())
             .ok()
             .flatten()
@@ -195,7 +255,7 @@ impl<'a> ResourceList<'a> {
     /// another item, or the functionConfig's to one in an item: valid YAML), the node
     /// is read from the whole document, where aliases resolve as YAML says and line
     /// numbers are the input's.
-    pub fn read<R>(
+    pub(crate) fn read<R>(
         &self,
         span: &Span,
         f: impl FnOnce(&Tree, NodeId) -> R,
@@ -205,7 +265,7 @@ impl<'a> ResourceList<'a> {
 
     /// [`ResourceList::read`] building only the nodes `keep` accepts (all of them with
     /// `None`); the whole document, the fallback, is always read in full.
-    pub fn read_kept<R>(
+    pub(crate) fn read_kept<R>(
         &self,
         span: &Span,
         keep: Option<yaml::tree::Keep>,
@@ -218,7 +278,7 @@ impl<'a> ResourceList<'a> {
     /// anchors is read from the whole document too, so that aliases in other items to
     /// them are seen. `f` also gets the byte range of the span's text in the tree's
     /// source (where edits apply).
-    pub fn read_with<R>(
+    pub(crate) fn read_with<R>(
         &self,
         span: &Span,
         anchors_whole: bool,
@@ -255,7 +315,7 @@ impl<'a> ResourceList<'a> {
     /// Reads an edited item (`edited`, the new text of input item `original`) in full:
     /// on its own, or in place of the original in the whole document when it does not
     /// read on its own.
-    pub fn read_edited<R>(
+    pub(crate) fn read_edited<R>(
         &self,
         original: &Span,
         edited: &Span,
@@ -302,7 +362,7 @@ impl<'a> ResourceList<'a> {
     /// `span`'s text as a standalone document with the same line layout and columns
     /// (directives first, then the text at its original column), and the length of
     /// the prefix before the text.
-    pub fn standalone(&self, span: &Span) -> (String, usize) {
+    pub(crate) fn standalone(&self, span: &Span) -> (String, usize) {
         let mut s = String::with_capacity(self.directives.len() + span.col + span.text.len() + 8);
         if !self.directives.is_empty() {
             s.push_str(self.directives);
@@ -378,7 +438,11 @@ fn where_they_are(found: &[(usize, &Item)]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputError {
     /// A byte that is not UTF-8, at `offset` (on `line`).
-    NotUtf8 { byte: u8, offset: usize, line: usize },
+    NotUtf8 {
+        byte: u8,
+        offset: usize,
+        line: usize,
+    },
     /// The stream does not parse.
     NotYaml(ParseError),
     /// Nothing but comments and blank lines.
@@ -403,7 +467,7 @@ pub enum InputError {
 }
 
 impl InputError {
-    pub fn code(&self) -> Code {
+    pub(crate) fn code(&self) -> Code {
         match self {
             InputError::NotUtf8 { .. } => Code::InputNotUtf8,
             InputError::NotYaml(_) => Code::InputNotYaml,
@@ -418,7 +482,7 @@ impl InputError {
     }
 
     /// The field of the ResourceList the problem is at, when it has one.
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             InputError::Kind { .. } => Some("kind".into()),
             InputError::ApiVersion { .. } => Some("apiVersion".into()),
@@ -493,7 +557,7 @@ impl From<InputError> for FnResult {
 /// Turns stdin bytes into the text the parser reads: UTF-8 checked, a byte-order mark
 /// dropped, CRLF and lone CR line breaks made LF (YAML treats all three as one line
 /// break, inside scalars too, so this changes no value).
-pub fn decode(input: &[u8]) -> Result<std::borrow::Cow<'_, str>, InputError> {
+pub(crate) fn decode(input: &[u8]) -> Result<std::borrow::Cow<'_, str>, InputError> {
     let text = std::str::from_utf8(input).map_err(|e| {
         let at = e.valid_up_to();
         let line = input[..at].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -514,7 +578,7 @@ pub fn decode(input: &[u8]) -> Result<std::borrow::Cow<'_, str>, InputError> {
 }
 
 /// One item of the output list.
-pub enum OutItem {
+pub(crate) enum OutItem {
     /// The input item at this index, copied verbatim.
     Input(usize),
     /// An input item with edits applied: its new text and the column it started at.
@@ -525,7 +589,15 @@ pub enum OutItem {
 
 /// Writes the output ResourceList to `out`, item by item (verbatim items straight
 /// from the input's text).
-pub fn write(
+/// `results` as a ResourceList with no items: what `check --format yaml` prints.
+pub fn results_yaml(results: &[FnResult]) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write(&mut out, None, &[], results);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+pub(crate) fn write(
     out: &mut dyn std::io::Write,
     rl: Option<&ResourceList>,
     items: &[OutItem],

@@ -10,7 +10,7 @@ use super::{Item, ResourceList};
 use crate::yaml::{NodeId, Tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// kustomize `generators:`: the only item is the functionConfig itself
     /// (`api/internal/plugins/fnplugin/fnplugin.go`, `Generate` calls the function with
     /// the functionConfig as its input).
@@ -33,7 +33,7 @@ const KUSTOMIZE_ID: &str = "kustomize.config.k8s.io/id";
 impl Mode {
     /// Reads the mode from the items and the functionConfig (read as the spec is, from
     /// the whole document when it aliases an item's anchor).
-    pub fn of_list(rl: &ResourceList) -> Mode {
+    pub(crate) fn of_list(rl: &ResourceList) -> Mode {
         let parsed = rl
             .function_config
             .as_ref()
@@ -46,7 +46,7 @@ impl Mode {
     }
 
     /// Reads the mode from the items and the functionConfig (`fc` in `tree`).
-    pub fn of(rl: &ResourceList, tree: &Tree, fc: NodeId) -> Mode {
+    pub(crate) fn of(rl: &ResourceList, tree: &Tree, fc: NodeId) -> Mode {
         let is_fc = |item: &Item| {
             tree.get_str(fc, &["kind"]) == Some(item.kind.as_ref())
                 && tree.get_str(fc, &["apiVersion"]) == Some(item.api_version.as_ref())
@@ -80,7 +80,7 @@ impl Mode {
     }
 
     /// Whether the caller shows a function's `results` (kpt does; kustomize never).
-    pub fn shows_results(self) -> bool {
+    pub(crate) fn shows_results(self) -> bool {
         self == Mode::KptPackage
     }
 }

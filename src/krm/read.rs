@@ -248,6 +248,7 @@ pub(super) fn parse(src: &str) -> Result<ResourceList<'_>, InputError> {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 pub(super) fn parse_fast(src: &str) -> Option<ResourceList<'_>> {
     fast::parse(src)
 }
@@ -272,14 +273,6 @@ pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
         tree.get_str(root, &["kind"]).unwrap_or_default(),
         api_version,
     )?;
-    let node_span = |id: NodeId| {
-        let n = tree.node(id);
-        Span {
-            text: tree.text(id),
-            col: n.col,
-            line: n.line,
-        }
-    };
     // A node's span with the comments around it; `from` is where the text before it
     // begins (the end of the previous item, or of the section's key).
     let wide = |id: NodeId, from: usize| {
@@ -317,11 +310,6 @@ pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
         (Some((fc, _)), Some((items, _))) => tree.node(fc).start < tree.node(items).start,
         _ => false,
     };
-    let results = tree
-        .get(root, "results")
-        .and_then(|r| tree.seq_items(r))
-        .map(|ids| ids.iter().map(|&id| node_span(id)).collect())
-        .unwrap_or_default();
     let head = if tree.directives.is_empty() {
         head(src, tree.node(root).start)
     } else {
@@ -336,7 +324,6 @@ pub(super) fn parse_slow(src: &str) -> Result<ResourceList<'_>, InputError> {
         api_version: api_version.to_string(),
         items,
         function_config,
-        results,
         whole: Default::default(),
     })
 }
@@ -566,14 +553,15 @@ mod fast {
                 .collect::<Option<Vec<_>>>()?,
             Some(_) => return None,
         };
-        let results = match find("results") {
-            None => Vec::new(),
-            Some(s) if s.inline.trim().is_empty() => parse_entries(src, s, false)?
-                .into_iter()
-                .map(|(span, _)| span)
-                .collect(),
+        // An input's own results are not kept (the output's describe this run only),
+        // but they must read as the full parser reads them.
+        match find("results") {
+            None => {}
+            Some(s) if s.inline.trim().is_empty() => {
+                parse_entries(src, s, false)?;
+            }
             Some(_) => return None,
-        };
+        }
         let function_config = match find("functionConfig") {
             None => None,
             Some(s) if s.inline.trim().is_empty() => {
@@ -605,7 +593,6 @@ mod fast {
             api_version: api_version.to_string(),
             items,
             function_config,
-            results,
             whole: Default::default(),
         })
     }

@@ -43,7 +43,7 @@ pub struct ResourceRef {
 }
 
 impl ResourceRef {
-    pub fn of(item: &Item<'_>) -> Self {
+    pub(crate) fn of(item: &Item<'_>) -> Self {
         ResourceRef {
             api_version: item.api_version.to_string(),
             kind: item.kind.to_string(),
@@ -61,7 +61,7 @@ pub struct Field {
 }
 
 impl FnResult {
-    pub fn new(code: Code, severity: Severity, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: Code, severity: Severity, message: impl Into<String>) -> Self {
         FnResult {
             code,
             severity,
@@ -71,19 +71,19 @@ impl FnResult {
         }
     }
 
-    pub fn error(code: Code, message: impl Into<String>) -> Self {
+    pub(crate) fn error(code: Code, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Error, message)
     }
 
-    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+    pub(crate) fn warning(code: Code, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Warning, message)
     }
 
-    pub fn info(code: Code, message: impl Into<String>) -> Self {
+    pub(crate) fn info(code: Code, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Info, message)
     }
 
-    pub fn at(mut self, path: impl Into<String>) -> Self {
+    pub(crate) fn at(mut self, path: impl Into<String>) -> Self {
         self.field = Some(Field {
             path: path.into(),
             current: None,
@@ -92,7 +92,7 @@ impl FnResult {
         self
     }
 
-    pub fn change(mut self, path: &str, current: Option<&str>, proposed: &str) -> Self {
+    pub(crate) fn change(mut self, path: &str, current: Option<&str>, proposed: &str) -> Self {
         self.field = Some(Field {
             path: path.into(),
             current: current.map(str::to_string),
@@ -101,7 +101,7 @@ impl FnResult {
         self
     }
 
-    pub fn on(mut self, resource: ResourceRef) -> Self {
+    pub(crate) fn on(mut self, resource: ResourceRef) -> Self {
         self.resource = Some(resource);
         self
     }
@@ -195,14 +195,14 @@ pub fn report(results: &[FnResult]) -> String {
 /// that gets `Err(Failure)` always has something to tell the user; there is no silent
 /// `Err(())`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// Never empty; every one of severity `error`.
     errors: Vec<FnResult>,
 }
 
 impl Failure {
     /// A failure of one error; `result`'s severity becomes `error` whatever it was.
-    pub fn new(mut result: FnResult) -> Failure {
+    pub(crate) fn new(mut result: FnResult) -> Failure {
         result.severity = Severity::Error;
         Failure {
             errors: vec![result],
@@ -210,12 +210,12 @@ impl Failure {
     }
 
     /// A failure with this message (add `.on()`/`.at()` through [`Failure::new`]).
-    pub fn error(code: Code, message: impl Into<String>) -> Failure {
+    pub(crate) fn error(code: Code, message: impl Into<String>) -> Failure {
         Failure::new(FnResult::error(code, message))
     }
 
     /// The error results of `results`, or `None` when there is none.
-    pub fn from_results(results: Vec<FnResult>) -> Option<Failure> {
+    pub(crate) fn from_results(results: Vec<FnResult>) -> Option<Failure> {
         let errors: Vec<FnResult> = results
             .into_iter()
             .filter(|r| r.severity == Severity::Error)
@@ -224,12 +224,15 @@ impl Failure {
     }
 
     /// Adds `other`'s errors after this one's.
-    pub fn merge(&mut self, other: Failure) {
+    pub(crate) fn merge(&mut self, other: Failure) {
         self.errors.extend(other.errors);
     }
 
     /// `a` and `b` together: a failure when either failed, with every error of both.
-    pub fn both<A, B>(a: Result<A, Failure>, b: Result<B, Failure>) -> Result<(A, B), Failure> {
+    pub(crate) fn both<A, B>(
+        a: Result<A, Failure>,
+        b: Result<B, Failure>,
+    ) -> Result<(A, B), Failure> {
         match (a, b) {
             (Ok(a), Ok(b)) => Ok((a, b)),
             (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
@@ -240,11 +243,12 @@ impl Failure {
         }
     }
 
-    pub fn results(&self) -> impl Iterator<Item = &FnResult> {
+    #[cfg(any(test, feature = "test-support"))]
+    pub(crate) fn results(&self) -> impl Iterator<Item = &FnResult> {
         self.errors.iter()
     }
 
-    pub fn into_results(self) -> Vec<FnResult> {
+    pub(crate) fn into_results(self) -> Vec<FnResult> {
         self.errors
     }
 }

@@ -13,116 +13,119 @@
 //! and this tool must not add a second silent layer.
 
 mod read;
-mod schema;
+pub(crate) mod schema;
 
-use crate::endpoint::{Endpoint, Mirror, ProxyCache, Registry, Scheme, Tls};
 use crate::codes::Code;
+use crate::endpoint::{Endpoint, Mirror, ProxyCache, Registry, Scheme, Tls};
 use crate::krm::{Failure, FnResult};
 use crate::names;
 use crate::yaml::{NodeId, Tree};
 use read::Problems;
-pub use schema::{Field, Fields, GenerateName, Type, field, fields};
+pub(crate) use schema::{Fields, GenerateName};
 
-pub const API_VERSION: &str = "fn.harbor-buildkit.dev/v1alpha1";
-pub const KIND: &str = "HarborBuildkit";
+pub(crate) const API_VERSION: &str = "fn.harbor-buildkit.dev/v1alpha1";
+pub(crate) const KIND: &str = "HarborBuildkit";
 
 /// The buildctl client image. BuildKit releases are tagged `vX.Y.Z`; the `-rootless`
 /// variant runs as uid 1000. Bump it to the newest release in moby/buildkit's
 /// releases, together with the CHANGELOG and the snapshots (`cargo insta review`).
 pub const DEFAULT_BUILDCTL_IMAGE: &str = "docker.io/moby/buildkit:v0.26.3-rootless";
-pub const DEFAULT_BUILDKIT_HOST: &str = "tcp://buildkitd:1234";
-pub const DEFAULT_BUILDKIT_CONFIG_MAP: &str = "buildkitd-config";
-pub const DEFAULT_TASK_NAME: &str = "buildkit-build";
-pub const DEFAULT_HARBOR_CORE: &str = "harbor-core";
-pub const DEFAULT_NAMESPACE: &str = "default";
+pub(crate) const DEFAULT_BUILDKIT_HOST: &str = "tcp://buildkitd:1234";
+pub(crate) const DEFAULT_BUILDKIT_CONFIG_MAP: &str = "buildkitd-config";
+pub(crate) const DEFAULT_TASK_NAME: &str = "buildkit-build";
+pub(crate) const DEFAULT_HARBOR_CORE: &str = "harbor-core";
+pub(crate) const DEFAULT_NAMESPACE: &str = "default";
 /// The rootless image's user (moby/buildkit `Dockerfile`: `USER 1000:1000`).
-pub const DEFAULT_RUN_AS_USER: u32 = 1000;
+pub(crate) const DEFAULT_RUN_AS_USER: u32 = 1000;
 /// `runAsUser: platform`: no uid in the step, the cluster assigns one.
-pub const PLATFORM_USER: &str = "platform";
+pub(crate) const PLATFORM_USER: &str = "platform";
 
 /// What to generate or patch. All three by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Generate {
-    pub harbor_core: bool,
-    pub buildkitd_config: bool,
-    pub task: bool,
+pub(crate) struct Generate {
+    pub(crate) harbor_core: bool,
+    pub(crate) buildkitd_config: bool,
+    pub(crate) task: bool,
 }
 
 /// Where Harbor's core pieces are (`harbor*` fields). Harbor is found in the input by
 /// what it is; these say where to look, and name what is generated when it is not there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HarborSpec {
+pub(crate) struct HarborSpec {
     /// Given, or derived from a `<service>.<namespace>.svc` registry; empty when
     /// neither (Harbor is then looked for in every namespace).
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Given, or derived from such a registry's `<service>`, else `harbor-core`.
-    pub config_map: String,
+    pub(crate) config_map: String,
     /// Whether `harborConfigMap` was given (it then overrides finding by content).
-    pub config_map_given: bool,
-    pub deployment: String,
-    pub deployment_given: bool,
+    pub(crate) config_map_given: bool,
+    pub(crate) deployment: String,
+    pub(crate) deployment_given: bool,
 }
 
 /// The BuildKit daemon, its ConfigMap, and the registry's mirrors.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildkitSpec {
+pub(crate) struct BuildkitSpec {
     /// `buildkitNamespace`, else `namespace` (the daemon's, when it is found, wins over
     /// the latter).
-    pub namespace: String,
-    pub namespace_given: bool,
-    pub config_map: String,
-    pub config_map_given: bool,
+    pub(crate) namespace: String,
+    pub(crate) namespace_given: bool,
+    pub(crate) config_map: String,
+    pub(crate) config_map_given: bool,
     /// `buildkitDaemon`: the workload to mount the file into.
-    pub daemon: Option<String>,
+    pub(crate) daemon: Option<String>,
     /// `caSecret`: the Secret holding the `ca` files.
-    pub ca_secret: Option<String>,
-    pub mirrors: Vec<Mirror>,
-    pub proxy_cache: Vec<ProxyCache>,
+    pub(crate) ca_secret: Option<String>,
+    pub(crate) mirrors: Vec<Mirror>,
+    pub(crate) proxy_cache: Vec<ProxyCache>,
     /// `daemonless`: buildkitd runs in the Task's step, and reads the file there.
-    pub daemonless: bool,
+    pub(crate) daemonless: bool,
 }
 
 /// The Tekton Task: its name and place, its step image, the daemon it talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TektonSpec {
-    pub namespace: String,
-    pub task_name: String,
-    pub buildctl_image: String,
+pub(crate) struct TektonSpec {
+    pub(crate) namespace: String,
+    pub(crate) task_name: String,
+    pub(crate) buildctl_image: String,
     /// The Task's `BUILDKIT_HOST` default.
-    pub buildkit_host: String,
+    pub(crate) buildkit_host: String,
     /// Whether `buildkitHost` was given (else the daemon's Service, when found, wins).
-    pub buildkit_host_given: bool,
+    pub(crate) buildkit_host_given: bool,
     /// The Task's `BUILDKIT_TLS_SERVER_NAME` default (empty: BUILDKIT_HOST's host).
-    pub tls_server_name: String,
+    pub(crate) tls_server_name: String,
     /// The step's uid; `None` leaves it to the platform.
-    pub run_as_user: Option<u32>,
+    pub(crate) run_as_user: Option<u32>,
 }
 
 /// The validated, defaulted spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spec {
-    pub endpoint: Endpoint,
-    pub harbor: HarborSpec,
-    pub buildkit: BuildkitSpec,
-    pub tekton: TektonSpec,
-    pub generate: Generate,
+pub(crate) struct Spec {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) harbor: HarborSpec,
+    pub(crate) buildkit: BuildkitSpec,
+    pub(crate) tekton: TektonSpec,
+    pub(crate) generate: Generate,
 }
 
 /// What the functionConfig said, plus warnings about it.
-pub struct Parsed {
-    pub spec: Spec,
-    pub warnings: Vec<FnResult>,
+pub(crate) struct Parsed {
+    pub(crate) spec: Spec,
+    pub(crate) warnings: Vec<FnResult>,
 }
 
 /// Reads and validates the functionConfig node.
-pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
+pub(crate) fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
     let mut problems = Problems::default();
     if tree.entries(fc).is_none() {
         return Err(Failure::new(
-            FnResult::error(Code::SpecKind, format!(
-                "functionConfig is {}, expected a {KIND} resource or a ConfigMap",
-                tree.describe(fc)
-            ))
+            FnResult::error(
+                Code::SpecKind,
+                format!(
+                    "functionConfig is {}, expected a {KIND} resource or a ConfigMap",
+                    tree.describe(fc)
+                ),
+            )
             .at("functionConfig"),
         ));
     }
@@ -141,14 +144,19 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
                     read::typed(tree, spec, "spec", &mut problems)
                 }
                 Some(spec) => {
-                    problems.add(Code::SpecWrongType, 
+                    problems.add(
+                        Code::SpecWrongType,
                         "spec",
                         format!("is {}, expected a mapping", tree.describe(spec)),
                     );
                     read::Read::default()
                 }
                 None => {
-                    problems.add(Code::SpecRequired, "spec", "is missing; spec.registry at least is required");
+                    problems.add(
+                        Code::SpecRequired,
+                        "spec",
+                        "is missing; spec.registry at least is required",
+                    );
                     read::Read::default()
                 }
             };
@@ -166,7 +174,11 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
                     read::flat(tree, data, "data", &mut problems)
                 }
                 _ => {
-                    problems.add(Code::SpecRequired, "data", "is missing; data.registry at least is required");
+                    problems.add(
+                        Code::SpecRequired,
+                        "data",
+                        "is missing; data.registry at least is required",
+                    );
                     read::Read::default()
                 }
             };
@@ -174,9 +186,12 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
         }
         (_, KIND) => {
             return Err(Failure::new(
-                FnResult::error(Code::SpecKind, format!(
-                    "apiVersion {api_version:?} is not served; use apiVersion: {API_VERSION}"
-                ))
+                FnResult::error(
+                    Code::SpecKind,
+                    format!(
+                        "apiVersion {api_version:?} is not served; use apiVersion: {API_VERSION}"
+                    ),
+                )
                 .at("apiVersion"),
             ));
         }
@@ -195,7 +210,8 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
     let fields: Fields = match serde_json::from_value(serde_json::Value::Object(read.values)) {
         Ok(f) => f,
         Err(e) => {
-            problems.add(Code::Internal, 
+            problems.add(
+                Code::Internal,
                 prefix,
                 format!("internal: the checked fields do not read back ({e})"),
             );
@@ -210,8 +226,12 @@ pub fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
 }
 
 fn fail(problems: Problems) -> Failure {
-    Failure::from_results(problems.0)
-        .unwrap_or_else(|| Failure::error(Code::Internal, "internal: the spec was refused without a reason"))
+    Failure::from_results(problems.0).unwrap_or_else(|| {
+        Failure::error(
+            Code::Internal,
+            "internal: the spec was refused without a reason",
+        )
+    })
 }
 
 /// Applies defaults and checks every field. Returns `None` when the registry is
@@ -225,21 +245,23 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
         daemonless(&fields, run_as_user, &p, problems);
     }
 
-    let registry = fields
-        .registry
-        .as_deref()
-        .and_then(|s| match names::registry(s, names::Via::Spec) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                problems.add(Code::SpecRegistry, &p("registry"), e);
-                None
-            }
-        });
+    let registry =
+        fields
+            .registry
+            .as_deref()
+            .and_then(|s| match names::registry(s, names::Via::Spec) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    problems.add(Code::SpecRegistry, &p("registry"), e);
+                    None
+                }
+            });
     let scheme = match fields.scheme.as_str() {
         "https" => Scheme::Https,
         "http" => Scheme::Http,
         other => {
-            problems.add(Code::SpecValue, 
+            problems.add(
+                Code::SpecValue,
                 &p("scheme"),
                 format!("is {other:?}; expected http or https (lowercase, without ://)"),
             );
@@ -465,7 +487,11 @@ fn run_as_user(value: &serde_json::Value, path: &str, problems: &mut Problems) -
             }
             Some(Ok(uid)) if uid <= i32::MAX as u32 => Some(uid),
             Some(_) => {
-                problems.add(Code::SpecRunAsUser, path, format!("is {v}; a uid is from 1 to 2147483647"));
+                problems.add(
+                    Code::SpecRunAsUser,
+                    path,
+                    format!("is {v}; a uid is from 1 to 2147483647"),
+                );
                 None
             }
             None => {
@@ -543,7 +569,8 @@ fn generate(values: &[String], path: &str, problems: &mut Problems) -> Generate 
             Some(GenerateName::Task) => g.task = true,
             None => {
                 let allowed: Vec<String> = GenerateName::ALL.iter().map(|n| n.name()).collect();
-                problems.add(Code::SpecValue, 
+                problems.add(
+                    Code::SpecValue,
                     &format!("{path}[{i}]"),
                     format!("is {v:?}; expected one of {}", allowed.join(", ")),
                 );

@@ -31,7 +31,8 @@ pub(super) fn check_top_level(tree: &Tree, fc: NodeId, allowed: &[&str], problem
     for &(k, _) in tree.entries(fc).unwrap_or_default() {
         let key = tree.scalar(k).map(|s| s.0).unwrap_or("?");
         if !allowed.contains(&key) {
-            problems.add(Code::SpecUnknownField, 
+            problems.add(
+                Code::SpecUnknownField,
                 key,
                 format!(
                     "is an unknown field; a functionConfig has only {}",
@@ -50,7 +51,8 @@ fn unknown_field(name: &str, path: &str, problems: &mut Problems) {
         .map(|f| format!(" (did you mean {}?)", f.name))
         .unwrap_or_default();
     let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-    problems.add(Code::SpecUnknownField, 
+    problems.add(
+        Code::SpecUnknownField,
         path,
         format!(
             "is an unknown field{hint}; known fields: {}",
@@ -84,7 +86,11 @@ fn known_fields(
     let mut out = Vec::new();
     for &(k, v) in tree.entries(map).unwrap_or_default() {
         let Some((name, _, _)) = tree.scalar(k) else {
-            problems.add(Code::SpecWrongType, prefix, "has a key that is not a string");
+            problems.add(
+                Code::SpecWrongType,
+                prefix,
+                "has a key that is not a string",
+            );
             continue;
         };
         let path = format!("{prefix}.{name}");
@@ -113,7 +119,11 @@ impl Read {
     pub(super) fn require(&self, prefix: &str, problems: &mut Problems) {
         for f in schema::fields().iter().filter(|f| f.required) {
             if !self.given.contains(&f.name.as_str()) {
-                problems.add(Code::SpecRequired, &format!("{prefix}.{}", f.name), required(f));
+                problems.add(
+                    Code::SpecRequired,
+                    &format!("{prefix}.{}", f.name),
+                    required(f),
+                );
             }
         }
     }
@@ -167,7 +177,8 @@ fn null_value(field: &Field) -> String {
 fn duplicates(items: &[String], at: impl Fn(usize) -> String, problems: &mut Problems) {
     for (i, item) in items.iter().enumerate() {
         if let Some(first) = items[..i].iter().position(|x| x == item) {
-            problems.add(Code::SpecDuplicateValue, 
+            problems.add(
+                Code::SpecDuplicateValue,
                 &at(i),
                 format!("{item:?} is listed twice (also at [{first}]); list each value once"),
             );
@@ -181,7 +192,9 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
     for (field, path, v) in known_fields(tree, spec, prefix, problems) {
         let scalar = tree.scalar(v).map(|(s, st, t)| resolve(s, st, t));
         match (field.ty, scalar) {
-            (_, Some(Resolved::Null)) => problems.add(Code::SpecWrongType, &path, null_value(field)),
+            (_, Some(Resolved::Null)) => {
+                problems.add(Code::SpecWrongType, &path, null_value(field))
+            }
             (Type::String, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
             (Type::IntOrString, Some(Resolved::Int)) => match int_value(tree, v) {
                 Some(n) => read.set(field, n),
@@ -189,7 +202,8 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
             },
             (Type::IntOrString, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
             (Type::Bool, Some(Resolved::Bool(b))) => read.set(field, Value::Bool(b)),
-            (Type::Bool, Some(Resolved::Str(s))) => problems.add(Code::SpecWrongType, 
+            (Type::Bool, Some(Resolved::Str(s))) => problems.add(
+                Code::SpecWrongType,
                 &path,
                 format!(
                     "is the string {s:?}, expected true or false (unquoted){}",
@@ -212,7 +226,8 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
                             items.push(Value::String(s.into()));
                             texts.push((i, s.to_string()));
                         }
-                        _ => problems.add(Code::SpecWrongType, 
+                        _ => problems.add(
+                            Code::SpecWrongType,
                             &format!("{path}[{i}]"),
                             format!("is {}, expected a string", tree.describe(item)),
                         ),
@@ -222,7 +237,8 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
                 duplicates(&strings, |k| format!("{path}[{}]", texts[k].0), problems);
                 read.set(field, Value::Array(items));
             }
-            (Type::IntOrString, _) => problems.add(Code::SpecWrongType, 
+            (Type::IntOrString, _) => problems.add(
+                Code::SpecWrongType,
                 &path,
                 format!(
                     "is {}, expected a number or {}",
@@ -230,7 +246,8 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
                     field.values.join(" or ")
                 ),
             ),
-            (ty, _) => problems.add(Code::SpecWrongType, 
+            (ty, _) => problems.add(
+                Code::SpecWrongType,
                 &path,
                 format!("is {}, expected {}", tree.describe(v), expected(ty)),
             ),
@@ -254,7 +271,8 @@ pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Probl
         let s = match tree.scalar(v).map(|(s, st, t)| resolve(s, st, t)) {
             Some(Resolved::Str(s)) => s.to_string(),
             _ => {
-                problems.add(Code::SpecWrongType, 
+                problems.add(
+                    Code::SpecWrongType,
                     &path,
                     format!(
                         "is {}; ConfigMap data values are strings (quote it)",
@@ -272,7 +290,11 @@ pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Probl
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
                 _ => {
-                    problems.add(Code::SpecWrongType, &path, format!("is {s:?}, expected \"true\" or \"false\""));
+                    problems.add(
+                        Code::SpecWrongType,
+                        &path,
+                        format!("is {s:?}, expected \"true\" or \"false\""),
+                    );
                     continue;
                 }
             },

@@ -21,7 +21,7 @@ use super::{
 #[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, JsonSchema, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Fields {
+pub(crate) struct Fields {
     /// The registry host, or host:port, exactly as image references name it: the Host
     /// header BuildKit sends. No scheme, no path; a lowercase DNS name or an IPv4 address.
     #[schemars(
@@ -30,102 +30,102 @@ pub struct Fields {
             pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?$"
         )
     )]
-    pub registry: Option<String>,
+    pub(crate) registry: Option<String>,
     /// How BuildKit talks to the registry. Sets CORE_URL's scheme, `http = true` in
     /// buildkitd.toml, and `registry.insecure=true` on pushes and caches for http.
     /// With Harbor's internal TLS, harbor-core serves https only.
     #[serde(default = "default_scheme")]
     #[schemars(with = "SchemeName")]
-    pub scheme: String,
+    pub(crate) scheme: String,
     /// Namespace of the Task (and of the BuildKit ConfigMap, when no daemon is found
     /// and buildkitNamespace is not given).
     #[serde(default = "default_namespace")]
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Namespace Harbor is looked for in. Derived from a
     /// `<service>.<namespace>.svc[.<domain>]` registry; otherwise every namespace, and
     /// required only for a patch generated without Harbor's ConfigMap in the input.
     #[schemars(extend("x-default" = "from registry"))]
-    pub harbor_namespace: Option<String>,
+    pub(crate) harbor_namespace: Option<String>,
     /// Harbor's core ConfigMap. Found by what it holds (EXT_ENDPOINT and CORE_URL);
     /// set it when several ConfigMaps do. Names the generated patch when Harbor is
     /// not in the input (the chart's `<release>-core`, the registry's `<service>`).
     #[schemars(extend("x-default" = "found, else from registry, else harbor-core"))]
-    pub harbor_config_map: Option<String>,
+    pub(crate) harbor_config_map: Option<String>,
     /// The harbor-core Deployment, annotated so that harbor-core restarts when CORE_URL
     /// changes (it reads the ConfigMap through envFrom). Found as the Deployment whose
     /// container reads Harbor's core ConfigMap or runs a harbor-core image.
     #[schemars(extend("x-default" = "found"))]
-    pub harbor_deployment: Option<String>,
+    pub(crate) harbor_deployment: Option<String>,
     /// The ConfigMap holding buildkitd.toml (when the daemon mounts one already, that
     /// one is edited instead).
     #[serde(default = "default_buildkit_config_map")]
-    pub buildkit_config_map: String,
+    pub(crate) buildkit_config_map: String,
     /// Namespace of the BuildKit daemon and its ConfigMap, when it is not `namespace`
     /// (the Task's). Found from the daemon when it is in the input.
     #[schemars(extend("x-default" = "the daemon's, else namespace"))]
-    pub buildkit_namespace: Option<String>,
+    pub(crate) buildkit_namespace: Option<String>,
     /// The buildkitd Deployment, StatefulSet or DaemonSet to mount buildkitd.toml into.
     /// Found as the one running a moby/buildkit image.
     #[schemars(extend("x-default" = "found"))]
-    pub buildkit_daemon: Option<String>,
+    pub(crate) buildkit_daemon: Option<String>,
     /// The buildkitd address buildctl connects to (tcp://, unix://, kube-pod://, ...):
     /// the Task's BUILDKIT_HOST default. Found from the daemon's Service when it is in
     /// the input (`tcp://<service>.<namespace>.svc:<port>`).
     #[serde(default = "default_buildkit_host")]
-    pub buildkit_host: String,
+    pub(crate) buildkit_host: String,
     /// Image of the Task's step; it needs buildctl and a POSIX shell. Pinned to a
     /// BuildKit release.
     #[serde(default = "default_buildctl_image")]
-    pub buildctl_image: String,
+    pub(crate) buildctl_image: String,
     /// Name of the Tekton Task.
     #[serde(default = "default_task_name")]
-    pub task_name: String,
+    pub(crate) task_name: String,
     /// https only: CA certificate files, as paths inside the buildkitd container,
     /// written to `ca = [...]`. buildctl fetches tokens itself and needs the CA too: with
     /// `ca`, the Task's registry-ca workspace is required.
     #[serde(default)]
-    pub ca: Vec<String>,
+    pub(crate) ca: Vec<String>,
     /// A Secret holding the `ca` files (keys named as the files), mounted into the
     /// daemon at their folder.
     #[schemars(extend("x-default" = "none"))]
-    pub ca_secret: Option<String>,
+    pub(crate) ca_secret: Option<String>,
     /// https only: skip certificate verification (`insecure = true` for the daemon,
     /// `--registry-auth-tlscontext host=<registry>,insecure=true` for buildctl's token
     /// fetch). Prefer ca.
     #[serde(default)]
-    pub insecure_skip_verify: bool,
+    pub(crate) insecure_skip_verify: bool,
     /// Mirrors of the registry (`[http://]host[:port][/path]`), written to
     /// `mirrors = [...]`; a plain-HTTP mirror (`http://`) gets its own table with
     /// `http = true`, since BuildKit reads each mirror's transport from its own table.
     #[serde(default)]
-    pub mirrors: Vec<String>,
+    pub(crate) mirrors: Vec<String>,
     /// Harbor as a proxy cache: `upstream=project` pairs such as `docker.io=dockerhub`,
     /// each written as the upstream's `mirrors = ["<registry>/<project>"]` (BuildKit
     /// pulls `docker.io/library/x` from `/v2/<project>/library/x`, Harbor's layout).
     #[serde(default)]
-    pub proxy_cache: Vec<String>,
+    pub(crate) proxy_cache: Vec<String>,
     /// Run buildkitd inside the Task's step instead of connecting to a daemon:
     /// `buildctl-daemonless.sh` of the rootless image, with buildkitd.toml mounted into
     /// the step. No daemon, no TLS to it, no BUILDKIT_HOST; the step then needs seccomp
     /// and AppArmor Unconfined and uid 1000, which Pod Security `baseline` and
     /// `restricted` refuse: the Task's namespace must allow `privileged` pods.
     #[serde(default)]
-    pub daemonless: bool,
+    pub(crate) daemonless: bool,
     /// The step's uid (runAsUser and runAsGroup): a number, or `platform` to leave it to
     /// the cluster (OpenShift's restricted SCC assigns one). The rootless image's user is
     /// 1000; daemonless mode needs 1000.
     #[serde(default = "default_run_as_user")]
     #[schemars(schema_with = "run_as_user_schema")]
-    pub run_as_user: Value,
+    pub(crate) run_as_user: Value,
     /// The name buildctl checks the daemon's certificate against (`--tlsservername`)
     /// when it is not BUILDKIT_HOST's host: the Task's BUILDKIT_TLS_SERVER_NAME default.
     #[schemars(extend("x-default" = "BUILDKIT_HOST's host"))]
-    pub buildkit_tls_server_name: Option<String>,
+    pub(crate) buildkit_tls_server_name: Option<String>,
     /// Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig,
     /// task. For example only [harborCore] in the overlay that renders Harbor.
     #[serde(default = "default_generate")]
     #[schemars(with = "Vec<GenerateName>")]
-    pub generate: Vec<String>,
+    pub(crate) generate: Vec<String>,
 }
 
 // The values of `scheme`, for the schema (the parser reads a string and says what is
@@ -141,21 +141,21 @@ enum SchemeName {
 // The values of `generate` (no doc comment: it would become the schema's description).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum GenerateName {
+pub(crate) enum GenerateName {
     HarborCore,
     BuildkitdConfig,
     Task,
 }
 
 impl GenerateName {
-    pub const ALL: [GenerateName; 3] = [
+    pub(crate) const ALL: [GenerateName; 3] = [
         GenerateName::HarborCore,
         GenerateName::BuildkitdConfig,
         GenerateName::Task,
     ];
 
     /// The name as the spec writes it (serde's, so it cannot drift from the schema).
-    pub fn name(self) -> String {
+    pub(crate) fn name(self) -> String {
         match serde_json::to_value(self) {
             Ok(Value::String(s)) => s,
             _ => String::new(),
@@ -163,7 +163,7 @@ impl GenerateName {
     }
 
     /// The variant a spec value names.
-    pub fn parse(s: &str) -> Option<GenerateName> {
+    pub(crate) fn parse(s: &str) -> Option<GenerateName> {
         serde_json::from_value(Value::String(s.to_string())).ok()
     }
 }
@@ -225,7 +225,6 @@ pub struct Field {
     pub required: bool,
     /// The default as the docs show it: `https`, `[]`, `from registry`, `(required)`.
     pub default: String,
-    pub doc: String,
     /// The accepted values, for enums (or lists of enums).
     pub values: Vec<String>,
 }
@@ -286,10 +285,6 @@ pub fn fields() -> &'static [Field] {
                     ty,
                     required,
                     default,
-                    doc: p["description"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .replace('\n', " "),
                     values,
                 }
             })
@@ -298,7 +293,7 @@ pub fn fields() -> &'static [Field] {
 }
 
 /// The field named `name` in the spec, if there is one.
-pub fn field(name: &str) -> Option<&'static Field> {
+pub(crate) fn field(name: &str) -> Option<&'static Field> {
     fields().iter().find(|f| f.name == name)
 }
 

@@ -48,7 +48,7 @@ use crate::spec::Spec;
 
 /// Docker Hub's key in a docker config (moby/buildkit
 /// `session/auth/authprovider/authprovider.go` `dockerHubConfigfileKey`).
-pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
+pub(crate) const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
 /// The key buildctl asks docker/cli for, for a registry that image references write
 /// as `authority`.
@@ -57,7 +57,7 @@ pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 /// `docker.io`, moby/buildkit `util/resolver/resolver.go` dials `docker.io` as
 /// `registry-1.docker.io`, and authprovider.go asks for that host as
 /// [`DOCKER_HUB_KEY`]. Every other registry is asked for as written.
-pub fn lookup_key(authority: &str) -> String {
+pub(crate) fn lookup_key(authority: &str) -> String {
     match authority {
         "docker.io" | "index.docker.io" | "registry-1.docker.io" => DOCKER_HUB_KEY.to_string(),
         other => other.to_string(),
@@ -68,7 +68,7 @@ pub fn lookup_key(authority: &str) -> String {
 /// key holding `://` is parsed as a URL and becomes its host, with its port when it
 /// has one (`net.JoinHostPort`); any other key, or one Go's `url.Parse` refuses,
 /// becomes what precedes its first `/`.
-pub fn convert_to_hostname(key: &str) -> String {
+pub(crate) fn convert_to_hostname(key: &str) -> String {
     if key.contains("://") {
         if let Some(host) = url_host(key) {
             return host;
@@ -133,7 +133,7 @@ fn host_byte_ok(b: u8) -> bool {
 
 /// A key as messages print it: quoted, with any user info of a URL key (`https://user:
 /// token@host/`, which `ConvertToHostname` drops) masked, since it may be a secret.
-pub fn shown(key: &str) -> String {
+pub(crate) fn shown(key: &str) -> String {
     let masked = match key.split_once("://") {
         Some((scheme, rest)) => {
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -149,7 +149,7 @@ pub fn shown(key: &str) -> String {
 
 /// How a key was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Found<'k> {
+pub(crate) enum Found<'k> {
     /// `auths[lookup]` itself.
     Exact(&'k str),
     /// Keys whose [`convert_to_hostname`] is the lookup, in the file's order. docker/cli
@@ -159,14 +159,14 @@ pub enum Found<'k> {
 
 impl Found<'_> {
     /// The key read (for several normalised ones, the first in the file).
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         match self {
             Found::Exact(k) => k,
             Found::Normalised(keys) => keys.first().copied().unwrap_or(""),
         }
     }
 
-    pub fn how(&self) -> &'static str {
+    pub(crate) fn how(&self) -> &'static str {
         match self {
             Found::Exact(_) => "exact match",
             Found::Normalised(_) => {
@@ -178,7 +178,7 @@ impl Found<'_> {
 
 /// The key docker/cli's file store finds for `lookup` among `keys` (file_store.go
 /// `Get`): the exact key, else the normalised ones.
-pub fn find<'k>(keys: impl IntoIterator<Item = &'k str>, lookup: &str) -> Option<Found<'k>> {
+pub(crate) fn find<'k>(keys: impl IntoIterator<Item = &'k str>, lookup: &str) -> Option<Found<'k>> {
     let keys: Vec<&str> = keys.into_iter().collect();
     if let Some(k) = keys.iter().find(|k| **k == lookup) {
         return Some(Found::Exact(k));
@@ -192,7 +192,7 @@ pub fn find<'k>(keys: impl IntoIterator<Item = &'k str>, lookup: &str) -> Option
 
 /// A field of a JSON object as Go's encoding/json finds a struct field: the exact
 /// name, else one that differs only in case.
-pub fn field<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+pub(crate) fn field<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
     object.get(name).or_else(|| {
         object
             .iter()
@@ -272,17 +272,32 @@ struct Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum NotLoaded {
     /// Not JSON: where serde_json stopped, and whether the text ended too early.
-    NotJson { eof: bool, line: usize, column: usize },
+    NotJson {
+        eof: bool,
+        line: usize,
+        column: usize,
+    },
     /// JSON but not an object (`kind` of value).
-    NotObject { kind: &'static str, format: Format },
-    AuthsNotObject { kind: &'static str },
-    EntryNotObject { key: String, kind: &'static str },
+    NotObject {
+        kind: &'static str,
+        format: Format,
+    },
+    AuthsNotObject {
+        kind: &'static str,
+    },
+    EntryNotObject {
+        key: String,
+        kind: &'static str,
+    },
     FieldNotString {
         key: String,
         name: &'static str,
         kind: &'static str,
     },
-    BadAuth { key: String, why: &'static str },
+    BadAuth {
+        key: String,
+        why: &'static str,
+    },
 }
 
 impl std::fmt::Display for NotLoaded {
@@ -453,7 +468,7 @@ fn sends(entry: &Map<String, Value>) -> Sends {
 }
 
 /// Runs the check on every docker-registry Secret of the output.
-pub fn run(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
+pub(crate) fn run(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
     let task = &spec.tekton;
     let bound = || bound_secrets(&task.task_name, &task.namespace, output);
     judge_secrets(&spec.endpoint.registry, &task.namespace, bound, output, out);
@@ -579,9 +594,12 @@ impl Judged<'_> {
         if self.bound {
             FnResult::error(code, message)
         } else {
-            FnResult::warning(code, format!(
-                "{message} (if this is the Secret you bind to the Task's dockerconfig workspace: no TaskRun or PipelineRun in the input says)"
-            ))
+            FnResult::warning(
+                code,
+                format!(
+                    "{message} (if this is the Secret you bind to the Task's dockerconfig workspace: no TaskRun or PipelineRun in the input says)"
+                ),
+            )
         }
     }
 
@@ -776,19 +794,28 @@ impl Judged<'_> {
             self.lookup
         );
         let finding = match found {
-            Some(f) => FnResult::warning(Code::AuthLegacy, format!(
-                "{why}; its entry {} would match {:?} ({}); {recreate}",
-                shown(f.key()),
-                self.lookup,
-                f.how()
-            )),
-            None if !keys.is_empty() => self.no_match(Code::AuthLegacy, format!(
-                "{why}; nor does any of its keys ({listed}) match {}: {}; {}{recreate}",
-                self.authority,
-                self.asks(),
-                self.port_hint(keys)
-            )),
-            None => FnResult::warning(Code::AuthLegacy, format!("{why}; it has no entries either; {recreate}")),
+            Some(f) => FnResult::warning(
+                Code::AuthLegacy,
+                format!(
+                    "{why}; its entry {} would match {:?} ({}); {recreate}",
+                    shown(f.key()),
+                    self.lookup,
+                    f.how()
+                ),
+            ),
+            None if !keys.is_empty() => self.no_match(
+                Code::AuthLegacy,
+                format!(
+                    "{why}; nor does any of its keys ({listed}) match {}: {}; {}{recreate}",
+                    self.authority,
+                    self.asks(),
+                    self.port_hint(keys)
+                ),
+            ),
+            None => FnResult::warning(
+                Code::AuthLegacy,
+                format!("{why}; it has no entries either; {recreate}"),
+            ),
         };
         self.push(finding, path, out);
     }

@@ -15,15 +15,20 @@
 use serde_json::Value;
 
 use super::task;
-use crate::codes::Code;
 use crate::buildkit;
+use crate::codes::Code;
 use crate::endpoint::Scheme;
 use crate::krm::FnResult;
 use crate::output::Output;
 use crate::spec::{DEFAULT_BUILDCTL_IMAGE, Spec};
 
 /// Runs the checks and appends their findings.
-pub fn run(spec: &Spec, buildkit: &buildkit::Topology, output: &Output, out: &mut Vec<FnResult>) {
+pub(crate) fn run(
+    spec: &Spec,
+    buildkit: &buildkit::Topology,
+    output: &Output,
+    out: &mut Vec<FnResult>,
+) {
     client_certs(buildkit, output, out);
     private_ca(spec, output, out);
     runs_bind_required(spec, output, out);
@@ -149,7 +154,7 @@ fn names(list: Option<&Value>) -> Vec<&str> {
 
 /// Whether `r` (a TaskRun's spec, or a Pipeline's task) runs the Task `name` by
 /// `taskRef` (a `kind` other than Task is a custom task or a cluster-scoped one).
-pub fn runs_task(r: &Value, name: &str) -> bool {
+pub(crate) fn runs_task(r: &Value, name: &str) -> bool {
     r.pointer("/taskRef/name").and_then(Value::as_str) == Some(name)
         && r.pointer("/taskRef/kind")
             .and_then(Value::as_str)
@@ -158,7 +163,7 @@ pub fn runs_task(r: &Value, name: &str) -> bool {
 
 /// The tasks of a Pipeline's spec (`tasks`, then `finally`) that run the Task `name`,
 /// each with its list and its index in it.
-pub fn tasks_running<'v>(
+pub(crate) fn tasks_running<'v>(
     pipeline: &'v Value,
     name: &'v str,
 ) -> impl Iterator<Item = (&'static str, usize, &'v Value)> + 'v {

@@ -19,7 +19,7 @@ use crate::krm::FnResult;
 use crate::output::Output;
 
 /// Runs the checks and appends their findings.
-pub fn run(output: &Output, out: &mut Vec<FnResult>) {
+pub(crate) fn run(output: &Output, out: &mut Vec<FnResult>) {
     buildkit_host(output, out);
     docker_config(output, out);
 }
@@ -72,9 +72,12 @@ fn buildkit_host(output: &Output, out: &mut Vec<FnResult>) {
             id.name == name && (id.namespace.is_empty() || id.namespace == namespace)
         });
         let finding = match found {
-            None => FnResult::warning(Code::TektonBuildkitHostService, format!(
-                "the Task's BUILDKIT_HOST {address} names Service {namespace}/{name}, which is not in the input (its Services are elsewhere): check the address, or set spec.buildkitHost"
-            )),
+            None => FnResult::warning(
+                Code::TektonBuildkitHostService,
+                format!(
+                    "the Task's BUILDKIT_HOST {address} names Service {namespace}/{name}, which is not in the input (its Services are elsewhere): check the address, or set spec.buildkitHost"
+                ),
+            ),
             Some(&s) => {
                 let ports: Vec<u64> = output
                     .value(s)
@@ -91,14 +94,17 @@ fn buildkit_host(output: &Output, out: &mut Vec<FnResult>) {
                 if ports.contains(&u64::from(port)) {
                     continue;
                 }
-                FnResult::error(Code::TektonBuildkitHostService, format!(
-                    "the Task's BUILDKIT_HOST {address} connects to port {port} of Service {namespace}/{name}, which exposes {}: buildctl would reach nothing; set spec.buildkitHost",
-                    ports
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
+                FnResult::error(
+                    Code::TektonBuildkitHostService,
+                    format!(
+                        "the Task's BUILDKIT_HOST {address} connects to port {port} of Service {namespace}/{name}, which exposes {}: buildctl would reach nothing; set spec.buildkitHost",
+                        ports
+                            .iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
             }
         };
         out.push(

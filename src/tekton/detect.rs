@@ -6,19 +6,19 @@ use crate::spec::Spec;
 
 /// A Task of our name in the input.
 #[derive(Debug, Clone, Copy)]
-pub struct ExistingTask {
-    pub index: usize,
+pub(crate) struct ExistingTask {
+    pub(crate) index: usize,
     /// Whether it carries our `app.kubernetes.io/managed-by` label.
-    pub ours: bool,
+    pub(crate) ours: bool,
 }
 
 /// What the input holds of Tekton, for the plan (the checks read the output).
 #[derive(Debug, Clone, Default)]
-pub struct Topology {
-    pub task: Option<ExistingTask>,
+pub(crate) struct Topology {
+    pub(crate) task: Option<ExistingTask>,
 }
 
-pub fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
+pub(crate) fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
     let t = &spec.tekton;
     let task = rl
         .one("tekton.dev", "Task", &t.task_name, &t.namespace, |_| true)?

@@ -16,15 +16,15 @@ use crate::yaml::Seg;
 
 /// A Secret volume source, reduced to what decides whether it holds `config.json`.
 #[derive(Debug, Clone)]
-pub struct SecretMount {
-    pub name: String,
+pub(crate) struct SecretMount {
+    pub(crate) name: String,
     /// The `path`s of a non-empty `items` (an empty or absent one projects every key,
     /// as kubelet does).
-    pub items: Option<Vec<String>>,
+    pub(crate) items: Option<Vec<String>>,
 }
 
 impl SecretMount {
-    pub fn of(secret: &Value) -> SecretMount {
+    pub(crate) fn of(secret: &Value) -> SecretMount {
         let items = secret
             .get("items")
             .and_then(Value::as_array)
@@ -46,7 +46,7 @@ impl SecretMount {
     }
 
     /// Mapped to config.json by its items: nothing to check.
-    pub fn maps_config_json(&self) -> bool {
+    pub(crate) fn maps_config_json(&self) -> bool {
         self.items
             .as_ref()
             .is_some_and(|p| p.iter().any(|p| p == "config.json"))
@@ -55,7 +55,7 @@ impl SecretMount {
 
 /// What `DOCKER_CONFIG` names.
 #[derive(Debug, Clone)]
-pub enum Target {
+pub(crate) enum Target {
     /// `spec.volumes[i]` (path from the resource's root) holding a `secret`.
     SecretVolume { path: String, secret: SecretMount },
     /// A workspace, bound by a TaskRun.
@@ -64,10 +64,10 @@ pub enum Target {
 
 /// Where a step's `DOCKER_CONFIG` points, found in a Task spec.
 #[derive(Debug, Clone)]
-pub struct Use {
+pub(crate) struct Use {
     /// The field path of the env var's value, from the resource's root.
-    pub env_path: String,
-    pub target: Target,
+    pub(crate) env_path: String,
+    pub(crate) target: Target,
 }
 
 fn arr<'v>(v: &'v Value, k: &str) -> &'v [Value] {
@@ -89,7 +89,7 @@ fn env_of<'v>(container: &'v Value, path: &str) -> Option<(String, Option<&'v Va
 
 /// The uses of `DOCKER_CONFIG` in a Task spec at `base` (`spec` or `spec.taskSpec`),
 /// one per step and target (a template's reaches every step: reported once).
-pub fn uses(spec: &Value, base: &str) -> Vec<Use> {
+pub(crate) fn uses(spec: &Value, base: &str) -> Vec<Use> {
     let empty = Value::Null;
     let template = spec.get("stepTemplate").unwrap_or(&empty);
     let steps = arr(spec, "steps");
@@ -164,7 +164,7 @@ fn target(spec: &Value, template: &Value, step: &Value, base: &str, dir: &str) -
 /// and `volumeMounts`, `volumes`, `workspaces`, `taskRef` (and the same under a
 /// TaskRun's `taskSpec`). Scripts and the rest are scanned but not built, which keeps a
 /// large Tekton input cheap.
-pub fn keep(path: &[Seg<'_>]) -> bool {
+pub(crate) fn keep(path: &[Seg<'_>]) -> bool {
     let key = |i: usize| match path.get(i) {
         Some(Seg::Key(k)) => Some(k.as_ref()),
         _ => None,
@@ -195,7 +195,7 @@ pub fn keep(path: &[Seg<'_>]) -> bool {
 /// Why a Secret's value cannot be read as text. The value itself is never kept here,
 /// so no message built from this can print it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unreadable {
+pub(crate) enum Unreadable {
     /// A `data` value that is not standard base64.
     NotBase64,
     /// Decoded bytes (or a `stringData` value) that are not UTF-8 text.
@@ -206,7 +206,7 @@ pub enum Unreadable {
 
 impl Unreadable {
     /// What is wrong, for a message that names the field (`data.<key>`) before it.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Unreadable::NotBase64 => "is not base64",
             Unreadable::NotText => "is not text (UTF-8)",
@@ -217,7 +217,7 @@ impl Unreadable {
 
 /// Base64 as Go's encoding/base64 `StdEncoding.DecodeString` reads it: the standard
 /// alphabet with padding, `\r` and `\n` ignored.
-pub fn go_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+pub(crate) fn go_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     use base64::Engine;
     let clean: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
     base64::engine::general_purpose::STANDARD.decode(clean)
@@ -231,7 +231,7 @@ pub fn go_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
 /// kubernetes/api `core/v1/types.go`). `data` is base64 as Go's encoding/json reads a
 /// `[]byte`, with the standard alphabet and padding; Go's decoder ignores `\r` and `\n`
 /// (encoding/base64 `Decode`), so a value folded over lines still reads.
-pub fn secret_text(
+pub(crate) fn secret_text(
     secret: &Value,
     key: &str,
 ) -> Option<(&'static str, Result<String, Unreadable>)> {

@@ -11,13 +11,13 @@
 //! | the check: a docker-registry Secret's `auths` entry for the registry, as buildctl looks it up | [`auths`] |
 //! | the checks along the push: client certificates, a private CA, runs binding what the Task requires | [`chain`] |
 
-pub mod auths;
-pub mod chain;
-pub mod check;
-pub mod detect;
-pub mod docker_config;
-pub mod plan;
+pub(crate) mod auths;
+pub(crate) mod chain;
+pub(crate) mod check;
+pub(crate) mod detect;
+pub(crate) mod docker_config;
+pub(crate) mod plan;
 pub mod task;
 
-pub use detect::{Topology, detect};
-pub use plan::plan;
+pub(crate) use detect::{Topology, detect};
+pub(crate) use plan::plan;

@@ -31,10 +31,13 @@ fn buildkit_host(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) ->
     } else {
         format!("tcp://{}.{}.svc:{}", svc.name, svc.namespace, svc.port)
     };
-    plan.tell(FnResult::info(Code::TektonBuildkitHost, format!(
-        "BUILDKIT_HOST defaults to {host}: the daemon's Service {}/{} (port {})",
-        svc.namespace, svc.name, svc.port
-    )));
+    plan.tell(FnResult::info(
+        Code::TektonBuildkitHost,
+        format!(
+            "BUILDKIT_HOST defaults to {host}: the daemon's Service {}/{} (port {})",
+            svc.namespace, svc.name, svc.port
+        ),
+    ));
     host
 }
 
@@ -102,7 +105,7 @@ fn wiring(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> Wiring
     }
 }
 
-pub fn plan(
+pub(crate) fn plan(
     rl: &ResourceList,
     spec: &Spec,
     topology: &Topology,
@@ -116,10 +119,13 @@ pub fn plan(
         None => {
             plan.change(Change::Add(generated));
             plan.tell(
-                FnResult::info(Code::TektonTaskGenerated, format!(
-                    "generated Task {ns}/{name}: buildctl build and push to {}",
-                    spec.endpoint.authority()
-                ))
+                FnResult::info(
+                    Code::TektonTaskGenerated,
+                    format!(
+                        "generated Task {ns}/{name}: buildctl build and push to {}",
+                        spec.endpoint.authority()
+                    ),
+                )
                 .on(ResourceRef {
                     api_version: "tekton.dev/v1".into(),
                     kind: "Task".into(),
@@ -134,8 +140,11 @@ pub fn plan(
                 with: generated,
             });
             plan.tell(
-                FnResult::info(Code::TektonTaskGenerated, format!("regenerated Task {ns}/{name}"))
-                    .on(ResourceRef::of(&rl.items[t.index])),
+                FnResult::info(
+                    Code::TektonTaskGenerated,
+                    format!("regenerated Task {ns}/{name}"),
+                )
+                .on(ResourceRef::of(&rl.items[t.index])),
             );
         }
         Some(t) => {

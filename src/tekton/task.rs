@@ -41,39 +41,39 @@ pub const SCRIPT: &str = include_str!("step.sh");
 
 /// The step's name; Tekton names its container `step-<name>` (tektoncd/pipeline
 /// `pkg/pod/entrypoint.go`), which the AppArmor annotation must name.
-pub const STEP: &str = "build-and-push";
+pub(crate) const STEP: &str = "build-and-push";
 
 /// The workspace of the registry credentials (a docker config, as a Secret).
-pub const DOCKER_CONFIG: &str = "dockerconfig";
+pub(crate) const DOCKER_CONFIG: &str = "dockerconfig";
 /// The optional workspaces: the daemon's client certificates, the registry's CA.
-pub const CLIENT_CERTS: &str = "buildkit-client-certs";
-pub const REGISTRY_CA: &str = "registry-ca";
+pub(crate) const CLIENT_CERTS: &str = "buildkit-client-certs";
+pub(crate) const REGISTRY_CA: &str = "registry-ca";
 
 /// Daemonless: where buildkitd.toml is mounted in the step, and the state folder the
 /// rootless image's buildkitd writes (an emptyDir, as BuildKit's job.rootless.yaml has
 /// it: the image's VOLUME "does not work with rootless on Google's Container-Optimized
 /// OS").
-pub const DAEMONLESS_CONFIG_DIR: &str = "/buildkit-config";
+pub(crate) const DAEMONLESS_CONFIG_DIR: &str = "/buildkit-config";
 const DAEMONLESS_STATE: &str = "/home/user/.local/share/buildkit";
 
 /// What the plan decided the Task is wired to, from the spec and the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Wiring {
+pub(crate) struct Wiring {
     /// `BUILDKIT_HOST`'s default (not used daemonless).
-    pub buildkit_host: String,
+    pub(crate) buildkit_host: String,
     /// The daemon demands client certificates: the workspace is required.
-    pub client_certs_required: bool,
+    pub(crate) client_certs_required: bool,
     /// A private CA must reach buildctl: the workspace is required.
-    pub registry_ca_required: bool,
+    pub(crate) registry_ca_required: bool,
     /// Pushes and caches on the registry carry `registry.insecure=true`.
-    pub registry_insecure: bool,
+    pub(crate) registry_insecure: bool,
     /// Daemonless (`spec.daemonless`): the ConfigMap (name, key) mounted into the step,
     /// unless buildkitdConfig is not generated (buildkitd then runs with its defaults).
-    pub daemonless_config: Option<(String, String)>,
+    pub(crate) daemonless_config: Option<(String, String)>,
 }
 
 /// Where the Task goes in a kpt package.
-pub fn path(spec: &Spec) -> String {
+pub(crate) fn path(spec: &Spec) -> String {
     format!("harbor-buildkit/task_{}.yaml", spec.tekton.task_name)
 }
 
@@ -101,7 +101,7 @@ fn workspace(name: &str, description: &str, optional: bool) -> Value {
 }
 
 /// The Task for `spec`, wired as `wiring` says.
-pub fn task(spec: &Spec, wiring: &Wiring) -> Value {
+pub(crate) fn task(spec: &Spec, wiring: &Wiring) -> Value {
     let path = path(spec);
     let registry = spec.endpoint.authority();
     let tekton = &spec.tekton;

@@ -14,7 +14,7 @@ use super::{child_path, path_text};
 
 /// Replacements of byte ranges of one source text, none overlapping another.
 #[derive(Debug, Default)]
-pub struct Edits {
+pub(crate) struct Edits {
     edits: Vec<(usize, usize, String)>,
 }
 
@@ -22,14 +22,15 @@ pub struct Edits {
 /// would merge them by accident (two systems annotating one Deployment, say), so the
 /// pair is refused instead. `at` is the byte offset where they meet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Overlap {
-    pub at: usize,
+pub(crate) struct Overlap {
+    pub(crate) at: usize,
 }
 
 type Edit = (usize, usize, String);
 
 impl Edits {
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.edits.is_empty()
     }
 
@@ -38,7 +39,7 @@ impl Edits {
     }
 
     /// Adds `other`'s edits, unless one of them overlaps one of these.
-    pub fn extend(&mut self, other: Edits) -> Result<(), Overlap> {
+    pub(crate) fn extend(&mut self, other: Edits) -> Result<(), Overlap> {
         for o in &other.edits {
             if let Some(e) = self.edits.iter().find(|e| meet(e, o)) {
                 return Err(Overlap { at: e.0.max(o.0) });
@@ -49,7 +50,7 @@ impl Edits {
     }
 
     /// The source with every edit applied, or the place where two edits overlap.
-    pub fn apply(mut self, src: &str) -> Result<String, Overlap> {
+    pub(crate) fn apply(mut self, src: &str) -> Result<String, Overlap> {
         // At one place, lines of a deeper mapping go before those of the one around it.
         self.edits
             .sort_by_key(|e| (e.0, e.1, std::cmp::Reverse(block_indent(&e.2))));
@@ -71,7 +72,11 @@ impl Edits {
 impl Edits {
     /// `src[range]` with every edit applied; every edit must lie within `range` (an
     /// item's text in a whole document).
-    pub fn apply_in(mut self, src: &str, range: std::ops::Range<usize>) -> Result<String, Overlap> {
+    pub(crate) fn apply_in(
+        mut self,
+        src: &str,
+        range: std::ops::Range<usize>,
+    ) -> Result<String, Overlap> {
         if let Some(&(s, e, _)) = self
             .edits
             .iter()
@@ -137,19 +142,23 @@ fn new_key(text: &str) -> Option<&str> {
 /// Why an edit could not be made: the field path (relative to the edited node) and
 /// what was found there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EditError {
-    pub path: String,
-    pub why: Refusal,
+pub(crate) struct EditError {
+    pub(crate) path: String,
+    pub(crate) why: Refusal,
 }
 
 /// What was found where an edit was to be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     Missing,
     /// An alias: editing its anchor would change every place that reads it.
     Alias,
-    NotMapping { found: String },
-    NotList { found: String },
+    NotMapping {
+        found: String,
+    },
+    NotList {
+        found: String,
+    },
     /// An anchor (`name`, at `anchor_line`) that an alias on `alias_line` also reads.
     /// `root`: the node is the edited item itself; `inside`: the anchor is within it;
     /// `within`: the edit would replace the node (and leave the alias without it).
@@ -167,7 +176,9 @@ impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Refusal::Missing => f.write_str("is missing"),
-            Refusal::Alias => f.write_str("is an alias (*anchor); write it out so it can be patched"),
+            Refusal::Alias => {
+                f.write_str("is an alias (*anchor); write it out so it can be patched")
+            }
             Refusal::NotMapping { found } => write!(f, "is {found}, expected a mapping"),
             Refusal::NotList { found } => write!(f, "is {found}, expected a list"),
             Refusal::SharedAnchor {
@@ -211,7 +222,8 @@ impl std::error::Error for EditError {}
 
 /// Sets `path` (mapping keys, created as needed) below the mapping `map` to `value`.
 /// Returns `Ok(false)` when the field already holds exactly that string.
-pub fn set(
+#[cfg(test)]
+pub(crate) fn set(
     tree: &Tree,
     map: NodeId,
     path: &[&str],
@@ -230,7 +242,7 @@ pub fn set(
 /// on the way are created; sequence items must exist). Keys that are missing are
 /// inserted together, so two new keys never create their parent twice. Returns, per
 /// entry, whether it changed.
-pub fn set_entries(
+pub(crate) fn set_entries(
     tree: &Tree,
     map: NodeId,
     parents: &[Seg],
@@ -619,7 +631,7 @@ fn insert_entries(tree: &Tree, map: NodeId, entries: &[(&str, Value)], edits: &m
 /// Appends `items` to the sequence at `parents.key` below `map`: after its last item
 /// (block or flow), or as a new sequence when the key is missing or null (parents are
 /// created as [`set_entries`] creates them).
-pub fn append_items(
+pub(crate) fn append_items(
     tree: &Tree,
     map: NodeId,
     parents: &[Seg],

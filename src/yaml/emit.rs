@@ -30,7 +30,7 @@ pub fn seq_entry(out: &mut String, v: &Value, indent: usize) {
 }
 
 /// `v` as the value of a mapping key at `indent`, starting right after the `:`.
-pub fn value_after_key(out: &mut String, v: &Value, indent: usize) {
+pub(crate) fn value_after_key(out: &mut String, v: &Value, indent: usize) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             out.push('\n');

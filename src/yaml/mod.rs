@@ -6,16 +6,18 @@
 //! - [`emit`]: write our own resources as block YAML;
 //! - [`reindent`]: move a node's verbatim text to another indentation.
 
-pub mod edit;
+pub(crate) mod edit;
 pub mod emit;
-pub mod scalar;
-pub mod tree;
+pub(crate) mod scalar;
+pub(crate) mod tree;
 
-pub use tree::{Kind, NodeId, ParseError, Seg, Tree};
+pub use tree::ParseError;
+pub use tree::Tree;
+pub(crate) use tree::{Kind, NodeId, Seg};
 
 /// A path as results write it: `spec.containers[0].env`.
 /// `parents.key` as [`path_text`] writes it (`key` alone at the top).
-pub fn child_path(parents: &[Seg], key: &str) -> String {
+pub(crate) fn child_path(parents: &[Seg], key: &str) -> String {
     let mut out = path_text(parents);
     if !out.is_empty() {
         out.push('.');
@@ -24,7 +26,7 @@ pub fn child_path(parents: &[Seg], key: &str) -> String {
     out
 }
 
-pub fn path_text(path: &[Seg]) -> String {
+pub(crate) fn path_text(path: &[Seg]) -> String {
     let mut out = String::new();
     for s in path {
         match s {
@@ -49,7 +51,7 @@ pub fn path_text(path: &[Seg]) -> String {
 /// line indented less than `from_col` can only be a comment, a blank line or flow
 /// continuation, where indentation carries no meaning; it is put at `to_indent`.
 /// When the columns are equal (kustomize's and kpt's layout) the text is copied whole.
-pub fn reindent(out: &mut String, text: &str, from_col: usize, to_indent: usize) {
+pub(crate) fn reindent(out: &mut String, text: &str, from_col: usize, to_indent: usize) {
     if from_col == to_indent {
         // Same place as in the source: the text is valid there as it stands.
         out.push_str(text);

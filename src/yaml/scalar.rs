@@ -12,7 +12,7 @@ use super::tree::Style;
 
 /// The type a scalar resolves to under the core schema as Go's yaml.v3 applies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resolved<'s> {
+pub(crate) enum Resolved<'s> {
     Null,
     Bool(bool),
     Int,
@@ -23,7 +23,7 @@ pub enum Resolved<'s> {
 
 /// A scalar's value as Go's yaml.v3 decodes it into an `interface{}`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum GoValue {
+pub(crate) enum GoValue {
     Null,
     Bool(bool),
     /// `int` (Go's int is 64 bits on the platforms kustomize and kpt ship for).
@@ -59,7 +59,7 @@ fn core_tag(tag: Option<&str>) -> Tag<'_> {
 /// explicit tag says otherwise; a plain scalar (or one tagged `!!int`, `!!float`,
 /// `!!bool`, `!!null`, `!!timestamp`) is null, a bool, a number or a timestamp when it
 /// reads as one; `!!str`, `!!binary` and tags outside the core schema are strings.
-pub fn resolve<'s>(value: &'s str, style: Style, tag: Option<&str>) -> Resolved<'s> {
+pub(crate) fn resolve<'s>(value: &'s str, style: Style, tag: Option<&str>) -> Resolved<'s> {
     match go_value(value, style, tag) {
         GoValue::Null => Resolved::Null,
         GoValue::Bool(b) => Resolved::Bool(b),
@@ -73,7 +73,7 @@ pub fn resolve<'s>(value: &'s str, style: Style, tag: Option<&str>) -> Resolved<
 /// The value yaml.v3 decodes a scalar to (gopkg.in/yaml.v3 `resolve.go`, `resolve`,
 /// and `decode.go`, `indicatedString`). A scalar whose explicit tag does not fit its
 /// text (`!!int abc`, which Go refuses to decode) is taken as the string it spells.
-pub fn go_value(value: &str, style: Style, tag: Option<&str>) -> GoValue {
+pub(crate) fn go_value(value: &str, style: Style, tag: Option<&str>) -> GoValue {
     let wanted = match core_tag(tag) {
         // No tag: quoted and block scalars are strings, plain ones are resolved.
         Tag::None if style != Style::Plain => return GoValue::Str,
@@ -377,7 +377,7 @@ fn is_special_word(s: &str) -> bool {
 /// every YAML 1.1 and 1.2 reader. Anything that starts with a digit, a sign, a dot or
 /// an indicator, holds a space, `#`, `,`, `=`, quotes or brackets, or is a bool/null
 /// word in any reader's book, is quoted instead.
-pub fn plain_is_safe(s: &str) -> bool {
+pub(crate) fn plain_is_safe(s: &str) -> bool {
     let mut chars = s.chars();
     let Some(first) = chars.next() else {
         return false;
@@ -392,7 +392,7 @@ pub fn plain_is_safe(s: &str) -> bool {
 
 /// Writes `s` as a YAML double-quoted scalar: only `"`, `\` and characters that are
 /// not printable (or that YAML 1.1 treats as line breaks) are escaped.
-pub fn double_quoted(s: &str, out: &mut String) {
+pub(crate) fn double_quoted(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -419,7 +419,7 @@ pub fn double_quoted(s: &str, out: &mut String) {
 
 /// Writes `s` as a scalar that can stand on one line: plain when that is safe,
 /// double-quoted otherwise.
-pub fn inline_string(s: &str, out: &mut String) {
+pub(crate) fn inline_string(s: &str, out: &mut String) {
     if plain_is_safe(s) {
         out.push_str(s);
     } else {
@@ -431,7 +431,7 @@ pub fn inline_string(s: &str, out: &mut String) {
 /// several lines, no trailing whitespace on any line (it would be invisible), no
 /// leading space on the first line (that would need an indentation indicator), only
 /// printable characters.
-pub fn literal_is_safe(s: &str) -> bool {
+pub(crate) fn literal_is_safe(s: &str) -> bool {
     let body = s.trim_end_matches('\n');
     s.contains('\n')
         && !body.is_empty()

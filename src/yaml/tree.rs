@@ -25,7 +25,7 @@ pub type NodeId = usize;
 /// How a scalar was written. Decides whether its source text may be reused and how
 /// its value resolves (only plain scalars can be anything but strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
+pub(crate) enum Style {
     Plain,
     SingleQuoted,
     DoubleQuoted,
@@ -46,7 +46,7 @@ impl From<ScalarStyle> for Style {
 }
 
 #[derive(Debug)]
-pub enum Kind<'a> {
+pub(crate) enum Kind<'a> {
     Scalar {
         value: Cow<'a, str>,
         style: Style,
@@ -68,35 +68,35 @@ pub enum Kind<'a> {
 }
 
 #[derive(Debug)]
-pub struct Node<'a> {
-    pub kind: Kind<'a>,
+pub(crate) struct Node<'a> {
+    pub(crate) kind: Kind<'a>,
     /// Byte offset of the node's first character, properties (`&a`, `!!map`) included.
     /// For block scalars without properties saphyr starts the span at the content, after
     /// the `|`/`>` header; `yaml::edit` accounts for that.
-    pub start: usize,
+    pub(crate) start: usize,
     /// Byte offset just past the node's last content character.
-    pub end: usize,
+    pub(crate) end: usize,
     /// 1-based line of `start`.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 0-based column of `start`, in characters.
-    pub col: usize,
+    pub(crate) col: usize,
 }
 
 /// One step of a path from the root: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg<'a> {
+pub(crate) enum Seg<'a> {
     Key(Cow<'a, str>),
     Index(usize),
 }
 
 /// Which paths of a document to materialise (see [`Tree::parse_with`]).
-pub type Keep<'k> = &'k dyn Fn(&[Seg<'_>]) -> bool;
+pub(crate) type Keep<'k> = &'k dyn Fn(&[Seg<'_>]) -> bool;
 
 /// Bounds that keep hostile input from costing unbounded time or memory.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Deepest nesting of collections accepted.
-    pub max_depth: usize,
+    pub(crate) max_depth: usize,
 }
 
 impl Default for Limits {
@@ -167,17 +167,17 @@ impl std::error::Error for NotJson {}
 /// A parsed document (the first and only one of the stream).
 #[derive(Debug)]
 pub struct Tree<'a> {
-    pub src: &'a str,
-    pub nodes: Vec<Node<'a>>,
+    pub(crate) src: &'a str,
+    pub(crate) nodes: Vec<Node<'a>>,
     pub root: Option<NodeId>,
     /// Byte offset where the document's content may begin: after `%` directives and
     /// `---`, if any. Text before it (directives) must travel with copied nodes.
-    pub directives: &'a str,
+    pub(crate) directives: &'a str,
     /// The nodes that carry an anchor (`&name`), in document order; empty for the
     /// many documents without one.
-    pub anchored: Vec<NodeId>,
+    pub(crate) anchored: Vec<NodeId>,
     /// The aliases (`*name`) to an anchor of the tree, in document order.
-    pub aliases: Vec<NodeId>,
+    pub(crate) aliases: Vec<NodeId>,
 }
 
 impl<'a> Tree<'a> {
@@ -189,7 +189,7 @@ impl<'a> Tree<'a> {
     /// Parses, materialising only the nodes whose path `keep` accepts (the root always
     /// is). A node that is not kept still appears, as [`Kind::Skipped`], in its parent,
     /// so spans of every direct child of a kept collection are known.
-    pub fn parse_with(
+    pub(crate) fn parse_with(
         src: &'a str,
         limits: Limits,
         keep: &dyn Fn(&[Seg<'_>]) -> bool,
@@ -197,12 +197,12 @@ impl<'a> Tree<'a> {
         Builder::new(src, limits, keep).run()
     }
 
-    pub fn node(&self, id: NodeId) -> &Node<'a> {
+    pub(crate) fn node(&self, id: NodeId) -> &Node<'a> {
         &self.nodes[id]
     }
 
     /// Follows an alias to its anchor (aliases never point at aliases).
-    pub fn resolve(&self, id: NodeId) -> Option<NodeId> {
+    pub(crate) fn resolve(&self, id: NodeId) -> Option<NodeId> {
         match self.nodes[id].kind {
             Kind::Alias(target) => target,
             _ => Some(id),
@@ -211,14 +211,14 @@ impl<'a> Tree<'a> {
 
     /// The mapping entries of `id` (after resolving an alias), or `None` if it is not a
     /// mapping.
-    pub fn entries(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
+    pub(crate) fn entries(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
         match &self.nodes[self.resolve(id)?].kind {
             Kind::Map { entries, .. } => Some(entries),
             _ => None,
         }
     }
 
-    pub fn seq_items(&self, id: NodeId) -> Option<&[NodeId]> {
+    pub(crate) fn seq_items(&self, id: NodeId) -> Option<&[NodeId]> {
         match &self.nodes[self.resolve(id)?].kind {
             Kind::Seq { items, .. } => Some(items),
             _ => None,
@@ -226,7 +226,7 @@ impl<'a> Tree<'a> {
     }
 
     /// The scalar value and style of `id` (after resolving an alias).
-    pub fn scalar(&self, id: NodeId) -> Option<(&str, Style, Option<&str>)> {
+    pub(crate) fn scalar(&self, id: NodeId) -> Option<(&str, Style, Option<&str>)> {
         match &self.nodes[self.resolve(id)?].kind {
             Kind::Scalar { value, style, tag } => Some((value, *style, tag.as_deref())),
             _ => None,
@@ -234,12 +234,12 @@ impl<'a> Tree<'a> {
     }
 
     /// The value of `key` in mapping `map`: the entry whose key is a scalar equal to `key`.
-    pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
+    pub(crate) fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
         self.entry(map, key).map(|(_, v)| v)
     }
 
     /// The `(key, value)` entry of `key` in mapping `map`.
-    pub fn entry(&self, map: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
+    pub(crate) fn entry(&self, map: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
         self.entries(map)?
             .iter()
             .find(|(k, _)| self.scalar(*k).is_some_and(|(s, _, _)| s == key))
@@ -248,7 +248,7 @@ impl<'a> Tree<'a> {
 
     /// The string at `path` below `map`, if every step exists and the leaf is a
     /// string scalar.
-    pub fn get_str(&self, map: NodeId, path: &[&str]) -> Option<&str> {
+    pub(crate) fn get_str(&self, map: NodeId, path: &[&str]) -> Option<&str> {
         let mut cur = map;
         for key in path {
             cur = self.get(cur, key)?;
@@ -262,7 +262,7 @@ impl<'a> Tree<'a> {
 
     /// The name of the anchor on `id` (`core` for `&core "..."`), read from the node's
     /// properties in the source; `None` when it has no anchor.
-    pub fn anchor_name(&self, id: NodeId) -> Option<&'a str> {
+    pub(crate) fn anchor_name(&self, id: NodeId) -> Option<&'a str> {
         if !self.anchored.contains(&id) {
             return None;
         }
@@ -273,7 +273,7 @@ impl<'a> Tree<'a> {
     /// itself, and with `within`, also those whose anchor is a node inside it. An
     /// edit of `target` would change what each of them reads (or, replacing it, leave
     /// them without their anchor). Returns `(alias, its anchor)` pairs.
-    pub fn aliases_of(&self, target: NodeId, within: bool) -> Vec<(NodeId, NodeId)> {
+    pub(crate) fn aliases_of(&self, target: NodeId, within: bool) -> Vec<(NodeId, NodeId)> {
         if self.anchored.is_empty() {
             return Vec::new();
         }
@@ -300,7 +300,8 @@ impl<'a> Tree<'a> {
     }
 
     /// The source text of a node.
-    pub fn text(&self, id: NodeId) -> &'a str {
+    #[cfg(test)]
+    pub(crate) fn text(&self, id: NodeId) -> &'a str {
         let n = &self.nodes[id];
         self.src.get(n.start..n.end).unwrap_or("")
     }
@@ -313,7 +314,7 @@ impl<'a> Tree<'a> {
 
     /// [`Tree::to_json`] of a tree read by [`Tree::parse_with`]: what was not kept is
     /// left out of mappings and `null` in sequences (so indices stay true).
-    pub fn to_json_kept(&self, id: NodeId) -> Result<serde_json::Value, NotJson> {
+    pub(crate) fn to_json_kept(&self, id: NodeId) -> Result<serde_json::Value, NotJson> {
         self.to_json_at(id, 0, true)
     }
 
@@ -406,7 +407,7 @@ impl<'a> Tree<'a> {
     }
 
     /// A short description of what a node is, for "expected X, found Y" messages.
-    pub fn describe(&self, id: NodeId) -> String {
+    pub(crate) fn describe(&self, id: NodeId) -> String {
         let Some(id) = self.resolve(id) else {
             return "an alias".into();
         };
@@ -446,24 +447,24 @@ fn scalar_json(value: &str, style: Style, tag: Option<&str>) -> serde_json::Valu
 
 /// One document of a multi-document stream: its root node's text and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document<'a> {
+pub(crate) struct Document<'a> {
     /// The root node's text, with the comments before it (after the `---` line) and
     /// after it (up to the next `---`): a `helm template` stream's `# Source:` lines.
-    pub text: &'a str,
+    pub(crate) text: &'a str,
     /// The root node's column.
-    pub col: usize,
+    pub(crate) col: usize,
     /// 1-based line where the text starts.
-    pub line: usize,
+    pub(crate) line: usize,
     /// Whether the root is a mapping (a resource); documents that are empty are skipped.
-    pub is_mapping: bool,
+    pub(crate) is_mapping: bool,
     /// Whether the document began with an explicit `---`.
-    pub explicit_start: bool,
+    pub(crate) explicit_start: bool,
 }
 
 /// Splits a YAML stream (`---`-separated documents, as files hold resources) into its
 /// documents' root nodes, without building trees. Every document is parsed whole, so
 /// a stream that is not valid YAML is an error.
-pub fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
+pub(crate) fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
     let offsets = Offsets::new(src);
     let mut parser = Parser::new_from_str(src);
     // Per document: the root's start, column, line and kind, and where its text ends.
@@ -558,7 +559,7 @@ fn scalar_end(src: &str, style: Style, start: usize, end: usize) -> usize {
 /// The text of the node at `start..end` with the comments around it ([`lead_start`],
 /// [`trail_end`]; `from` is where the text before the node begins), and how many line
 /// breaks it gains before the node.
-pub fn widened(
+pub(crate) fn widened(
     src: &str,
     from: usize,
     start: usize,
@@ -572,7 +573,7 @@ pub fn widened(
 /// Where the comments before a node begin: at the first comment after the last
 /// indicator (`-`, `,`, `[`, `:`, `---`) in `src[from..node_start]`, or at the node.
 /// Between an indicator and a node there is only space and comments.
-pub fn lead_start(src: &str, from: usize, node_start: usize) -> usize {
+pub(crate) fn lead_start(src: &str, from: usize, node_start: usize) -> usize {
     let bytes = src.as_bytes();
     let mut first_comment = None;
     let mut p = from.min(node_start);
@@ -595,7 +596,7 @@ pub fn lead_start(src: &str, from: usize, node_start: usize) -> usize {
 /// Where the comments after a node end: past the last comment in the space and
 /// comments that follow `node_end` (up to the next indicator or content), or at
 /// `node_end`.
-pub fn trail_end(src: &str, node_end: usize) -> usize {
+pub(crate) fn trail_end(src: &str, node_end: usize) -> usize {
     let bytes = src.as_bytes();
     let mut end = node_end;
     let mut p = node_end;

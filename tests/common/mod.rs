@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use harbor_buildkit_fn::yaml::Tree;
+use harbor_buildkit_fn::testing::Tree;
 use serde_json::Value;
 
 pub fn root() -> PathBuf {

@@ -1,7 +1,7 @@
 //! The one way tests build a ResourceList: items (as YAML entries, emitted values or
 //! JSON) and a functionConfig (a HarborBuildkit spec, or raw text).
 
-use harbor_buildkit_fn::yaml::emit;
+use harbor_buildkit_fn::testing::emit;
 use serde_json::{Value, json};
 
 /// A ResourceList under construction; [`ResourceList::build`] writes its text.
