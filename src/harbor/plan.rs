@@ -466,13 +466,13 @@ fn not_in_input(
             Ok(())
         }
         Mode::KustomizeTransformer => Err(Failure::new(
-            FnResult::error(Code::HarborNotInInput, 
+            FnResult::error(Code::HarborNotInInput,
                 "Harbor's core ConfigMap (the one holding EXT_ENDPOINT and CORE_URL) is not among the resources kustomize gave this transformer, and kustomize drops local-config items, so a CORE_URL patch would never land. Add Harbor's rendered manifests to resources: in this kustomization; or list the function under generators: beside them, where it writes a behavior: merge patch; or leave harborCore out of spec.generate",
             )
             .on(generated),
         )),
         Mode::Other => Err(Failure::new(
-            FnResult::error(Code::HarborNotInInput, 
+            FnResult::error(Code::HarborNotInInput,
                 "Harbor's core ConfigMap (the one holding EXT_ENDPOINT and CORE_URL) is not in the input, so the CORE_URL patch has nowhere to land. Give Harbor's rendered manifests with the input (for example `helm template harbor harbor/harbor | harbor-buildkit-fn run CONFIG`), or leave harborCore out of spec.generate",
             )
             .on(generated),

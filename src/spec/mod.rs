@@ -329,13 +329,13 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
     }
     if scheme == Scheme::Http {
         if !fields.ca.is_empty() {
-            problems.add(Code::SpecConflict, 
+            problems.add(Code::SpecConflict,
                 &p("ca"),
                 "applies to https registries only; with scheme http there is no certificate to verify",
             );
         }
         if fields.insecure_skip_verify {
-            problems.add(Code::SpecConflict, 
+            problems.add(Code::SpecConflict,
                 &p("insecureSkipVerify"),
                 "applies to https registries only; a plain-HTTP registry needs only scheme: http (which sets http = true)",
             );
@@ -367,7 +367,7 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
         .ca_secret
         .map(|c| object_name("caSecret", c, problems));
     if ca_secret.is_some() && fields.ca.is_empty() {
-        problems.add(Code::SpecConflict, 
+        problems.add(Code::SpecConflict,
             &p("caSecret"),
             "names the Secret holding the ca files, but spec.ca lists none: say where BuildKit reads them",
         );
@@ -381,7 +381,7 @@ fn validate(fields: Fields, prefix: &str, problems: &mut Problems) -> Option<Par
     }
 
     if buildkit_config_map == harbor_config_map && buildkit_namespace == harbor {
-        problems.add(Code::SpecConflict, 
+        problems.add(Code::SpecConflict,
             &p("buildkitConfigMap"),
             format!(
                 "names the same ConfigMap as Harbor's core ConfigMap ({harbor}/{harbor_config_map}); buildkitd.toml needs a ConfigMap of its own"
@@ -479,7 +479,7 @@ fn run_as_user(value: &serde_json::Value, path: &str, problems: &mut Problems) -
         serde_json::Value::String(s) if s == PLATFORM_USER => None,
         v => match v.as_i64().map(u32::try_from) {
             Some(Ok(0)) => {
-                problems.add(Code::SpecRunAsUser, 
+                problems.add(Code::SpecRunAsUser,
                     path,
                     "is 0, root: the step runs with runAsNonRoot: true, and buildctl needs no root; give a uid (the rootless image's is 1000) or platform",
                 );
@@ -495,7 +495,7 @@ fn run_as_user(value: &serde_json::Value, path: &str, problems: &mut Problems) -
                 None
             }
             None => {
-                problems.add(Code::SpecRunAsUser, 
+                problems.add(Code::SpecRunAsUser,
                     path,
                     format!(
                         "is {v}; expected a uid (a number, e.g. {DEFAULT_RUN_AS_USER}) or {PLATFORM_USER} (the cluster assigns one)"
@@ -518,13 +518,13 @@ fn daemonless(
     problems: &mut Problems,
 ) {
     if fields.buildkit_host != DEFAULT_BUILDKIT_HOST {
-        problems.add(Code::SpecConflict, 
+        problems.add(Code::SpecConflict,
             &p("buildkitHost"),
             "is set with daemonless: true; a daemonless step starts its own buildkitd and connects to nothing else: leave one of them out",
         );
     }
     if fields.buildkit_tls_server_name.is_some() {
-        problems.add(Code::SpecConflict, 
+        problems.add(Code::SpecConflict,
             &p("buildkitTlsServerName"),
             "is set with daemonless: true; the step's own buildkitd listens on a local socket, without TLS: leave one of them out",
         );
@@ -535,7 +535,7 @@ fn daemonless(
         ("caSecret", fields.ca_secret.is_some()),
     ] {
         if given {
-            problems.add(Code::SpecConflict, 
+            problems.add(Code::SpecConflict,
                 &p(field),
                 format!("is set with daemonless: true; it names the daemon's side, and the step runs its own buildkitd (buildkitd.toml goes to the Task's namespace, mounted into the step): leave {field} out"),
             );
@@ -543,11 +543,11 @@ fn daemonless(
     }
     let default_image = fields.buildctl_image == DEFAULT_BUILDCTL_IMAGE;
     match uid {
-        None if default_image => problems.add(Code::SpecConflict, 
+        None if default_image => problems.add(Code::SpecConflict,
             &p("runAsUser"),
             format!("is {PLATFORM_USER} with daemonless: true; the rootless buildkitd maps its user namespace from /etc/subuid, which in the rootless image holds only uid {DEFAULT_RUN_AS_USER}: run it as {DEFAULT_RUN_AS_USER} (an SCC that allows it, on OpenShift), or connect to a daemon instead"),
         ),
-        Some(uid) if uid != DEFAULT_RUN_AS_USER && default_image => problems.add(Code::SpecConflict, 
+        Some(uid) if uid != DEFAULT_RUN_AS_USER && default_image => problems.add(Code::SpecConflict,
             &p("runAsUser"),
             format!("is {uid} with daemonless: true; the rootless image's /etc/subuid maps only uid {DEFAULT_RUN_AS_USER}: keep {DEFAULT_RUN_AS_USER}, or set buildctlImage to an image built for {uid}"),
         ),
