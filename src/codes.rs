@@ -145,13 +145,16 @@ pub fn markdown() -> String {
             "| [{}](#{}) | {} |\n",
             e.id,
             e.id.to_ascii_lowercase(),
-            e.title
+            html_safe(e.title)
         ));
     }
     for e in TABLE {
         out.push_str(&format!(
             "\n## {}\n\n{}\n\n**Why.** {}\n\n**Fix.** {}\n",
-            e.id, e.title, e.why, e.fix
+            e.id,
+            html_safe(e.title),
+            html_safe(e.why),
+            html_safe(e.fix)
         ));
         if !e.example.is_empty() {
             out.push_str(&format!(
@@ -161,6 +164,11 @@ pub fn markdown() -> String {
         }
     }
     out
+}
+
+/// Text for Markdown, where `<scheme>` would be read as an HTML tag.
+fn html_safe(text: &str) -> String {
+    text.replace('<', "&lt;")
 }
 
 fn indent(text: &str) -> String {
@@ -300,7 +308,7 @@ codes! {
         fix: "List each value once.",
         example: "hbf106-duplicate-mirror",
     }
-    /// spec.registry is not a host[:port].
+    /// spec.registry is not a `host[:port]`.
     SpecRegistry = "HBF107" {
         title: "spec.registry is not a registry host",
         why: "BuildKit matches the registry by the domain of image references (distribution/reference): a lowercase host or IPv4 address with an optional port, no scheme, no path, no space.",

@@ -6,10 +6,25 @@
 //! material ([`crate::buildkit`]), and the Task pushes to it ([`crate::tekton`]).
 //! [`crate::doctor`] probes the same endpoint live.
 
-/// How BuildKit talks to the registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How BuildKit talks to the registry: one type for the spec's `scheme` (serde and the
+/// schema) and doctor's `--scheme` (clap), so the set is written once.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+#[clap(rename_all = "lowercase")]
 pub enum Scheme {
     Http,
+    #[default]
     Https,
 }
 

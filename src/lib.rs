@@ -34,6 +34,9 @@
 //! (and, when patched, edited in place), so no YAML emitter can retype a user's
 //! `"on"` or `"0755"`.
 
+// The module map above links the internals for `cargo doc --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
+
 // The API: the function and its check, doctor, the schema and definition, `run`
 // without kustomize or kpt, and the result types and codes they report with.
 pub mod codes;

@@ -1,6 +1,8 @@
 //! Replays the fuzzers' corpora and the inputs that once crashed them, through the
 //! same checks the fuzz targets make (`harbor_buildkit_fn::testing::fuzzing`), so a
-//! regression is caught by `cargo test` without a fuzzer.
+//! regression is caught by `cargo test` without a fuzzer. Every input that once
+//! crashed a fuzzer, always; of the corpora (over 10,000 files), every input under
+//! `CI=true` and a fixed eighth of them for a developer's `cargo test`.
 
 mod common;
 
@@ -19,12 +21,19 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
     v
 }
 
-/// Runs `check` on every file of `dirs` (below fuzz/); returns how many there were.
+/// Runs `check` on the files of `dirs` (below fuzz/; a corpus sampled, regressions
+/// whole); returns how many there were.
 fn replay(dirs: &[&str], check: fn(&[u8])) -> usize {
     let root = common::root().join("fuzz");
     let mut n = 0;
     for dir in dirs {
-        for file in files(&root.join(dir)) {
+        let all = files(&root.join(dir));
+        let files = if dir.starts_with("corpus/") {
+            common::sample::every(all, 8, &format!("tests/fuzz_corpus.rs: fuzz/{dir}"))
+        } else {
+            all
+        };
+        for file in files {
             // (A running fuzzer may remove a file between listing and reading.)
             let Ok(data) = std::fs::read(&file) else {
                 continue;

@@ -311,24 +311,7 @@ pub(crate) fn of_value(
     let run_as = |ctx: Option<&Value>| ctx.and_then(|s| s.get("runAsUser")).and_then(Value::as_u64);
     let uid = run_as(c.get("securityContext"))
         .or(run_as(v.pointer("/spec/template/spec/securityContext")));
-    let tag = image
-        .split('@')
-        .next()
-        .unwrap_or("")
-        .rsplit_once(':')
-        .map(|(_, t)| t.to_string());
-    let rootless = if tag
-        .as_deref()
-        .is_some_and(|t| t == "rootless" || t.ends_with("-rootless"))
-    {
-        Some(format!("its image {image} is the rootless one"))
-    } else if command.first().is_some_and(|c| c.ends_with("rootlesskit")) {
-        Some("it runs under rootlesskit".to_string())
-    } else if args.iter().any(|a| a == "--oci-worker-no-process-sandbox") || uid == Some(1000) {
-        Some("it runs as uid 1000 or with --oci-worker-no-process-sandbox".to_string())
-    } else {
-        None
-    };
+    let rootless = rootless(&image, &command, &args, uid);
     let (config_path, config_flag) = match flag(&args, "config") {
         Some(p) => (p, true),
         None if rootless.is_some() => {
@@ -346,7 +329,58 @@ pub(crate) fn of_value(
         None => true,
         Some(c) => c.ends_with("buildkitd") || (c.ends_with("rootlesskit") && command.len() <= 2),
     };
-    let volumes = array_at(v, "/spec/template/spec/volumes")
+    let pod_labels = string_map(v.pointer("/spec/template/metadata/labels"));
+    Some(Daemon {
+        index,
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: namespace.to_string(),
+        container,
+        container_name: str_at(c, &["name"]).unwrap_or("").to_string(),
+        rootless,
+        config_path,
+        config_flag,
+        flags_appendable,
+        volumes: volumes(v),
+        mounts: mounts(c),
+        tls_ca: flag(&args, "tlscacert").is_some(),
+        pod_labels,
+        checksum: str_at(
+            v,
+            &[
+                "spec",
+                "template",
+                "metadata",
+                "annotations",
+                super::RESTART_ANNOTATION,
+            ],
+        )
+        .map(str::to_string),
+    })
+}
+
+/// Why the daemon runs rootless (it then reads `$HOME/.config/buildkit`), or `None`.
+fn rootless(image: &str, command: &[String], args: &[String], uid: Option<u64>) -> Option<String> {
+    let tag = image
+        .split('@')
+        .next()
+        .unwrap_or("")
+        .rsplit_once(':')
+        .map(|(_, t)| t);
+    if tag.is_some_and(|t| t == "rootless" || t.ends_with("-rootless")) {
+        Some(format!("its image {image} is the rootless one"))
+    } else if command.first().is_some_and(|c| c.ends_with("rootlesskit")) {
+        Some("it runs under rootlesskit".to_string())
+    } else if args.iter().any(|a| a == "--oci-worker-no-process-sandbox") || uid == Some(1000) {
+        Some("it runs as uid 1000 or with --oci-worker-no-process-sandbox".to_string())
+    } else {
+        None
+    }
+}
+
+/// The pod's volumes.
+fn volumes(v: &Value) -> Vec<Volume> {
+    array_at(v, "/spec/template/spec/volumes")
         .iter()
         .filter_map(|vol| {
             let name = str_at(vol, &["name"])?.to_string();
@@ -365,9 +399,12 @@ pub(crate) fn of_value(
             };
             Some(Volume { name, source })
         })
-        .collect();
-    let mounts = c
-        .get("volumeMounts")
+        .collect()
+}
+
+/// The container's volume mounts.
+fn mounts(c: &Value) -> Vec<Mount> {
+    c.get("volumeMounts")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -378,35 +415,7 @@ pub(crate) fn of_value(
                 sub_path: str_at(m, &["subPath"]).map(str::to_string),
             })
         })
-        .collect();
-    let pod_labels = string_map(v.pointer("/spec/template/metadata/labels"));
-    Some(Daemon {
-        index,
-        kind: kind.to_string(),
-        name: name.to_string(),
-        namespace: namespace.to_string(),
-        container,
-        container_name: str_at(c, &["name"]).unwrap_or("").to_string(),
-        rootless,
-        config_path,
-        config_flag,
-        flags_appendable,
-        volumes,
-        mounts,
-        tls_ca: flag(&args, "tlscacert").is_some(),
-        pod_labels,
-        checksum: str_at(
-            v,
-            &[
-                "spec",
-                "template",
-                "metadata",
-                "annotations",
-                super::RESTART_ANNOTATION,
-            ],
-        )
-        .map(str::to_string),
-    })
+        .collect()
 }
 
 /// The Service whose selector picks the daemon's pods, and its port for buildctl:

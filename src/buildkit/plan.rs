@@ -172,68 +172,7 @@ fn wire(
             .on(resource.clone()),
         );
     } else {
-        let (dir, base) = d
-            .config_path
-            .rsplit_once('/')
-            .map(|(a, b)| (if a.is_empty() { "/" } else { a }, b))
-            .ok_or_else(|| {
-                refuse(format!(
-                    "--config {} is not an absolute path",
-                    d.config_path
-                ))
-            })?;
-        if let Some(m) = d
-            .mounts
-            .iter()
-            .find(|m| m.mount_path.trim_end_matches('/') == dir)
-        {
-            return Err(refuse(format!(
-                "{} mounts volume {} at {dir}, where it reads buildkitd.toml ({}), and that volume does not hold it: mount ConfigMap {} there instead, or give the daemon --config=<a path of its own>",
-                d.describe(),
-                m.name,
-                d.config_path,
-                topology.name
-            )));
-        }
-        if d.volumes.iter().any(|v| v.name == CONFIG_VOLUME) {
-            return Err(refuse(format!(
-                "{} has a volume named {CONFIG_VOLUME} that does not hold buildkitd.toml at {}: rename it, or mount it at {dir}",
-                d.describe(),
-                d.config_path
-            )));
-        }
-        add_volume(
-            plan,
-            d.index,
-            (&pod, &container()),
-            config_volume(topology, base),
-            read_only_mount(CONFIG_VOLUME, dir),
-        );
-        let mut said = format!(
-            "mounted ConfigMap {} at {dir} in {} (container {}), where it reads {}",
-            topology.name,
-            d.describe(),
-            d.container_name,
-            d.config_path
-        );
-        match (&d.rootless, d.config_flag) {
-            (_, true) => said.push_str(" (its --config)"),
-            (Some(why), false) => said.push_str(&format!(" as a rootless daemon ({why})")),
-            (None, false) => said.push_str(" as a rootful daemon"),
-        }
-        if !d.config_flag && d.flags_appendable {
-            plan.change(Change::Append(Append::new(
-                d.index,
-                container(),
-                "args",
-                vec![json!(format!("--config={}", d.config_path))],
-            )));
-            said.push_str(&format!(
-                ", and passed --config={}: buildkitd runs with its defaults, silently, when the file is not where it looks",
-                d.config_path
-            ));
-        }
-        plan.tell(FnResult::info(Code::BuildkitMounted, said).on(resource.clone()));
+        mount_config(topology, d, (&pod, &container()), plan, &refuse, &resource)?;
     }
     mount_ca(spec, d, &container(), &pod, plan, &refuse)?;
     plan.restart_on_change(
@@ -247,6 +186,81 @@ fn wire(
             "set the pod-template checksum of buildkitd.toml, so the daemon restarts and reads it (only at start)",
         ),
     );
+    Ok(())
+}
+
+/// Mounts the ConfigMap at the folder of the daemon's config path (and passes
+/// `--config` when it can), unless something else is mounted there.
+fn mount_config(
+    topology: &Topology,
+    d: &Daemon,
+    (pod, container): (&[Seg<'static>], &[Seg<'static>]),
+    plan: &mut Plan,
+    refuse: &dyn Fn(String) -> Failure,
+    resource: &ResourceRef,
+) -> Result<(), Failure> {
+    let (dir, base) = d
+        .config_path
+        .rsplit_once('/')
+        .map(|(a, b)| (if a.is_empty() { "/" } else { a }, b))
+        .ok_or_else(|| {
+            refuse(format!(
+                "--config {} is not an absolute path",
+                d.config_path
+            ))
+        })?;
+    if let Some(m) = d
+        .mounts
+        .iter()
+        .find(|m| m.mount_path.trim_end_matches('/') == dir)
+    {
+        return Err(refuse(format!(
+            "{} mounts volume {} at {dir}, where it reads buildkitd.toml ({}), and that volume does not hold it: mount ConfigMap {} there instead, or give the daemon --config=<a path of its own>",
+            d.describe(),
+            m.name,
+            d.config_path,
+            topology.name
+        )));
+    }
+    if d.volumes.iter().any(|v| v.name == CONFIG_VOLUME) {
+        return Err(refuse(format!(
+            "{} has a volume named {CONFIG_VOLUME} that does not hold buildkitd.toml at {}: rename it, or mount it at {dir}",
+            d.describe(),
+            d.config_path
+        )));
+    }
+    add_volume(
+        plan,
+        d.index,
+        (pod, container),
+        config_volume(topology, base),
+        read_only_mount(CONFIG_VOLUME, dir),
+    );
+    let mut said = format!(
+        "mounted ConfigMap {} at {dir} in {} (container {}), where it reads {}",
+        topology.name,
+        d.describe(),
+        d.container_name,
+        d.config_path
+    );
+    match (&d.rootless, d.config_flag) {
+        (_, true) => said.push_str(" (its --config)"),
+        (Some(why), false) => said.push_str(&format!(" as a rootless daemon ({why})")),
+        (None, false) => said.push_str(" as a rootful daemon"),
+    }
+    if !d.config_flag && d.flags_appendable {
+        plan.change(Change::Append(Append::new(
+            d.index,
+            container.to_vec(),
+            "args",
+            vec![json!(format!("--config={}", d.config_path))],
+        )));
+        said.push_str(&format!(
+            ", and passed --config={}: buildkitd runs with its defaults, silently, when the file is not where it looks",
+            d.config_path
+        ));
+    }
+    plan.tell(FnResult::info(Code::BuildkitMounted, said).on(resource.clone()));
     Ok(())
 }
 

@@ -267,24 +267,10 @@ impl Probe<'_> {
     /// (a registry without auth, or with Basic auth, is finished here).
     fn anonymous(&mut self) -> Option<Challenge> {
         let v2 = format!("{}/v2/", self.base);
-        let (authority, scheme) = (self.authority.clone(), self.scheme);
         let first = match self.client.get(&v2, None) {
             Ok(a) => a,
             Err(e) => {
-                let fix = match e.kind {
-                    Failed::NotTls => "the registry speaks plain HTTP here: use --scheme http, and spec.scheme: http for BuildKit".to_string(),
-                    Failed::NotPlainHttp => {
-                        "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
-                            .to_string()
-                    }
-                    Failed::Untrusted(why) => trust_fix(why, &e, &authority),
-                    Failed::Unresolvable if self.opts.registry.is_in_cluster() => {
-                        in_pod_fix(self.opts)
-                    }
-                    _ => format!(
-                        "check that spec.registry ({authority}) and spec.scheme ({scheme}) name where the registry listens, from where BuildKit runs"
-                    ),
-                };
+                let fix = self.unreachable_fix(&e);
                 self.push(
                     step(Outcome::Fail, format!("GET {v2}"))
                         .note(e.message)
@@ -295,79 +281,104 @@ impl Probe<'_> {
         };
         match first.status {
             200 => {
-                // A registry's /v2/ answers JSON (`{}`) with the API version header
-                // (distribution sends it on every answer, Harbor passes it through);
-                // a web server's page answers 200 too, and is no registry.
-                let api = first.header("docker-distribution-api-version").is_some();
-                let json = serde_json::from_str::<serde_json::Value>(&first.body)
-                    .is_ok_and(|v| v.is_object());
-                if !api && !json {
-                    let what = first.header("content-type").map_or_else(
-                        || "no Content-Type".to_string(),
-                        |t| format!("Content-Type {t}"),
-                    );
-                    self.push(
-                        step(
-                            Outcome::Fail,
-                            format!("GET {v2}: 200, but not a registry's answer"),
-                        )
-                        .note(format!(
-                            "no Docker-Distribution-Api-Version header and a body that is not JSON ({what}): a registry's /v2/ answers {{}} with that header"
-                        ))
-                        .note(snippet(&first.body))
-                        .fix(format!(
-                            "spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included: this address serves something else"
-                        )),
-                    );
-                    return None;
-                }
-                let mut s = step(
-                    Outcome::Ok,
-                    format!("GET {v2}: 200, the registry asks for no credentials"),
-                );
-                if !api {
-                    s = s.note("no Docker-Distribution-Api-Version header: check that this really is a registry's /v2/ API");
-                    s.outcome = Outcome::Warn;
-                }
-                self.push(s);
-                if self.opts.repository.is_some() {
-                    let s = verdict(&self.client, &self.target, None, "without credentials");
-                    self.push(s);
-                }
-                return None;
+                self.open(&v2, &first);
+                None
             }
-            401 => {}
-            400 if first.body.contains("HTTP request to an HTTPS server") => {
-                self.push(
-                    step(
-                        Outcome::Fail,
-                        format!("GET {v2}: 400, the server speaks HTTPS on this port"),
-                    )
-                    .fix("use --scheme https and spec.scheme: https"),
-                );
-                return None;
-            }
-            404 => {
-                self.push(
-                    step(Outcome::Fail, format!("GET {v2}: 404, no registry API here"))
-                        .note(snippet(&first.body))
-                        .fix(format!("spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included")),
-                );
-                return None;
-            }
+            401 => self.challenge(&v2, &first),
             status => {
-                let base = self.base.clone();
-                self.push(
-                    step(
-                        Outcome::Fail,
-                        format!("GET {v2}: {status}, not the 200 or 401 a registry answers"),
-                    )
-                    .note(snippet(&first.body))
-                    .fix(format!("check that {base} is the registry")),
-                );
-                return None;
+                self.not_a_registry(&v2, status, &first);
+                None
             }
         }
+    }
+
+    /// What to check when `/v2/` could not be reached at all.
+    fn unreachable_fix(&self, e: &net::NetError) -> String {
+        let authority = &self.authority;
+        let scheme = self.scheme;
+        match e.kind {
+            Failed::NotTls => "the registry speaks plain HTTP here: use --scheme http, and spec.scheme: http for BuildKit".to_string(),
+            Failed::NotPlainHttp => {
+                "the registry speaks HTTPS here: use --scheme https, and spec.scheme: https"
+                    .to_string()
+            }
+            Failed::Untrusted(why) => trust_fix(why, e, authority),
+            Failed::Unresolvable if self.opts.registry.is_in_cluster() => in_pod_fix(self.opts),
+            _ => format!(
+                "check that spec.registry ({authority}) and spec.scheme ({scheme}) name where the registry listens, from where BuildKit runs"
+            ),
+        }
+    }
+
+    /// `/v2/` answered 200: a registry without auth, or a web page that is no registry.
+    fn open(&mut self, v2: &str, first: &net::Answer) {
+        let authority = self.authority.clone();
+        // A registry's /v2/ answers JSON (`{}`) with the API version header
+        // (distribution sends it on every answer, Harbor passes it through);
+        // a web server's page answers 200 too, and is no registry.
+        let api = first.header("docker-distribution-api-version").is_some();
+        let json =
+            serde_json::from_str::<serde_json::Value>(&first.body).is_ok_and(|v| v.is_object());
+        if !api && !json {
+            let what = first.header("content-type").map_or_else(
+                || "no Content-Type".to_string(),
+                |t| format!("Content-Type {t}"),
+            );
+            self.push(
+                step(
+                    Outcome::Fail,
+                    format!("GET {v2}: 200, but not a registry's answer"),
+                )
+                .note(format!(
+                    "no Docker-Distribution-Api-Version header and a body that is not JSON ({what}): a registry's /v2/ answers {{}} with that header"
+                ))
+                .note(snippet(&first.body))
+                .fix(format!(
+                    "spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included: this address serves something else"
+                )),
+            );
+            return;
+        }
+        let mut s = step(
+            Outcome::Ok,
+            format!("GET {v2}: 200, the registry asks for no credentials"),
+        );
+        if !api {
+            s = s.note("no Docker-Distribution-Api-Version header: check that this really is a registry's /v2/ API");
+            s.outcome = Outcome::Warn;
+        }
+        self.push(s);
+        if self.opts.repository.is_some() {
+            let s = verdict(&self.client, &self.target, None, "without credentials");
+            self.push(s);
+        }
+    }
+
+    /// `/v2/` answered neither 200 nor 401.
+    fn not_a_registry(&mut self, v2: &str, status: u16, first: &net::Answer) {
+        let authority = &self.authority;
+        let s = match status {
+            400 if first.body.contains("HTTP request to an HTTPS server") => step(
+                Outcome::Fail,
+                format!("GET {v2}: 400, the server speaks HTTPS on this port"),
+            )
+            .fix("use --scheme https and spec.scheme: https"),
+            404 => step(Outcome::Fail, format!("GET {v2}: 404, no registry API here"))
+                .note(snippet(&first.body))
+                .fix(format!("spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included")),
+            status => step(
+                Outcome::Fail,
+                format!("GET {v2}: {status}, not the 200 or 401 a registry answers"),
+            )
+            .note(snippet(&first.body))
+            .fix(format!("check that {} is the registry", self.base)),
+        };
+        self.push(s);
+    }
+
+    /// `/v2/` answered 401: its challenge, Bearer (returned, for the token steps) or
+    /// Basic (probed here).
+    fn challenge(&mut self, v2: &str, first: &net::Answer) -> Option<Challenge> {
         let challenges = match challenge::parse_all(first.headers("www-authenticate")) {
             Ok(c) if !c.is_empty() => c,
             Ok(_) => {
@@ -468,23 +479,7 @@ impl Probe<'_> {
 
     /// Step 3: a token from the realm, with the docker config's credentials.
     fn token(&mut self, bearer: &Challenge, realm: &str, mismatched: bool) -> Option<String> {
-        let scope = self
-            .opts
-            .repository
-            .as_ref()
-            .map(|r| format!("repository:{r}:pull,push"));
-        let mut url = realm.to_string();
-        let mut sep = if url.contains('?') { '&' } else { '?' };
-        for (k, v) in [
-            ("service", bearer.param("service")),
-            ("scope", scope.as_deref()),
-        ] {
-            if let Some(v) = v {
-                url.push(sep);
-                url.push_str(&format!("{k}={}", encode(v)));
-                sep = '&';
-            }
-        }
+        let url = token_url(bearer, realm, self.opts.repository.as_deref());
         let basic_header = self.creds.as_ref().map(basic_authorization);
         if let Some(h) = &basic_header {
             self.report.masker.add(h.trim_start_matches("Basic "));
@@ -558,8 +553,18 @@ impl Probe<'_> {
             return None;
         };
         self.report.masker.add(&token);
-        let mut s = step(Outcome::Ok, format!("GET {url} {who}: 200, token issued"));
-        if let Some(access) = granted(&token) {
+        let s = self.issued(
+            step(Outcome::Ok, format!("GET {url} {who}: 200, token issued")),
+            &token,
+        );
+        self.push(s);
+        Some(token)
+    }
+
+    /// The issued-token step, with what the token grants (and a warning when it does
+    /// not grant push on the repository).
+    fn issued(&self, mut s: Step, token: &str) -> Step {
+        if let Some(access) = granted(token) {
             s = s.note(format!("the token grants: {}", describe_access(&access)));
             if let Some(repo) = &self.opts.repository {
                 let can_push = access
@@ -575,8 +580,7 @@ impl Probe<'_> {
                 }
             }
         }
-        self.push(s);
-        Some(token)
+        s
     }
 
     /// For a registry with Basic auth: the request with the docker config's credentials.
@@ -792,6 +796,24 @@ fn buildctl_ca(authority: &str) -> String {
     format!(
         "the Task's registry-ca workspace for buildctl, which fetches its tokens itself (buildctl build --registry-auth-tlscontext host={authority},ca=<ca.crt>)"
     )
+}
+/// The realm's URL with the challenge's `service` and, for a repository, a
+/// `pull,push` scope, as buildctl asks for its token.
+fn token_url(bearer: &Challenge, realm: &str, repository: Option<&str>) -> String {
+    let scope = repository.map(|r| format!("repository:{r}:pull,push"));
+    let mut url = realm.to_string();
+    let mut sep = if url.contains('?') { '&' } else { '?' };
+    for (k, v) in [
+        ("service", bearer.param("service")),
+        ("scope", scope.as_deref()),
+    ] {
+        if let Some(v) = v {
+            url.push(sep);
+            url.push_str(&format!("{k}={}", encode(v)));
+            sep = '&';
+        }
+    }
+    url
 }
 
 /// The fix for a certificate the probe does not trust: trust, not the address (unless

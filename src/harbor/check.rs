@@ -234,42 +234,21 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
     }
 
     // No match: the answer depends on the version's rule and on EXT_ENDPOINT.
-    let judged: Vec<(Rule, Option<String>, Verdict, String)> = predictions
+    let judged: Vec<Judged> = predictions
         .into_iter()
         .map(|(r, p)| {
             let (v, why) = judge(p.realm.as_deref(), spec);
             (r, p.realm, v, why)
         })
         .collect();
-    let worst = judged.iter().map(|j| j.2).min().unwrap_or(Verdict::Works);
-    let best = judged.iter().map(|j| j.2).max().unwrap_or(Verdict::Works);
-    // With the version unknown, a realm that fails in one rule only is a warning.
-    let version_known = rules.len() == 1;
-    let verdict = if !version_known && worst == Verdict::Fails && best != Verdict::Fails {
-        Verdict::Doubtful
-    } else {
-        worst
-    };
+    let verdict = overall(&judged, rules.len() == 1);
     let ext_note = ext.map_or_else(
         || "EXT_ENDPOINT (not in the input)".to_string(),
         |e| format!("EXT_ENDPOINT {e}"),
     );
-    let detail: Vec<String> = judged
-        .iter()
-        .map(|(r, realm, v, why)| {
-            let rule = r.describe();
-            let realm = realm.as_deref().unwrap_or("unknown");
-            let outcome = if *v == Verdict::Works {
-                "which works".to_string()
-            } else {
-                why.clone()
-            };
-            format!("{} {rule}: realm {realm}, {outcome}", r.versions())
-        })
-        .collect();
     let mut message = format!(
         "Harbor will answer BuildKit (Host: {host}) from {ext_note}{pending}, because the Host does not match CORE_URL {after}{version_note}. {}.",
-        detail.join("; ")
+        describe_judged(&judged)
     );
     if verdict != Verdict::Works {
         message.push_str(&format!(
@@ -288,6 +267,39 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
             before,
             after_or_fix(verdict, after, &proposed),
         )
+}
+
+/// Each rule's realm and verdict, and why it fails.
+type Judged = (Rule, Option<String>, Verdict, String);
+
+/// The verdict over every rule in play: the worst; but with the version unknown, a
+/// realm that fails under one rule only is a warning.
+fn overall(judged: &[Judged], version_known: bool) -> Verdict {
+    let worst = judged.iter().map(|j| j.2).min().unwrap_or(Verdict::Works);
+    let best = judged.iter().map(|j| j.2).max().unwrap_or(Verdict::Works);
+    if !version_known && worst == Verdict::Fails && best != Verdict::Fails {
+        Verdict::Doubtful
+    } else {
+        worst
+    }
+}
+
+/// Each rule's realm and outcome, for the message.
+fn describe_judged(judged: &[Judged]) -> String {
+    let detail: Vec<String> = judged
+        .iter()
+        .map(|(r, realm, v, why)| {
+            let rule = r.describe();
+            let realm = realm.as_deref().unwrap_or("unknown");
+            let outcome = if *v == Verdict::Works {
+                "which works".to_string()
+            } else {
+                why.clone()
+            };
+            format!("{} {rule}: realm {realm}, {outcome}", r.versions())
+        })
+        .collect();
+    detail.join("; ")
 }
 
 /// What the realm was, when this run changed CORE_URL: a sentence to append.

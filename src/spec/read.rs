@@ -172,6 +172,33 @@ fn null_value(field: &Field) -> String {
     }
 }
 
+/// Whether `s` is one of `field`'s closed set of values (any string, when it has none);
+/// if not, the problem is reported at `path`. The set is the schema's enum, which
+/// serde's enums produce: a value that passes here deserializes.
+fn allowed(field: &Field, s: &str, path: &str, problems: &mut Problems) -> bool {
+    let values = &field.values;
+    if values.is_empty() || values.iter().any(|v| v == s) {
+        return true;
+    }
+    let expected = match values.as_slice() {
+        [a, b] => format!("{a} or {b}"),
+        _ => format!("one of {}", values.join(", ")),
+    };
+    let hint = if s.contains("://") {
+        " (without ://)"
+    } else if values.iter().any(|v| v.eq_ignore_ascii_case(s)) {
+        " (spelled as written here: values are case-sensitive)"
+    } else {
+        ""
+    };
+    problems.add(
+        Code::SpecValue,
+        path,
+        format!("is {s:?}; expected {expected}{hint}"),
+    );
+    false
+}
+
 /// Reports every list entry that repeats an earlier one: a duplicate says nothing more
 /// than the first, so it is most likely a mistake for another value.
 fn duplicates(items: &[String], at: impl Fn(usize) -> String, problems: &mut Problems) {
@@ -195,7 +222,11 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
             (_, Some(Resolved::Null)) => {
                 problems.add(Code::SpecWrongType, &path, null_value(field))
             }
-            (Type::String, Some(Resolved::Str(s))) => read.set(field, Value::String(s.into())),
+            (Type::String, Some(Resolved::Str(s))) => {
+                if allowed(field, s, &path, problems) {
+                    read.set(field, Value::String(s.into()));
+                }
+            }
             (Type::IntOrString, Some(Resolved::Int)) => match int_value(tree, v) {
                 Some(n) => read.set(field, n),
                 None => problems.add(Code::SpecWrongType, &path, "is not a whole number in range"),
@@ -220,9 +251,13 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
             (Type::List, None) if tree.seq_items(v).is_some() => {
                 let mut items = Vec::new();
                 let mut texts = Vec::new();
+                // A list with a value outside its set is left out whole (its default
+                // applies): one bad value, one error.
+                let mut all_allowed = true;
                 for (i, &item) in tree.seq_items(v).unwrap_or_default().iter().enumerate() {
                     match tree.scalar(item).map(|(s, st, t)| resolve(s, st, t)) {
                         Some(Resolved::Str(s)) => {
+                            all_allowed &= allowed(field, s, &format!("{path}[{i}]"), problems);
                             items.push(Value::String(s.into()));
                             texts.push((i, s.to_string()));
                         }
@@ -235,7 +270,9 @@ pub(super) fn typed(tree: &Tree, spec: NodeId, prefix: &str, problems: &mut Prob
                 }
                 let strings: Vec<String> = texts.iter().map(|(_, s)| s.clone()).collect();
                 duplicates(&strings, |k| format!("{path}[{}]", texts[k].0), problems);
-                read.set(field, Value::Array(items));
+                if all_allowed {
+                    read.set(field, Value::Array(items));
+                }
             }
             (Type::IntOrString, _) => problems.add(
                 Code::SpecWrongType,
@@ -283,6 +320,7 @@ pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Probl
             }
         };
         let value = match field.ty {
+            Type::String if !allowed(field, &s, &path, problems) => continue,
             Type::String => Value::String(s),
             // Data values are strings: a number in one is a number.
             Type::IntOrString => s.parse::<i64>().map_or(Value::String(s), Value::from),
@@ -306,6 +344,9 @@ pub(super) fn flat(tree: &Tree, data: NodeId, prefix: &str, problems: &mut Probl
                     .map(str::to_string)
                     .collect();
                 duplicates(&items, |_| path.clone(), problems);
+                if !items.iter().all(|x| allowed(field, x, &path, problems)) {
+                    continue;
+                }
                 Value::Array(items.into_iter().map(Value::String).collect())
             }
         };

@@ -10,6 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::endpoint::Scheme;
+
 use super::{
     DEFAULT_BUILDCTL_IMAGE, DEFAULT_BUILDKIT_CONFIG_MAP, DEFAULT_BUILDKIT_HOST, DEFAULT_NAMESPACE,
     DEFAULT_TASK_NAME,
@@ -34,9 +36,8 @@ pub(crate) struct Fields {
     /// How BuildKit talks to the registry. Sets CORE_URL's scheme, `http = true` in
     /// buildkitd.toml, and `registry.insecure=true` on pushes and caches for http.
     /// With Harbor's internal TLS, harbor-core serves https only.
-    #[serde(default = "default_scheme")]
-    #[schemars(with = "SchemeName")]
-    pub(crate) scheme: String,
+    #[serde(default)]
+    pub(crate) scheme: Scheme,
     /// Namespace of the Task (and of the BuildKit ConfigMap, when no daemon is found
     /// and buildkitNamespace is not given).
     #[serde(default = "default_namespace")]
@@ -124,18 +125,7 @@ pub(crate) struct Fields {
     /// Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig,
     /// task. For example only [harborCore] in the overlay that renders Harbor.
     #[serde(default = "default_generate")]
-    #[schemars(with = "Vec<GenerateName>")]
-    pub(crate) generate: Vec<String>,
-}
-
-// The values of `scheme`, for the schema (the parser reads a string and says what is
-// wrong with a bad one).
-#[derive(JsonSchema, Serialize)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)] // only its schema is used
-enum SchemeName {
-    Http,
-    Https,
+    pub(crate) generate: Vec<GenerateName>,
 }
 
 // The values of `generate` (no doc comment: it would become the schema's description).
@@ -153,24 +143,8 @@ impl GenerateName {
         GenerateName::BuildkitdConfig,
         GenerateName::Task,
     ];
-
-    /// The name as the spec writes it (serde's, so it cannot drift from the schema).
-    pub(crate) fn name(self) -> String {
-        match serde_json::to_value(self) {
-            Ok(Value::String(s)) => s,
-            _ => String::new(),
-        }
-    }
-
-    /// The variant a spec value names.
-    pub(crate) fn parse(s: &str) -> Option<GenerateName> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
-    }
 }
 
-fn default_scheme() -> String {
-    crate::endpoint::Scheme::Https.as_str().into()
-}
 fn default_namespace() -> String {
     DEFAULT_NAMESPACE.into()
 }
@@ -203,8 +177,8 @@ fn run_as_user_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
-fn default_generate() -> Vec<String> {
-    GenerateName::ALL.iter().map(|g| g.name()).collect()
+fn default_generate() -> Vec<GenerateName> {
+    GenerateName::ALL.to_vec()
 }
 
 /// How a field is typed in YAML.

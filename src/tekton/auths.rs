@@ -677,6 +677,13 @@ impl Judged<'_> {
                 return;
             }
         };
+        self.judge_config(&path, &config, out);
+    }
+
+    /// The findings on a docker config that loads: the entry buildctl's lookup finds,
+    /// and what it sends.
+    fn judge_config(&self, path: &str, config: &Config, out: &mut Vec<FnResult>) {
+        let path = path.to_string();
         let keys: Vec<&str> = config.entries.keys().map(String::as_str).collect();
         let found = find(keys.iter().copied(), self.lookup);
         let listed = self.listed(&keys);

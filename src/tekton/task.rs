@@ -105,9 +105,62 @@ pub(crate) fn task(spec: &Spec, wiring: &Wiring) -> Value {
     let path = path(spec);
     let registry = spec.endpoint.authority();
     let tekton = &spec.tekton;
-    let daemonless = spec.buildkit.daemonless;
-    let flag = |b: bool| if b { "true" } else { "false" };
+    let step = step(spec, wiring, &registry);
+    let mut annotations = json!({
+        "tekton.dev/displayName": "BuildKit build and push",
+        "tekton.dev/categories": "Image Build",
+        "tekton.dev/tags": "image-build, buildkit, harbor",
+        "tekton.dev/pipelines.minVersion": "0.50.0",
+        "internal.config.kubernetes.io/path": path,
+        "config.kubernetes.io/path": path,
+    });
+    let how = if spec.buildkit.daemonless {
+        // The field needs Kubernetes 1.30; older clusters read the annotation, which
+        // Tekton carries from the Task to the pod.
+        annotations[format!("container.apparmor.security.beta.kubernetes.io/step-{STEP}")] =
+            json!("unconfined");
+        "with a rootless buildkitd in the step (buildctl-daemonless.sh; the namespace must allow privileged pods: seccomp and AppArmor Unconfined)"
+    } else {
+        "with buildctl against a buildkitd daemon"
+    };
+    json!({
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Task",
+        "metadata": {
+            "name": tekton.task_name,
+            "namespace": tekton.namespace,
+            "labels": { crate::MANAGED_BY_LABEL: crate::MANAGED_BY },
+            "annotations": annotations,
+        },
+        "spec": {
+            "description": format!(
+                "Builds a Dockerfile {how} and pushes the image to {registry} ({}), with an optional registry cache. Bind the dockerconfig workspace to the registry's kubernetes.io/dockerconfigjson Secret.",
+                spec.endpoint.scheme.as_str()
+            ),
+            "params": params(spec, wiring, &registry),
+            "workspaces": workspaces(spec, wiring, &registry),
+            "results": [
+                { "name": "IMAGE_DIGEST", "type": "string", "description": "Digest of the pushed image." },
+                { "name": "IMAGE_URL", "type": "string", "description": "The pushed image, as given in IMAGE." },
+            ],
+            "volumes": step.volumes,
+            "steps": [{
+                "name": STEP,
+                "image": "$(params.BUILDER_IMAGE)",
+                "env": step.env,
+                "args": ["$(params.BUILD_ARGS[*])", "--", "$(params.EXTRA_ARGS[*])"],
+                "script": SCRIPT,
+                "volumeMounts": step.mounts,
+                "securityContext": step.security,
+            }],
+        },
+    })
+}
 
+/// The Task's params: what a TaskRun sets.
+fn params(spec: &Spec, wiring: &Wiring, registry: &str) -> Vec<Value> {
+    let tekton = &spec.tekton;
+    let daemonless = spec.buildkit.daemonless;
     let mut params = vec![
         param(
             "IMAGE",
@@ -157,7 +210,11 @@ pub(crate) fn task(spec: &Spec, wiring: &Wiring) -> Value {
         param("BUILD_ARGS", "Build arguments, each KEY=VALUE (passed as --opt build-arg:KEY=VALUE).", Some(json!([]))),
         param("EXTRA_ARGS", "More arguments for buildctl build, after all others.", Some(json!([]))),
     ]);
+    params
+}
 
+/// The Task's workspaces: what a TaskRun binds.
+fn workspaces(spec: &Spec, wiring: &Wiring, registry: &str) -> Vec<Value> {
     let mut workspaces = vec![
         json!({ "name": "source", "description": "The source to build: holds CONTEXT and DOCKERFILE." }),
         workspace(
@@ -168,7 +225,7 @@ pub(crate) fn task(spec: &Spec, wiring: &Wiring) -> Value {
             false,
         ),
     ];
-    if !daemonless {
+    if !spec.buildkit.daemonless {
         workspaces.push(workspace(
             CLIENT_CERTS,
             "The daemon's client certificates, for a daemon run with --tlscacert: the buildkit-client-certs Secret of BuildKit's create-certs.sh (ca.pem, cert.pem, key.pem), or a kubernetes.io/tls Secret with ca.crt. Passed as buildctl --tlsdir.",
@@ -180,55 +237,64 @@ pub(crate) fn task(spec: &Spec, wiring: &Wiring) -> Value {
         &format!("The CA that signed {registry}'s certificate (*.crt or *.pem files), for buildctl's own token fetch: passed as --registry-auth-tlscontext host={registry},ca=<file>."),
         !wiring.registry_ca_required,
     ));
+    workspaces
+}
 
-    let mut envs = vec![
-        env("DOCKER_CONFIG", "/docker-config"),
-        env("IMAGE", "$(params.IMAGE)"),
-        env("CONTEXT", "$(params.CONTEXT)"),
-        env("DOCKERFILE", "$(params.DOCKERFILE)"),
-        env("CACHE_IMAGE", "$(params.CACHE_IMAGE)"),
-        env("PLATFORMS", "$(params.PLATFORMS)"),
-        env("TARGET", "$(params.TARGET)"),
-        env("REGISTRY", &registry),
-        env("REGISTRY_INSECURE", flag(wiring.registry_insecure)),
-        env(
-            "REGISTRY_SKIP_VERIFY",
-            flag(spec.endpoint.tls.insecure_skip_verify),
-        ),
-        env(
-            "REGISTRY_CA_BOUND",
-            &format!("$(workspaces.{REGISTRY_CA}.bound)"),
-        ),
-        env(
-            "REGISTRY_CA_DIR",
-            &format!("$(workspaces.{REGISTRY_CA}.path)"),
-        ),
-        env("SOURCE_DIR", "$(workspaces.source.path)"),
-        env(
-            "DOCKERCONFIG_DIR",
-            &format!("$(workspaces.{DOCKER_CONFIG}.path)"),
-        ),
-        env("RESULT_IMAGE_DIGEST", "$(results.IMAGE_DIGEST.path)"),
-        env("RESULT_IMAGE_URL", "$(results.IMAGE_URL.path)"),
-        env("DAEMONLESS", flag(daemonless)),
-    ];
-    let mut volumes = vec![json!({ "name": "docker-config", "emptyDir": { "medium": "Memory" } })];
-    let mut mounts = vec![json!({ "name": "docker-config", "mountPath": "/docker-config" })];
-    let mut security = json!({ "runAsNonRoot": true });
-    if let Some(uid) = tekton.run_as_user {
-        security["runAsUser"] = json!(uid);
-        security["runAsGroup"] = json!(uid);
+/// The step's environment, mounts and security context, and the Task's volumes.
+struct Step {
+    env: Vec<Value>,
+    volumes: Vec<Value>,
+    mounts: Vec<Value>,
+    security: Value,
+}
+
+fn step(spec: &Spec, wiring: &Wiring, registry: &str) -> Step {
+    let flag = |b: bool| if b { "true" } else { "false" };
+    let daemonless = spec.buildkit.daemonless;
+    let mut step = Step {
+        env: vec![
+            env("DOCKER_CONFIG", "/docker-config"),
+            env("IMAGE", "$(params.IMAGE)"),
+            env("CONTEXT", "$(params.CONTEXT)"),
+            env("DOCKERFILE", "$(params.DOCKERFILE)"),
+            env("CACHE_IMAGE", "$(params.CACHE_IMAGE)"),
+            env("PLATFORMS", "$(params.PLATFORMS)"),
+            env("TARGET", "$(params.TARGET)"),
+            env("REGISTRY", registry),
+            env("REGISTRY_INSECURE", flag(wiring.registry_insecure)),
+            env(
+                "REGISTRY_SKIP_VERIFY",
+                flag(spec.endpoint.tls.insecure_skip_verify),
+            ),
+            env(
+                "REGISTRY_CA_BOUND",
+                &format!("$(workspaces.{REGISTRY_CA}.bound)"),
+            ),
+            env(
+                "REGISTRY_CA_DIR",
+                &format!("$(workspaces.{REGISTRY_CA}.path)"),
+            ),
+            env("SOURCE_DIR", "$(workspaces.source.path)"),
+            env(
+                "DOCKERCONFIG_DIR",
+                &format!("$(workspaces.{DOCKER_CONFIG}.path)"),
+            ),
+            env("RESULT_IMAGE_DIGEST", "$(results.IMAGE_DIGEST.path)"),
+            env("RESULT_IMAGE_URL", "$(results.IMAGE_URL.path)"),
+            env("DAEMONLESS", flag(daemonless)),
+        ],
+        volumes: vec![json!({ "name": "docker-config", "emptyDir": { "medium": "Memory" } })],
+        mounts: vec![json!({ "name": "docker-config", "mountPath": "/docker-config" })],
+        security: json!({ "runAsNonRoot": true }),
+    };
+    if let Some(uid) = spec.tekton.run_as_user {
+        step.security["runAsUser"] = json!(uid);
+        step.security["runAsGroup"] = json!(uid);
     }
-    let mut annotations = json!({
-        "tekton.dev/displayName": "BuildKit build and push",
-        "tekton.dev/categories": "Image Build",
-        "tekton.dev/tags": "image-build, buildkit, harbor",
-        "tekton.dev/pipelines.minVersion": "0.50.0",
-        "internal.config.kubernetes.io/path": path,
-        "config.kubernetes.io/path": path,
-    });
-    if !daemonless {
-        envs.extend([
+    if daemonless {
+        daemonless_step(wiring, &mut step);
+    } else {
+        step.env.extend([
             env("BUILDKIT_HOST", "$(params.BUILDKIT_HOST)"),
             env(
                 "BUILDKIT_TLS_SERVER_NAME",
@@ -243,69 +309,35 @@ pub(crate) fn task(spec: &Spec, wiring: &Wiring) -> Value {
                 &format!("$(workspaces.{CLIENT_CERTS}.path)"),
             ),
         ]);
-        security["allowPrivilegeEscalation"] = json!(false);
-        security["capabilities"] = json!({ "drop": ["ALL"] });
-        security["seccompProfile"] = json!({ "type": "RuntimeDefault" });
-    } else {
-        let mut flags = "--oci-worker-no-process-sandbox".to_string();
-        if let Some((config_map, key)) = &wiring.daemonless_config {
-            flags.push_str(&format!(" --config={DAEMONLESS_CONFIG_DIR}/buildkitd.toml"));
-            volumes.push(json!({
-                "name": "buildkitd-config",
-                "configMap": { "name": config_map, "items": [{ "key": key, "path": "buildkitd.toml" }] },
-            }));
-            mounts.push(json!({ "name": "buildkitd-config", "mountPath": DAEMONLESS_CONFIG_DIR, "readOnly": true }));
-        }
-        envs.push(env("BUILDKITD_FLAGS", &flags));
-        volumes.push(json!({ "name": "buildkitd-state", "emptyDir": {} }));
-        mounts.push(json!({ "name": "buildkitd-state", "mountPath": DAEMONLESS_STATE }));
-        // Rootless buildkitd (moby/buildkit examples/kubernetes/job.rootless.yaml,
-        // docs/rootless.md): unshare and mount need seccomp and AppArmor unconfined;
-        // newuidmap/newgidmap (the image's shadow-uidmap, setuid root) need privilege
-        // escalation, which allowPrivilegeEscalation: false forbids.
-        security["allowPrivilegeEscalation"] = json!(true);
-        security["seccompProfile"] = json!({ "type": "Unconfined" });
-        security["appArmorProfile"] = json!({ "type": "Unconfined" });
-        // The field needs Kubernetes 1.30; older clusters read the annotation, which
-        // Tekton carries from the Task to the pod.
-        annotations[format!("container.apparmor.security.beta.kubernetes.io/step-{STEP}")] =
-            json!("unconfined");
+        step.security["allowPrivilegeEscalation"] = json!(false);
+        step.security["capabilities"] = json!({ "drop": ["ALL"] });
+        step.security["seccompProfile"] = json!({ "type": "RuntimeDefault" });
     }
-    let how = if daemonless {
-        "with a rootless buildkitd in the step (buildctl-daemonless.sh; the namespace must allow privileged pods: seccomp and AppArmor Unconfined)"
-    } else {
-        "with buildctl against a buildkitd daemon"
-    };
-    json!({
-        "apiVersion": "tekton.dev/v1",
-        "kind": "Task",
-        "metadata": {
-            "name": tekton.task_name,
-            "namespace": tekton.namespace,
-            "labels": { crate::MANAGED_BY_LABEL: crate::MANAGED_BY },
-            "annotations": annotations,
-        },
-        "spec": {
-            "description": format!(
-                "Builds a Dockerfile {how} and pushes the image to {registry} ({}), with an optional registry cache. Bind the dockerconfig workspace to the registry's kubernetes.io/dockerconfigjson Secret.",
-                spec.endpoint.scheme.as_str()
-            ),
-            "params": params,
-            "workspaces": workspaces,
-            "results": [
-                { "name": "IMAGE_DIGEST", "type": "string", "description": "Digest of the pushed image." },
-                { "name": "IMAGE_URL", "type": "string", "description": "The pushed image, as given in IMAGE." },
-            ],
-            "volumes": volumes,
-            "steps": [{
-                "name": STEP,
-                "image": "$(params.BUILDER_IMAGE)",
-                "env": envs,
-                "args": ["$(params.BUILD_ARGS[*])", "--", "$(params.EXTRA_ARGS[*])"],
-                "script": SCRIPT,
-                "volumeMounts": mounts,
-                "securityContext": security,
-            }],
-        },
-    })
+    step
+}
+
+/// The daemonless step: buildkitd's flags, its config and state, and what a rootless
+/// buildkitd needs of the pod.
+fn daemonless_step(wiring: &Wiring, step: &mut Step) {
+    let mut flags = "--oci-worker-no-process-sandbox".to_string();
+    if let Some((config_map, key)) = &wiring.daemonless_config {
+        flags.push_str(&format!(" --config={DAEMONLESS_CONFIG_DIR}/buildkitd.toml"));
+        step.volumes.push(json!({
+            "name": "buildkitd-config",
+            "configMap": { "name": config_map, "items": [{ "key": key, "path": "buildkitd.toml" }] },
+        }));
+        step.mounts.push(json!({ "name": "buildkitd-config", "mountPath": DAEMONLESS_CONFIG_DIR, "readOnly": true }));
+    }
+    step.env.push(env("BUILDKITD_FLAGS", &flags));
+    step.volumes
+        .push(json!({ "name": "buildkitd-state", "emptyDir": {} }));
+    step.mounts
+        .push(json!({ "name": "buildkitd-state", "mountPath": DAEMONLESS_STATE }));
+    // Rootless buildkitd (moby/buildkit examples/kubernetes/job.rootless.yaml,
+    // docs/rootless.md): unshare and mount need seccomp and AppArmor unconfined;
+    // newuidmap/newgidmap (the image's shadow-uidmap, setuid root) need privilege
+    // escalation, which allowPrivilegeEscalation: false forbids.
+    step.security["allowPrivilegeEscalation"] = json!(true);
+    step.security["seccompProfile"] = json!({ "type": "Unconfined" });
+    step.security["appArmorProfile"] = json!({ "type": "Unconfined" });
 }

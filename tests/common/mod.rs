@@ -122,6 +122,7 @@ pub mod harbor_chart;
 pub mod package;
 pub mod registry;
 pub mod rl;
+pub mod sample;
 pub mod tekton;
 pub mod temp;
 pub mod tools;
