@@ -386,6 +386,14 @@ codes! {
         example: "hbf117-harbor-namespace-differs",
     }
 
+    /// A Service name under another cluster domain.
+    SpecClusterDomain = "HBF118" {
+        title: "spec.registry names a Service under another domain than the cluster's",
+        why: "Pods resolve <service>.<namespace>.svc.<cluster domain> through the kubelet's search path (pkg/kubelet/network/dns/dns.go) and CoreDNS answers Service names under its zone only (plugin/kubernetes/parse.go); a .svc name under another domain resolves nowhere in the cluster.",
+        fix: "Write the name under the cluster's domain, or set spec.clusterDomain to the cluster's (the kubelet's --cluster-domain).",
+        example: "hbf118-other-cluster-domain",
+    }
+
     // ---- HBF2xx: Harbor -------------------------------------------------------------
     /// The realm Harbor will answer BuildKit with does not carry the registry's scheme and host.
     HarborRealm = "HBF200" {
@@ -410,8 +418,8 @@ codes! {
     }
     /// CORE_URL comes from a valueFrom.
     HarborCoreUrlValueFrom = "HBF203" {
-        title: "harbor-core's CORE_URL is set with valueFrom",
-        why: "A valueFrom is read in the cluster (the kubelet resolves it at start), not in the manifests, so it can be neither judged nor patched here.",
+        title: "harbor-core reads CORE_URL from where it cannot be patched (valueFrom, a Secret)",
+        why: "A valueFrom is read in the cluster (the kubelet resolves it at start), and a Secret's values are not this function's to write: the value can be neither judged nor patched here, and a patch elsewhere would be overridden (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables).",
         fix: "Set CORE_URL where that value comes from, or write it as a value in the container's env.",
         example: "hbf203-core-url-value-from",
     }
@@ -512,6 +520,22 @@ codes! {
         why: "Harbor is found by what it is (EXT_ENDPOINT with CORE_URL; the container that reads that ConfigMap); two such Harbors leave the choice open.",
         fix: "Set spec.harborConfigMap (and spec.harborNamespace) or spec.harborDeployment.",
         example: "hbf217-two-harbors",
+    }
+
+    /// Harbor is in the input, in another namespace than the spec says.
+    HarborElsewhere = "HBF218" {
+        title: "Harbor's core ConfigMap is in another namespace than the one the spec names",
+        why: "The patch goes where harbor-core reads it; a namespace (spec.harborNamespace, or the one spec.registry's Service name says) with no Harbor in it would get a patch nothing reads.",
+        fix: "Set spec.harborNamespace to the namespace the message names, or name harbor-core's Service there in spec.registry.",
+        example: "hbf218-harbor-in-another-namespace",
+    }
+
+    /// A later envFrom source not in the input may set CORE_URL.
+    HarborCoreUrlMayBeOverridden = "HBF219" {
+        title: "harbor-core reads another envFrom source, not in the input, that may set CORE_URL",
+        why: "The kubelet builds the environment from envFrom in order, a later source winning for the same name (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables); a source that is not in the input may hold CORE_URL and undo the patch.",
+        fix: "Give that ConfigMap or Secret with the input, or make sure it holds no CORE_URL.",
+        example: "hbf219-envfrom-source-not-in-input",
     }
 
     // ---- HBF3xx: BuildKit -----------------------------------------------------------
@@ -647,6 +671,21 @@ codes! {
         why: "It does not parse as TOML, so its registry tables cannot be read; buildkitd would refuse it too.",
         fix: "Fix the TOML.",
         example: "hbf318-unchecked-toml",
+    }
+
+    /// The daemon is in the input, in another namespace than the spec says.
+    BuildkitElsewhere = "HBF319" {
+        title: "the BuildKit daemon is in another namespace than spec.buildkitNamespace",
+        why: "buildkitd.toml goes to the daemon's namespace, where its pod mounts it; a ConfigMap in another namespace is read by nothing.",
+        fix: "Set spec.buildkitNamespace to the daemon's namespace, or leave it out to have the daemon found.",
+        example: "hbf319-daemon-in-another-namespace",
+    }
+    /// spec.buildkitDaemon names a workload that runs no BuildKit.
+    BuildkitNotADaemon = "HBF320" {
+        title: "spec.buildkitDaemon names a workload that runs no BuildKit",
+        why: "The ConfigMap and --config would be mounted into a pod that never reads them (buildkitd reads its config file; nothing else does), and its args would gain a flag its program may refuse.",
+        fix: "Name the workload that runs moby/buildkit (or buildkitd), or leave spec.buildkitDaemon out to have it found.",
+        example: "hbf320-daemon-is-harbor-core",
     }
 
     // ---- HBF4xx: Tekton -------------------------------------------------------------

@@ -61,35 +61,6 @@ impl Registry {
             None => self.host.clone(),
         }
     }
-
-    /// `<service>` and `<namespace>` of a `<service>.<namespace>.svc[.<cluster domain>]`
-    /// host.
-    pub(crate) fn service(&self) -> Option<(&str, &str)> {
-        let mut labels = self.host.split('.');
-        let service = labels.next()?;
-        let namespace = labels.next()?;
-        (labels.next()? == "svc").then_some((service, namespace))
-    }
-
-    /// Whether pods reach this host inside the cluster: a Service name (`*.svc`,
-    /// `*.svc.<domain>`, or a bare single-label name), `localhost`, or a private,
-    /// loopback or link-local IPv4 address.
-    pub(crate) fn is_in_cluster(&self) -> bool {
-        if self.service().is_some() || !self.host.contains('.') {
-            return true;
-        }
-        match crate::names::parse_ipv4(&self.host) {
-            Some([a, b, _, _]) => {
-                a == 10
-                    || a == 127
-                    || (a == 172 && (16..=31).contains(&b))
-                    || (a == 192 && b == 168)
-                    || (a == 169 && b == 254)
-                    || (a == 100 && (64..=127).contains(&b))
-            }
-            None => false,
-        }
-    }
 }
 
 /// `host` and the port of `host[:port]` (`None` when no port is written).
@@ -113,6 +84,8 @@ pub(crate) struct Tls {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Endpoint {
     pub(crate) registry: Registry,
+    /// Where the registry's host leads from a pod (Kubernetes DNS).
+    pub(crate) place: crate::names::dns::Place,
     pub(crate) scheme: Scheme,
     pub(crate) tls: Tls,
 }

@@ -19,16 +19,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::codes::Code;
-use crate::krm::fields::{array_at, containers, str_at, string_map};
-use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
+use crate::krm::fields::{array_at, containers, is_workload, str_at, string_map};
+use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
 use crate::spec::Spec;
-
-/// The kinds a daemon runs as, with the path of their pod spec.
-const WORKLOADS: [(&str, &str); 3] = [
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-];
 
 /// A volume of the daemon's pod, reduced to where its files come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,30 +206,17 @@ pub(crate) fn find(rl: &ResourceList, spec: &Spec) -> Result<Option<Daemon>, Fai
     } else {
         ""
     };
-    let is_workload = |i: &Item| WORKLOADS.iter().any(|(g, k)| i.is(g, k));
-    let candidates: Vec<(usize, Value)> = rl
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| is_workload(i) && i.in_namespace(ns))
-        .filter(|(_, i)| match &b.daemon {
-            Some(name) => i.name == name.as_str(),
-            None => i.mentions("moby/buildkit"),
-        })
-        .filter_map(|(n, _)| Some((n, rl.value(n)?)))
-        .filter(|(_, v)| {
-            b.daemon.is_some()
-                || containers(v)
-                    .iter()
-                    .any(|c| str_at(c, &["image"]).is_some_and(is_buildkit_image))
-        })
-        .collect();
+    let candidates = candidates(rl, spec, ns);
     match candidates.len() {
+        0 if !ns.is_empty() => elsewhere(rl, spec).map(|()| None),
         0 => Ok(None),
-        1 => Ok(candidates
-            .into_iter()
-            .next()
-            .and_then(|(n, v)| read(rl, n, &v))),
+        1 => {
+            let (n, v) = &candidates[0];
+            if b.daemon.is_some() && !runs_buildkit(v) {
+                return Err(not_a_daemon(rl, *n, v));
+            }
+            Ok(read(rl, *n, v))
+        }
         _ => {
             let names: Vec<String> = candidates
                 .iter()
@@ -256,6 +236,100 @@ pub(crate) fn find(rl: &ResourceList, spec: &Spec) -> Result<Option<Daemon>, Fai
             ))
         }
     }
+}
+
+/// The workloads of namespace `ns` (every namespace when empty) that may be the
+/// daemon: the one `spec.buildkitDaemon` names, or those running a moby/buildkit image.
+fn candidates(rl: &ResourceList, spec: &Spec, ns: &str) -> Vec<(usize, Value)> {
+    let b = &spec.buildkit;
+    rl.items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| is_workload(i) && i.in_namespace(ns))
+        .filter(|(_, i)| match &b.daemon {
+            Some(name) => i.name == name.as_str(),
+            None => i.mentions("moby/buildkit"),
+        })
+        .filter_map(|(n, _)| Some((n, rl.value(n)?)))
+        .filter(|(_, v)| {
+            b.daemon.is_some()
+                || containers(v)
+                    .iter()
+                    .any(|c| str_at(c, &["image"]).is_some_and(is_buildkit_image))
+        })
+        .collect()
+}
+
+/// Whether a workload runs BuildKit's daemon: a moby/buildkit image, an image named
+/// for buildkit (a build of one's own), or `buildkitd` in its command or args.
+fn runs_buildkit(v: &Value) -> bool {
+    containers(v).iter().any(|c| {
+        let image = str_at(c, &["image"]).unwrap_or("");
+        let repo = image.split(['@', ':']).next().unwrap_or("");
+        is_buildkit_image(image)
+            || repo
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n.contains("buildkit"))
+            || ["command", "args"]
+                .iter()
+                .any(|k| strings(c, k).iter().any(|a| a.contains("buildkitd")))
+    })
+}
+
+/// The workload `spec.buildkitDaemon` names runs no BuildKit.
+fn not_a_daemon(rl: &ResourceList, index: usize, v: &Value) -> Failure {
+    let item = &rl.items[index];
+    let images: Vec<&str> = containers(v)
+        .iter()
+        .filter_map(|c| str_at(c, &["image"]))
+        .collect();
+    Failure::new(
+        FnResult::error(
+            Code::BuildkitNotADaemon,
+            format!(
+                "{} {}/{}, which spec.buildkitDaemon names, runs no BuildKit daemon (its containers run {}, and none runs buildkitd): buildkitd.toml and --config mounted into it would be read by nothing. Name the workload that runs moby/buildkit in spec.buildkitDaemon, or leave it out to have it found",
+                item.kind,
+                item.namespace,
+                item.name,
+                if images.is_empty() {
+                    "no image".to_string()
+                } else {
+                    images.join(", ")
+                }
+            ),
+        )
+        .on(ResourceRef::of(item))
+        .at("spec.buildkitDaemon"),
+    )
+}
+
+/// No daemon in the namespace `spec.buildkitNamespace` names, but one elsewhere: an
+/// error that says where it is (the file would go to a namespace no daemon reads).
+fn elsewhere(rl: &ResourceList, spec: &Spec) -> Result<(), Failure> {
+    let Some((n, v)) = candidates(rl, spec, "").into_iter().next() else {
+        return Ok(());
+    };
+    if spec.buildkit.daemon.is_some() && !runs_buildkit(&v) {
+        return Ok(());
+    }
+    let item = &rl.items[n];
+    Err(Failure::new(
+        FnResult::error(
+            Code::BuildkitElsewhere,
+            format!(
+                "{} {}/{} runs BuildKit in namespace {}, while spec.buildkitNamespace is {}, where the input has no daemon: set spec.buildkitNamespace: {} (buildkitd.toml goes to the daemon's namespace), or leave it out to have it found",
+                item.kind,
+                item.namespace,
+                item.name,
+                item.namespace,
+                spec.buildkit.namespace,
+                item.namespace
+            ),
+        )
+        .on(ResourceRef::of(item))
+        .at("spec.buildkitNamespace"),
+    ))
 }
 
 fn items_of(source: &Value) -> Vec<(String, String)> {

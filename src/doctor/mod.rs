@@ -303,7 +303,10 @@ impl Probe<'_> {
                     .to_string()
             }
             Failed::Untrusted(why) => trust_fix(why, e, authority),
-            Failed::Unresolvable if self.opts.registry.is_in_cluster() => in_pod_fix(self.opts),
+            Failed::Unresolvable
+                if crate::names::dns::Cluster::default()
+                    .place(&self.opts.registry.host)
+                    .in_cluster() => in_pod_fix(self.opts),
             _ => format!(
                 "check that spec.registry ({authority}) and spec.scheme ({scheme}) name where the registry listens, from where BuildKit runs"
             ),

@@ -221,16 +221,18 @@ fn read_spec(rl: &ResourceList) -> Result<spec::Parsed, Failure> {
         ));
     };
     // Read again in full, from the whole document when it aliases an item's anchor.
-    rl.read(&fc_span, spec::parse).map_err(|e| {
-        Failure::new(
-            // The whole input read before: a node of it that no longer reads is a bug.
-            FnResult::error(
-                Code::Internal,
-                format!("internal: the functionConfig does not read again: {e}"),
+    let namespaces = rl.namespaces();
+    rl.read(&fc_span, |tree, fc| spec::parse(tree, fc, &namespaces))
+        .map_err(|e| {
+            Failure::new(
+                // The whole input read before: a node of it that no longer reads is a bug.
+                FnResult::error(
+                    Code::Internal,
+                    format!("internal: the functionConfig does not read again: {e}"),
+                )
+                .at("functionConfig"),
             )
-            .at("functionConfig"),
-        )
-    })?
+        })?
 }
 
 /// Each system's topology and, for those the spec generates, its plan. Every

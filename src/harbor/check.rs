@@ -10,9 +10,11 @@
 use serde_json::Value;
 
 use super::Topology;
+use super::detect::Where;
 use super::realm::{self, Mismatch, Rule};
 use crate::codes::Code;
-use crate::krm::fields::{containers, env_entry};
+use crate::krm::env::env_entry;
+use crate::krm::fields::containers;
 use crate::krm::{FnResult, ResourceRef, Severity};
 use crate::output::Output;
 use crate::spec::Spec;
@@ -37,6 +39,8 @@ fn env_str(v: Option<std::borrow::Cow<'_, Value>>, container: usize, key: &str) 
 /// harbor-core's settings before this run and as it leaves them.
 struct Settings {
     resource: ResourceRef,
+    /// Where in `resource` harbor-core's CORE_URL is (`data.CORE_URL` in the chart).
+    path: String,
     /// Whether the core ConfigMap is in the input.
     found: bool,
     before: Option<String>,
@@ -57,21 +61,43 @@ impl Settings {
         };
         let before = topology.core_url().value().map(str::to_string);
         let ext_endpoint = topology.ext_endpoint().value().map(str::to_string);
-        // harbor-core's own env wins over its ConfigMap.
-        let in_place = match (&topology.deployment, &topology.config_map) {
-            (Some(d), _) if d.core_url.is_some() => Some((
+        // Where harbor-core reads it, as the kubelet builds its environment.
+        let env_path = |d: &super::detect::CoreDeployment, index: usize| {
+            format!(
+                "spec.template.spec.containers[{}].env[{index}].value",
+                d.container
+            )
+        };
+        let in_place = match (
+            &topology.deployment,
+            topology.core_url_at(),
+            &topology.config_map,
+        ) {
+            (Some(d), Some(Where::Env { index, .. }), _) => Some((
                 d.index,
+                env_path(d, *index),
                 env_str(output.value(d.index), d.container, "CORE_URL"),
             )),
-            (_, Some(cm)) => Some((
+            (_, Some(Where::ConfigMap { item, key, value }), _) => Some((
+                *item,
+                format!("data.{key}"),
+                data_str(output.value(*item), key).or(Some(value.clone())),
+            )),
+            (Some(d), Some(Where::ValueFrom { index }), _) => {
+                Some((d.index, env_path(d, *index), None))
+            }
+            (Some(d), Some(Where::Secret { .. }), _) => Some((d.index, String::new(), None)),
+            (_, _, Some(cm)) => Some((
                 cm.index,
+                "data.CORE_URL".to_string(),
                 data_str(output.value(cm.index), "CORE_URL").or(cm.core_url.clone()),
             )),
             _ => None,
         };
-        if let Some((index, after)) = in_place {
+        if let Some((index, path, after)) = in_place {
             return Settings {
                 resource: output.resource_ref(index),
+                path,
                 found: true,
                 before,
                 after,
@@ -86,6 +112,7 @@ impl Settings {
         let after = patch.and_then(|i| data_str(output.value(i), "CORE_URL"));
         Settings {
             resource: generated_ref,
+            path: "data.CORE_URL".to_string(),
             found: false,
             before: None,
             pending: after.is_some(),
@@ -136,7 +163,7 @@ fn judge(realm: Option<&str>, spec: &Spec) -> (Verdict, String) {
                 why.push(format!("its scheme is {r}, the registry's is {s}"));
             }
             Mismatch::Host(r, a) => {
-                if endpoint.registry.is_in_cluster() {
+                if endpoint.place.in_cluster() {
                     verdict = Verdict::Fails;
                     why.push(format!(
                         "its host {r} is not the in-cluster registry {a}, and pods may not reach it"
@@ -227,7 +254,7 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
             ),
         };
         return finding.on(s.resource.clone()).change(
-            "data.CORE_URL",
+            &s.path,
             before,
             after_or_fix(verdict, after, &proposed),
         );
@@ -262,11 +289,7 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
     };
     FnResult::new(code, severity(verdict), message)
         .on(s.resource.clone())
-        .change(
-            "data.CORE_URL",
-            before,
-            after_or_fix(verdict, after, &proposed),
-        )
+        .change(&s.path, before, after_or_fix(verdict, after, &proposed))
 }
 
 /// Each rule's realm and verdict, and why it fails.

@@ -23,24 +23,37 @@ use serde_json::Value;
 
 use super::realm::Rule;
 use crate::codes::Code;
-use crate::krm::fields::{containers, env_entry, str_at, string_map};
+use crate::krm::env::{self, Holds, Object, Origin};
+use crate::krm::fields::{WORKLOADS, containers, is_workload, str_at, string_map};
 use crate::krm::{Failure, FnResult, Item, ResourceList, ResourceRef};
 use crate::spec::Spec;
 
-/// Where the core container's copy of an env var comes from.
+/// Where harbor-core reads one of its settings, as the kubelet builds its container's
+/// environment ([`crate::krm::env`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum EnvValue {
-    /// `value: ...`.
-    Literal(String),
-    /// `valueFrom: ...`: not known before deploy.
-    From,
+pub(crate) enum Where {
+    /// `env[index]` of the core container, with a value (the chart's
+    /// `core.extraEnvVars`).
+    Env { index: usize, value: String },
+    /// `env[index]` with `valueFrom`: known only in the cluster.
+    ValueFrom { index: usize },
+    /// Key `key` of ConfigMap item `item`, read through `envFrom` (the chart's core
+    /// ConfigMap, or another, with or without a prefix).
+    ConfigMap {
+        item: usize,
+        key: String,
+        value: String,
+    },
+    /// A Secret, read through `envFrom`: not patched by this function.
+    Secret { name: String },
 }
 
-/// An entry of the core container's `env`: its index, and its value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct EnvVar {
-    pub(crate) index: usize,
-    pub(crate) value: EnvValue,
+/// One of harbor-core's settings: where it is read (`None`: nothing in the input
+/// sets it), and the `envFrom` objects not in the input that may set it over that.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Setting {
+    pub(crate) at: Option<Where>,
+    pub(crate) unknown_after: Vec<String>,
 }
 
 /// Harbor's core ConfigMap as it came in.
@@ -65,10 +78,12 @@ pub(crate) struct CoreDeployment {
     pub(crate) version: Option<(String, Rule)>,
     /// The pod-template annotation this function sets, as it is.
     pub(crate) checksum: Option<String>,
-    /// The container's own `env` entries for the keys this function reads.
-    pub(crate) core_url: Option<EnvVar>,
-    pub(crate) token_service_url: Option<EnvVar>,
-    pub(crate) ext_endpoint: Option<EnvVar>,
+    /// `kind ns/name`, for messages.
+    pub(crate) describe: String,
+    /// The settings this function reads, as the container gets them.
+    pub(crate) core_url: Setting,
+    pub(crate) token_service_url: Setting,
+    pub(crate) ext_endpoint: Setting,
     /// `INTERNAL_TLS_ENABLED` in its env, as the chart sets it with internal TLS.
     pub(crate) internal_tls: bool,
     /// The Secret mounted at `/etc/harbor/ssl/core` (the internal TLS certificate).
@@ -136,30 +151,40 @@ impl Topology {
             .map_or(&spec.harbor.config_map, |cm| &cm.name)
     }
 
-    /// `CORE_URL` as harbor-core will read it: its own `env` wins over the ConfigMap.
+    /// `CORE_URL` as harbor-core will read it.
     pub(crate) fn core_url(&self) -> Effective<'_> {
-        self.effective(|d| d.core_url.as_ref(), |c| c.core_url.as_deref())
+        self.effective(|d| &d.core_url, |c| c.core_url.as_deref())
     }
 
     /// `EXT_ENDPOINT` as harbor-core will read it.
     pub(crate) fn ext_endpoint(&self) -> Effective<'_> {
-        self.effective(|d| d.ext_endpoint.as_ref(), |c| c.ext_endpoint.as_deref())
+        self.effective(|d| &d.ext_endpoint, |c| c.ext_endpoint.as_deref())
+    }
+
+    /// Where `CORE_URL` is read, when the deployment's environment says.
+    pub(crate) fn core_url_at(&self) -> Option<&Where> {
+        self.deployment.as_ref()?.core_url.at.as_ref()
     }
 
     fn effective(
         &self,
-        env: impl Fn(&CoreDeployment) -> Option<&EnvVar>,
+        setting: impl Fn(&CoreDeployment) -> &Setting,
         data: impl Fn(&CoreConfigMap) -> Option<&str>,
     ) -> Effective<'_> {
-        if let Some(var) = self.deployment.as_ref().and_then(env) {
-            return match &var.value {
-                EnvValue::Literal(v) => Effective::Env(v),
-                EnvValue::From => Effective::EnvFrom,
-            };
-        }
-        match self.config_map.as_ref().and_then(data) {
-            Some(v) => Effective::ConfigMap(v),
-            None => Effective::Unknown,
+        match self
+            .deployment
+            .as_ref()
+            .and_then(|d| setting(d).at.as_ref())
+        {
+            Some(Where::Env { value, .. }) => Effective::Env(value),
+            Some(Where::ValueFrom { .. }) => Effective::EnvFrom,
+            Some(Where::ConfigMap { value, .. }) => Effective::ConfigMap(value),
+            Some(Where::Secret { name }) => Effective::Secret(name),
+            // Nothing known sets it: the core ConfigMap's, when it is in the input.
+            None => match self.config_map.as_ref().and_then(data) {
+                Some(v) => Effective::ConfigMap(v),
+                None => Effective::Unknown,
+            },
         }
     }
 }
@@ -171,6 +196,8 @@ pub(crate) enum Effective<'a> {
     Env(&'a str),
     /// The core container's `env`, with `valueFrom`: known only in the cluster.
     EnvFrom,
+    /// A Secret (`envFrom`): not read here.
+    Secret(&'a str),
     /// The core ConfigMap, read through `envFrom`.
     ConfigMap(&'a str),
     /// Not in the input.
@@ -181,7 +208,7 @@ impl<'a> Effective<'a> {
     pub(crate) fn value(self) -> Option<&'a str> {
         match self {
             Effective::Env(v) | Effective::ConfigMap(v) => Some(v),
-            Effective::EnvFrom | Effective::Unknown => None,
+            Effective::EnvFrom | Effective::Secret(_) | Effective::Unknown => None,
         }
     }
 }
@@ -194,7 +221,10 @@ fn in_harbor_namespace(item: &Item, spec: &Spec) -> bool {
 pub(crate) fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure> {
     let managed = |i: &Item| i.managed_by.as_deref() == Some(crate::MANAGED_BY);
     let h = &spec.harbor;
-    let config_map = find_config_map(rl, spec);
+    let config_map = find_config_map(rl, spec).and_then(|found| match found {
+        None if spec.generate.harbor_core => elsewhere(rl, spec).map(|()| None),
+        found => Ok(found),
+    });
     let local = rl.one("", "ConfigMap", &h.config_map, &h.namespace, |i| {
         i.local_config && managed(i)
     });
@@ -207,8 +237,8 @@ pub(crate) fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure
         .or(merged.map(PreviousPatch::Merge));
     let config_map = config_map.map(|index| read_config_map(rl, index));
     let deployment = find_deployment(rl, spec, config_map.as_ref())?
-        .map(|(index, v)| read_deployment(index, &v, config_map.as_ref()));
-    let routed = spec.generate.harbor_core && spec.endpoint.registry.service().is_some();
+        .map(|(index, v)| read_deployment(rl, index, &v, config_map.as_ref()));
+    let routed = spec.generate.harbor_core && spec.endpoint.place.service().is_some();
     let services = match routed {
         true => rl
             .items
@@ -304,6 +334,73 @@ fn find_config_map(rl: &ResourceList, spec: &Spec) -> Result<Option<usize>, Fail
     }
 }
 
+/// Harbor's core ConfigMap in another namespace than the one Harbor is looked for in:
+/// an error that says where it is and which field to change (otherwise the patch
+/// would go to a namespace where nothing reads it).
+fn elsewhere(rl: &ResourceList, spec: &Spec) -> Result<(), Failure> {
+    let h = &spec.harbor;
+    if h.namespace.is_empty() {
+        return Ok(());
+    }
+    let found = rl.items.iter().enumerate().find(|(n, i)| {
+        i.is("", "ConfigMap")
+            && !i.local_config
+            && !i.namespace.is_empty()
+            && i.namespace != h.namespace
+            && if h.config_map_given {
+                i.name == h.config_map
+            } else {
+                i.mentions("EXT_ENDPOINT")
+                    && i.mentions("CORE_URL")
+                    && rl.value(*n).is_some_and(|v| {
+                        str_at(&v, &["data", "EXT_ENDPOINT"]).is_some()
+                            && str_at(&v, &["data", "CORE_URL"]).is_some()
+                    })
+            }
+    });
+    let Some((_, item)) = found else {
+        return Ok(());
+    };
+    let (there, wanted) = (&item.namespace, &h.namespace);
+    let (why, fix) = match spec.endpoint.place.service() {
+        Some((name, ns)) if ns == wanted && !h.namespace_given => (
+            format!("spec.registry names namespace {wanted}"),
+            format!(
+                "name harbor-core where it runs: spec.registry {}",
+                spec.cluster.fqdn(name, there)
+            ),
+        ),
+        _ => (
+            format!("spec.harborNamespace is {wanted}"),
+            format!("set spec.harborNamespace: {there}"),
+        ),
+    };
+    Err(Failure::new(
+        FnResult::error(
+            Code::HarborElsewhere,
+            format!(
+                "Harbor's core ConfigMap is ConfigMap {there}/{}, in namespace {there}, while {why}, where the input has none: {fix}",
+                item.name
+            ),
+        )
+        .on(ResourceRef::of(item))
+        .at(if h.namespace_given {
+            "spec.harborNamespace"
+        } else {
+            "spec.registry"
+        }),
+    ))
+}
+
+/// `Kind ns/name, Kind ns/name` of some items.
+fn kinds_and_names(rl: &ResourceList, items: &[usize]) -> String {
+    items
+        .iter()
+        .map(|&i| format!("{} {}", rl.items[i].kind, names(rl, &[i])))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `ns/name, ns/name` of some items.
 fn names(rl: &ResourceList, items: &[usize]) -> String {
     items
@@ -369,7 +466,13 @@ fn find_deployment(
 ) -> Result<Option<(usize, Value)>, Failure> {
     let h = &spec.harbor;
     if h.deployment_given {
-        let found = rl.one("apps", "Deployment", &h.deployment, &h.namespace, |_| true)?;
+        // harbor-core runs as whatever workload the user's manifests make of it.
+        let mut found = None;
+        for (group, kind) in WORKLOADS {
+            if let Some(i) = rl.one(group, kind, &h.deployment, &h.namespace, |_| true)? {
+                found.get_or_insert(i);
+            }
+        }
         return Ok(found.and_then(|i| Some((i, rl.value(i)?))));
     }
     let candidates: Vec<(usize, Value)> = rl
@@ -377,7 +480,7 @@ fn find_deployment(
         .iter()
         .enumerate()
         .filter(|(_, i)| {
-            i.is("apps", "Deployment")
+            is_workload(i)
                 && in_harbor_namespace(i, spec)
                 && (i.mentions("harbor-core") || config_map.is_some_and(|cm| i.mentions(&cm.name)))
         })
@@ -391,9 +494,9 @@ fn find_deployment(
             let indices: Vec<usize> = candidates.iter().map(|(i, _)| *i).collect();
             Err(Failure::new(
                 FnResult::error(Code::HarborAmbiguous, format!(
-                    "{} Deployments run harbor-core: {}; set spec.harborDeployment to the one to restart",
+                    "{} workloads run harbor-core: {}; set spec.harborDeployment to the one to restart",
                     indices.len(),
-                    names(rl, &indices)
+                    kinds_and_names(rl, &indices)
                 ))
                 .on(ResourceRef::of(&rl.items[indices[0]]))
                 .at("spec.harborDeployment"),
@@ -402,18 +505,18 @@ fn find_deployment(
     }
 }
 
-fn read_deployment(index: usize, v: &Value, config_map: Option<&CoreConfigMap>) -> CoreDeployment {
+fn read_deployment(
+    rl: &ResourceList,
+    index: usize,
+    v: &Value,
+    config_map: Option<&CoreConfigMap>,
+) -> CoreDeployment {
     let container = core_container(v, config_map).unwrap_or(0);
     let c = containers(v).get(container);
+    let item = &rl.items[index];
     let var = |name: &str| {
-        c.and_then(|c| env_entry(c, name)).map(|(index, e)| EnvVar {
-            index,
-            value: match e.get("value").and_then(Value::as_str) {
-                Some(s) => EnvValue::Literal(s.to_string()),
-                None if e.get("valueFrom").is_some() => EnvValue::From,
-                None => EnvValue::Literal(String::new()),
-            },
-        })
+        c.map(|c| setting(rl, &item.namespace, c, name))
+            .unwrap_or_default()
     };
     let tls_volume = c
         .and_then(|c| c.get("volumeMounts"))
@@ -451,15 +554,64 @@ fn read_deployment(index: usize, v: &Value, config_map: Option<&CoreConfigMap>) 
             ],
         )
         .map(str::to_string),
+        describe: format!("{} {}/{}", item.kind, item.namespace, item.name),
         core_url: var("CORE_URL"),
         token_service_url: var("TOKEN_SERVICE_URL"),
         ext_endpoint: var("EXT_ENDPOINT"),
         internal_tls: matches!(
-            var("INTERNAL_TLS_ENABLED").map(|v| v.value),
-            Some(EnvValue::Literal(s)) if s == "true"
+            var("INTERNAL_TLS_ENABLED").at,
+            Some(Where::Env { value, .. } | Where::ConfigMap { value, .. }) if value == "true"
         ),
         tls_secret,
         pod_labels: string_map(v.pointer("/spec/template/metadata/labels")),
+    }
+}
+
+/// Where container `c` (of a pod in namespace `ns`) reads `name`: its `env`, else the
+/// last `envFrom` object of the input that holds it (the kubelet's order).
+fn setting(rl: &ResourceList, ns: &str, c: &Value, name: &str) -> Setting {
+    let object_item = |object: Object, object_name: &str| {
+        rl.items
+            .iter()
+            .position(|i| i.is("", object.kind()) && i.name == object_name && i.in_namespace(ns))
+    };
+    let holds = |object: Object, object_name: &str, key: &str| {
+        let Some(n) = object_item(object, object_name) else {
+            return Holds::Unknown;
+        };
+        let has = rl.value(n).is_some_and(|v| {
+            ["data", "stringData"]
+                .iter()
+                .any(|d| v.get(d).and_then(|m| m.get(key)).is_some())
+        });
+        if has { Holds::Yes } else { Holds::No }
+    };
+    let resolved = env::resolve(c, name, &holds);
+    let at = resolved.origin.map(|origin| match origin {
+        Origin::Value { index, value } => Where::Env { index, value },
+        Origin::ValueFrom { index } => Where::ValueFrom { index },
+        Origin::EnvFrom {
+            object: Object::Secret,
+            name,
+            ..
+        } => Where::Secret { name },
+        Origin::EnvFrom {
+            object: Object::ConfigMap,
+            name: object_name,
+            key,
+            ..
+        } => {
+            let item = object_item(Object::ConfigMap, &object_name).unwrap_or(0);
+            let value = rl
+                .value(item)
+                .and_then(|v| str_at(&v, &["data", &key]).map(str::to_string))
+                .unwrap_or_default();
+            Where::ConfigMap { item, key, value }
+        }
+    });
+    Setting {
+        at,
+        unknown_after: resolved.unknown_after,
     }
 }
 

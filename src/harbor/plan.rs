@@ -18,7 +18,7 @@
 
 use std::borrow::Cow;
 
-use super::detect::{EnvValue, PreviousPatch, Topology};
+use super::detect::{PreviousPatch, Setting, Topology, Where};
 use super::patch::{self, LOCAL_PATCH_PATH, RESTART_ANNOTATION};
 use super::realm::{self, Rule};
 use super::routing::{self, Route};
@@ -44,23 +44,32 @@ pub(crate) fn plan(
     check_certificate(spec, topology, internal_tls.as_deref(), &route)?;
     check_version(spec, topology)?;
 
-    let in_env = topology
-        .deployment
-        .as_ref()
-        .and_then(|d| d.core_url.as_ref());
-    if topology.config_map.is_none() && in_env.is_none() {
+    let at = topology.core_url_at();
+    if topology.config_map.is_none() && at.is_none() {
         not_in_input(spec, topology, mode, &mut plan)?;
         return Ok(plan);
     }
-    if let Some(var) = in_env.filter(|v| v.value == EnvValue::From) {
-        let d = topology.deployment.as_ref().map_or(0, |d| d.index);
+    if let (Some(d), Some(Where::ValueFrom { .. } | Where::Secret { .. })) =
+        (&topology.deployment, at)
+    {
+        let whence = match at {
+            Some(Where::ValueFrom { index }) => format!(
+                "harbor-core's env sets CORE_URL with valueFrom (env[{index}]), which is read in the cluster, not here"
+            ),
+            Some(Where::Secret { name }) => format!(
+                "harbor-core reads CORE_URL from Secret {name} (envFrom), whose value this function does not write"
+            ),
+            _ => String::new(),
+        };
         return Err(Failure::new(
-            FnResult::error(Code::HarborCoreUrlValueFrom, format!(
-                "harbor-core's env sets CORE_URL with valueFrom (env[{}]), which is read in the cluster, not here: set it to {} where that value comes from, or write it as a value",
-                var.index,
-                patch::core_url(spec)
-            ))
-            .on(ResourceRef::of(&rl.items[d])),
+            FnResult::error(
+                Code::HarborCoreUrlValueFrom,
+                format!(
+                    "{whence}: set it to {} where that value comes from, or write it as a value in harbor-core's env",
+                    patch::core_url(spec)
+                ),
+            )
+            .on(ResourceRef::of(&rl.items[d.index])),
         ));
     }
     if let Some(realm) = already_right(spec, topology) {
@@ -294,78 +303,169 @@ fn key(k: &str) -> Seg<'static> {
     Seg::Key(Cow::Owned(k.to_string()))
 }
 
-/// Sets `CORE_URL` (and `TOKEN_SERVICE_URL` beside it) where harbor-core reads it.
+/// Where a value of harbor-core's is written: its container's env, or a ConfigMap's
+/// data (the core ConfigMap, or another it reads through `envFrom`).
+enum Target {
+    Env {
+        index: usize,
+        current: String,
+    },
+    Data {
+        item: usize,
+        key: String,
+        current: Option<String>,
+    },
+}
+
+/// Where `setting` (`CORE_URL` or `TOKEN_SERVICE_URL`) is written: where harbor-core
+/// reads it; for one that nothing sets, `beside` (the ConfigMap `CORE_URL` is written
+/// to), else the core ConfigMap. `None` for a value read from a Secret or `valueFrom`.
+fn target(
+    setting: &Setting,
+    name: &str,
+    beside: Option<usize>,
+    topology: &Topology,
+) -> Option<Target> {
+    match &setting.at {
+        Some(Where::Env { index, value }) => Some(Target::Env {
+            index: *index,
+            current: value.clone(),
+        }),
+        Some(Where::ConfigMap { item, key, value }) => Some(Target::Data {
+            item: *item,
+            key: key.clone(),
+            current: Some(value.clone()),
+        }),
+        Some(Where::ValueFrom { .. } | Where::Secret { .. }) => None,
+        None => {
+            let cm = topology.config_map.as_ref();
+            let item = beside.or(cm.map(|c| c.index))?;
+            let current = cm.filter(|c| c.index == item).and_then(|c| match name {
+                "CORE_URL" => c.core_url.clone(),
+                _ => c.token_service_url.clone(),
+            });
+            Some(Target::Data {
+                item,
+                key: name.to_string(),
+                current,
+            })
+        }
+    }
+}
+
+/// Sets `CORE_URL` (and `TOKEN_SERVICE_URL` beside it) where harbor-core reads it: its
+/// env (the chart's `core.extraEnvVars`), or the ConfigMap it reads through `envFrom`
+/// that holds it, under that entry's prefix (the kubelet's order).
 fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut Plan) {
     let data = patch::core_data(spec);
-    if let Some(d) = &topology.deployment {
-        if let Some(var) = &d.core_url {
-            // The container's own env: the chart's core.extraEnvVars.
-            let env = |index: usize| {
-                vec![
-                    key("spec"),
-                    key("template"),
-                    key("spec"),
-                    key("containers"),
-                    Seg::Index(d.container),
-                    key("env"),
-                    Seg::Index(index),
-                ]
-            };
-            let resource = ResourceRef::of(&rl.items[d.index]);
-            let vars = [Some(var), d.token_service_url.as_ref()];
-            for ((name, value), var) in data.iter().zip(vars) {
-                let Some(var) = var else { continue };
+    let none = Setting::default();
+    let d = topology.deployment.as_ref();
+    let core = target(d.map_or(&none, |d| &d.core_url), "CORE_URL", None, topology);
+    let beside = match &core {
+        Some(Target::Data { item, .. }) => Some(*item),
+        _ => None,
+    };
+    let token = target(
+        d.map_or(&none, |d| &d.token_service_url),
+        "TOKEN_SERVICE_URL",
+        beside,
+        topology,
+    );
+    // One Set per ConfigMap (two would each create `data:` where it is missing).
+    let mut by_item: Vec<(usize, Vec<(String, String)>)> = Vec::new();
+    for ((name, value), target) in data.iter().zip([core, token]) {
+        match target {
+            Some(Target::Env { index, current }) => {
+                let Some(d) = d else { continue };
                 let path = format!(
-                    "spec.template.spec.containers[{}].env[{}].value",
-                    d.container, var.index
+                    "spec.template.spec.containers[{}].env[{index}].value",
+                    d.container
                 );
-                let current = match &var.value {
-                    EnvValue::Literal(v) => Some(v.as_str()),
-                    EnvValue::From => None,
-                };
                 plan.change(Change::Set(Set::at(
                     d.index,
-                    env(var.index),
+                    vec![
+                        key("spec"),
+                        key("template"),
+                        key("spec"),
+                        key("containers"),
+                        Seg::Index(d.container),
+                        key("env"),
+                        Seg::Index(index),
+                    ],
                     vec![("value".into(), value.clone())],
                 )));
-                plan.tell(if current == Some(value.as_str()) {
+                let resource = ResourceRef::of(&rl.items[d.index]);
+                plan.tell(if current == *value {
                     FnResult::info(Code::HarborCoreUrlSet, format!("{name} in harbor-core's env is already {value}"))
-                        .on(resource.clone())
+                        .on(resource)
                         .at(path)
                 } else {
                     FnResult::info(Code::HarborCoreUrlSet, format!(
                         "set {name} to {value} in harbor-core's env, which wins over its ConfigMap (envFrom); with the chart it comes from core.extraEnvVars: set the same value there"
                     ))
-                    .on(resource.clone())
-                    .change(&path, current, value)
+                    .on(resource)
+                    .change(&path, Some(&current), value)
                 });
             }
-            return;
+            Some(Target::Data { item, key, current }) => {
+                let path = format!("data.{key}");
+                let resource = ResourceRef::of(&rl.items[item]);
+                let elsewhere = topology.config_map.as_ref().is_none_or(|c| c.index != item);
+                let through = if elsewhere || key != *name {
+                    format!(
+                        " (harbor-core reads {name} from ConfigMap {}{} through envFrom)",
+                        rl.items[item].name,
+                        if key == *name {
+                            String::new()
+                        } else {
+                            format!(", key {key} under the entry's prefix")
+                        }
+                    )
+                } else {
+                    String::new()
+                };
+                plan.tell(if current.as_deref() == Some(value.as_str()) {
+                    FnResult::info(
+                        Code::HarborCoreUrlSet,
+                        format!("{key} is already {value}{through}"),
+                    )
+                    .on(resource)
+                    .at(path)
+                } else {
+                    FnResult::info(
+                        Code::HarborCoreUrlSet,
+                        format!("set {key} to {value}{through}"),
+                    )
+                    .on(resource)
+                    .change(&path, current.as_deref(), value)
+                });
+                match by_item.iter_mut().find(|(i, _)| *i == item) {
+                    Some((_, entries)) => entries.push((key, value.clone())),
+                    None => by_item.push((item, vec![(key, value.clone())])),
+                }
+            }
+            // TOKEN_SERVICE_URL from a Secret or valueFrom: left; Harbor reads it nowhere.
+            None => {}
         }
     }
-    let Some(config_map) = &topology.config_map else {
-        return;
-    };
-    let resource = ResourceRef::of(&rl.items[config_map.index]);
-    let current = [&config_map.core_url, &config_map.token_service_url];
-    plan.change(Change::Set(Set::new(
-        config_map.index,
-        &["data"],
-        data.iter()
-            .map(|(k, v)| ((*k).to_string(), v.clone()))
-            .collect(),
-    )));
-    for ((key, value), current) in data.iter().zip(current) {
-        let path = format!("data.{key}");
-        plan.tell(if current.as_deref() == Some(value.as_str()) {
-            FnResult::info(Code::HarborCoreUrlSet, format!("{key} is already {value}"))
-                .on(resource.clone())
-                .at(path)
-        } else {
-            FnResult::info(Code::HarborCoreUrlSet, format!("set {key} to {value}"))
-                .on(resource.clone())
-                .change(&path, current.as_deref(), value)
-        });
+    for (item, entries) in by_item {
+        plan.change(Change::Set(Set::new(item, &["data"], entries)));
+    }
+    if let Some(d) = d.filter(|d| !d.core_url.unknown_after.is_empty()) {
+        plan.tell(
+            FnResult::warning(
+                Code::HarborCoreUrlMayBeOverridden,
+                format!(
+                    "{} also reads {} through envFrom, after where CORE_URL was set, and {} not in the input: if one holds CORE_URL, the kubelet gives harbor-core that value instead. Give {} with the input, or check that {} no CORE_URL",
+                    d.describe,
+                    d.core_url.unknown_after.join(", "),
+                    if d.core_url.unknown_after.len() == 1 { "it is" } else { "they are" },
+                    if d.core_url.unknown_after.len() == 1 { "it" } else { "them" },
+                    if d.core_url.unknown_after.len() == 1 { "it holds" } else { "they hold" },
+                ),
+            )
+            .on(ResourceRef::of(&rl.items[d.index])),
+        );
     }
 }
 

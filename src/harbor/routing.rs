@@ -8,7 +8,6 @@
 //! `src/server/route.go`), so its own Service is the name to give BuildKit.
 
 use super::detect::{Service, Topology};
-use crate::endpoint::Registry;
 use crate::spec::Spec;
 
 /// What the registry's name reaches, as far as the input shows.
@@ -44,8 +43,8 @@ pub(crate) fn selects_core(service: &Service, topology: &Topology) -> bool {
 }
 
 /// The Service the registry's host names, when it is a Service name and in the input.
-fn named_service<'t>(registry: &Registry, topology: &'t Topology) -> Option<&'t Service> {
-    let (name, namespace) = registry.service()?;
+fn named_service<'t>(spec: &Spec, topology: &'t Topology) -> Option<&'t Service> {
+    let (name, namespace) = spec.endpoint.place.service()?;
     topology
         .services
         .iter()
@@ -53,11 +52,10 @@ fn named_service<'t>(registry: &Registry, topology: &'t Topology) -> Option<&'t 
 }
 
 pub(crate) fn route(spec: &Spec, topology: &Topology) -> Route {
-    let registry = &spec.endpoint.registry;
-    let Some((name, namespace)) = registry.service() else {
+    let Some((name, namespace)) = spec.endpoint.place.service() else {
         return Route::External;
     };
-    match named_service(registry, topology) {
+    match named_service(spec, topology) {
         Some(s) if selects_core(s, topology) => Route::Core {
             service: s.name.clone(),
             ports: s.ports.clone(),
@@ -95,23 +93,20 @@ pub(crate) fn core_service<'t>(spec: &'t Spec, topology: &'t Topology) -> &'t st
 }
 
 /// The name BuildKit should use instead: harbor-core's Service, in the registry's
-/// namespace and cluster domain (`svc.cluster.local` unless the registry says another).
+/// namespace (else Harbor's), under the cluster's domain.
 pub(crate) fn core_fqdn(spec: &Spec, topology: &Topology) -> String {
-    let registry = &spec.endpoint.registry;
-    let namespace = registry
+    let namespace = spec
+        .endpoint
+        .place
         .service()
         .map(|(_, ns)| ns)
         .unwrap_or_else(|| topology.namespace(spec));
-    let domain = registry
-        .service()
-        .and_then(|(s, ns)| registry.host.strip_prefix(&format!("{s}.{ns}.")))
-        .unwrap_or("svc.cluster.local");
     let namespace = if namespace.is_empty() {
         "<namespace>"
     } else {
         namespace
     };
-    format!("{}.{namespace}.{domain}", core_service(spec, topology))
+    spec.cluster.fqdn(core_service(spec, topology), namespace)
 }
 
 /// The port BuildKit connects to: the registry's, or the scheme's default.

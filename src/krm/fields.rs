@@ -21,6 +21,19 @@ pub(crate) fn array_at<'v>(v: &'v Value, pointer: &str) -> &'v [Value] {
         .map_or(&[], Vec::as_slice)
 }
 
+/// The workload kinds with a pod template (`spec.template`) this function reads and
+/// restarts: harbor-core and the BuildKit daemon run as any of them.
+pub(crate) const WORKLOADS: [(&str, &str); 3] = [
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+];
+
+/// Whether `item` is one of the [`WORKLOADS`].
+pub(crate) fn is_workload(item: &super::Item) -> bool {
+    WORKLOADS.iter().any(|(g, k)| item.is(g, k))
+}
+
 /// A pod template's containers (`spec.template.spec.containers`).
 pub(crate) fn containers(v: &Value) -> &[Value] {
     array_at(v, "/spec/template/spec/containers")
@@ -33,15 +46,4 @@ pub(crate) fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
         .flatten()
         .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
         .collect()
-}
-
-/// A container's `env` entry named `name`, with its index: the last of that name,
-/// which is the one the kubelet uses.
-pub(crate) fn env_entry<'v>(container: &'v Value, name: &str) -> Option<(usize, &'v Value)> {
-    container
-        .get("env")
-        .and_then(Value::as_array)?
-        .iter()
-        .enumerate()
-        .rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
 }

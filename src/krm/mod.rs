@@ -10,6 +10,7 @@
 //! optional `functionConfig`, then `results` (`result`) with `message`, `severity`,
 //! `resourceRef`, `field`; exit 0 on success, non-zero on failure.
 
+pub(crate) mod env;
 pub(crate) mod fields;
 mod mode;
 mod read;
@@ -124,6 +125,26 @@ impl<'a> ResourceList<'a> {
     /// kustomize and kpt write, the full parser for anything else.
     pub(crate) fn parse(src: &'a str) -> Result<ResourceList<'a>, InputError> {
         read::parse(src)
+    }
+
+    /// The namespaces the input shows exist: those of its namespaced items, and its
+    /// Namespace objects.
+    pub(crate) fn namespaces(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .items
+            .iter()
+            .map(|i| {
+                if i.is("", "Namespace") {
+                    i.name.as_ref()
+                } else {
+                    i.namespace.as_ref()
+                }
+            })
+            .filter(|ns| !ns.is_empty())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// How many items the list holds.

@@ -16,6 +16,8 @@ mod read;
 pub(crate) mod schema;
 mod validate;
 
+pub(crate) use validate::INTERNAL_TLS_NOTE;
+
 use crate::codes::Code;
 use crate::endpoint::{Endpoint, Mirror, ProxyCache};
 use crate::krm::{Failure, FnResult};
@@ -55,6 +57,8 @@ pub(crate) struct HarborSpec {
     /// Given, or derived from a `<service>.<namespace>.svc` registry; empty when
     /// neither (Harbor is then looked for in every namespace).
     pub(crate) namespace: String,
+    /// Whether `harborNamespace` was given (else it came from the registry's name).
+    pub(crate) namespace_given: bool,
     /// Given, or derived from such a registry's `<service>`, else `harbor-core`.
     pub(crate) config_map: String,
     /// Whether `harborConfigMap` was given (it then overrides finding by content).
@@ -102,6 +106,8 @@ pub(crate) struct TektonSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Spec {
     pub(crate) endpoint: Endpoint,
+    /// The cluster's domain and the namespaces known to exist: how names resolve.
+    pub(crate) cluster: crate::names::dns::Cluster,
     pub(crate) harbor: HarborSpec,
     pub(crate) buildkit: BuildkitSpec,
     pub(crate) tekton: TektonSpec,
@@ -114,8 +120,9 @@ pub(crate) struct Parsed {
     pub(crate) warnings: Vec<FnResult>,
 }
 
-/// Reads and validates the functionConfig node.
-pub(crate) fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
+/// Reads and validates the functionConfig node. `namespaces` are those the input shows
+/// exist, for reading `<service>.<namespace>` names as Kubernetes DNS does.
+pub(crate) fn parse(tree: &Tree, fc: NodeId, namespaces: &[&str]) -> Result<Parsed, Failure> {
     let mut problems = Problems::default();
     let (prefix, read) = envelope(tree, fc, &mut problems)?;
     read.require(prefix, &mut problems);
@@ -130,7 +137,7 @@ pub(crate) fn parse(tree: &Tree, fc: NodeId) -> Result<Parsed, Failure> {
             return Err(fail(problems));
         }
     };
-    let parsed = validate::validate(&fields, prefix, &mut problems);
+    let parsed = validate::validate(&fields, prefix, namespaces, &mut problems);
     match parsed {
         Some(p) if problems.0.is_empty() => Ok(p),
         _ => Err(fail(problems)),

@@ -52,8 +52,9 @@ pub(crate) struct Fields {
     /// not in the input (the chart's `<release>-core`, the registry's `<service>`).
     #[schemars(extend("x-default" = "found, else from registry, else harbor-core"))]
     pub(crate) harbor_config_map: Option<String>,
-    /// The harbor-core Deployment, annotated so that harbor-core restarts when CORE_URL
-    /// changes (it reads the ConfigMap through envFrom). Found as the Deployment whose
+    /// The harbor-core workload (a Deployment in the chart; a StatefulSet or DaemonSet
+    /// works too), annotated so that harbor-core restarts when CORE_URL
+    /// changes (it reads the ConfigMap through envFrom). Found as the workload whose
     /// container reads Harbor's core ConfigMap or runs a harbor-core image.
     #[schemars(extend("x-default" = "found"))]
     pub(crate) harbor_deployment: Option<String>,
@@ -122,6 +123,11 @@ pub(crate) struct Fields {
     /// when it is not BUILDKIT_HOST's host: the Task's BUILDKIT_TLS_SERVER_NAME default.
     #[schemars(extend("x-default" = "BUILDKIT_HOST's host"))]
     pub(crate) buildkit_tls_server_name: Option<String>,
+    /// The cluster's DNS domain (the kubelet's `--cluster-domain`), under which pods
+    /// resolve `<service>.<namespace>.svc.<clusterDomain>`. Change it only for a cluster
+    /// that was set up with another one.
+    #[serde(default = "default_cluster_domain")]
+    pub(crate) cluster_domain: String,
     /// Which resources to produce: harborCore (the CORE_URL patch), buildkitdConfig,
     /// task. For example only [harborCore] in the overlay that renders Harbor.
     #[serde(default = "default_generate")]
@@ -145,6 +151,9 @@ impl GenerateName {
     ];
 }
 
+fn default_cluster_domain() -> String {
+    crate::names::dns::DEFAULT_CLUSTER_DOMAIN.into()
+}
 fn default_namespace() -> String {
     DEFAULT_NAMESPACE.into()
 }

@@ -9,9 +9,14 @@ use super::{
     PLATFORM_USER, Parsed, Spec, TektonSpec,
 };
 use crate::codes::Code;
-use crate::endpoint::{Endpoint, Registry, Scheme, Tls};
+use crate::endpoint::{Endpoint, Scheme, Tls};
 use crate::krm::FnResult;
 use crate::names;
+use crate::names::dns::{Cluster, Form, Place};
+
+/// How to name harbor-core with its internal TLS on, for the messages that steer a
+/// user off the short name its certificate covers.
+pub(crate) const INTERNAL_TLS_NOTE: &str = "With Harbor's internal TLS, the chart's certSource: auto certificate covers only the short name (<fullname>-core, localhost, 127.0.0.1: harbor-helm templates/internal/auto-tls.yaml): give harbor-core a certificate that also lists the FQDN (internalTLS.certSource: secret with a kubernetes.io/tls Secret, e.g. from cert-manager), and BuildKit its CA with spec.ca";
 
 /// The spec's problems, and the prefix of its field paths (`spec` or `data`).
 struct Check<'p> {
@@ -46,13 +51,29 @@ impl Check<'_> {
 
 /// Applies defaults and checks every field. Returns `None` when the registry is
 /// missing or invalid (the problems say why).
-pub(super) fn validate(fields: &Fields, prefix: &str, problems: &mut Problems) -> Option<Parsed> {
+pub(super) fn validate(
+    fields: &Fields,
+    prefix: &str,
+    namespaces: &[&str],
+    problems: &mut Problems,
+) -> Option<Parsed> {
     let mut c = Check { prefix, problems };
     let mut warnings = Vec::new();
-    let endpoint = endpoint(fields, &mut c, &mut warnings);
+    if let Err(e) = names::cluster_domain(&fields.cluster_domain) {
+        c.add(Code::SpecName, "clusterDomain", e);
+    }
+    // The namespaces that exist: the input's, and those the spec puts things in.
+    let known = namespaces
+        .iter()
+        .copied()
+        .chain([fields.namespace.as_str()])
+        .chain(fields.harbor_namespace.as_deref())
+        .chain(fields.buildkit_namespace.as_deref());
+    let cluster = Cluster::new(&fields.cluster_domain, known);
+    let endpoint = endpoint(fields, &cluster, &mut c, &mut warnings);
     let harbor = harbor(
         fields,
-        endpoint.as_ref().map(|e| &e.registry),
+        endpoint.as_ref().map(|e| &e.place),
         &mut c,
         &mut warnings,
     );
@@ -75,6 +96,7 @@ pub(super) fn validate(fields: &Fields, prefix: &str, problems: &mut Problems) -
     Some(Parsed {
         spec: Spec {
             endpoint: endpoint?,
+            cluster,
             harbor,
             buildkit,
             tekton,
@@ -86,7 +108,12 @@ pub(super) fn validate(fields: &Fields, prefix: &str, problems: &mut Problems) -
 
 /// The registry, its scheme and TLS material; `None` when the registry is missing or
 /// invalid.
-fn endpoint(fields: &Fields, c: &mut Check, warnings: &mut Vec<FnResult>) -> Option<Endpoint> {
+fn endpoint(
+    fields: &Fields,
+    cluster: &Cluster,
+    c: &mut Check,
+    warnings: &mut Vec<FnResult>,
+) -> Option<Endpoint> {
     let registry = fields.registry.as_deref().and_then(|s| {
         names::registry(s, names::Via::Spec)
             .map_err(|e| c.add(Code::SpecRegistry, "registry", e))
@@ -114,12 +141,59 @@ fn endpoint(fields: &Fields, c: &mut Check, warnings: &mut Vec<FnResult>) -> Opt
         }
     }
     let registry = registry?;
-    if fields.scheme == Scheme::Http && !registry.is_in_cluster() {
+    let place = cluster.place(&registry.host);
+    match &place {
+        Place::Service {
+            name,
+            form: Form::Bare,
+            ..
+        } => {
+            c.add(
+                Code::SpecRegistry,
+                "registry",
+                format!(
+                    "{:?} is a bare Service name, which resolves only from pods in the Service's own namespace (the kubelet's DNS search path starts with the pod's namespace): BuildKit's daemon and the Task's buildctl, which fetches tokens from Harbor's realm, run elsewhere. Name it as pods in every namespace reach it: {}, or {name}.<namespace>. {INTERNAL_TLS_NOTE}",
+                    registry.authority(),
+                    cluster.fqdn(name, "<namespace>"),
+                ),
+            );
+            return None;
+        }
+        Place::OtherDomain {
+            name,
+            namespace,
+            domain,
+        } => {
+            c.add(
+                Code::SpecClusterDomain,
+                "registry",
+                format!(
+                    "{:?} names Service {namespace}/{name} under the domain {domain}, but pods resolve Service names under the cluster's domain, spec.clusterDomain {}: write {}, or set spec.clusterDomain: {domain} if that is your cluster's domain (the kubelet's --cluster-domain)",
+                    registry.authority(),
+                    cluster.domain,
+                    cluster.fqdn(name, namespace),
+                ),
+            );
+            return None;
+        }
+        _ => {}
+    }
+    if fields.scheme == Scheme::Http && !place.in_cluster() {
+        // `a.b` reads as Service a in namespace b only when namespace b exists.
+        let labels: Vec<&str> = registry.host.split('.').collect();
+        let maybe = match labels.as_slice() {
+            [name, ns] if !name.is_empty() => format!(
+                " (if {ns} is a namespace of the cluster, which nothing in the input shows, {} names Service {name} there: write {} to say so)",
+                registry.host,
+                cluster.fqdn(name, ns)
+            ),
+            _ => String::new(),
+        };
         warnings.push(
             FnResult::warning(
                 Code::SpecHttpOutsideCluster,
                 format!(
-                    "{} is http for {}, a host outside the cluster: images and credentials would cross the network unencrypted; use https there",
+                    "{} is http for {}, a host outside the cluster{maybe}: images and credentials would cross the network unencrypted; use https there",
                     c.path("scheme"),
                     registry.authority()
                 ),
@@ -128,6 +202,7 @@ fn endpoint(fields: &Fields, c: &mut Check, warnings: &mut Vec<FnResult>) -> Opt
         );
     }
     Some(Endpoint {
+        place,
         registry,
         scheme: fields.scheme,
         tls: Tls {
@@ -141,11 +216,11 @@ fn endpoint(fields: &Fields, c: &mut Check, warnings: &mut Vec<FnResult>) -> Opt
 /// `<service>.<namespace>.svc` registry.
 fn harbor(
     fields: &Fields,
-    registry: Option<&Registry>,
+    place: Option<&Place>,
     c: &mut Check,
     warnings: &mut Vec<FnResult>,
 ) -> HarborSpec {
-    let service = registry.and_then(Registry::service);
+    let service = place.and_then(Place::service);
     let namespace = match (&fields.harbor_namespace, service.map(|(_, ns)| ns)) {
         (Some(ns), derived) => {
             c.label("harborNamespace", ns);
@@ -183,6 +258,7 @@ fn harbor(
     };
     HarborSpec {
         namespace,
+        namespace_given: fields.harbor_namespace.is_some(),
         config_map,
         config_map_given: fields.harbor_config_map.is_some(),
         deployment,

@@ -96,7 +96,7 @@ fn private_ca(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
     if e.scheme != Scheme::Https
         || !e.tls.ca.is_empty()
         || e.tls.insecure_skip_verify
-        || !e.registry.is_in_cluster()
+        || !e.place.in_cluster()
     {
         return;
     }

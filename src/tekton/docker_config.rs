@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use crate::krm::fields::env_entry;
+use crate::krm::env::env_entry;
 use crate::yaml::Seg;
 
 /// A Secret volume source, reduced to what decides whether it holds `config.json`.

@@ -6,6 +6,9 @@
 //! all three places it can land (Task env, buildkitd.toml, YAML), so no later stage
 //! needs its own escaping to be correct.
 
+pub(crate) mod dns;
+pub(crate) mod reference;
+
 use crate::endpoint::{Mirror, ProxyCache, Registry};
 
 /// Where a value was given, so that a message names what to change.
@@ -68,6 +71,11 @@ pub enum Invalid {
         via: Via,
     },
     Ipv6 {
+        value: String,
+    },
+    /// A first component without `.` or `:` (not `localhost`): Docker Hub, for an image
+    /// reference.
+    DockerHub {
         value: String,
     },
     Whitespace {
@@ -166,6 +174,11 @@ impl std::fmt::Display for Invalid {
             Invalid::Ipv6 { value } => write!(
                 f,
                 "{value:?} is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
+            ),
+            Invalid::DockerHub { value } => write!(
+                f,
+                "{value:?} has no '.' and no ':', and BuildKit reads the first part of an image reference as its registry only when it has one of them or is localhost (distribution/reference splitDockerDomain): {value}/library/app is docker.io/{value}/library/app, pushed to Docker Hub. A bare Service name also resolves only from pods in its own namespace. Name the Service as pods in every namespace reach it: {value}.<namespace>.svc.cluster.local, or {value}.<namespace>. {}",
+                crate::spec::INTERNAL_TLS_NOTE
             ),
             Invalid::Whitespace { value, c } => {
                 write!(f, "{value:?} contains whitespace ({c:?}); expected host[:port]")
@@ -290,6 +303,19 @@ fn looks_like_ipv6(s: &str) -> bool {
 /// the realm model, the buildkitd.toml checks, the schema's pattern and `doctor` to
 /// agree on bracketed hosts, for an address that pods reach by a Service name anyway.
 pub fn registry(s: &str, via: Via) -> Result<Registry, Invalid> {
+    let r = host_port(s, via)?;
+    // An image named `<registry>/library/app` must go to the registry, not Docker Hub.
+    if reference::domain(&format!("{s}/library/app")) == "docker.io" {
+        return Err(Invalid::DockerHub {
+            value: s.to_string(),
+        });
+    }
+    Ok(r)
+}
+
+/// `host[:port]` as [`registry`] checks it, without the image-reference rule: a
+/// mirror's or an upstream's host, which BuildKit reads as a host, not from a reference.
+fn host_port(s: &str, via: Via) -> Result<Registry, Invalid> {
     let value = || s.to_string();
     if s.is_empty() {
         return Err(Invalid::Empty {
@@ -399,6 +425,14 @@ fn dns_label_rule(label: &str, max: Option<usize>, allowed: &'static str) -> Res
         });
     }
     Ok(())
+}
+
+/// A cluster domain (the kubelet's `--cluster-domain`): a host name.
+pub(crate) fn cluster_domain(s: &str) -> Result<(), Invalid> {
+    dns_name(s, 253).map_err(|rule| Invalid::Host {
+        host: s.to_string(),
+        rule,
+    })
 }
 
 /// A DNS-1123 label (namespaces, Tekton names): at most 63 characters of `[a-z0-9-]`.
@@ -529,7 +563,7 @@ pub(crate) fn mirror(s: &str) -> Result<Mirror, Invalid> {
         Some((a, p)) => (a, p.trim_end_matches('/')),
         None => (rest, ""),
     };
-    let registry = registry(authority, Via::Spec)?;
+    let registry = host_port(authority, Via::Spec)?;
     if !path.is_empty() {
         safe_chars(path, "._/-").map_err(|c| Invalid::Char {
             value: s.to_string(),
@@ -551,7 +585,7 @@ pub(crate) fn proxy_cache(s: &str) -> Result<ProxyCache, Invalid> {
             value: s.to_string(),
         });
     };
-    registry(upstream, Via::Spec).map_err(|e| Invalid::Upstream(Box::new(e)))?;
+    host_port(upstream, Via::Spec).map_err(|e| Invalid::Upstream(Box::new(e)))?;
     if project.contains('/') || repository(project).is_err() {
         return Err(Invalid::Project {
             project: project.to_string(),
@@ -590,15 +624,26 @@ mod tests {
     #[test]
     fn registries() {
         let r = registry_("harbor-core.default.svc.cluster.local").unwrap();
-        assert_eq!(r.service(), Some(("harbor-core", "default")));
-        assert!(r.is_in_cluster());
+        assert_eq!(
+            (r.host.as_str(), r.port),
+            ("harbor-core.default.svc.cluster.local", None)
+        );
         let r = registry_("harbor.example.com:8443").unwrap();
         assert_eq!(r.port, Some(8443));
         assert_eq!(r.authority(), "harbor.example.com:8443");
-        assert!(!r.is_in_cluster());
-        assert!(registry_("10.1.2.3:5000").unwrap().is_in_cluster());
-        assert!(registry_("harbor-core").unwrap().is_in_cluster());
-        assert!(!registry_("8.8.8.8").unwrap().is_in_cluster());
+        for ok in [
+            "10.1.2.3:5000",
+            "localhost",
+            "localhost:5000",
+            "harbor-core:80",
+        ] {
+            assert!(registry_(ok).is_ok(), "{ok}");
+        }
+        // BuildKit would push `harbor-core/library/app` to Docker Hub.
+        assert!(matches!(
+            registry_("harbor-core"),
+            Err(Invalid::DockerHub { .. })
+        ));
         for (bad, why) in [
             ("http://harbor", "scheme"),
             ("harbor core", "whitespace"),
