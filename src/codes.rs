@@ -688,6 +688,22 @@ codes! {
         example: "hbf320-daemon-is-harbor-core",
     }
 
+    /// The daemon's --config cannot be read or mounted as written.
+    BuildkitConfigFlag = "HBF321" {
+        title: "the daemon's --config cannot be mounted as buildkitd reads it",
+        why: "buildkitd reads --config once at start and says nothing when the file is missing (cmd/buildkitd/config/load.go); v0.30 and earlier stop reading flags at the first argument that is not one (Go's flag package), v0.31 and later do not (urfave/cli v3), and `--` ends them in both. A relative path, a folder or a --config after a plain argument leaves the file unread.",
+        fix: "Give --config an absolute file path, before any argument that is not a flag, or pin the image to a release.",
+        example: "hbf321-config-after-an-argument",
+    }
+
+    /// A buildkitd.toml mounted where this daemon never looks.
+    BuildkitConfigNeverRead = "HBF322" {
+        title: "a buildkitd.toml is mounted where this daemon never reads it",
+        why: "A rootless buildkitd reads ~/.config/buildkit/buildkitd.toml and a rootful one /etc/buildkit/buildkitd.toml (cmd/buildkitd/main.go defaultConfigPath, util/appdefaults); a file at the other path was never in effect.",
+        fix: "Move its settings into the file the daemon reads (the generated one), or into this function's spec.",
+        example: "hbf322-rootless-daemon-with-etc-buildkit",
+    }
+
     // ---- HBF4xx: Tekton -------------------------------------------------------------
     /// BUILDKIT_HOST defaults to the daemon's Service.
     TektonBuildkitHost = "HBF400" {
@@ -772,6 +788,14 @@ codes! {
         why: "Tekton refuses the run (tektoncd/pipeline pkg/reconciler/taskrun/validate_taskrun.go, pipeline_validation.go).",
         fix: "Bind the workspaces the message names.",
         example: "hbf411-run-missing-workspace",
+    }
+
+    /// BUILDKIT_HOST is the default, with no daemon Service in the input.
+    TektonBuildkitHostAssumed = "HBF412" {
+        title: "the Task's BUILDKIT_HOST is spec.buildkitHost's default, with no daemon Service in the input",
+        why: "tcp://buildkitd:1234 is a bare Service name, which a pod resolves only in its own namespace (the kubelet's DNS search path); BuildKit's examples run the daemon in a namespace of its own.",
+        fix: "Set spec.buildkitHost to the daemon's Service, e.g. tcp://buildkitd.buildkit.svc:1234, or give the daemon and its Service with the input.",
+        example: "hbf301-generated",
     }
 
     // ---- HBF5xx: credentials --------------------------------------------------------

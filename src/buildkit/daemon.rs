@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::flags::{self, Parser};
 use crate::codes::Code;
+use crate::krm::env::env_entry;
 use crate::krm::fields::{array_at, containers, is_workload, str_at, string_map};
 use crate::krm::{Failure, FnResult, ResourceList, ResourceRef};
 use crate::spec::Spec;
@@ -81,8 +83,12 @@ pub(crate) struct Daemon {
     /// Where it reads buildkitd.toml, and whether `--config` says so.
     pub(crate) config_path: String,
     pub(crate) config_flag: bool,
-    /// Whether the container has `args` (the daemon's flags) and no `command` of its
-    /// own, or a command that is buildkitd's: then `--config` may be added.
+    /// Why `--config` cannot be mounted as buildkitd reads it (a relative path, a
+    /// folder, flags the versions read apart), for the plan to refuse.
+    pub(crate) config_problem: Option<String>,
+    /// Whether `--config` may be added to `args` and be read: the container runs
+    /// buildkitd's command, and its args neither end the flags (`--`) nor, for a
+    /// version that stops at the first argument that is not a flag, hold one.
     pub(crate) flags_appendable: bool,
     pub(crate) volumes: Vec<Volume>,
     pub(crate) mounts: Vec<Mount>,
@@ -150,6 +156,17 @@ impl Daemon {
         })
     }
 
+    /// Whether Secret `secret` is what is mounted at `path`'s folder (or above it).
+    pub(crate) fn mounts_secret_at(&self, path: &str, secret: &str) -> bool {
+        matches!(self.source_of(path), Some((Source::Secret { name, .. }, _)) if name == secret)
+    }
+
+    /// The mount `path` is under, and its volume's name, if one is.
+    pub(crate) fn mount_above(&self, path: &str) -> Option<(&str, &str)> {
+        self.mount_of(path)
+            .map(|(m, _)| (m.mount_path.as_str(), m.name.as_str()))
+    }
+
     /// Whether any volume provides `path` (a file of a ConfigMap or Secret, or a folder
     /// of another kind: what is in it is not known here, so it is taken as provided).
     pub(crate) fn provides(&self, path: &str) -> bool {
@@ -182,19 +199,84 @@ pub(crate) fn is_buildkit_image(image: &str) -> bool {
     repo == "moby/buildkit" || repo.ends_with("/moby/buildkit")
 }
 
-/// The value of flag `--name` in `args` (`--name=v` or `--name v`).
-fn flag(args: &[String], name: &str) -> Option<String> {
-    let long = format!("--{name}");
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if let Some(v) = a.strip_prefix(&format!("{long}=")) {
-            return Some(v.to_string());
-        }
-        if *a == long {
-            return it.next().cloned();
+/// What the daemon's command line says, as its buildkitd reads it.
+#[derive(Debug, Default)]
+struct Flags {
+    /// `--config`, cleaned (`..` resolved); `None` when not given.
+    config: Option<String>,
+    tlscacert: bool,
+    appendable: bool,
+    problem: Option<String>,
+}
+
+/// buildkitd's arguments in a container: after `buildkitd` in `command` (itself, or
+/// under rootlesskit), then `args`; with no `command`, the image's entrypoint
+/// (`buildkitd`, or `rootlesskit buildkitd` in the rootless image) takes `args`.
+/// `None` for a command of another program (a shell script), which is not read.
+fn buildkitd_argv(command: &[String], args: &[String]) -> Option<Vec<String>> {
+    let after = match command.iter().position(|c| c.ends_with("buildkitd")) {
+        Some(at) => &command[at + 1..],
+        None if command.is_empty() => &[][..],
+        None => return None,
+    };
+    Some(after.iter().chain(args).cloned().collect())
+}
+
+/// The daemon's flags as its version of buildkitd reads them (read both ways when the
+/// image tag does not say the version, and refused when the two disagree).
+fn read_flags(image: &str, command: &[String], args: &[String], workdir: Option<&str>) -> Flags {
+    let Some(argv) = buildkitd_argv(command, args) else {
+        return Flags::default();
+    };
+    let readings: Vec<(Parser, flags::Parsed)> = match Parser::of_image(image) {
+        Some(p) => vec![(p, flags::parse(&argv, p))],
+        None => [Parser::GoFlag, Parser::CliV3]
+            .into_iter()
+            .map(|p| (p, flags::parse(&argv, p)))
+            .collect(),
+    };
+    let mut out = Flags {
+        appendable: readings
+            .iter()
+            .all(|(_, r)| !r.dashdash && r.stopped_at.is_none() && r.missing_value.is_none()),
+        ..Flags::default()
+    };
+    let (_, first) = &readings[0];
+    out.tlscacert = readings.iter().any(|(_, r)| r.tlscacert.is_some());
+    if let Some(flag) = &first.missing_value {
+        out.problem = Some(format!(
+            "its args end with --{flag} and no value: buildkitd refuses to start (flag needs an argument)"
+        ));
+        return out;
+    }
+    if readings.windows(2).any(|w| w[0].1.config != w[1].1.config) {
+        let arg = readings
+            .iter()
+            .find_map(|(_, r)| r.stopped_at.clone())
+            .unwrap_or_default();
+        out.problem = Some(format!(
+            "its --config comes after {arg:?}, which is not a flag: buildkitd v0.30 and earlier stop reading flags there and never read --config, v0.31 and later read it, and its image {image:?} does not say which it runs. Put --config before {arg:?}, or pin the image to a release"
+        ));
+        return out;
+    }
+    if let (Some(arg), None) = (&first.stopped_at, &first.config) {
+        let later = argv
+            .iter()
+            .skip_while(|a| *a != arg)
+            .any(|a| a.starts_with("--config") || a.starts_with("-config"));
+        if later {
+            out.problem = Some(format!(
+                "its --config comes after {arg:?}, which is not a flag, and this buildkitd (v0.30 or earlier) stops reading flags there: it never reads --config. Put --config before {arg:?}"
+            ));
+            return out;
         }
     }
-    None
+    match first.config.as_deref().map(|p| flags::clean(p, workdir)) {
+        Some(Ok(p)) => out.config = Some(p),
+        Some(Err(bad)) => out.problem = Some(bad.to_string()),
+        None => {}
+    }
+    out
 }
 
 /// The daemon: the workload `spec.buildkitDaemon` names, else the one running a
@@ -374,20 +456,17 @@ pub(crate) fn of_value(
     let args = strings(c, "args");
     let command = strings(c, "command");
     let env = |name: &str| {
-        c.get("env")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .rfind(|e| str_at(e, &["name"]) == Some(name))
-            .and_then(|e| str_at(e, &["value"]))
+        env_entry(c, name)
+            .and_then(|(_, e)| str_at(e, &["value"]))
             .map(str::to_string)
     };
     let run_as = |ctx: Option<&Value>| ctx.and_then(|s| s.get("runAsUser")).and_then(Value::as_u64);
     let uid = run_as(c.get("securityContext"))
         .or(run_as(v.pointer("/spec/template/spec/securityContext")));
     let rootless = rootless(&image, &command, &args, uid);
-    let (config_path, config_flag) = match flag(&args, "config") {
-        Some(p) => (p, true),
+    let flags = read_flags(&image, &command, &args, str_at(c, &["workingDir"]));
+    let (config_path, config_flag) = match &flags.config {
+        Some(p) => (p.clone(), true),
         None if rootless.is_some() => {
             let dir =
                 env("XDG_CONFIG_HOME").or_else(|| env("HOME").map(|h| format!("{h}/.config")));
@@ -399,10 +478,7 @@ pub(crate) fn of_value(
         }
         None => (ROOTFUL_CONFIG.to_string(), false),
     };
-    let flags_appendable = match command.first() {
-        None => true,
-        Some(c) => c.ends_with("buildkitd") || (c.ends_with("rootlesskit") && command.len() <= 2),
-    };
+
     let pod_labels = string_map(v.pointer("/spec/template/metadata/labels"));
     Some(Daemon {
         index,
@@ -414,10 +490,11 @@ pub(crate) fn of_value(
         rootless,
         config_path,
         config_flag,
-        flags_appendable,
+        config_problem: flags.problem,
+        flags_appendable: flags.appendable,
         volumes: volumes(v),
         mounts: mounts(c),
-        tls_ca: flag(&args, "tlscacert").is_some(),
+        tls_ca: flags.tlscacert,
         pod_labels,
         checksum: str_at(
             v,
@@ -554,14 +631,57 @@ mod tests {
         }
     }
 
+    fn strings(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The container's command and args, as buildkitd gets them; the image's tag says
+    /// how it reads them.
     #[test]
-    fn flags_with_and_without_equals() {
-        let args: Vec<String> = ["--addr", "tcp://0.0.0.0:1234", "--config=/c/b.toml"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(flag(&args, "config").as_deref(), Some("/c/b.toml"));
-        assert_eq!(flag(&args, "addr").as_deref(), Some("tcp://0.0.0.0:1234"));
-        assert_eq!(flag(&args, "tlscacert"), None);
+    fn flags_as_the_daemon_reads_them() {
+        let image = "moby/buildkit:v0.26.3-rootless";
+        let f = read_flags(
+            image,
+            &[],
+            &strings(&["--addr", "tcp://0.0.0.0:1234", "--config=/c/../b.toml"]),
+            None,
+        );
+        assert_eq!(f.config.as_deref(), Some("/b.toml"));
+        assert!(!f.tlscacert && f.appendable && f.problem.is_none());
+        let f = read_flags(
+            image,
+            &strings(&["rootlesskit", "buildkitd", "--tlscacert=/certs/ca.pem"]),
+            &strings(&["--config", "/a", "--config", "/b"]),
+            None,
+        );
+        assert_eq!(f.config.as_deref(), Some("/b"));
+        assert!(f.tlscacert);
+        // After `--`, --config is no flag, and an appended one would not be either.
+        let f = read_flags(image, &[], &strings(&["--", "--config=/x"]), None);
+        assert_eq!((f.config, f.appendable), (None, false));
+        // A shell command is not read.
+        let f = read_flags(
+            image,
+            &strings(&["sh", "-c", "buildkitd --config /x"]),
+            &[],
+            None,
+        );
+        assert_eq!((f.config, f.appendable), (None, false));
+        // v0.26 stops at `pos`: the --config after it is never read.
+        let f = read_flags(image, &[], &strings(&["pos", "--config", "/x"]), None);
+        assert!(
+            f.problem
+                .is_some_and(|p| p.contains("never reads --config"))
+        );
+        // An untagged image: the two readings disagree.
+        let f = read_flags(
+            "moby/buildkit",
+            &[],
+            &strings(&["pos", "--config", "/x"]),
+            None,
+        );
+        assert!(f.problem.is_some_and(|p| p.contains("does not say which")));
+        let f = read_flags(image, &[], &strings(&["--config=bk.toml"]), None);
+        assert!(f.problem.is_some_and(|p| p.contains("relative path")));
     }
 }

@@ -17,6 +17,7 @@
 pub(crate) mod check;
 pub(crate) mod daemon;
 pub(crate) mod detect;
+pub(crate) mod flags;
 pub(crate) mod plan;
 pub(crate) mod toml;
 

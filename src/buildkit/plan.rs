@@ -52,7 +52,7 @@ pub(crate) fn plan(
             crate::tekton::task::DAEMONLESS_CONFIG_DIR
         ))),
         Some(d) => wire(rl, spec, topology, d, &toml, &mut plan)?,
-        None => no_daemon(topology, mode, &toml, &mut plan)?,
+        None => no_daemon(spec, topology, mode, &toml, &mut plan)?,
     }
     Ok(plan)
 }
@@ -157,6 +157,15 @@ fn wire(
     let refuse = |why: String| {
         Failure::new(FnResult::error(Code::BuildkitMountConflict, why).on(resource.clone()))
     };
+    if let Some(problem) = &d.config_problem {
+        return Err(Failure::new(
+            FnResult::error(
+                Code::BuildkitConfigFlag,
+                format!("{}: {problem}", d.describe()),
+            )
+            .on(resource.clone()),
+        ));
+    }
     if topology.mounted {
         plan.tell(
             FnResult::info(
@@ -229,6 +238,35 @@ fn mount_config(
             d.config_path
         )));
     }
+    // A file mounted where the other kind of buildkitd looks was never read.
+    let other = if d.rootless.is_some() {
+        daemon::ROOTFUL_CONFIG_DIR
+    } else {
+        daemon::ROOTLESS_CONFIG_DIR
+    };
+    if let Some(m) = d
+        .mounts
+        .iter()
+        .find(|m| m.mount_path.trim_end_matches('/') == other && other != dir)
+    {
+        plan.tell(
+            FnResult::warning(
+                Code::BuildkitConfigNeverRead,
+                format!(
+                    "{} mounts volume {} at {other}, where a {} buildkitd reads buildkitd.toml, but it runs {} and reads {}: the file at {other} was never read, so its settings were never in effect. The generated file goes where it reads; move what that file set (mirrors, CAs, other registries) into it, or into this function's spec",
+                    d.describe(),
+                    m.name,
+                    if d.rootless.is_some() { "rootful" } else { "rootless" },
+                    match &d.rootless {
+                        Some(why) => format!("rootless ({why})"),
+                        None => "rootful".to_string(),
+                    },
+                    d.config_path
+                ),
+            )
+            .on(resource.clone()),
+        );
+    }
     add_volume(
         plan,
         d.index,
@@ -277,7 +315,10 @@ fn mount_ca(
     let Some(secret) = &spec.buildkit.ca_secret else {
         return Ok(());
     };
-    if ca.iter().all(|p| d.provides(p)) {
+    // Mounted already from that very Secret; any other volume above the folder (the
+    // daemon's own certificates at /certs) does not hold it, and the Secret is mounted
+    // below it, nested.
+    if ca.iter().all(|p| d.mounts_secret_at(p, secret)) {
         return Ok(());
     }
     let dirs: Vec<&str> = ca
@@ -300,6 +341,10 @@ fn mount_ca(
         )));
     }
     let dir = if dir.is_empty() { "/" } else { *dir };
+    let nested = d
+        .mount_above(&format!("{dir}/"))
+        .map(|(at, volume)| format!(", inside the mount of volume {volume} at {at}"))
+        .unwrap_or_default();
     add_volume(
         plan,
         d.index,
@@ -310,7 +355,7 @@ fn mount_ca(
     plan.tell(FnResult::info(
         Code::BuildkitCaMounted,
         format!(
-            "mounted Secret {secret} at {dir} in {}, for {}",
+            "mounted Secret {secret} at {dir} in {}{nested}, for {}",
             d.describe(),
             ca.join(", ")
         ),
@@ -319,10 +364,24 @@ fn mount_ca(
 }
 
 /// No daemon in the input: what the caller can still use, or an error.
-fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Result<(), Failure> {
+fn no_daemon(
+    spec: &Spec,
+    topology: &Topology,
+    mode: Mode,
+    toml: &str,
+    plan: &mut Plan,
+) -> Result<(), Failure> {
     let (name, ns) = (&topology.name, &topology.namespace);
+    // Where the ConfigMap went is a guess without the daemon: say so, and how to say.
+    let assumed = if spec.buildkit.namespace_given {
+        String::new()
+    } else {
+        format!(
+            " The ConfigMap is in namespace {ns} (spec.namespace, the Task's), which is the daemon's only if it runs there: BuildKit's examples run it in a namespace of its own; set spec.buildkitNamespace to the daemon's."
+        )
+    };
     let how = format!(
-        "mount ConfigMap {ns}/{name} into the daemon at {} (the rootless image; {} when rootful) or pass --config with where you mount it, and restart the daemon when it changes (buildkitd reads the file only at start, and runs with its defaults, silently, without it)",
+        "mount ConfigMap {ns}/{name} into the daemon at {} (the rootless image; {} when rootful) or pass --config with where you mount it, and restart the daemon when it changes (buildkitd reads the file only at start, and runs with its defaults, silently, without it).{assumed}",
         daemon::ROOTLESS_CONFIG_DIR,
         daemon::ROOTFUL_CONFIG_DIR
     );
@@ -335,7 +394,7 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
     let patch_written = |plan: &mut Plan| {
         plan.tell(
             FnResult::warning(Code::BuildkitNoDaemon, format!(
-                "no BuildKit daemon in the package, so nothing here reads this buildkitd.toml: {how}. {MOUNT_PATCH_PATH} (local config) does it for BuildKit's examples/kubernetes rootless Deployment buildkitd, as a strategic-merge patch (kustomize patches:, or kubectl patch --patch-file)"
+                "no BuildKit daemon in the package, so nothing here reads this buildkitd.toml: {how} {MOUNT_PATCH_PATH} (local config) does it for BuildKit's examples/kubernetes rootless Deployment buildkitd, as a strategic-merge patch (kustomize patches:, or kubectl patch --patch-file)"
             ))
             .on(generated.clone()),
         );
@@ -347,20 +406,11 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
         patch_written(plan);
         return Ok(());
     }
-    if topology.config_map.is_some() {
-        plan.tell(
-            FnResult::info(Code::BuildkitNoDaemon, format!(
-                "no BuildKit daemon in the input: it reads this file only if it mounts it; {how}"
-            ))
-            .on(generated),
-        );
-        return Ok(());
-    }
     match mode {
         Mode::KustomizeGenerator => {
             plan.tell(
                 FnResult::warning(Code::BuildkitNoDaemon, format!(
-                    "no BuildKit daemon in view (a kustomize generator sees only its own config), so nothing here reads this buildkitd.toml: {how}. As a transformer over the daemon's manifests, this function does it"
+                    "no BuildKit daemon in view (a kustomize generator sees only its own config), so nothing here reads this buildkitd.toml: {how} As a transformer over the daemon's manifests, this function does it"
                 ))
                 .on(generated),
             );
@@ -373,7 +423,7 @@ fn no_daemon(topology: &Topology, mode: Mode, toml: &str, plan: &mut Plan) -> Re
         }
         Mode::KustomizeTransformer | Mode::Other => Err(Failure::new(
             FnResult::error(Code::BuildkitNoDaemon, format!(
-                "no BuildKit daemon in the input (a Deployment, StatefulSet or DaemonSet running a moby/buildkit image), so the generated buildkitd.toml would be read by nothing: add the daemon's manifests, name it with spec.buildkitDaemon, or leave buildkitdConfig out of spec.generate and {how}"
+                "no BuildKit daemon in the input (a Deployment, StatefulSet or DaemonSet running a moby/buildkit image), so this buildkitd.toml would be read by nothing: add the daemon's manifests, name it with spec.buildkitDaemon, or leave buildkitdConfig out of spec.generate and {how}"
             ))
             .on(generated),
         )),

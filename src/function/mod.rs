@@ -195,7 +195,7 @@ fn transform<'r, 's>(rl: &'r ResourceList<'s>, mode: Mode) -> Result<Done<'r, 's
     let mut findings = Vec::new();
     harbor::check::run(spec, &topology.harbor, &output, &mut findings);
     buildkit::check::run(spec, &topology.buildkit, &output, &mut findings);
-    tekton::check::run(&output, &mut findings);
+    tekton::check::run(&spec.cluster, &output, &mut findings);
     tekton::auths::run(spec, &output, &mut findings);
     tekton::chain::run(spec, &topology.buildkit, &output, &mut findings);
     Ok(Done {

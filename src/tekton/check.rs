@@ -16,31 +16,31 @@ use serde_json::Value;
 use super::docker_config::{self, SecretMount, Target, Use};
 use crate::codes::Code;
 use crate::krm::FnResult;
+use crate::names::dns::{Cluster, Place};
 use crate::output::Output;
 
 /// Runs the checks and appends their findings.
-pub(crate) fn run(output: &Output, out: &mut Vec<FnResult>) {
-    buildkit_host(output, out);
+pub(crate) fn run(cluster: &Cluster, output: &Output, out: &mut Vec<FnResult>) {
+    buildkit_host(cluster, output, out);
     docker_config(output, out);
 }
 
-/// The Service a `tcp://host:port` address names, seen from namespace `from`:
-/// `svc`, `svc.ns`, `svc.ns.svc` or `svc.ns.svc.<domain>`.
-fn service_of<'a>(address: &'a str, from: &'a str) -> Option<(&'a str, &'a str, u16)> {
+/// The Service a `tcp://host:port` address names, seen from a pod of namespace `from`,
+/// as Kubernetes DNS resolves it ([`crate::names::dns`]).
+fn service_of(cluster: &Cluster, address: &str, from: &str) -> Option<(String, String, u16)> {
     let rest = address.strip_prefix("tcp://")?;
     let (host, port) = rest.split_once(':')?;
     let port: u16 = port.trim_end_matches('/').parse().ok()?;
-    let mut labels = host.split('.');
-    let name = labels.next()?;
-    let namespace = labels.next().unwrap_or(from);
-    match labels.next() {
-        None | Some("svc") => Some((name, namespace, port)),
-        Some(_) => None,
+    match cluster.place(host) {
+        Place::Service {
+            name, namespace, ..
+        } => Some((name, namespace.unwrap_or_else(|| from.to_string()), port)),
+        _ => None,
     }
 }
 
 /// The generated Task's `BUILDKIT_HOST` default against the Services of the output.
-fn buildkit_host(output: &Output, out: &mut Vec<FnResult>) {
+fn buildkit_host(cluster: &Cluster, output: &Output, out: &mut Vec<FnResult>) {
     let services: Vec<usize> = output.find(|id| id.is("", "Service")).collect();
     if services.is_empty() {
         return;
@@ -64,7 +64,7 @@ fn buildkit_host(output: &Output, out: &mut Vec<FnResult>) {
             continue;
         };
         let from = output.identity(i).namespace;
-        let Some((name, namespace, port)) = service_of(address, from) else {
+        let Some((name, namespace, port)) = service_of(cluster, address, from) else {
             continue;
         };
         let found = services.iter().find(|&&s| {

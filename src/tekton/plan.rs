@@ -24,6 +24,27 @@ fn buildkit_host(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) ->
         return t.buildkit_host.clone();
     }
     let Some(svc) = &buildkit.service else {
+        let (where_, ns) = match &buildkit.daemon {
+            Some(d) => (
+                format!(
+                    "{} runs in namespace {}, and no Service of it is in the input",
+                    d.describe(),
+                    d.namespace
+                ),
+                d.namespace.as_str(),
+            ),
+            None => (
+                "no BuildKit daemon in the input says where it runs".to_string(),
+                "buildkit",
+            ),
+        };
+        plan.tell(FnResult::warning(
+            Code::TektonBuildkitHostAssumed,
+            format!(
+                "the Task's BUILDKIT_HOST defaults to {} (spec.buildkitHost's default), which reaches a Service of that name only from the Task's own namespace {}: {where_}. Set spec.buildkitHost to the daemon's Service as the Task's namespace resolves it, e.g. tcp://buildkitd.{ns}.svc:1234 (BuildKit's examples/kubernetes)",
+                t.buildkit_host, t.namespace
+            ),
+        ));
         return t.buildkit_host.clone();
     };
     let host = if svc.namespace.is_empty() {
