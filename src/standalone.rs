@@ -123,7 +123,11 @@ pub enum Input {
 /// Runs the function on `config` and the resources of `input`. `verbose` also prints
 /// info results.
 pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
-    let (rl, leading_marker) = match build(config, input) {
+    let Built {
+        rl,
+        leading_marker,
+        restore,
+    } = match build(config, input) {
         Ok(built) => built,
         Err(e) => return fail(&e),
     };
@@ -143,7 +147,7 @@ pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
             exit_code: outcome.exit_code,
         };
     }
-    match stream(&outcome.stdout, leading_marker) {
+    match stream(&outcome.stdout, leading_marker, &restore) {
         Ok(stdout) => Report {
             stdout,
             stderr,
@@ -156,7 +160,18 @@ pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
 /// The ResourceList that `config` and the resources of `input` make: what kustomize or
 /// kpt would have sent.
 pub fn resource_list(config: &Path, input: Input) -> Result<String, Error> {
-    build(config, input).map(|(rl, _)| rl)
+    build(config, input).map(|b| b.rl)
+}
+
+/// The ResourceList `run` sends, and how to give its output back as a stream.
+struct Built {
+    rl: String,
+    /// Whether the first document began with `---` (the output then does too).
+    leading_marker: bool,
+    /// Documents that ended their file without a line break, changed to be followed by
+    /// more in the list ([`yaml::followable`]): each as the list holds it, and as the
+    /// input had it, so that a stream that ends with it ends with the input's bytes.
+    restore: Vec<(String, String)>,
 }
 
 /// Files a folder holds that are not resources: kustomize's and kpt's own.
@@ -167,9 +182,8 @@ fn is_tool_file(name: &str) -> bool {
     )
 }
 
-/// The ResourceList, and whether the first document began with `---` (the output
-/// then does too).
-fn build(config: &Path, input: Input) -> Result<(String, bool), Error> {
+/// The ResourceList of `config` and the resources of `input`.
+fn build(config: &Path, input: Input) -> Result<Built, Error> {
     let config_text = std::fs::read_to_string(config).map_err(|error| Error::Config {
         path: config.to_path_buf(),
         error,
@@ -200,6 +214,7 @@ fn build(config: &Path, input: Input) -> Result<(String, bool), Error> {
     let mut count = 0;
     let mut items = String::new();
     let mut leading_marker = None;
+    let mut restore = Vec::new();
     for (name, text) in &sources {
         let docs = tree::documents(text).map_err(|error| Error::NotYaml {
             name: name.clone(),
@@ -215,8 +230,11 @@ fn build(config: &Path, input: Input) -> Result<(String, bool), Error> {
                 });
             }
             items.push_str("- ");
-            yaml::reindent(&mut items, doc.text, doc.col, 2);
-            items.push('\n');
+            let followable = yaml::followable(doc.text, doc.col);
+            if let std::borrow::Cow::Owned(changed) = &followable {
+                restore.push((changed.clone(), doc.text.to_string()));
+            }
+            yaml::reindent(&mut items, &followable, doc.col, 2);
             count += 1;
         }
     }
@@ -227,10 +245,13 @@ fn build(config: &Path, input: Input) -> Result<(String, bool), Error> {
         rl.push_str(&items);
     }
     rl.push_str("functionConfig:\n  ");
-    yaml::reindent(&mut rl, fc.text, fc.col, 2);
-    rl.push('\n');
+    yaml::reindent(&mut rl, &yaml::followable(fc.text, fc.col), fc.col, 2);
 
-    Ok((rl, leading_marker.unwrap_or(false)))
+    Ok(Built {
+        rl,
+        leading_marker: leading_marker.unwrap_or(false),
+        restore,
+    })
 }
 
 /// What a document lacks to be a resource.
@@ -276,17 +297,30 @@ fn resource(doc: &tree::Document) -> Result<(), Lacks> {
 }
 
 /// The items of a ResourceList as a `---`-separated stream (with a `---` before the
-/// first too when `leading_marker`), each with its comments.
-fn stream(resource_list: &str, leading_marker: bool) -> Result<String, InputError> {
+/// first too when `leading_marker`), each with its comments; the last one, when
+/// `restore` lists it, as the input ended with it.
+fn stream(
+    resource_list: &str,
+    leading_marker: bool,
+    restore: &[(String, String)],
+) -> Result<String, InputError> {
     let rl = ResourceList::parse(resource_list)?;
     let mut out = String::with_capacity(resource_list.len());
+    let last = rl.items.len().saturating_sub(1);
     for (i, item) in rl.items.iter().enumerate() {
         if i > 0 || leading_marker {
             out.push_str("---\n");
         }
-        yaml::reindent(&mut out, item.span.text, item.span.col, 0);
-        if !out.ends_with('\n') {
-            out.push('\n');
+        let mut text = String::new();
+        yaml::reindent(&mut text, item.span.text, item.span.col, 0);
+        match restore.iter().find(|(listed, _)| *listed == text) {
+            Some((_, original)) if i == last => out.push_str(original),
+            _ => {
+                out.push_str(&text);
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
         }
     }
     Ok(out)

@@ -690,8 +690,7 @@ pub(crate) fn write(
 fn function_config(buf: &mut String, fc: &Span) {
     // On its own line below the key: valid for block and flow mappings alike.
     buf.push_str("functionConfig:\n  ");
-    yaml::reindent(buf, fc.text, fc.col, 2);
-    end_line(buf);
+    yaml::reindent(buf, &yaml::followable(fc.text, fc.col), fc.col, 2);
 }
 
 fn flush(buf: &mut String, out: &mut dyn std::io::Write) -> std::io::Result<()> {
@@ -704,24 +703,16 @@ fn flush(buf: &mut String, out: &mut dyn std::io::Write) -> std::io::Result<()> 
 
 /// A sequence entry holding `span`'s text, re-indented under its `- `. Text that stays
 /// at its column goes straight to `out`.
+/// One item, followed by more: its text made [`yaml::followable`], so that what
+/// comes after (the next item, the functionConfig, the results) changes no value.
 fn entry(buf: &mut String, span: &Span, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     buf.push_str("- ");
+    let text = yaml::followable(span.text, span.col);
     if span.col == 2 {
         out.write_all(buf.as_bytes())?;
         buf.clear();
-        out.write_all(span.text.as_bytes())?;
-        if !span.text.ends_with('\n') {
-            out.write_all(b"\n")?;
-        }
-        return Ok(());
+        return out.write_all(text.as_bytes());
     }
-    yaml::reindent(buf, span.text, span.col, 2);
-    end_line(buf);
+    yaml::reindent(buf, &text, span.col, 2);
     Ok(())
-}
-
-fn end_line(out: &mut String) {
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
 }

@@ -543,6 +543,25 @@ pub(crate) fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
     Ok(docs)
 }
 
+/// A block scalar whose last line ends the input without a line break has no final
+/// line break in its value, whatever its chomping (YAML 1.2 `b-chomped-last`: the end
+/// of input instead of a break; what libyaml, and so Go's yaml.v3, PyYAML and ruamel
+/// read); saphyr adds one for clip and keep, which is taken off here.
+fn at_end_of_input<'v>(src: &str, style: Style, end: usize, value: Cow<'v, str>) -> Cow<'v, str> {
+    let block = matches!(style, Style::Literal | Style::Folded);
+    let last_line = end >= src.trim_end_matches([' ', '\t']).len() && !src.ends_with('\n');
+    match value {
+        Cow::Owned(mut v) if block && last_line && v.ends_with('\n') => {
+            v.pop();
+            Cow::Owned(v)
+        }
+        Cow::Borrowed(v) if block && last_line && v.ends_with('\n') => {
+            Cow::Borrowed(&v[..v.len() - 1])
+        }
+        v => v,
+    }
+}
+
 /// Where a scalar's text ends, given saphyr's span `start..end` of it. A block
 /// scalar's span runs on over trailing blank lines and the next line's indentation:
 /// keep the line breaks (they may be content under `|+`) but not that indentation. A
@@ -813,6 +832,7 @@ impl<'a, 'k> Builder<'a, 'k> {
                         (start, end)
                     };
                     let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                    let value = at_end_of_input(self.src, style, end, value);
                     let kind = Kind::Scalar { value, style, tag };
                     if anchor != 0 {
                         self.expanded.insert(anchor, 1);
