@@ -4,6 +4,9 @@ mod common;
 
 use std::process::{Command, Stdio};
 
+use common::results::{self as res, Code, code_of_json};
+use harbor_buildkit_fn::Severity;
+
 const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
 
 fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
@@ -61,21 +64,28 @@ fn readme_example_prints_what_the_readme_says() {
         (7, 6, 1),
         "{results:#?}"
     );
-    let warning = results.iter().find(|r| r["severity"] == "warning");
-    let warning = warning.and_then(|r| r["message"].as_str()).unwrap_or("");
-    assert!(
-        warning.starts_with("no BuildKit daemon in view"),
-        "{warning}"
+    let codes: Vec<Option<Code>> = results.iter().map(code_of_json).collect();
+    assert_eq!(
+        codes,
+        [
+            Code::HarborServiceAssumed,
+            Code::HarborMergePatch,
+            Code::BuildkitConfigGenerated,
+            Code::BuildkitNoDaemon,
+            Code::TektonRegistryInsecure,
+            Code::TektonTaskGenerated,
+            Code::HarborRealmWorks,
+        ]
+        .map(Some),
+        "{results:#?}"
     );
+    // The one warning (no daemon in view), on stderr as its line, and nothing else.
+    let warning = results.iter().find(|r| r["severity"] == "warning");
+    assert_eq!(warning.and_then(code_of_json), Some(Code::BuildkitNoDaemon));
+    let message = warning.and_then(|r| r["message"].as_str()).unwrap_or("");
     assert_eq!(
         stderr,
-        format!("warning: ConfigMap ci/buildkitd-config: {warning}\n")
-    );
-    assert!(
-        results[6]["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("Harbor will answer BuildKit")),
-        "{results:#?}"
+        format!("warning[HBF308]: ConfigMap ci/buildkitd-config: {message}\n")
     );
 }
 
@@ -84,7 +94,12 @@ fn errors_exit_non_zero_with_results_and_stderr() {
     let input = common::example("generator.yaml").replace("scheme: http", "scheme: htp");
     let (code, stdout, stderr) = run_bin(&[], input.as_bytes());
     assert_eq!(code, 1);
-    assert!(stderr.contains("spec.scheme is \"htp\""), "{stderr}");
+    assert_eq!(
+        res::line_codes(&stderr),
+        [(Severity::Error, Code::SpecValue)],
+        "{stderr}"
+    );
+    assert!(stdout.contains("code: HBF108"), "{stdout}");
     assert!(
         stdout.contains("severity: error") && stdout.contains("items: []"),
         "{stdout}"
@@ -189,8 +204,11 @@ fn run_reads_files_folders_and_stdin() {
 
     // -v shows what was done.
     let (_, _, verbose) = run_bin(&["run", "-v", &config, &files[0], &files[1]], b"");
+    let set = res::lines(&verbose);
     assert!(
-        verbose.contains("info: ConfigMap default/harbor-core: set CORE_URL"),
+        set.iter().any(|l| l.severity == Severity::Info
+            && l.code == Code::HarborCoreUrlSet
+            && l.is_on("ConfigMap default/harbor-core")),
         "{verbose}"
     );
 }
@@ -203,14 +221,12 @@ fn run_errors_are_readable_text() {
     let (code, stdout, stderr) = run_bin(&["run", &config.to_string_lossy()], b"");
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    assert!(
-        stderr.contains("error: spec.registry \"http://harbor\" has a scheme"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("error: spec.sheme is an unknown field (did you mean scheme?)"),
-        "{stderr}"
-    );
+    let lines = res::lines(&stderr);
+    let codes: Vec<Code> = lines.iter().map(|l| l.code).collect();
+    assert_eq!(codes, [Code::SpecUnknownField, Code::SpecRegistry], "{stderr}");
+    assert!(lines.iter().all(|l| l.severity == Severity::Error));
+    // The nearest field name is the fix of a typo: the unknown-field line must offer it.
+    assert!(lines[0].rest.contains("did you mean scheme?"), "{stderr}");
     assert!(!stderr.contains("ResourceList"), "{stderr}");
 
     let (code, _, stderr) = run_bin(
@@ -218,10 +234,9 @@ fn run_errors_are_readable_text() {
         b"",
     );
     assert_eq!(code, 1);
-    assert!(
-        stderr.contains("cannot read /no/such/file.yaml"),
-        "{stderr}"
-    );
+    let line = res::line(&stderr, Code::FileUnreadable);
+    // Which file: the path as given.
+    assert!(line.rest.contains("/no/such/file.yaml"), "{stderr}");
 
     std::fs::write(dir.join("bad.yaml"), "a: [\n").expect("write");
     let good = common::root().join("examples/kpt/ci-build/harbor-buildkit.yaml");
@@ -234,7 +249,9 @@ fn run_errors_are_readable_text() {
         b"",
     );
     assert_eq!(code, 1);
-    assert!(stderr.contains("bad.yaml: not valid YAML"), "{stderr}");
+    let line = res::line(&stderr, Code::InputNotYaml);
+    // Which file: the line names it.
+    assert!(line.rest.contains("bad.yaml"), "{stderr}");
 }
 
 /// With stdin a terminal and no arguments, a usage hint instead of waiting for input.
@@ -418,13 +435,16 @@ fn the_same_file_twice_is_named_as_such() {
     let file = file.to_string_lossy();
     let (code, stdout, stderr) = run_bin(&["run", &config.to_string_lossy(), &file, &file], b"");
     assert_eq!(code, 1, "{stdout}");
+    let line = res::line(&stderr, Code::InputDuplicateItems);
+    assert!(line.is_on("ConfigMap default/harbor-core"), "{stderr}");
+    // The wording is the point here: the likely cause (the same file given twice),
+    // and not "with and without a namespace", which these copies are not.
     assert!(
-        stderr.contains(
-            "2 items match ConfigMap default/harbor-core (all in namespace default; each a copy of the first: is a file given twice?); keep one"
-        ),
+        line.rest
+            .contains("each a copy of the first: is a file given twice?"),
         "{stderr}"
     );
-    assert!(!stderr.contains("with and without"), "{stderr}");
+    assert!(!line.rest.contains("with and without"), "{stderr}");
 }
 
 /// Every line of `--help` as printed at a terminal `columns` wide (clap reads
