@@ -276,13 +276,26 @@ fn a_terminal_on_stdin_gets_a_hint_not_a_hang() {
     assert!(text.contains("--help"), "{text}");
 }
 
-/// What `skips_are_visible_in_a_default_run` runs: a test that skips, as one whose tool is
-/// missing does. Outside that child run it does nothing.
+/// The tool `skips_are_visible_in_a_default_run` makes `skip_demo` look for: on no PATH.
+const MISSING_TOOL: &str = "hbfn-skip-demo-no-such-tool";
+
+/// A test whose tool is missing, as every such test meets it: `required_tool` on a
+/// tool that is not on PATH. `skips_are_visible_in_a_default_run` runs it in a child
+/// run of this binary (HBFN_SKIP_DEMO set), where it must find nothing and skip, or fail
+/// under CI=true. Run alone, it checks the parts of the skip that need no child run: a
+/// tool that is on PATH is found, and the skip line names this file and this test.
 #[test]
 fn skip_demo() {
     if std::env::var_os("HBFN_SKIP_DEMO").is_some() {
-        common::require("the skip demo's tool", false);
+        assert_eq!(common::required_tool(MISSING_TOOL), None);
+        return;
     }
+    let sh = common::required_tool("sh").expect("sh is on PATH");
+    assert!(sh.is_absolute() && sh.ends_with("sh"), "{}", sh.display());
+    assert_eq!(
+        common::tools::skip_line("why"),
+        "SKIPPED: tests/cli.rs skip_demo: why; this test did not run (bash .ci/run installs the tools and runs every test)\n"
+    );
 }
 
 /// A skipped test says so in a default `cargo test` (which captures what passing tests
@@ -310,15 +323,15 @@ fn skips_are_visible_in_a_default_run() {
     assert!(ok, "{stdout}{stderr}");
     assert!(stdout.contains("1 passed"), "{stdout}");
     assert!(
-        stderr.contains(
-            "SKIPPED: tests/cli.rs skip_demo: the skip demo's tool is not available; this test did not run (bash .ci/run installs the tools and runs every test)\n"
-        ),
+        stderr.contains(&format!(
+            "SKIPPED: tests/cli.rs skip_demo: {MISSING_TOOL} is not available; this test did not run (bash .ci/run installs the tools and runs every test)\n"
+        )),
         "the skip line must reach stderr past libtest's capture:\n{stdout}{stderr}"
     );
     let (ok, stdout, stderr) = run(Some("true"));
     assert!(!ok, "{stdout}{stderr}");
     assert!(
-        stdout.contains("the skip demo's tool is required when CI=true"),
+        stdout.contains(&format!("{MISSING_TOOL} is required when CI=true")),
         "{stdout}{stderr}"
     );
     assert!(!stderr.contains("SKIPPED"), "{stderr}");
