@@ -327,7 +327,12 @@ fn odd_but_valid_input_shapes() {
     assert_eq!(out.exit_code, 1);
     assert_eq!(codes(&out.results), [Code::InputNotUtf8]);
     let written = &parse_json(&out.stdout)["results"][0];
-    assert_eq!(code_of_json(written), Some(Code::InputNotUtf8), "{}", out.stdout);
+    assert_eq!(
+        code_of_json(written),
+        Some(Code::InputNotUtf8),
+        "{}",
+        out.stdout
+    );
 }
 
 /// Values that YAML readers disagree on, or that look like another type.
@@ -501,7 +506,10 @@ fn spec_messages_say_what_is_wrong() {
         assert_eq!(errors.len(), 1, "{spec}: {errors:#?}");
         let e = &errors[0];
         assert_eq!((e.code, path(e)), (code, Some(field)), "{spec}: {e:#?}");
-        assert!(e.message.starts_with(&format!("{field} ")), "{spec}: {e:#?}");
+        assert!(
+            e.message.starts_with(&format!("{field} ")),
+            "{spec}: {e:#?}"
+        );
     };
     one("namespace: \"\"\n", Code::SpecName, "spec.namespace");
     one(
@@ -599,11 +607,19 @@ fn configmap_function_config_refuses_duplicates() {
     );
     let out = run(&rl.build());
     assert_eq!(out.exit_code, 1);
-    assert_eq!(codes(&out.results), [Code::SpecDuplicateValue], "{}", out.stderr);
+    assert_eq!(
+        codes(&out.results),
+        [Code::SpecDuplicateValue],
+        "{}",
+        out.stderr
+    );
     // The ConfigMap form's keys are in data, and the error says so.
     assert_eq!(path(&out.results[0]), Some("data.generate"));
     assert_eq!(
         common::results::line_codes(&out.stderr),
-        [(harbor_buildkit_fn::Severity::Error, Code::SpecDuplicateValue)]
+        [(
+            harbor_buildkit_fn::Severity::Error,
+            Code::SpecDuplicateValue
+        )]
     );
 }

@@ -258,7 +258,11 @@ fn no_daemon_is_never_a_silent_exit_0() {
     // A warning, on stderr too (all kustomize shows), on the generated ConfigMap.
     let w = res::line(&outcome.stderr, Code::BuildkitNoDaemon);
     assert_eq!(w.severity, Severity::Warning, "{}", outcome.stderr);
-    assert!(w.is_on("ConfigMap ci/buildkitd-config"), "{}", outcome.stderr);
+    assert!(
+        w.is_on("ConfigMap ci/buildkitd-config"),
+        "{}",
+        outcome.stderr
+    );
 
     // A kpt package: a local-config strategic-merge patch for the examples' Deployment.
     let kptfile =
@@ -271,10 +275,19 @@ fn no_daemon_is_never_a_silent_exit_0() {
     );
     assert_eq!(config_mount(patch).1, "/home/user/.config/buildkit");
     let w = res::one(&outcome.results, Code::BuildkitNoDaemon);
-    assert_eq!(w.severity, Severity::Warning, "{}", res::dump(&outcome.results));
+    assert_eq!(
+        w.severity,
+        Severity::Warning,
+        "{}",
+        res::dump(&outcome.results)
+    );
     // Where kpt keeps the patch: the file the user must edit to name their daemon. The
     // message is the only place the file is named, and naming it is the point.
-    assert!(w.message.contains("buildkitd-mount-patch.yaml"), "{}", w.message);
+    assert!(
+        w.message.contains("buildkitd-mount-patch.yaml"),
+        "{}",
+        w.message
+    );
     let second = common::run(&outcome.stdout);
     assert_eq!(items_text(&outcome.stdout), items_text(&second.stdout));
 }

@@ -286,8 +286,7 @@ fn realms(f: &Finding) -> Vec<&str> {
                 .trim_end_matches(['.', ',', ';', ':', ')'])
         })
         .filter(|w| {
-            (w.starts_with("http://") || w.starts_with("https://"))
-                && w.ends_with("/service/token")
+            (w.starts_with("http://") || w.starts_with("https://")) && w.ends_with("/service/token")
         })
         .collect()
 }
@@ -525,7 +524,10 @@ fn realm_failing_under_one_rule_only_is_a_warning_until_the_version_is_known() {
     let (code, findings) = checked(&resource_list(&[&daemon(), CHART_CM, CORE_V2_13], &spec));
     assert_eq!(code, 1);
     let f = only(&findings, "realm", is_realm);
-    assert_eq!((f.code, f.severity.as_str()), (Some(Code::HarborRealm), "error"));
+    assert_eq!(
+        (f.code, f.severity.as_str()),
+        (Some(Code::HarborRealm), "error")
+    );
 
     let (code, findings) = checked(&resource_list(&[&daemon(), CHART_CM, CORE_V2_14], &spec));
     assert_eq!(code, 0);
@@ -1842,7 +1844,11 @@ fn auths_of_the_secret_a_pipeline_run_binds_through_its_pipeline_are_an_error() 
         let binding = pipeline_run_binding("ext-push", creds, mapping, inline);
         let input = resource_list(&[CHART_CM, &daemon(), &theirs, &binding], SPEC_ALL);
         let f = assert_fails(&input, |f| is_auths(f) && f.name == "ext-push");
-        assert_eq!(f.code, Some(Code::AuthNoMatch), "{creds} {mapping:?} {inline}");
+        assert_eq!(
+            f.code,
+            Some(Code::AuthNoMatch),
+            "{creds} {mapping:?} {inline}"
+        );
     }
     // The same PipelineRun binding the Secret to a workspace the Task's dockerconfig is
     // not mapped to: not the Task's Secret, so a warning.

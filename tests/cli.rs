@@ -223,7 +223,11 @@ fn run_errors_are_readable_text() {
     assert!(stdout.is_empty());
     let lines = res::lines(&stderr);
     let codes: Vec<Code> = lines.iter().map(|l| l.code).collect();
-    assert_eq!(codes, [Code::SpecUnknownField, Code::SpecRegistry], "{stderr}");
+    assert_eq!(
+        codes,
+        [Code::SpecUnknownField, Code::SpecRegistry],
+        "{stderr}"
+    );
     assert!(lines.iter().all(|l| l.severity == Severity::Error));
     // The nearest field name is the fix of a typo: the unknown-field line must offer it.
     assert!(lines[0].rest.contains("did you mean scheme?"), "{stderr}");
@@ -712,7 +716,9 @@ fn every_help_example_runs_as_written() {
                 Expect::Succeeds => {
                     assert!(out.status.success(), "fails as written: {what}");
                     assert!(
-                        !res::lines(&stderr).iter().any(|l| l.severity == Severity::Error),
+                        !res::lines(&stderr)
+                            .iter()
+                            .any(|l| l.severity == Severity::Error),
                         "{what}"
                     );
                 }
@@ -730,9 +736,10 @@ fn every_help_example_runs_as_written() {
                         "not the missing cluster: {what}"
                     );
                     // What the image runs in the pod: its arguments must be taken.
-                    if let Some((_, image_args)) = cmd
-                        .split_once(&format!("--image={} -- ", harbor_buildkit_fn::describe::IMAGE))
-                    {
+                    if let Some((_, image_args)) = cmd.split_once(&format!(
+                        "--image={} -- ",
+                        harbor_buildkit_fn::describe::IMAGE
+                    )) {
                         let args: Vec<&str> = image_args.split_whitespace().collect();
                         let (code, stdout, stderr) = run_bin(&args, b"");
                         assert_eq!(code, 1, "{image_args}: {stdout}{stderr}");

@@ -13,9 +13,9 @@ use std::process::{Command, Output};
 
 use common::package::{self, copy_tree, read_tree, text, tree_diff};
 use common::results::{Code, line_codes, lines};
-use harbor_buildkit_fn::Severity;
 use common::tools::{kpt, path_with_fn};
 use common::{TempDir, require, required_tool, root, which};
+use harbor_buildkit_fn::Severity;
 
 fn updating() -> bool {
     std::env::var("UPDATE_EXPECTED").is_ok_and(|v| v == "1")

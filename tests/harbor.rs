@@ -67,7 +67,10 @@ fn the_error_of(input: &str, code: Code) -> FnResult {
 #[test]
 fn the_nginx_front_service_as_registry_is_an_error_naming_harbor_core() {
     let spec = "registry: harbor.harbor.svc.cluster.local\nscheme: http\nnamespace: ci\ngenerate: [harborCore]\n";
-    let e = the_error_of(&input(&chart::plain(EXTERNAL, "v2.15.1"), spec), Code::HarborNotCore);
+    let e = the_error_of(
+        &input(&chart::plain(EXTERNAL, "v2.15.1"), spec),
+        Code::HarborNotCore,
+    );
     let field = e.field.as_ref().expect("a field");
     assert_eq!(field.path, "spec.registry");
     assert_eq!(field.proposed.as_deref(), Some(FQDN));
@@ -133,14 +136,20 @@ fn two_core_configmaps_are_an_error_naming_both() {
 fn a_port_the_core_service_does_not_expose_is_an_error() {
     let spec = format!("registry: {FQDN}:8080\nscheme: http\ngenerate: [harborCore]\n");
     // The Service in the input: its ports are read.
-    let e = the_error_of(&input(&chart::plain(EXTERNAL, "v2.15.1"), &spec), Code::HarborPort);
+    let e = the_error_of(
+        &input(&chart::plain(EXTERNAL, "v2.15.1"), &spec),
+        Code::HarborPort,
+    );
     assert_eq!(res::path(&e), Some("spec.registry"), "{e:#?}");
     // Only the ConfigMap: the chart renders CORE_URL with the Service's port.
     let items = vec![chart::core_config_map(Values::default(), EXTERNAL)];
     the_error_of(&input(&items, &spec), Code::HarborPort);
     // https on a plain chart: 443 is not there either.
     let spec = format!("registry: {FQDN}\nscheme: https\ngenerate: [harborCore]\n");
-    let e = the_error_of(&input(&chart::plain(EXTERNAL, "v2.15.1"), &spec), Code::HarborPort);
+    let e = the_error_of(
+        &input(&chart::plain(EXTERNAL, "v2.15.1"), &spec),
+        Code::HarborPort,
+    );
     assert_eq!(res::path(&e), Some("spec.registry"), "{e:#?}");
 }
 
@@ -163,7 +172,10 @@ fn internal_tls(secret_names: Option<&[&str]>) -> Vec<String> {
 #[test]
 fn internal_tls_keeps_https_and_refuses_http() {
     let spec = format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n");
-    let e = the_error_of(&input(&internal_tls(None), &spec), Code::HarborInternalTlsHttp);
+    let e = the_error_of(
+        &input(&internal_tls(None), &spec),
+        Code::HarborInternalTlsHttp,
+    );
     assert_eq!(
         e.field.as_ref().map(|f| f.path.as_str()),
         Some("spec.scheme")
@@ -275,9 +287,12 @@ fn core_url_in_the_containers_env_is_patched_there() {
     // Said on the Deployment, at the env entry it set.
     let set = res::all(&out.results, Code::HarborCoreUrlSet);
     assert!(
-        set.iter().any(|r| res::on(r) == "Deployment harbor/harbor-core"
-            && res::path(r).is_some_and(|p| p.contains(".env[")))
-            && !set.iter().any(|r| res::on(r) == "ConfigMap harbor/harbor-core"),
+        set.iter()
+            .any(|r| res::on(r) == "Deployment harbor/harbor-core"
+                && res::path(r).is_some_and(|p| p.contains(".env[")))
+            && !set
+                .iter()
+                .any(|r| res::on(r) == "ConfigMap harbor/harbor-core"),
         "{}",
         res::dump(&out.results)
     );
@@ -312,7 +327,10 @@ fn check_reads_the_env_over_the_configmap() {
     // The env's value is the one judged, and the one to change.
     assert_eq!(
         res::values(realm),
-        (Some("http://harbor-core:80"), Some(format!("http://{FQDN}").as_str()))
+        (
+            Some("http://harbor-core:80"),
+            Some(format!("http://{FQDN}").as_str())
+        )
     );
     assert_eq!(
         realm.resource.as_ref().map(|r| r.kind.as_str()),
@@ -389,13 +407,21 @@ fn warnings_go_to_stderr_except_under_kpt() {
     let kptfile =
         "- apiVersion: kpt.dev/v1\n  kind: Kptfile\n  metadata:\n    name: pkg\n".to_string();
     let out = passes(&input(std::slice::from_ref(&kptfile), &spec));
-    assert!(out.results.iter().any(|r| r.severity == Severity::Warning));
+    assert!(res::has(&out.results, Code::HarborPort, Severity::Warning));
     assert_eq!(out.stderr, "");
     // And an error under kpt is said once, in the results.
     let out = common::run(&input(&[kptfile], "registry: Bad\n"));
     assert_eq!(out.exit_code, 1);
     assert_eq!(out.stderr, "");
-    assert!(out.stdout.contains("severity: error"));
+    assert_eq!(res::codes(&out.results), [Code::SpecRegistry]);
+    let written = common::parse_json(&out.stdout)["results"].clone();
+    assert_eq!(
+        res::code_of_json(&written[0]),
+        Some(Code::SpecRegistry),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(written[0]["severity"], "error");
 }
 
 #[test]

@@ -36,10 +36,10 @@ fn assert_error(input: &[u8], code: Code) -> FnResult {
 
 /// `levels` anchored lists under `indent`, one a line: the first of 9 scalars, each
 /// next of 9 aliases to the one before. With the aliases expanded, level k stands for
-/// 9 * (level k-1) + 1 nodes: 10, 91, 820, ... 387,420,490 for the ninth.
+/// 9 * (level k-1) + 1 nodes: 10, 91, 820, ... 435,848,050 for the ninth.
 fn alias_bomb(levels: usize, indent: &str) -> String {
     let names: Vec<char> = "abcdefghi".chars().take(levels).collect();
-    let mut out = format!("{indent}a: &a [{}]\n", vec!["\"lol\""; 9].join(","));
+    let mut out = format!("{indent}a: &a [{}]\n", ["\"lol\""; 9].join(","));
     for w in names.windows(2) {
         out.push_str(&format!(
             "{indent}{}: &{} [{}]\n",
@@ -64,7 +64,10 @@ fn billion_laughs_is_refused_quickly() {
         let written = 1 + 11 * levels;
         match Tree::parse(&doc) {
             Ok(tree) => {
-                assert!(first_refused.is_none(), "{levels} levels accepted after a refusal");
+                assert!(
+                    first_refused.is_none(),
+                    "{levels} levels accepted after a refusal"
+                );
                 assert_eq!(node_count(&tree), written, "{levels} levels");
             }
             Err(e) => {

@@ -76,7 +76,9 @@ fn instructions(d: &str) -> Vec<(String, String)> {
 fn expand(text: &str, args: &[(String, String)]) -> String {
     let mut out = text.to_string();
     for (k, v) in args {
-        out = out.replace(&format!("${{{k}}}"), v).replace(&format!("${k}"), v);
+        out = out
+            .replace(&format!("${{{k}}}"), v)
+            .replace(&format!("${k}"), v);
     }
     out
 }
@@ -119,7 +121,9 @@ fn interpret(d: &str, build_args: &[(&str, &str)]) -> Vec<Stage> {
             }
             for (image, file) in BASE_FILES {
                 if base.starts_with(image) {
-                    stage.files.insert(file.to_string(), Source::Base(base.clone()));
+                    stage
+                        .files
+                        .insert(file.to_string(), Source::Base(base.clone()));
                 }
             }
             stages.push(stage);
@@ -220,17 +224,25 @@ fn dockerfile_builds_a_static_non_root_image() {
     for binary_from in ["build", "prebuilt"] {
         let stages = interpret(&d, &[("BINARY_FROM", binary_from)]);
         let image = stages.last().expect("a stage").clone();
-        assert_eq!(image.base, "scratch", "{binary_from}: the image is not on scratch");
-        assert_eq!(image.runs, 0, "{binary_from}: a RUN needs a shell, which scratch lacks");
+        assert_eq!(
+            image.base, "scratch",
+            "{binary_from}: the image is not on scratch"
+        );
+        assert_eq!(
+            image.runs, 0,
+            "{binary_from}: a RUN needs a shell, which scratch lacks"
+        );
 
         // The entrypoint, in exec form (a shell form would need /bin/sh).
         let entrypoint: Vec<String> =
             serde_json::from_str(image.entrypoint.as_deref().expect("an ENTRYPOINT"))
                 .expect("ENTRYPOINT in exec form (a JSON array)");
-        let program = image
-            .files
-            .get(&entrypoint[0])
-            .unwrap_or_else(|| panic!("{binary_from}: the entrypoint {} is not in the image", entrypoint[0]));
+        let program = image.files.get(&entrypoint[0]).unwrap_or_else(|| {
+            panic!(
+                "{binary_from}: the entrypoint {} is not in the image",
+                entrypoint[0]
+            )
+        });
         let (target, path) = match program {
             Source::Built { target, path } => (target.clone(), path.clone()),
             Source::Context(path) => {
@@ -245,10 +257,19 @@ fn dockerfile_builds_a_static_non_root_image() {
             }
             other => panic!("{binary_from}: the entrypoint comes from {other:?}"),
         };
-        assert_eq!(path, format!("target/{target}/release/{name}"), "{binary_from}");
-        assert!(target.ends_with("-musl"), "{binary_from}: {target} is not a static target");
+        assert_eq!(
+            path,
+            format!("target/{target}/release/{name}"),
+            "{binary_from}"
+        );
         assert!(
-            ci_run.contains(&format!("cargo build --release --locked --target {target}\n")),
+            target.ends_with("-musl"),
+            "{binary_from}: {target} is not a static target"
+        );
+        assert!(
+            ci_run.contains(&format!(
+                "cargo build --release --locked --target {target}\n"
+            )),
             ".ci/run does not build {target}"
         );
 
@@ -258,7 +279,10 @@ fn dockerfile_builds_a_static_non_root_image() {
             .get("/etc/ssl/certs/ca-certificates.crt")
             .unwrap_or_else(|| panic!("{binary_from}: no CA bundle"));
         if let Source::Context(path) = ca {
-            assert!(ci_image.contains(&format!("cp /etc/ssl/certs/ca-certificates.crt {path}\n")), "{path}");
+            assert!(
+                ci_image.contains(&format!("cp /etc/ssl/certs/ca-certificates.crt {path}\n")),
+                "{path}"
+            );
         }
 
         // A user the image defines, not root, in a group it defines; and nobody.
@@ -269,8 +293,9 @@ fn dockerfile_builds_a_static_non_root_image() {
             "USER {user}: kubelets check runAsNonRoot by a numeric uid"
         );
         let file = |path: &str| match image.files.get(path) {
-            Some(Source::Context(f)) => std::fs::read_to_string(root().join(f))
-                .unwrap_or_else(|e| panic!("{f}: {e}")),
+            Some(Source::Context(f)) => {
+                std::fs::read_to_string(root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+            }
             other => panic!("{binary_from}: {path} is {other:?}"),
         };
         let (passwd, group) = (file("/etc/passwd"), file("/etc/group"));
@@ -281,11 +306,18 @@ fn dockerfile_builds_a_static_non_root_image() {
         };
         let own = entry(&passwd, 2, uid).unwrap_or_else(|| panic!("uid {uid} not in /etc/passwd"));
         assert!(gid.is_empty() || own[3] == gid, "USER {user}: {own:?}");
-        assert!(entry(&group, 2, &own[3]).is_some(), "gid {} not in /etc/group", own[3]);
+        assert!(
+            entry(&group, 2, &own[3]).is_some(),
+            "gid {} not in /etc/group",
+            own[3]
+        );
         let nobody = entry(&passwd, 0, "nobody").expect("nobody in /etc/passwd");
         assert!(entry(&group, 2, &nobody[3]).is_some(), "nobody's group");
         // No shell to log in with: the image has none.
-        assert!(passwd.lines().all(|l| l.ends_with(":/sbin/nologin")), "{passwd}");
+        assert!(
+            passwd.lines().all(|l| l.ends_with(":/sbin/nologin")),
+            "{passwd}"
+        );
 
         // The version label says the crate's version.
         let version = image
@@ -312,13 +344,11 @@ fn dockerfile_builds_a_static_non_root_image() {
 /// function runs all the same, and prints what it prints anywhere.
 #[test]
 fn the_binary_needs_nothing_a_scratch_image_lacks() {
-    let input = std::fs::read(root().join("examples/resource-lists/generator.yaml"))
-        .expect("example");
+    let input =
+        std::fs::read(root().join("examples/resource-lists/generator.yaml")).expect("example");
     let bin = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
-    let bare = common::tools::run_with_stdin(
-        Command::new(bin).env_clear().current_dir("/"),
-        &input,
-    );
+    let bare =
+        common::tools::run_with_stdin(Command::new(bin).env_clear().current_dir("/"), &input);
     assert!(
         bare.status.success(),
         "{}",

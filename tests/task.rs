@@ -332,14 +332,26 @@ fn params_never_reach_the_script_text() {
     }
     // Shell and Tekton syntax in the spec's values is refused where it is written.
     for (field, value, code) in [
-        ("buildkitHost", "tcp://buildkitd:1234/$(id)", Code::SpecBuildkitHost),
-        ("buildkitHost", "tcp://buildkitd:1234;id", Code::SpecBuildkitHost),
+        (
+            "buildkitHost",
+            "tcp://buildkitd:1234/$(id)",
+            Code::SpecBuildkitHost,
+        ),
+        (
+            "buildkitHost",
+            "tcp://buildkitd:1234;id",
+            Code::SpecBuildkitHost,
+        ),
         (
             "buildkitHost",
             "unix:///run/$(params.IMAGE)/buildkitd.sock",
             Code::SpecBuildkitHost,
         ),
-        ("buildctlImage", "moby/buildkit:v0.26.3`id`", Code::SpecImage),
+        (
+            "buildctlImage",
+            "moby/buildkit:v0.26.3`id`",
+            Code::SpecImage,
+        ),
         ("buildkitTlsServerName", "buildkitd\\\"x", Code::SpecName),
         ("taskName", "build$(context.taskRun.name)", Code::SpecName),
         ("namespace", "ci'", Code::SpecName),
@@ -350,7 +362,11 @@ fn params_never_reach_the_script_text() {
         ));
         assert_eq!(out.exit_code, 1, "{field}: {value} accepted");
         let e = res::one(&out.results, code);
-        assert_eq!(res::path(e), Some(format!("spec.{field}").as_str()), "{e:#?}");
+        assert_eq!(
+            res::path(e),
+            Some(format!("spec.{field}").as_str()),
+            "{e:#?}"
+        );
         assert!(!out.stdout.contains("kind: Task"), "{field}: {value}");
     }
 }
@@ -386,9 +402,14 @@ fn hostile_param_values_reach_buildctl_as_given_or_are_refused() {
         assert_ran(&step);
         assert_eq!(step.global(), ["--addr", p.as_str()], "{p}");
         let source = step.path("source");
-        assert_eq!(step.values("--local")[0], format!("context={source}/{p}"), "{p}");
+        assert_eq!(
+            step.values("--local")[0],
+            format!("context={source}/{p}"),
+            "{p}"
+        );
         assert!(
-            step.values("--opt").contains(&format!("build-arg:A={p}").as_str()),
+            step.values("--opt")
+                .contains(&format!("build-arg:A={p}").as_str()),
             "{p}: {:?}",
             step.argv
         );
@@ -718,7 +739,11 @@ fn step_daemonless() {
     // the generated file, and the namespace must admit it.
     res::one(&out.results, Code::BuildkitDaemonless);
     let allow = res::one(&out.results, Code::TektonDaemonless);
-    assert_eq!(allow.severity, harbor_buildkit_fn::Severity::Info, "{allow:#?}");
+    assert_eq!(
+        allow.severity,
+        harbor_buildkit_fn::Severity::Info,
+        "{allow:#?}"
+    );
 }
 
 /// The catalog's knobs: a multi-platform push, build args (an array), a target,

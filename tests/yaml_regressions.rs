@@ -301,7 +301,10 @@ fn items_must_be_resources() {
             "items:\n- kind: ConfigMap\n  metadata: {name: x}\n",
             "items[0].apiVersion",
         ),
-        ("items:\n- apiVersion: v1\n  kind: ConfigMap\n", "items[0].metadata"),
+        (
+            "items:\n- apiVersion: v1\n  kind: ConfigMap\n",
+            "items[0].metadata",
+        ),
         (
             "items:\n- apiVersion: v1\n  kind: 5\n  metadata: {}\n",
             "items[0].kind",

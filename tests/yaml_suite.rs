@@ -53,7 +53,10 @@ struct Case {
 fn repeats_a_key(tree: &str) -> bool {
     use std::collections::HashSet;
     enum Frame {
-        Map { keys: HashSet<String>, key_next: bool },
+        Map {
+            keys: HashSet<String>,
+            key_next: bool,
+        },
         Seq,
     }
     // A node ends in the open collection: in a mapping, keys and values alternate.

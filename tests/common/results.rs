@@ -107,7 +107,10 @@ pub fn lines(text: &str) -> Vec<Line> {
 
 /// The `(severity, code)` of every result line of `text`.
 pub fn line_codes(text: &str) -> Vec<(Severity, Code)> {
-    lines(text).into_iter().map(|l| (l.severity, l.code)).collect()
+    lines(text)
+        .into_iter()
+        .map(|l| (l.severity, l.code))
+        .collect()
 }
 
 /// The one result line of `text` with `code`; fails, showing `text`, otherwise.
