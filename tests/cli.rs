@@ -572,7 +572,9 @@ fn help_examples(help: &str) -> Vec<String> {
     out
 }
 
-/// Every `--help` there is: the top level's, and each command's it lists.
+/// Every `--help` there is: the top level's, and each command's it lists. (`--explain`
+/// is an option of each, with no help of its own; what it prints names each code's
+/// example input, which tests/cases.rs runs.)
 fn every_help() -> Vec<(Vec<String>, String)> {
     let top = help_at(&["--help"], 100);
     let commands: Vec<String> = top

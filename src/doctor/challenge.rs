@@ -341,18 +341,23 @@ mod tests {
     /// token68s, which parse.
     fn header_text() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::strategy::Strategy;
-        let value = ("[ -~]{0,12}", proptest::bool::ANY).prop_map(|(v, escape_all): (String, bool)| {
-            let mut out = String::from("\"");
-            for c in v.chars() {
-                if escape_all || c == '"' || c == '\\' {
-                    out.push('\\');
+        let value =
+            ("[ -~]{0,12}", proptest::bool::ANY).prop_map(|(v, escape_all): (String, bool)| {
+                let mut out = String::from("\"");
+                for c in v.chars() {
+                    if escape_all || c == '"' || c == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(c);
                 }
-                out.push(c);
-            }
-            out.push('"');
-            out
-        });
-        let param = ("[A-Za-z][A-Za-z0-9_]{0,6}", "(=| =|= | = )", proptest::prop_oneof![value, "[A-Za-z0-9.!#$%&'*+^_`|~-]{1,8}"])
+                out.push('"');
+                out
+            });
+        let param = (
+            "[A-Za-z][A-Za-z0-9_]{0,6}",
+            "(=| =|= | = )",
+            proptest::prop_oneof![value, "[A-Za-z0-9.!#$%&'*+^_`|~-]{1,8}"],
+        )
             .prop_map(|(k, eq, v)| format!("{k}{eq}{v}"));
         let challenge = (
             "[A-Za-z][A-Za-z0-9-]{0,8}",
