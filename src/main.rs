@@ -110,11 +110,11 @@ Examples:
   # Patch Harbor's rendered chart and add the BuildKit ConfigMap and the Task:
   harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
 
-  # Resources from a pipe:
-  kustomize build examples/kustomize/base/harbor | harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml -
+  # Resources from a pipe, with a functionConfig that patches Harbor alone:
+  kustomize build examples/kustomize/base/harbor | harbor-buildkit-fn run examples/kustomize/production/default/harbor-buildkit.yaml -
 
-  # Only the generated resources (no input resources):
-  harbor-buildkit-fn run functions/harbor-buildkit.yaml < /dev/null")
+  # BuildKit's side alone (buildkitd.toml and the Task), wired into the daemon's manifests:
+  harbor-buildkit-fn run examples/kustomize/dev/harbor-buildkit.yaml examples/kpt/ci-build/buildkit")
     )]
     Run {
         /// The functionConfig file.

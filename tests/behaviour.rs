@@ -3,7 +3,9 @@
 
 mod common;
 
+use common::results::{Code, code_of_json, codes, path};
 use common::{example, find, items, parse_json, run};
+use harbor_buildkit_fn::FnResult;
 use harbor_buildkit_fn::testing::{patch, realm};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -46,8 +48,54 @@ fn resource_list_with(
     rl.spec_value("hb", spec).build()
 }
 
-/// The Host header BuildKit sends is the registry as image references name it; with
-/// the default port spelled out it must match too.
+/// Harbor's `match(ctx, reqHost, rawURL)` (goharbor/harbor
+/// src/server/middleware/v2auth/auth.go), modelled apart from `realm::matches`: the
+/// request's Host and CORE_URL's authority are each read as a (host, port) pair, a
+/// missing port being the default of CORE_URL's scheme, and the pairs compared. Hosts
+/// are compared as written (Go's url.Parse lowercases only the scheme).
+fn harbor_match_model(req_host: &str, core_url: &str) -> bool {
+    let Some((scheme, rest)) = core_url.split_once("://") else {
+        return false;
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let pair = |hostport: &str| -> (String, Option<u32>) {
+        match hostport.rsplit_once(':') {
+            Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                (host.to_string(), port.parse().ok())
+            }
+            _ => (hostport.to_string(), default_port),
+        }
+    };
+    !authority.is_empty() && pair(req_host) == pair(authority)
+}
+
+/// The model agrees with Harbor's own vectors (`auth_test.go` `TestMatch`), so it can
+/// stand as the expectation below.
+#[test]
+fn the_match_model_agrees_with_harbors_vectors() {
+    for (host, url, want) in [
+        ("abc.com", "http://abc.com", true),
+        ("abc.com", "https://abc.com", true),
+        ("abc.com:80", "http://abc.com", true),
+        ("abc.com:80", "https://abc.com", false),
+        ("abc.com:443", "http://abc.com", false),
+        ("abc.com:443", "https://abc.com", true),
+        ("abcd.com:443", "https://abc.com", false),
+    ] {
+        assert_eq!(harbor_match_model(host, url), want, "{host} ~ {url}");
+    }
+}
+
+/// The Host header BuildKit sends is the registry as image references name it: the
+/// CORE_URL the function writes must match it by Harbor's rule, with the default port
+/// spelled out or not, and must not match a host BuildKit would not send. The
+/// expectation comes from the model above, not from the code under test.
 #[test]
 fn core_url_matches_the_host_buildkit_sends() {
     for (registry, scheme) in [
@@ -78,32 +126,60 @@ fn core_url_matches_the_host_buildkit_sends() {
             .as_str()
             .expect("CORE_URL")
             .to_string();
-        let default_port = if scheme == "http" { ":80" } else { ":443" };
+        // The realm takes its scheme from CORE_URL: it must be the registry's.
+        assert!(
+            core_url.starts_with(&format!("{scheme}://")),
+            "{registry}: CORE_URL {core_url}"
+        );
+        let (default_port, other_default) = if scheme == "http" {
+            (":80", ":443")
+        } else {
+            (":443", ":80")
+        };
         let bare = registry.strip_suffix(default_port).unwrap_or(registry);
-        for host in [
-            registry.to_string(),
-            bare.to_string(),
-            format!("{bare}{default_port}"),
-        ] {
-            if host.matches(':').count() > 1 {
-                continue;
+        let (name, port) = bare.rsplit_once(':').unwrap_or((bare, ""));
+        let other_port = if port.is_empty() {
+            "8443".to_string()
+        } else {
+            (port.parse::<u32>().expect("a port") + 1).to_string()
+        };
+        // What BuildKit sends (the registry as written), and the same host with the
+        // default port dropped or spelled out: each must match.
+        let mut sent = vec![registry.to_string(), bare.to_string()];
+        if port.is_empty() {
+            sent.push(format!("{bare}{default_port}"));
+        }
+        // Hosts BuildKit does not send for this registry: each must not.
+        let mut not_sent = vec![
+            format!("{name}{other_default}"),
+            format!("{name}:{other_port}"),
+            "harbor-core".to_string(),
+        ];
+        // Harbor compares hosts as written: another case is another host.
+        if registry.to_ascii_uppercase() != registry {
+            not_sent.push(registry.to_ascii_uppercase());
+        }
+        for (hosts, want) in [(&sent[..], true), (&not_sent[..], false)] {
+            for host in hosts {
+                assert_eq!(
+                    harbor_match_model(host, &core_url),
+                    want,
+                    "the model: Host {host} ~ CORE_URL {core_url}"
+                );
+                assert_eq!(
+                    realm::matches(host, &core_url),
+                    harbor_match_model(host, &core_url),
+                    "Host {host} ~ CORE_URL {core_url}"
+                );
             }
-            let expect = !(host.contains(':') && !host.ends_with(default_port) && host != registry);
-            assert_eq!(
-                realm::matches(&host, &core_url),
-                expect,
-                "Host {host} ~ CORE_URL {core_url}"
-            );
         }
         assert_eq!(
             cm["data"]["TOKEN_SERVICE_URL"],
             format!("{core_url}/service/token")
         );
-        // And the chart's default CORE_URL is what the seed hit: no match for the FQDN.
-        assert!(
-            !realm::matches(registry, "http://harbor-core:80")
-                || registry.starts_with("harbor-core:")
-        );
+        // And the chart's default CORE_URL, which the seed left: no match for these.
+        assert!(!harbor_match_model(registry, "http://harbor-core:80"));
+        assert!(!realm::matches(registry, "http://harbor-core:80"));
     }
 }
 
@@ -151,18 +227,19 @@ fn results_describe_this_run_only() {
     assert_ne!(stale, first.stdout);
     let again = run(&stale);
     assert_eq!(again.exit_code, 0, "{}", again.stderr);
+    // Every result written is one of this run's, with its code: the planted one
+    // (which has none) is gone, and the run reports what the first one did.
     let results = parse_json(&again.stdout)["results"].clone();
-    let messages: Vec<&str> = results
+    let written: Vec<Option<Code>> = results
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|r| r["message"].as_str())
+        .map(code_of_json)
         .collect();
-    assert_eq!(messages.len(), again.results.len(), "{messages:#?}");
-    assert!(
-        !messages.contains(&"a result from another run"),
-        "{messages:#?}"
-    );
+    let made: Vec<Option<Code>> = again.results.iter().map(|r| Some(r.code)).collect();
+    assert_eq!(written, made, "{results:#?}");
+    // The same as a run on the output without the planted result.
+    assert_eq!(codes(&again.results), codes(&run(&first.stdout).results));
 }
 
 /// The output up to `functionConfig:` (items only).
@@ -248,7 +325,14 @@ fn odd_but_valid_input_shapes() {
     // Not UTF-8.
     let out = harbor_buildkit_fn::run(b"apiVersion: \xff\n");
     assert_eq!(out.exit_code, 1);
-    assert!(out.stdout.contains("not UTF-8"));
+    assert_eq!(codes(&out.results), [Code::InputNotUtf8]);
+    let written = &parse_json(&out.stdout)["results"][0];
+    assert_eq!(
+        code_of_json(written),
+        Some(Code::InputNotUtf8),
+        "{}",
+        out.stdout
+    );
 }
 
 /// Values that YAML readers disagree on, or that look like another type.
@@ -403,67 +487,77 @@ proptest! {
     }
 }
 
-/// The errors a spec gets, one per line as stderr prints them.
-fn spec_errors(spec: &str) -> Vec<String> {
+/// The errors a spec gets; stderr prints each as its line, and nothing else.
+fn spec_errors(spec: &str) -> Vec<FnResult> {
     let out = run(&common::ResourceList::new().spec("hb", spec).build());
     assert_eq!(out.exit_code, 1, "accepted:\n{spec}");
-    out.stderr.lines().map(str::to_string).collect()
+    let lines: Vec<String> = out.results.iter().map(FnResult::to_line).collect();
+    assert_eq!(out.stderr.lines().collect::<Vec<_>>(), lines);
+    out.results
 }
 
-/// Each bad value gets one message that names the field and says what is wrong.
+/// Each bad value gets one error, of the code that says what is wrong, at its field;
+/// the message begins with the field, so the stderr line names it first.
 #[test]
 fn spec_messages_say_what_is_wrong() {
     let registry = "registry: harbor-core.default.svc.cluster.local\n";
-    let one = |spec: &str| {
+    let one = |spec: &str, code: Code, field: &str| {
         let errors = spec_errors(&format!("{registry}{spec}"));
-        assert_eq!(errors.len(), 1, "{errors:#?}");
-        errors[0].clone()
+        assert_eq!(errors.len(), 1, "{spec}: {errors:#?}");
+        let e = &errors[0];
+        assert_eq!((e.code, path(e)), (code, Some(field)), "{spec}: {e:#?}");
+        assert!(
+            e.message.starts_with(&format!("{field} ")),
+            "{spec}: {e:#?}"
+        );
     };
-    assert_eq!(
-        one("namespace: \"\"\n"),
-        "error: spec.namespace is empty; expected a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)"
-    );
-    assert_eq!(
-        one("mirrors: [mirror.example.com, \"ftp://m\"]\n"),
-        "error: spec.mirrors[1] \"ftp://m\" has the scheme ftp://; a mirror is [http://|https://]host[:port][/path]: http:// for a plain-HTTP mirror (it gets http = true in its own [registry.\"<mirror host>\"] table), https:// or none for TLS"
+    one("namespace: \"\"\n", Code::SpecName, "spec.namespace");
+    one(
+        "mirrors: [mirror.example.com, \"ftp://m\"]\n",
+        Code::SpecMirror,
+        "spec.mirrors[1]",
     );
     // One bad name, one error: harborDeployment defaults to it and is not checked twice.
-    let e = one("harborConfigMap: Harbor_Core\n");
-    assert!(
-        e.starts_with("error: spec.harborConfigMap \"Harbor_Core\""),
-        "{e}"
+    one(
+        "harborConfigMap: Harbor_Core\n",
+        Code::SpecName,
+        "spec.harborConfigMap",
     );
     // Null where a value is meant, and duplicates.
-    assert_eq!(
-        one("scheme: null\n"),
-        "error: spec.scheme is null (scheme: with no value); give http or https, or leave scheme out for its default (https)"
+    one("scheme: null\n", Code::SpecWrongType, "spec.scheme");
+    one("ca:\n", Code::SpecWrongType, "spec.ca");
+    one(
+        "generate: [task, task]\n",
+        Code::SpecDuplicateValue,
+        "spec.generate[1]",
     );
-    assert_eq!(
-        one("generate: [task, task]\n"),
-        "error: spec.generate[1] \"task\" is listed twice (also at [0]); list each value once"
+    one(
+        "mirrors: [a.example.com, a.example.com]\n",
+        Code::SpecDuplicateValue,
+        "spec.mirrors[1]",
     );
-    assert!(one("ca:\n").starts_with("error: spec.ca is null"));
-    assert!(one("mirrors: [a.example.com, a.example.com]\n").contains("is listed twice"));
     let errors = spec_errors("registry: ~\n");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(
-        errors,
-        [
-            "error: spec.registry is null (registry: with no value); it is required: the registry host[:port] as image references name it, e.g. harbor-core.harbor.svc.cluster.local"
-        ]
+        (errors[0].code, path(&errors[0])),
+        (Code::SpecWrongType, Some("spec.registry"))
     );
     // IPv6, bracketed as image references write it, or bare.
     for ipv6 in ["fd00::1", "[fd00::1]:5000"] {
         let errors = spec_errors(&format!("registry: \"{ipv6}\"\nharborNamespace: harbor\n"));
+        assert_eq!(errors.len(), 1, "{errors:#?}");
         assert_eq!(
-            errors,
-            [format!(
-                "error: spec.registry \"{ipv6}\" is an IPv6 address; IPv6 literals are not supported: use the registry's DNS name, e.g. its Service name (harbor-core.harbor.svc.cluster.local)"
-            )]
+            (errors[0].code, path(&errors[0])),
+            (Code::SpecRegistry, Some("spec.registry"))
         );
     }
     // Tekton refuses Task names with a dot or over 63 characters.
-    assert!(one("taskName: build.kit\n").contains("is not a Tekton resource name"));
-    assert!(one(&format!("taskName: {}\n", "t".repeat(64))).contains("longer than 63"));
+    one("taskName: build.kit\n", Code::SpecName, "spec.taskName");
+    one(
+        &format!("taskName: {}\n", "t".repeat(64)),
+        Code::SpecName,
+        "spec.taskName",
+    );
 }
 
 /// ConfigMap names are DNS subdomains: up to 253 characters, dots allowed.
@@ -498,9 +592,9 @@ fn configmap_names_are_subdomains() {
         "b".repeat(254)
     ));
     assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(
-        errors[0].contains("longer than 253 characters"),
-        "{errors:#?}"
+    assert_eq!(
+        (errors[0].code, path(&errors[0])),
+        (Code::SpecName, Some("spec.buildkitConfigMap"))
     );
 }
 
@@ -513,10 +607,19 @@ fn configmap_function_config_refuses_duplicates() {
     );
     let out = run(&rl.build());
     assert_eq!(out.exit_code, 1);
-    assert!(
-        out.stderr
-            .contains("error: data.generate \"task\" is listed twice (also at [0])"),
+    assert_eq!(
+        codes(&out.results),
+        [Code::SpecDuplicateValue],
         "{}",
         out.stderr
+    );
+    // The ConfigMap form's keys are in data, and the error says so.
+    assert_eq!(path(&out.results[0]), Some("data.generate"));
+    assert_eq!(
+        common::results::line_codes(&out.stderr),
+        [(
+            harbor_buildkit_fn::Severity::Error,
+            Code::SpecDuplicateValue
+        )]
     );
 }

@@ -4,6 +4,9 @@ mod common;
 
 use std::process::{Command, Stdio};
 
+use common::results::{self as res, Code, code_of_json};
+use harbor_buildkit_fn::Severity;
+
 const BIN: &str = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
 
 fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
@@ -61,21 +64,28 @@ fn readme_example_prints_what_the_readme_says() {
         (7, 6, 1),
         "{results:#?}"
     );
-    let warning = results.iter().find(|r| r["severity"] == "warning");
-    let warning = warning.and_then(|r| r["message"].as_str()).unwrap_or("");
-    assert!(
-        warning.starts_with("no BuildKit daemon in view"),
-        "{warning}"
+    let codes: Vec<Option<Code>> = results.iter().map(code_of_json).collect();
+    assert_eq!(
+        codes,
+        [
+            Code::HarborServiceAssumed,
+            Code::HarborMergePatch,
+            Code::BuildkitConfigGenerated,
+            Code::BuildkitNoDaemon,
+            Code::TektonRegistryInsecure,
+            Code::TektonTaskGenerated,
+            Code::HarborRealmWorks,
+        ]
+        .map(Some),
+        "{results:#?}"
     );
+    // The one warning (no daemon in view), on stderr as its line, and nothing else.
+    let warning = results.iter().find(|r| r["severity"] == "warning");
+    assert_eq!(warning.and_then(code_of_json), Some(Code::BuildkitNoDaemon));
+    let message = warning.and_then(|r| r["message"].as_str()).unwrap_or("");
     assert_eq!(
         stderr,
-        format!("warning: ConfigMap ci/buildkitd-config: {warning}\n")
-    );
-    assert!(
-        results[6]["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("Harbor will answer BuildKit")),
-        "{results:#?}"
+        format!("warning[HBF308]: ConfigMap ci/buildkitd-config: {message}\n")
     );
 }
 
@@ -84,7 +94,12 @@ fn errors_exit_non_zero_with_results_and_stderr() {
     let input = common::example("generator.yaml").replace("scheme: http", "scheme: htp");
     let (code, stdout, stderr) = run_bin(&[], input.as_bytes());
     assert_eq!(code, 1);
-    assert!(stderr.contains("spec.scheme is \"htp\""), "{stderr}");
+    assert_eq!(
+        res::line_codes(&stderr),
+        [(Severity::Error, Code::SpecValue)],
+        "{stderr}"
+    );
+    assert!(stdout.contains("code: HBF108"), "{stdout}");
     assert!(
         stdout.contains("severity: error") && stdout.contains("items: []"),
         "{stdout}"
@@ -189,8 +204,11 @@ fn run_reads_files_folders_and_stdin() {
 
     // -v shows what was done.
     let (_, _, verbose) = run_bin(&["run", "-v", &config, &files[0], &files[1]], b"");
+    let set = res::lines(&verbose);
     assert!(
-        verbose.contains("info: ConfigMap default/harbor-core: set CORE_URL"),
+        set.iter().any(|l| l.severity == Severity::Info
+            && l.code == Code::HarborCoreUrlSet
+            && l.is_on("ConfigMap default/harbor-core")),
         "{verbose}"
     );
 }
@@ -203,14 +221,16 @@ fn run_errors_are_readable_text() {
     let (code, stdout, stderr) = run_bin(&["run", &config.to_string_lossy()], b"");
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    assert!(
-        stderr.contains("error: spec.registry \"http://harbor\" has a scheme"),
+    let lines = res::lines(&stderr);
+    let codes: Vec<Code> = lines.iter().map(|l| l.code).collect();
+    assert_eq!(
+        codes,
+        [Code::SpecUnknownField, Code::SpecRegistry],
         "{stderr}"
     );
-    assert!(
-        stderr.contains("error: spec.sheme is an unknown field (did you mean scheme?)"),
-        "{stderr}"
-    );
+    assert!(lines.iter().all(|l| l.severity == Severity::Error));
+    // The nearest field name is the fix of a typo: the unknown-field line must offer it.
+    assert!(lines[0].rest.contains("did you mean scheme?"), "{stderr}");
     assert!(!stderr.contains("ResourceList"), "{stderr}");
 
     let (code, _, stderr) = run_bin(
@@ -218,10 +238,9 @@ fn run_errors_are_readable_text() {
         b"",
     );
     assert_eq!(code, 1);
-    assert!(
-        stderr.contains("cannot read /no/such/file.yaml"),
-        "{stderr}"
-    );
+    let line = res::line(&stderr, Code::FileUnreadable);
+    // Which file: the path as given.
+    assert!(line.rest.contains("/no/such/file.yaml"), "{stderr}");
 
     std::fs::write(dir.join("bad.yaml"), "a: [\n").expect("write");
     let good = common::root().join("examples/kpt/ci-build/harbor-buildkit.yaml");
@@ -234,7 +253,9 @@ fn run_errors_are_readable_text() {
         b"",
     );
     assert_eq!(code, 1);
-    assert!(stderr.contains("bad.yaml: not valid YAML"), "{stderr}");
+    let line = res::line(&stderr, Code::InputNotYaml);
+    // Which file: the line names it.
+    assert!(line.rest.contains("bad.yaml"), "{stderr}");
 }
 
 /// With stdin a terminal and no arguments, a usage hint instead of waiting for input.
@@ -259,13 +280,26 @@ fn a_terminal_on_stdin_gets_a_hint_not_a_hang() {
     assert!(text.contains("--help"), "{text}");
 }
 
-/// What `skips_are_visible_in_a_default_run` runs: a test that skips, as one whose tool is
-/// missing does. Outside that child run it does nothing.
+/// The tool `skips_are_visible_in_a_default_run` makes `skip_demo` look for: on no PATH.
+const MISSING_TOOL: &str = "hbfn-skip-demo-no-such-tool";
+
+/// A test whose tool is missing, as every such test meets it: `required_tool` on a
+/// tool that is not on PATH. `skips_are_visible_in_a_default_run` runs it in a child
+/// run of this binary (HBFN_SKIP_DEMO set), where it must find nothing and skip, or fail
+/// under CI=true. Run alone, it checks the parts of the skip that need no child run: a
+/// tool that is on PATH is found, and the skip line names this file and this test.
 #[test]
 fn skip_demo() {
     if std::env::var_os("HBFN_SKIP_DEMO").is_some() {
-        common::require("the skip demo's tool", false);
+        assert_eq!(common::required_tool(MISSING_TOOL), None);
+        return;
     }
+    let sh = common::required_tool("sh").expect("sh is on PATH");
+    assert!(sh.is_absolute() && sh.ends_with("sh"), "{}", sh.display());
+    assert_eq!(
+        common::tools::skip_line("why"),
+        "SKIPPED: tests/cli.rs skip_demo: why; this test did not run (bash .ci/run installs the tools and runs every test)\n"
+    );
 }
 
 /// A skipped test says so in a default `cargo test` (which captures what passing tests
@@ -293,15 +327,15 @@ fn skips_are_visible_in_a_default_run() {
     assert!(ok, "{stdout}{stderr}");
     assert!(stdout.contains("1 passed"), "{stdout}");
     assert!(
-        stderr.contains(
-            "SKIPPED: tests/cli.rs skip_demo: the skip demo's tool is not available; this test did not run (bash .ci/run installs the tools and runs every test)\n"
-        ),
+        stderr.contains(&format!(
+            "SKIPPED: tests/cli.rs skip_demo: {MISSING_TOOL} is not available; this test did not run (bash .ci/run installs the tools and runs every test)\n"
+        )),
         "the skip line must reach stderr past libtest's capture:\n{stdout}{stderr}"
     );
     let (ok, stdout, stderr) = run(Some("true"));
     assert!(!ok, "{stdout}{stderr}");
     assert!(
-        stdout.contains("the skip demo's tool is required when CI=true"),
+        stdout.contains(&format!("{MISSING_TOOL} is required when CI=true")),
         "{stdout}{stderr}"
     );
     assert!(!stderr.contains("SKIPPED"), "{stderr}");
@@ -418,13 +452,16 @@ fn the_same_file_twice_is_named_as_such() {
     let file = file.to_string_lossy();
     let (code, stdout, stderr) = run_bin(&["run", &config.to_string_lossy(), &file, &file], b"");
     assert_eq!(code, 1, "{stdout}");
+    let line = res::line(&stderr, Code::InputDuplicateItems);
+    assert!(line.is_on("ConfigMap default/harbor-core"), "{stderr}");
+    // The wording is the point here: the likely cause (the same file given twice),
+    // and not "with and without a namespace", which these copies are not.
     assert!(
-        stderr.contains(
-            "2 items match ConfigMap default/harbor-core (all in namespace default; each a copy of the first: is a file given twice?); keep one"
-        ),
+        line.rest
+            .contains("each a copy of the first: is a file given twice?"),
         "{stderr}"
     );
-    assert!(!stderr.contains("with and without"), "{stderr}");
+    assert!(!line.rest.contains("with and without"), "{stderr}");
 }
 
 /// Every line of `--help` as printed at a terminal `columns` wide (clap reads
@@ -500,5 +537,225 @@ fn help_examples_do_not_wrap() {
         "{doctor}"
     );
     let run = help_at(&["run", "--help"], 60);
-    assert!(run.contains("  kustomize build examples/kustomize/base/harbor | harbor-buildkit-fn run examples/kpt/ci-build/harbor-buildkit.yaml -\n"), "{run}");
+    assert!(run.contains("  kustomize build examples/kustomize/base/harbor | harbor-buildkit-fn run examples/kustomize/production/default/harbor-buildkit.yaml -\n"), "{run}");
+}
+
+/// The example commands of a help text: every line under `Examples:`/`Example:` that is
+/// not a `# comment` or blank, a line ending in `|` or `\` joined with the next.
+fn help_examples(help: &str) -> Vec<String> {
+    let Some(start) = ["Examples:\n", "Example:\n"]
+        .iter()
+        .filter_map(|h| help.find(h).map(|at| at + h.len()))
+        .min()
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut continued = false;
+    for line in help[start..].lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if continued => {
+                last.push(' ');
+                last.push_str(line);
+            }
+            _ => out.push(line.to_string()),
+        }
+        continued = line.ends_with('|') || line.ends_with('\\');
+        if let Some(last) = out.last_mut().filter(|_| line.ends_with('\\')) {
+            last.pop();
+        }
+    }
+    out
+}
+
+/// Every `--help` there is: the top level's, and each command's it lists. (`--explain`
+/// is an option of each, with no help of its own; what it prints names each code's
+/// example input, which tests/cases.rs runs.)
+fn every_help() -> Vec<(Vec<String>, String)> {
+    let top = help_at(&["--help"], 100);
+    let commands: Vec<String> = top
+        .split("Commands:\n")
+        .nth(1)
+        .expect("a Commands: section")
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect();
+    assert!(commands.len() >= 5, "{commands:?}");
+    let mut helps = vec![(vec!["--help".to_string()], top)];
+    for c in commands {
+        let help = help_at(&[&c, "--help"], 100);
+        helps.push((vec![c, "--help".to_string()], help));
+    }
+    helps
+}
+
+/// Placeholders in the examples, and the shipped file each stands for when the
+/// example runs here.
+const PLACEHOLDERS: &[(&str, &str, &str)] = &[(
+    "PKG",
+    "examples/kpt/ci-build",
+    "a kpt package: the shipped one",
+)];
+
+/// Files an example names that are the user's own (no such file ships), made in the
+/// work folder before it runs.
+const USER_FILES: &[(&str, &str)] = &[(
+    "ca.pem",
+    "the registry's private CA: a CA certificate made by the test",
+)];
+
+/// What an example must do here, where no registry and no cluster answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// It works as shown: exit 0, and no error on stderr.
+    Succeeds,
+    /// `doctor` against a registry that is not there: it runs the probe (the arguments
+    /// are taken: not exit 2) and its first request finds nothing to reach, which it
+    /// reports as a failed step 1 (exit 1).
+    RegistryUnreachable,
+    /// kubectl against a cluster that is not there (KUBECONFIG names a server on a
+    /// closed port): kubectl says it cannot connect, and the example fails.
+    ClusterUnreachable,
+}
+
+fn expected_of(cmd: &str) -> Expect {
+    if cmd.contains("kubectl ") {
+        Expect::ClusterUnreachable
+    } else if cmd.starts_with("harbor-buildkit-fn doctor ") {
+        Expect::RegistryUnreachable
+    } else {
+        Expect::Succeeds
+    }
+}
+
+/// A kubeconfig whose cluster is on a closed port of this machine (with a token, so
+/// that kubectl does not ask for a user name first).
+const NO_CLUSTER: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: none\n  cluster: {server: 'https://127.0.0.1:1'}\ncontexts:\n- name: none\n  context: {cluster: none, user: none}\ncurrent-context: none\nusers:\n- name: none\n  user: {token: none}\n";
+
+/// Every example of every `--help` runs as written, with the binary on PATH as a user
+/// who installed it has it, from a copy of the repository's shipped files (examples/,
+/// functions/, krm-fn.yaml: some examples write, as `kpt fn render` and `definition >
+/// krm-fn.yaml` do), each in a fresh copy. Placeholders are replaced by the shipped
+/// file PLACEHOLDERS names, and the user's own files USER_FILES lists are made first.
+/// Examples that need a registry or a cluster must fail the way a missing one makes
+/// them fail, and no other way (see [`Expect`]); the command a `kubectl run` gives the
+/// image is also run here, where it must take its arguments.
+#[test]
+fn every_help_example_runs_as_written() {
+    let (mut ran, mut skipped, mut total) = (0, 0, 0);
+    for (args, help) in every_help() {
+        let examples = help_examples(&help);
+        assert!(!examples.is_empty(), "{args:?} has no example");
+        for example in examples {
+            total += 1;
+            let mut cmd = example.clone();
+            for (placeholder, shipped, _) in PLACEHOLDERS {
+                cmd = cmd.replace(&format!(" {placeholder} "), &format!(" {shipped} "));
+            }
+            let needs = |tool: &str| cmd.split(['|', ' ']).any(|w| w == tool);
+            let work = common::TempDir::new("help-example");
+            // The binary first on PATH, then kustomize (wherever it was found).
+            let mut path = vec![
+                std::path::Path::new(BIN)
+                    .parent()
+                    .expect("bin dir")
+                    .to_path_buf(),
+            ];
+            if needs("kustomize") {
+                let Some(kz) = common::kustomize_or_skip() else {
+                    skipped += 1;
+                    continue;
+                };
+                let bin = work.join(".bin");
+                std::fs::create_dir_all(&bin).expect(".bin");
+                std::os::unix::fs::symlink(&kz, bin.join("kustomize")).expect("symlink");
+                path.push(bin);
+            }
+            if ["kpt", "kubectl"]
+                .iter()
+                .any(|tool| needs(tool) && !common::require(tool, common::which(tool).is_some()))
+            {
+                skipped += 1;
+                continue;
+            }
+            for shipped in ["examples", "functions"] {
+                common::package::copy_tree(&common::root().join(shipped), &work.join(shipped));
+            }
+            std::fs::copy(common::root().join("krm-fn.yaml"), work.join("krm-fn.yaml"))
+                .expect("krm-fn.yaml");
+            for (file, _) in USER_FILES {
+                if cmd.contains(file) {
+                    let ca = common::registry::TestCa::new("a private CA");
+                    std::fs::write(work.join(file), &ca.pem).expect("write");
+                }
+            }
+            let kubeconfig = work.write(".kube/config", NO_CLUSTER);
+            let dirs: Vec<&std::path::Path> = path.iter().map(|p| p.as_path()).collect();
+            let path_var = common::tools::path_with(&dirs);
+            let out = Command::new("bash")
+                .args(["-c", &cmd])
+                .current_dir(work.path())
+                .env("PATH", path_var)
+                .env("HOME", work.path())
+                .env("KUBECONFIG", &kubeconfig)
+                .env_remove("DOCKER_CONFIG")
+                .stdin(Stdio::null())
+                .output()
+                .expect("bash runs");
+            let (stdout, stderr) = (
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            let what = format!("{args:?}: {example}\n--- stdout\n{stdout}--- stderr\n{stderr}");
+            match expected_of(&cmd) {
+                Expect::Succeeds => {
+                    assert!(out.status.success(), "fails as written: {what}");
+                    assert!(
+                        !res::lines(&stderr)
+                            .iter()
+                            .any(|l| l.severity == Severity::Error),
+                        "{what}"
+                    );
+                }
+                Expect::RegistryUnreachable => {
+                    assert_eq!(out.status.code(), Some(1), "{what}");
+                    assert!(
+                        stdout.lines().any(|l| l.starts_with("FAIL 1. GET ")),
+                        "the probe did not get as far as the registry: {what}"
+                    );
+                }
+                Expect::ClusterUnreachable => {
+                    assert!(!out.status.success(), "{what}");
+                    assert!(
+                        stderr.contains("127.0.0.1:1 was refused"),
+                        "not the missing cluster: {what}"
+                    );
+                    // What the image runs in the pod: its arguments must be taken.
+                    if let Some((_, image_args)) = cmd.split_once(&format!(
+                        "--image={} -- ",
+                        harbor_buildkit_fn::describe::IMAGE
+                    )) {
+                        let args: Vec<&str> = image_args.split_whitespace().collect();
+                        let (code, stdout, stderr) = run_bin(&args, b"");
+                        assert_eq!(code, 1, "{image_args}: {stdout}{stderr}");
+                        assert!(
+                            stdout.lines().any(|l| l.starts_with("FAIL 1. GET ")),
+                            "{image_args}: {stdout}"
+                        );
+                    }
+                }
+            }
+            ran += 1;
+        }
+    }
+    // Every example ran, or said why not (a missing tool; a failure under CI=true).
+    assert_eq!(ran + skipped, total);
+    assert!(total >= 16, "{total} examples");
 }

@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::package::{self, copy_tree, read_tree, text, tree_diff};
+use common::results::{Code, line_codes, lines};
 use common::tools::{kpt, path_with_fn};
 use common::{TempDir, require, required_tool, root, which};
+use harbor_buildkit_fn::Severity;
 
 fn updating() -> bool {
     std::env::var("UPDATE_EXPECTED").is_ok_and(|v| v == "1")
@@ -321,7 +323,7 @@ fn kustomize_shows_what_did_not_land() {
     assert!(!out.status.success(), "{}", text(&out.stdout));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("kustomize drops local-config items, so a CORE_URL patch would never land"),
+        line_codes(&stderr).contains(&(Severity::Error, Code::HarborNotInInput)),
         "{stderr}"
     );
     // A generator whose run passes with a warning: the user sees it.
@@ -336,9 +338,7 @@ fn kustomize_shows_what_did_not_land() {
         .arg(&dir));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains(
-            "warning: spec.registry harbor-core.harbor.svc.cluster.local:8080 connects to port 8080"
-        ),
+        line_codes(&stderr).contains(&(Severity::Warning, Code::HarborPort)),
         "{stderr}"
     );
 }
@@ -535,15 +535,19 @@ fn renders_as_committed(o: &Output, work: &Path, overlay: &str) {
 /// into (kustomize shows stderr, never `results`).
 fn renders_with_the_generator_warning(o: &Output, work: &Path, overlay: &str) {
     let stderr = renders_expected(o, work, overlay);
-    let lines: Vec<&str> = stderr.lines().collect();
+    let found = lines(&stderr);
     assert!(
-        matches!(lines.as_slice(), [w] if w.starts_with("warning: ConfigMap ci/buildkitd-config: no BuildKit daemon in view (a kustomize generator sees only its own config)")),
+        stderr.lines().count() == 1
+            && matches!(found.as_slice(), [w] if w.severity == Severity::Warning
+                && w.code == Code::BuildkitNoDaemon
+                && w.is_on("ConfigMap ci/buildkitd-config")),
         "{overlay}: {stderr}"
     );
 }
 
-/// A kpt run that passed, said `said`, warned of nothing, and left the package as
-/// `.expected/diff.patch` says.
+/// A kpt run that passed, said `said` (kpt's own lines: kpt prints each result as
+/// `[severity] apiVersion/Kind/namespace/name field.path: message`, without its code),
+/// warned of nothing, and left the package as `.expected/diff.patch` says.
 fn kpt_wrote_the_expected_diff(o: &Output, work: &Path, said: &str) {
     let (stdout, stderr) = out_text(o);
     assert!(o.status.success(), "{stdout}{stderr}");
@@ -571,14 +575,12 @@ fn checks_clean(o: &Output) {
         stdout.ends_with("\n0 errors, 0 warnings, 1 info finding\n"),
         "{stdout}"
     );
+    // The one finding: the realm works, on Harbor's ConfigMap.
+    let found = lines(&stdout);
     assert!(
-        stdout.starts_with("info: ConfigMap default/harbor-core: Harbor will answer BuildKit"),
-        "{stdout}"
-    );
-    assert!(
-        !stdout
-            .lines()
-            .any(|l| l.starts_with("warning:") || l.starts_with("error:")),
+        matches!(found.as_slice(), [l] if l.severity == Severity::Info
+            && l.code == Code::HarborRealmWorks
+            && l.is_on("ConfigMap default/harbor-core")),
         "{stdout}"
     );
 }
@@ -615,11 +617,14 @@ const README_COMMANDS: &[Expect] = &[
         cmd: "kpt fn eval examples/kpt/ci-build --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci",
         // Run on the rendered package, it changes nothing: the same diff.
         check: |o, w| {
-            kpt_wrote_the_expected_diff(
-                o,
-                w,
-                "harbor-core: CORE_URL left as it is: Harbor already answers BuildKit (Host: harbor-core.default.svc.cluster.local) with realm http://harbor-core.default.svc.cluster.local/service/token",
-            )
+            // A result on Harbor's ConfigMap with no field (CORE_URL left as it is),
+            // and none at data.CORE_URL (no patch this time).
+            kpt_wrote_the_expected_diff(o, w, "[info] v1/ConfigMap/default/harbor-core: ");
+            let stderr = text(&o.stderr);
+            assert!(
+                !stderr.contains("[info] v1/ConfigMap/default/harbor-core data.CORE_URL: "),
+                "{stderr}"
+            );
         },
     },
     Expect {

@@ -6,6 +6,7 @@
 mod common;
 
 use common::harbor_chart::{self as chart, Values};
+use common::results::{self as res, Code};
 use harbor_buildkit_fn::{FnResult, Severity};
 use serde_json::Value;
 
@@ -29,8 +30,9 @@ fn the_error(input: &str) -> FnResult {
     let errs = errors(&out.results);
     assert_eq!(errs.len(), 1, "{:#?}", out.results);
     let e = errs[0].clone();
-    assert!(
-        out.stderr.contains(&e.message),
+    assert_eq!(
+        res::line_codes(&out.stderr),
+        [(Severity::Error, e.code)],
         "stderr lacks it:\n{}",
         out.stderr
     );
@@ -50,10 +52,11 @@ fn core_cm(out: &str) -> Value {
     common::find(&common::items(out), "ConfigMap", "harbor-core").clone()
 }
 
-fn has(message: &str, phrases: &[&str]) {
-    for p in phrases {
-        assert!(message.contains(p), "lacks {p:?}:\n{message}");
-    }
+/// The error of a failed run, which must have `code`.
+fn the_error_of(input: &str, code: Code) -> FnResult {
+    let e = the_error(input);
+    assert_eq!(e.code, code, "{e:#?}");
+    e
 }
 
 // ---------------------------------------------------------------------------------
@@ -64,14 +67,9 @@ fn has(message: &str, phrases: &[&str]) {
 #[test]
 fn the_nginx_front_service_as_registry_is_an_error_naming_harbor_core() {
     let spec = "registry: harbor.harbor.svc.cluster.local\nscheme: http\nnamespace: ci\ngenerate: [harborCore]\n";
-    let e = the_error(&input(&chart::plain(EXTERNAL, "v2.15.1"), spec));
-    has(
-        &e.message,
-        &[
-            "names Service harbor, which selects Harbor's nginx (component: nginx)",
-            "/service/notifications",
-            "set spec.registry to harbor-core.harbor.svc.cluster.local",
-        ],
+    let e = the_error_of(
+        &input(&chart::plain(EXTERNAL, "v2.15.1"), spec),
+        Code::HarborNotCore,
     );
     let field = e.field.as_ref().expect("a field");
     assert_eq!(field.path, "spec.registry");
@@ -79,14 +77,8 @@ fn the_nginx_front_service_as_registry_is_an_error_naming_harbor_core() {
 
     // Without the Service in the input the name says nothing either way: an error too.
     let items = vec![chart::core_config_map(Values::default(), EXTERNAL)];
-    let e = the_error(&input(&items, spec));
-    has(
-        &e.message,
-        &[
-            "Service harbor/harbor, which is not in the input",
-            "add Service harbor to the input",
-        ],
-    );
+    let e = the_error_of(&input(&items, spec), Code::HarborNotCore);
+    assert_eq!(res::path(&e), Some("spec.registry"));
 }
 
 #[test]
@@ -115,18 +107,17 @@ fn two_core_configmaps_are_an_error_naming_both() {
     let other =
         chart::core_config_map(v, EXTERNAL).replace("name: harbor-core", "name: other-core");
     let items = vec![chart::core_config_map(v, EXTERNAL), other];
-    let e = the_error(&input(
-        &items,
-        &format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n"),
-    ));
-    has(
-        &e.message,
-        &[
-            "2 ConfigMaps hold EXT_ENDPOINT and CORE_URL",
-            "harbor/harbor-core, harbor/other-core",
-            "spec.harborConfigMap",
-        ],
+    let e = the_error_of(
+        &input(
+            &items,
+            &format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n"),
+        ),
+        Code::HarborAmbiguous,
     );
+    // The choice is the user's: the message names both, to choose from.
+    for both in ["harbor/harbor-core", "harbor/other-core"] {
+        assert!(e.message.contains(both), "{}", e.message);
+    }
     // Naming one settles it.
     let spec = format!(
         "registry: {FQDN}\nscheme: http\nharborConfigMap: harbor-core\ngenerate: [harborCore]\n"
@@ -145,25 +136,21 @@ fn two_core_configmaps_are_an_error_naming_both() {
 fn a_port_the_core_service_does_not_expose_is_an_error() {
     let spec = format!("registry: {FQDN}:8080\nscheme: http\ngenerate: [harborCore]\n");
     // The Service in the input: its ports are read.
-    let e = the_error(&input(&chart::plain(EXTERNAL, "v2.15.1"), &spec));
-    has(
-        &e.message,
-        &[
-            "on port 8080, which it does not expose (its ports: 80 (http-web))",
-            "spec.scheme: http (port 80)",
-        ],
+    let e = the_error_of(
+        &input(&chart::plain(EXTERNAL, "v2.15.1"), &spec),
+        Code::HarborPort,
     );
+    assert_eq!(res::path(&e), Some("spec.registry"), "{e:#?}");
     // Only the ConfigMap: the chart renders CORE_URL with the Service's port.
     let items = vec![chart::core_config_map(Values::default(), EXTERNAL)];
-    let e = the_error(&input(&items, &spec));
-    has(
-        &e.message,
-        &["harbor-core's Service exposes 80, as CORE_URL http://harbor-core:80 says"],
-    );
+    the_error_of(&input(&items, &spec), Code::HarborPort);
     // https on a plain chart: 443 is not there either.
     let spec = format!("registry: {FQDN}\nscheme: https\ngenerate: [harborCore]\n");
-    let e = the_error(&input(&chart::plain(EXTERNAL, "v2.15.1"), &spec));
-    has(&e.message, &["on port 443, which it does not expose"]);
+    let e = the_error_of(
+        &input(&chart::plain(EXTERNAL, "v2.15.1"), &spec),
+        Code::HarborPort,
+    );
+    assert_eq!(res::path(&e), Some("spec.registry"), "{e:#?}");
 }
 
 // ---------------------------------------------------------------------------------
@@ -185,10 +172,9 @@ fn internal_tls(secret_names: Option<&[&str]>) -> Vec<String> {
 #[test]
 fn internal_tls_keeps_https_and_refuses_http() {
     let spec = format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n");
-    let e = the_error(&input(&internal_tls(None), &spec));
-    has(
-        &e.message,
-        &["harbor-core serves https only", "set spec.scheme: https"],
+    let e = the_error_of(
+        &input(&internal_tls(None), &spec),
+        Code::HarborInternalTlsHttp,
     );
     assert_eq!(
         e.field.as_ref().map(|f| f.path.as_str()),
@@ -205,14 +191,7 @@ fn internal_tls_certificate_must_cover_the_fqdn() {
     );
     let chart_names: &[&str] = &["127.0.0.1", "localhost", "harbor-core"];
     for items in [internal_tls(None), internal_tls(Some(chart_names))] {
-        let e = the_error(&input(&items, &spec));
-        has(
-            &e.message,
-            &[
-                "is for 127.0.0.1, localhost, harbor-core, not harbor-core.harbor.svc.cluster.local",
-                "internalTLS.certSource: secret",
-            ],
-        );
+        the_error_of(&input(&items, &spec), Code::HarborCertificate);
     }
     // A certificate that lists the FQDN: CORE_URL becomes https on it, port 443.
     let items = internal_tls(Some(&["harbor-core", "localhost", FQDN]));
@@ -244,12 +223,9 @@ fn no_patch_when_the_realm_is_already_right() {
             .get("harbor-buildkit.dev/core-config-checksum")
             .is_none()
     );
-    let left = out
-        .results
-        .iter()
-        .find(|r| r.message.starts_with("CORE_URL left as it is"))
-        .expect("said so");
+    let left = res::one(&out.results, Code::HarborAlreadyRight);
     assert_eq!(left.severity, Severity::Info);
+    assert!(res::all(&out.results, Code::HarborCoreUrlSet).is_empty());
 
     // Harbor v2.14+ answers with the request's Host and EXT_ENDPOINT's scheme: an https
     // registry in the cluster needs no patch there either (with internal TLS and a
@@ -308,20 +284,20 @@ fn core_url_in_the_containers_env_is_patched_there() {
         core_cm(&out.stdout)["data"]["CORE_URL"],
         "http://harbor-core:80"
     );
-    has(
-        &out.results
-            .iter()
-            .find(|r| r.message.contains("in harbor-core's env"))
-            .expect("said")
-            .message,
-        &["wins over its ConfigMap", "core.extraEnvVars"],
+    // Said on the Deployment, at the env entry it set.
+    let set = res::all(&out.results, Code::HarborCoreUrlSet);
+    assert!(
+        set.iter()
+            .any(|r| res::on(r) == "Deployment harbor/harbor-core"
+                && res::path(r).is_some_and(|p| p.contains(".env[")))
+            && !set
+                .iter()
+                .any(|r| res::on(r) == "ConfigMap harbor/harbor-core"),
+        "{}",
+        res::dump(&out.results)
     );
     // The check reads the env too: the realm is right.
-    let realm = out
-        .results
-        .iter()
-        .find(|r| r.message.starts_with("Harbor will answer BuildKit"))
-        .expect("realm finding");
+    let realm = res::one(&out.results, Code::HarborRealmWorks);
     assert_eq!(realm.severity, Severity::Info, "{}", realm.message);
 
     // Set with valueFrom: not knowable here, an error.
@@ -331,8 +307,8 @@ fn core_url_in_the_containers_env_is_patched_there() {
         chart::core_config_map(v, EXTERNAL),
         chart::core_deployment(v, "v2.13.1", extra),
     ];
-    let e = the_error(&input(&items, &spec));
-    has(&e.message, &["valueFrom"]);
+    let e = the_error_of(&input(&items, &spec), Code::HarborCoreUrlValueFrom);
+    assert_eq!(res::on(&e), "Deployment harbor/harbor-core");
 }
 
 /// `check` models the env override when the patch is left out: the ConfigMap's value
@@ -346,15 +322,15 @@ fn check_reads_the_env_over_the_configmap() {
     let spec = format!("registry: {FQDN}\nscheme: http\ngenerate: [task]\n");
     let checked = harbor_buildkit_fn::check(input(&items, &spec).as_bytes());
     assert_eq!(checked.exit_code, 1, "{:#?}", checked.results);
-    let realm = checked
-        .results
-        .iter()
-        .find(|r| r.message.starts_with("Harbor will answer BuildKit"))
-        .expect("realm finding");
+    let realm = res::one(&checked.results, Code::HarborRealm);
     assert_eq!(realm.severity, Severity::Error);
-    has(
-        &realm.message,
-        &["does not match CORE_URL http://harbor-core:80"],
+    // The env's value is the one judged, and the one to change.
+    assert_eq!(
+        res::values(realm),
+        (
+            Some("http://harbor-core:80"),
+            Some(format!("http://{FQDN}").as_str())
+        )
     );
     assert_eq!(
         realm.resource.as_ref().map(|r| r.kind.as_str()),
@@ -381,11 +357,7 @@ fn a_kustomize_transformer_without_harbor_is_an_error() {
         version: v1
 "#;
     let spec = format!("registry: {FQDN}\nscheme: http\nnamespace: ci\ngenerate: [harborCore]\n");
-    let e = the_error(&input(&[ns.to_string()], &spec));
-    has(
-        &e.message,
-        &["kustomize drops local-config items", "generators:"],
-    );
+    the_error_of(&input(&[ns.to_string()], &spec), Code::HarborNotInInput);
 }
 
 #[test]
@@ -395,13 +367,12 @@ fn harbor_v1_10_does_not_read_core_url_for_the_realm() {
         chart::core_config_map(v, EXTERNAL),
         chart::core_deployment(v, "v1.10.0", ""),
     ];
-    let e = the_error(&input(
-        &items,
-        &format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n"),
-    ));
-    has(
-        &e.message,
-        &["Harbor v1.10 and earlier", "CORE_URL plays no part"],
+    the_error_of(
+        &input(
+            &items,
+            &format!("registry: {FQDN}\nscheme: http\ngenerate: [harborCore]\n"),
+        ),
+        Code::HarborStaticRealm,
     );
 }
 
@@ -422,22 +393,35 @@ fn warnings_go_to_stderr_except_under_kpt() {
         .spec("harbor-buildkit", &spec)
         .build();
     let out = passes(&generator);
-    assert!(
-        out.stderr.contains("warning: spec.registry"),
-        "{}",
-        out.stderr
-    );
+    let warning = res::line(&out.stderr, Code::HarborPort);
+    assert_eq!(warning.severity, Severity::Warning, "{}", out.stderr);
+    // Every warning of the results is on stderr, and nothing else.
+    let warnings: Vec<(Severity, Code)> = out
+        .results
+        .iter()
+        .filter(|r| r.severity == Severity::Warning)
+        .map(|r| (r.severity, r.code))
+        .collect();
+    assert_eq!(res::line_codes(&out.stderr), warnings);
     // The same in a kpt package: the results only.
     let kptfile =
         "- apiVersion: kpt.dev/v1\n  kind: Kptfile\n  metadata:\n    name: pkg\n".to_string();
     let out = passes(&input(std::slice::from_ref(&kptfile), &spec));
-    assert!(out.results.iter().any(|r| r.severity == Severity::Warning));
+    assert!(res::has(&out.results, Code::HarborPort, Severity::Warning));
     assert_eq!(out.stderr, "");
     // And an error under kpt is said once, in the results.
     let out = common::run(&input(&[kptfile], "registry: Bad\n"));
     assert_eq!(out.exit_code, 1);
     assert_eq!(out.stderr, "");
-    assert!(out.stdout.contains("severity: error"));
+    assert_eq!(res::codes(&out.results), [Code::SpecRegistry]);
+    let written = common::parse_json(&out.stdout)["results"].clone();
+    assert_eq!(
+        res::code_of_json(&written[0]),
+        Some(Code::SpecRegistry),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(written[0]["severity"], "error");
 }
 
 #[test]
@@ -458,11 +442,9 @@ fn a_second_run_changes_nothing_on_the_chart() {
             .to_string()
     };
     assert_eq!(items(&first.stdout), items(&second.stdout));
-    assert!(
-        second
-            .results
-            .iter()
-            .any(|r| r.message.starts_with("CORE_URL left as it is"))
+    assert_eq!(
+        res::one(&second.results, Code::HarborAlreadyRight).severity,
+        Severity::Info
     );
 }
 
@@ -536,5 +518,9 @@ fn run_works_as_a_helm_post_renderer() {
         common::run_bin(&["run", &config.to_string_lossy()], bad.as_bytes());
     assert_eq!(code, 1);
     assert!(stdout.is_empty(), "{stdout}");
-    assert!(stderr.contains("which selects Harbor's nginx"), "{stderr}");
+    assert_eq!(
+        res::line_codes(&stderr),
+        [(Severity::Error, Code::HarborNotCore)],
+        "{stderr}"
+    );
 }

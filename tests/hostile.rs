@@ -3,7 +3,10 @@
 
 mod common;
 
+use common::results::{Code, codes, line_codes, path};
 use common::run;
+use harbor_buildkit_fn::testing::{Tree, node_count};
+use harbor_buildkit_fn::{FnResult, Severity};
 
 const FC: &str = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data: {registry: harbor-core.default.svc, generate: task}\n";
 
@@ -15,52 +18,91 @@ fn list(items: &str) -> String {
         .build()
 }
 
-/// An error outcome: exit 1, no items, an error result whose message holds `needle`.
-fn assert_error(input: &[u8], needle: &str) {
+/// An error outcome: exit 1, no items, one error result of `code`, written in the
+/// output with its code and on stderr as its line.
+fn assert_error(input: &[u8], code: Code) -> FnResult {
     let out = harbor_buildkit_fn::run(input);
     assert_eq!(out.exit_code, 1, "{}", out.stdout);
     assert!(out.stdout.contains("items: []\n"), "{}", out.stdout);
+    assert_eq!(codes(&out.results), [code], "{}", out.stderr);
     assert!(
-        out.stdout.contains(needle),
-        "no {needle:?} in:\n{}",
+        out.stdout.contains(&format!("code: {code}")),
+        "{}",
         out.stdout
     );
-    assert!(
-        out.stderr.contains(needle),
-        "no {needle:?} on stderr:\n{}",
-        out.stderr
-    );
+    assert_eq!(line_codes(&out.stderr), [(Severity::Error, code)]);
+    out.results[0].clone()
 }
 
+/// `levels` anchored lists under `indent`, one a line: the first of 9 scalars, each
+/// next of 9 aliases to the one before. With the aliases expanded, level k stands for
+/// 9 * (level k-1) + 1 nodes: 10, 91, 820, ... 435,848,050 for the ninth.
+fn alias_bomb(levels: usize, indent: &str) -> String {
+    let names: Vec<char> = "abcdefghi".chars().take(levels).collect();
+    let mut out = format!("{indent}a: &a [{}]\n", ["\"lol\""; 9].join(","));
+    for w in names.windows(2) {
+        out.push_str(&format!(
+            "{indent}{}: &{} [{}]\n",
+            w[1],
+            w[1],
+            vec![format!("*{}", w[0]); 9].join(",")
+        ));
+    }
+    out
+}
+
+/// Work is counted, not timed: a bomb costs the nodes its text holds and no more. A
+/// document is read into one node per node written (aliases are references, never
+/// copies), and a bomb is refused while it is read, at the first alias whose expansion
+/// passes the reader's bound: whatever follows, that is where reading stops.
 #[test]
 fn billion_laughs_is_refused_quickly() {
-    let mut items = String::from(
-        "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: bomb}\n  data:\n    a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
-    );
-    let mut prev = 'a';
-    for c in "bcdefghi".chars() {
-        items.push_str(&format!(
-            "    {c}: &{c} [{}]\n",
-            vec![format!("*{prev}"); 9].join(",")
-        ));
-        prev = c;
+    let mut first_refused: Option<(usize, usize)> = None;
+    for levels in 1..=9 {
+        let doc = alias_bomb(levels, "");
+        // Counted from the text: the mapping, and per line a key, a list and 9 entries.
+        let written = 1 + 11 * levels;
+        match Tree::parse(&doc) {
+            Ok(tree) => {
+                assert!(
+                    first_refused.is_none(),
+                    "{levels} levels accepted after a refusal"
+                );
+                assert_eq!(node_count(&tree), written, "{levels} levels");
+            }
+            Err(e) => {
+                let line = e.line.expect("the refusal has a line");
+                assert!(line <= levels, "{levels} levels: refused at line {line}");
+                match first_refused {
+                    // Refused at the same place however much more bomb follows.
+                    Some((_, at)) => assert_eq!(line, at, "{levels} levels"),
+                    None => first_refused = Some((levels, line)),
+                }
+            }
+        }
     }
-    assert_error(list(&items).as_bytes(), "excessive aliasing");
+    let (levels, line) = first_refused.expect("the nine-level bomb is refused");
+    // A few levels of aliases are fine; the bomb stops at the level that passes the
+    // bound, on its own line.
+    assert!(levels > 3, "{levels} levels refused");
+    assert_eq!(line, levels);
+
+    // The function refuses it as input that does not read, in an item or in the
+    // functionConfig (under a field the spec reader accepts, so that the refusal is
+    // the bomb's and not an unknown field's).
+    let items = format!(
+        "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: bomb}}\n  data:\n{}",
+        alias_bomb(9, "    ")
+    );
+    assert_error(list(&items).as_bytes(), Code::InputNotYaml);
     // In the functionConfig too, under a field the spec reader accepts, so that the
     // refusal is the bomb's and not an unknown field's.
     let mut fc = String::from(
-        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n    annotations:\n      a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n    annotations:\n",
     );
-    let mut prev = 'a';
-    for c in "bcdefghi".chars() {
-        fc.push_str(&format!(
-            "      {c}: &{c} [{}]\n",
-            vec![format!("*{prev}"); 9].join(",")
-        ));
-        prev = c;
-    }
+    fc.push_str(&alias_bomb(9, "      "));
     fc.push_str("  data: {registry: h.ns.svc, generate: task}\n");
-    assert_error(fc.as_bytes(), "excessive aliasing");
+    assert_error(fc.as_bytes(), Code::InputNotYaml);
     // A few aliases are fine.
     let ok = list(
         "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n    a: &x \"1\"\n    b: *x\n",
@@ -78,14 +120,14 @@ fn deep_nesting_is_a_clear_error() {
         deep.push_str(&" ".repeat(4 + i));
         deep.push_str("a:\n");
     }
-    assert_error(list(&deep).as_bytes(), "nesting deeper than");
+    assert_error(list(&deep).as_bytes(), Code::InputNotYaml);
     // Flow style, 10,000 levels.
     let flow = format!(
         "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: deep}}\n  data: {}{}\n",
         "[".repeat(10_000),
         "]".repeat(10_000)
     );
-    assert_error(list(&flow).as_bytes(), "not valid YAML");
+    assert_error(list(&flow).as_bytes(), Code::InputNotYaml);
 }
 
 #[test]
@@ -93,31 +135,37 @@ fn duplicate_keys_anywhere_are_errors() {
     let dup = list(
         "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n    deep:\n      k: 1\n      k: 2\n",
     );
-    assert_error(dup.as_bytes(), "duplicate key");
+    assert_error(dup.as_bytes(), Code::InputNotYaml);
 }
 
 #[test]
 fn stream_shape_problems() {
-    assert_error(b"", "the input is empty");
-    assert_error(b"   \n# only a comment\n", "the input is empty");
+    assert_error(b"", Code::InputEmpty);
+    assert_error(b"   \n# only a comment\n", Code::InputEmpty);
     assert_error(
         format!("{}---\n{}", list("items: []\n"), list("items: []\n")).as_bytes(),
-        "more than one YAML document",
+        Code::InputNotYaml,
     );
     assert_error(
         b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: \xff\n",
-        "not UTF-8",
+        Code::InputNotUtf8,
     );
-    assert_error(b"- just\n- a list\n", "expected a ResourceList mapping");
-    assert_error(list("items: 5\n").as_bytes(), "items is the number 5");
-    assert_error(list("items:\n- 5\n").as_bytes(), "items[0] is the number 5");
-    assert_error(list("items:\n- [a, b]\n").as_bytes(), "items[0] is a list");
+    assert_error(b"- just\n- a list\n", Code::InputNotResourceList);
+    let e = assert_error(list("items: 5\n").as_bytes(), Code::InputItemsNotList);
+    assert_eq!(path(&e), Some("items"));
+    let e = assert_error(list("items:\n- 5\n").as_bytes(), Code::InputItemNotResource);
+    assert_eq!(path(&e), Some("items[0]"));
+    let e = assert_error(
+        list("items:\n- [a, b]\n").as_bytes(),
+        Code::InputItemNotResource,
+    );
+    assert_eq!(path(&e), Some("items[0]"));
     assert_error(
         list("items:\n- apiVersion: v1\n\tkind: ConfigMap\n").as_bytes(),
-        "not valid YAML",
+        Code::InputNotYaml,
     );
     let other = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: x}\n";
-    assert_error(other.as_bytes(), "functionConfig is apps/v1 Deployment");
+    assert_error(other.as_bytes(), Code::SpecKind);
 }
 
 #[test]
@@ -167,10 +215,9 @@ fn secrets_never_leak_into_results() {
         "the item, once, as it came"
     );
     let results = out.stdout.split("\nresults:\n").nth(1).unwrap_or("");
-    assert!(
-        results.contains("finds auths[\\\"harbor-core.default.svc\\\"]"),
-        "the Secret was read: {results}"
-    );
+    // The Secret was read: its entry for the registry was found.
+    let found = common::results::one(&out.results, Code::AuthFound);
+    assert_eq!(common::results::on(found), "Secret default/harbor-creds");
     for s in [secret.as_str(), &auth, password] {
         assert!(!results.contains(s), "{s} in {results}");
         assert!(!out.stderr.contains(s), "{s} on stderr");

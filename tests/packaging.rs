@@ -15,82 +15,348 @@ fn dockerfile_passes_hadolint() {
     common::assert_lint_clean("hadolint", &[], &root().join("Dockerfile"));
 }
 
+/// Where a file of an image comes from.
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    /// A file of the build context (the repository, or target/ for the prebuilt files).
+    Context(String),
+    /// `cargo build --target <target>` in a stage, at this path under its WORKDIR.
+    Built { target: String, path: String },
+    /// A file the stage's base image ships.
+    Base(String),
+}
+
+/// One stage of a Dockerfile, as far as the files it ends with go.
+#[derive(Debug, Clone, Default)]
+struct Stage {
+    name: Option<String>,
+    base: String,
+    files: std::collections::BTreeMap<String, Source>,
+    runs: usize,
+    user: Option<String>,
+    entrypoint: Option<String>,
+    labels: Vec<(String, String)>,
+    args: Vec<(String, String)>,
+}
+
+/// Files the base images this Dockerfile builds on are known to ship: Debian's CA
+/// bundle (package ca-certificates, in the rust:*-bookworm images).
+const BASE_FILES: &[(&str, &str)] = &[(
+    "docker.io/library/rust:",
+    "/etc/ssl/certs/ca-certificates.crt",
+)];
+
+/// The Dockerfile's instructions, continuation lines joined, comments dropped.
+fn instructions(d: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in d.lines() {
+        let t = line.trim();
+        if t.starts_with('#') || (t.is_empty() && current.is_empty()) {
+            continue;
+        }
+        match t.strip_suffix('\\') {
+            Some(part) => {
+                current.push_str(part);
+                current.push(' ');
+            }
+            None => {
+                current.push_str(t);
+                if let Some((op, rest)) = current.trim().split_once(' ') {
+                    out.push((op.to_ascii_uppercase(), rest.trim().to_string()));
+                }
+                current.clear();
+            }
+        }
+    }
+    out
+}
+
+/// `text` with `${NAME}` and `$NAME` replaced from `args`.
+fn expand(text: &str, args: &[(String, String)]) -> String {
+    let mut out = text.to_string();
+    for (k, v) in args {
+        out = out
+            .replace(&format!("${{{k}}}"), v)
+            .replace(&format!("${k}"), v);
+    }
+    out
+}
+
+/// What `docker build --build-arg BINARY_FROM=<binary_from>` makes of the Dockerfile:
+/// every stage with the files it ends with. A `COPY --from` of a file the stage does not
+/// have fails the build, as it does.
+fn interpret(d: &str, build_args: &[(&str, &str)]) -> Vec<Stage> {
+    let mut global: Vec<(String, String)> = Vec::new();
+    let mut stages: Vec<Stage> = Vec::new();
+    for (op, rest) in instructions(d) {
+        let given = |name: &str| {
+            build_args
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        if op == "ARG" {
+            let (name, default) = rest.split_once('=').unwrap_or((&rest, ""));
+            let value = given(name).unwrap_or_else(|| default.to_string());
+            match stages.last_mut() {
+                None => global.push((name.to_string(), value)),
+                Some(stage) => stage.args.push((name.to_string(), value)),
+            }
+            continue;
+        }
+        if op == "FROM" {
+            let rest = expand(&rest, &global);
+            let (base, name) = match rest.split_once(" AS ") {
+                Some((b, n)) => (b.trim().to_string(), Some(n.trim().to_string())),
+                None => (rest.clone(), None),
+            };
+            let mut stage = Stage {
+                name,
+                base: base.clone(),
+                ..Stage::default()
+            };
+            if let Some(parent) = stages.iter().find(|s| s.name.as_deref() == Some(&base)) {
+                stage.files = parent.files.clone();
+            }
+            for (image, file) in BASE_FILES {
+                if base.starts_with(image) {
+                    stage
+                        .files
+                        .insert(file.to_string(), Source::Base(base.clone()));
+                }
+            }
+            stages.push(stage);
+            continue;
+        }
+        let stage = stages.last_mut().expect("an instruction before FROM");
+        let rest = expand(&rest, &stage.args.clone());
+        match op.as_str() {
+            "WORKDIR" | "ENV" => {}
+            "RUN" => {
+                stage.runs += 1;
+                // cargo build --target T, then `cp built /path`.
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                let target = words
+                    .windows(2)
+                    .find(|w| w[0] == "--target")
+                    .map(|w| w[1].to_string());
+                for w in words.windows(3).filter(|w| w[0] == "cp") {
+                    let target = target.clone().expect("cp of a build without --target");
+                    stage.files.insert(
+                        w[2].to_string(),
+                        Source::Built {
+                            target,
+                            path: w[1].to_string(),
+                        },
+                    );
+                }
+            }
+            "COPY" => {
+                let mut words: Vec<&str> = rest.split_whitespace().collect();
+                let from = words
+                    .first()
+                    .and_then(|w| w.strip_prefix("--from="))
+                    .map(str::to_string);
+                if from.is_some() {
+                    words.remove(0);
+                }
+                let dst = words.pop().expect("a destination");
+                for src in &words {
+                    let to = if dst.ends_with('/') {
+                        let file = src.rsplit('/').next().unwrap_or(src);
+                        format!("{dst}{file}")
+                    } else {
+                        dst.to_string()
+                    };
+                    let source = match &from {
+                        None => Source::Context(src.to_string()),
+                        Some(name) => {
+                            let other = stages
+                                .iter()
+                                .find(|s| s.name.as_deref() == Some(name))
+                                .unwrap_or_else(|| panic!("COPY --from={name}: no such stage"));
+                            other.files.get(*src).cloned().unwrap_or_else(|| {
+                                panic!("COPY --from={name} {src}: the stage has no such file")
+                            })
+                        }
+                    };
+                    stages.last_mut().expect("a stage").files.insert(to, source);
+                }
+            }
+            "USER" => stage.user = Some(rest),
+            "ENTRYPOINT" => stage.entrypoint = Some(rest),
+            "LABEL" => {
+                // key="value" pairs, values quoted.
+                let mut text = rest.as_str();
+                while let Some((k, after)) = text.split_once("=\"") {
+                    let (v, tail) = after.split_once('"').unwrap_or((after, ""));
+                    stage.labels.push((k.trim().to_string(), v.to_string()));
+                    text = tail;
+                }
+            }
+            other => panic!("an instruction this test does not model: {other}"),
+        }
+    }
+    stages
+}
+
+/// `[package]`'s `key` in Cargo.toml.
+fn package(key: &str) -> String {
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let doc: toml_edit::DocumentMut = cargo.parse().expect("Cargo.toml parses");
+    doc["package"][key].as_str().expect("a string").to_string()
+}
+
+/// The image, as the Dockerfile builds it with either source of the binary: on
+/// scratch, so it holds only what is copied in; its entrypoint is this crate's binary,
+/// built for a static (musl) target, run directly (no shell: scratch has none); it runs
+/// as a non-root user the image's /etc/passwd defines, next to `nobody` (kpt and
+/// kustomize run functions as `--user nobody`); and it has the CA bundle `doctor` reads.
 #[test]
 fn dockerfile_builds_a_static_non_root_image() {
     let d = dockerfile();
-    let froms: Vec<&str> = d.lines().filter(|l| l.starts_with("FROM ")).collect();
-    // build (from source), prebuilt (from the build context), binary (the one chosen),
-    // and the final image.
-    assert_eq!(froms.len(), 4, "stages: {froms:?}");
-    assert!(froms[0].ends_with(" AS build"), "{}", froms[0]);
-    assert_eq!(froms[1], "FROM scratch AS prebuilt");
-    assert_eq!(froms[2], "FROM ${BINARY_FROM} AS binary");
-    assert_eq!(froms[3], "FROM scratch", "the final image is scratch");
-    // The choice is a global build argument (usable in FROM), from source by default.
-    let first_from = d.find("\nFROM ").expect("a FROM line");
-    assert!(d[..first_from].contains("\nARG BINARY_FROM=build\n"));
-    let stage = |i: usize| {
-        let start = d.find(froms[i]).expect("stage");
-        let end = froms.get(i + 1).map_or(d.len(), |next| {
-            d[start + 1..].find(next).map_or(d.len(), |o| start + 1 + o)
-        });
-        &d[start..end]
-    };
-    assert!(stage(0).contains("--target x86_64-unknown-linux-musl"));
-    // Both stages hold the binary and the CA bundle at the same paths; the prebuilt
-    // one takes the static binary cargo builds for the musl target.
-    assert!(stage(0).contains(
-        "cp target/x86_64-unknown-linux-musl/release/harbor-buildkit-fn /harbor-buildkit-fn"
-    ));
-    assert!(stage(1).contains(
-        "COPY target/x86_64-unknown-linux-musl/release/harbor-buildkit-fn /harbor-buildkit-fn"
-    ));
-    assert!(stage(1).contains("/etc/ssl/certs/ca-certificates.crt"));
-    let last = stage(3);
-    assert!(
-        last.contains("COPY --from=binary /harbor-buildkit-fn /usr/local/bin/harbor-buildkit-fn")
-    );
-    assert!(last.contains("COPY --from=binary /etc/ssl/certs/ca-certificates.crt "));
-    assert!(last.contains("COPY image/passwd image/group /etc/"));
-    let user = last
-        .lines()
-        .filter_map(|l| l.strip_prefix("USER "))
-        .next_back()
-        .expect("a USER line");
-    assert!(
-        !user.starts_with('0') && !user.starts_with("root"),
-        "USER {user}"
-    );
-    assert!(last.contains("ENTRYPOINT [\"/usr/local/bin/harbor-buildkit-fn\"]"));
-    for label in ["title", "description", "version", "licenses"] {
-        assert!(
-            last.contains(&format!("org.opencontainers.image.{label}=")),
-            "OCI label {label}"
+    let name = package("name");
+    let ci_run = std::fs::read_to_string(root().join(".ci/run")).expect(".ci/run");
+    let ci_image =
+        std::fs::read_to_string(root().join(".ci/container-image")).expect(".ci/container-image");
+    let mut images = Vec::new();
+    for binary_from in ["build", "prebuilt"] {
+        let stages = interpret(&d, &[("BINARY_FROM", binary_from)]);
+        let image = stages.last().expect("a stage").clone();
+        assert_eq!(
+            image.base, "scratch",
+            "{binary_from}: the image is not on scratch"
         );
+        assert_eq!(
+            image.runs, 0,
+            "{binary_from}: a RUN needs a shell, which scratch lacks"
+        );
+
+        // The entrypoint, in exec form (a shell form would need /bin/sh).
+        let entrypoint: Vec<String> =
+            serde_json::from_str(image.entrypoint.as_deref().expect("an ENTRYPOINT"))
+                .expect("ENTRYPOINT in exec form (a JSON array)");
+        let program = image.files.get(&entrypoint[0]).unwrap_or_else(|| {
+            panic!(
+                "{binary_from}: the entrypoint {} is not in the image",
+                entrypoint[0]
+            )
+        });
+        let (target, path) = match program {
+            Source::Built { target, path } => (target.clone(), path.clone()),
+            Source::Context(path) => {
+                let target = path
+                    .strip_prefix("target/")
+                    .and_then(|p| p.split('/').next())
+                    .expect("a prebuilt binary from target/<triple>/")
+                    .to_string();
+                // What .ci/container-image checks for, and .ci/run builds.
+                assert!(ci_image.contains(&format!("bin={path}\n")), "{path}");
+                (target, path.clone())
+            }
+            other => panic!("{binary_from}: the entrypoint comes from {other:?}"),
+        };
+        assert_eq!(
+            path,
+            format!("target/{target}/release/{name}"),
+            "{binary_from}"
+        );
+        assert!(
+            target.ends_with("-musl"),
+            "{binary_from}: {target} is not a static target"
+        );
+        assert!(
+            ci_run.contains(&format!(
+                "cargo build --release --locked --target {target}\n"
+            )),
+            ".ci/run does not build {target}"
+        );
+
+        // The CA bundle doctor reads (rustls-native-certs' first place on Linux).
+        let ca = image
+            .files
+            .get("/etc/ssl/certs/ca-certificates.crt")
+            .unwrap_or_else(|| panic!("{binary_from}: no CA bundle"));
+        if let Source::Context(path) = ca {
+            assert!(
+                ci_image.contains(&format!("cp /etc/ssl/certs/ca-certificates.crt {path}\n")),
+                "{path}"
+            );
+        }
+
+        // A user the image defines, not root, in a group it defines; and nobody.
+        let user = image.user.clone().expect("a USER");
+        let (uid, gid) = user.split_once(':').unwrap_or((&user, ""));
+        assert!(
+            uid.parse::<u32>().is_ok_and(|u| u != 0),
+            "USER {user}: kubelets check runAsNonRoot by a numeric uid"
+        );
+        let file = |path: &str| match image.files.get(path) {
+            Some(Source::Context(f)) => {
+                std::fs::read_to_string(root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+            }
+            other => panic!("{binary_from}: {path} is {other:?}"),
+        };
+        let (passwd, group) = (file("/etc/passwd"), file("/etc/group"));
+        let entry = |text: &str, field: usize, value: &str| -> Option<Vec<String>> {
+            text.lines()
+                .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
+                .find(|f| f.get(field).map(String::as_str) == Some(value))
+        };
+        let own = entry(&passwd, 2, uid).unwrap_or_else(|| panic!("uid {uid} not in /etc/passwd"));
+        assert!(gid.is_empty() || own[3] == gid, "USER {user}: {own:?}");
+        assert!(
+            entry(&group, 2, &own[3]).is_some(),
+            "gid {} not in /etc/group",
+            own[3]
+        );
+        let nobody = entry(&passwd, 0, "nobody").expect("nobody in /etc/passwd");
+        assert!(entry(&group, 2, &nobody[3]).is_some(), "nobody's group");
+        // No shell to log in with: the image has none.
+        assert!(
+            passwd.lines().all(|l| l.ends_with(":/sbin/nologin")),
+            "{passwd}"
+        );
+
+        // The version label says the crate's version.
+        let version = image
+            .labels
+            .iter()
+            .find(|(k, _)| k == "org.opencontainers.image.version")
+            .map(|(_, v)| v.clone());
+        assert_eq!(version, Some(package("version")), "{binary_from}");
+        images.push(image.files.keys().cloned().collect::<Vec<_>>());
     }
-    // The image's own user and nobody are defined (kpt and kustomize run `--user nobody`).
-    let passwd = std::fs::read_to_string(root().join("image/passwd")).expect("image/passwd");
-    let group = std::fs::read_to_string(root().join("image/group")).expect("image/group");
-    let uid = user.split(':').next().unwrap_or_default();
-    fn entry<'a>(file: &'a str, field: usize, value: &str) -> Option<Vec<&'a str>> {
-        file.lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .find(|f| f.get(field) == Some(&value))
-    }
-    let nobody = entry(&passwd, 0, "nobody").expect("nobody in image/passwd");
-    assert_eq!(&nobody[2..4], ["65534", "65534"], "nobody is 65534:65534");
-    assert!(entry(&group, 0, "nobody").is_some_and(|g| g[2] == "65534"));
-    let own = entry(&passwd, 2, uid).unwrap_or_else(|| panic!("USER {uid} not in image/passwd"));
-    assert!(
-        entry(&group, 2, own[3]).is_some(),
-        "group {} not in image/group",
-        own[3]
+    // Either source gives the same files at the same places.
+    assert_eq!(images[0], images[1]);
+    // And the interpretation can fail: a COPY of a file the chosen stage lacks.
+    let broken = d.replace(
+        "COPY --from=binary /harbor-buildkit-fn ",
+        "COPY --from=binary /harbor-buildkit ",
     );
-    // No login shell for anyone: the image has no shell at all.
+    assert_ne!(broken, d);
+    assert!(std::panic::catch_unwind(|| interpret(&broken, &[])).is_err());
+}
+
+/// The image holds the binary and nothing else it could lean on: no environment (no
+/// HOME, no PATH), no writable or even readable working directory of its own. The
+/// function runs all the same, and prints what it prints anywhere.
+#[test]
+fn the_binary_needs_nothing_a_scratch_image_lacks() {
+    let input =
+        std::fs::read(root().join("examples/resource-lists/generator.yaml")).expect("example");
+    let bin = env!("CARGO_BIN_EXE_harbor-buildkit-fn");
+    let bare =
+        common::tools::run_with_stdin(Command::new(bin).env_clear().current_dir("/"), &input);
     assert!(
-        passwd.lines().all(|l| l.ends_with(":/sbin/nologin")),
-        "{passwd}"
+        bare.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bare.stderr)
     );
+    let usual = common::tools::run_with_stdin(&mut Command::new(bin), &input);
+    assert_eq!(bare.stdout, usual.stdout);
+    assert_eq!(bare.stderr, usual.stderr);
 }
 
 /// The build context lets through exactly the two files the prebuilt stage copies

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::results::{self as res, Code};
 use common::tekton::{StepRun, TaskRun, run_step};
 use common::{example, find, items, run};
 use serde_json::Value;
@@ -281,23 +282,157 @@ fn obeys_tekton_rules(what: &str, task: &Value) {
     }
 }
 
+/// The step's script text.
+fn script(task: &Value) -> &str {
+    task["spec"]["steps"][0]["script"]
+        .as_str()
+        .expect("a script")
+}
+
+/// Tekton pastes `$(params.X)` and its kin into a script's text before the shell reads
+/// it, so a param there is code. Here params reach the step only as environment
+/// variables and arguments: the script is the same text whatever the spec, holds
+/// nothing Tekton substitutes, and no value of the spec appears in it; a spec value
+/// that could be read as shell or as a Tekton variable is refused at its field.
 #[test]
 fn params_never_reach_the_script_text() {
-    let task = generated_task("generator.yaml");
-    let script = task["spec"]["steps"][0]["script"].as_str().expect("script");
+    let mut tasks = every_mode();
+    // Every value a spec can put into the Task, each unlike the others'.
+    let varied = "registry: weird-registry.example.net:5443\nscheme: https\nnamespace: team-ci\ntaskName: img-build\nbuildkitHost: tcp://my-buildkitd.team-a.svc:4321\nbuildctlImage: registry.example.com/tools/buildkit:v0.26.3-rootless-4242\nbuildkitTlsServerName: buildkitd.team-a\ninsecureSkipVerify: true\nrunAsUser: 4242\ngenerate: [task]\n";
+    let task = task_of(&[], varied);
+    let text = task.to_string();
+    for value in [
+        "weird-registry.example.net:5443",
+        "tcp://my-buildkitd.team-a.svc:4321",
+        "registry.example.com/tools/buildkit:v0.26.3-rootless-4242",
+        "buildkitd.team-a",
+    ] {
+        // It reached the Task (a param's default, an env value) ...
+        assert!(text.contains(value), "{value} is not in the Task");
+        // ... and not its script.
+        assert!(!script(&task).contains(value), "{value} is in the script");
+    }
+    tasks.push(("varied".to_string(), task));
+    let first = script(&tasks[0].1).to_string();
+    for (name, task) in &tasks {
+        assert_eq!(script(task), first, "{name}: the script differs");
+    }
     for var in [
         "$(params.",
         "$(workspaces.",
         "$(results.",
         "$(context.",
         "$(steps.",
+        "$(tasks.",
     ] {
         assert!(
-            !script.contains(var),
-            "Tekton would paste {var}...) into the script:\n{script}"
+            !first.contains(var),
+            "Tekton would paste {var}...) into the script:\n{first}"
         );
     }
-    assert_eq!(script, harbor_buildkit_fn::testing::task::SCRIPT);
+    // Shell and Tekton syntax in the spec's values is refused where it is written.
+    for (field, value, code) in [
+        (
+            "buildkitHost",
+            "tcp://buildkitd:1234/$(id)",
+            Code::SpecBuildkitHost,
+        ),
+        (
+            "buildkitHost",
+            "tcp://buildkitd:1234;id",
+            Code::SpecBuildkitHost,
+        ),
+        (
+            "buildkitHost",
+            "unix:///run/$(params.IMAGE)/buildkitd.sock",
+            Code::SpecBuildkitHost,
+        ),
+        (
+            "buildctlImage",
+            "moby/buildkit:v0.26.3`id`",
+            Code::SpecImage,
+        ),
+        ("buildkitTlsServerName", "buildkitd\\\"x", Code::SpecName),
+        ("taskName", "build$(context.taskRun.name)", Code::SpecName),
+        ("namespace", "ci'", Code::SpecName),
+    ] {
+        let out = run(&common::input(
+            &[],
+            &format!("registry: {HTTPS}\ngenerate: [task]\n{field}: \"{value}\"\n"),
+        ));
+        assert_eq!(out.exit_code, 1, "{field}: {value} accepted");
+        let e = res::one(&out.results, code);
+        assert_eq!(
+            res::path(e),
+            Some(format!("spec.{field}").as_str()),
+            "{e:#?}"
+        );
+        assert!(!out.stdout.contains("kind: Task"), "{field}: {value}");
+    }
+}
+
+/// A TaskRun's values are data too: shell syntax, Tekton variables and quotes in its
+/// params reach buildctl as the very strings given, or are refused before buildctl
+/// runs; none of them is ever run.
+#[test]
+fn hostile_param_values_reach_buildctl_as_given_or_are_refused() {
+    let task = task_of(
+        &[],
+        &format!("registry: {HTTPS}\nscheme: https\ngenerate: [task]\n"),
+    );
+    let marker = common::TempDir::new("injection");
+    let ran = |i: usize| marker.join(format!("ran-{i}")).display().to_string();
+    let payloads = [
+        format!("$(touch {})", ran(1)),
+        format!("`touch {}`", ran(2)),
+        format!("x; touch {}", ran(3)),
+        format!("x\" && touch {} && \"", ran(4)),
+        format!("x' ; touch {} ; '", ran(5)),
+        "$(params.IMAGE) $(workspaces.source.path)".to_string(),
+        "${HOME} $1 $@ *".to_string(),
+        "two\nlines".to_string(),
+    ];
+    for p in &payloads {
+        let run = creds(HTTPS)
+            .param("CONTEXT", p.as_str())
+            .param("BUILDKIT_HOST", p.as_str())
+            .param("BUILD_ARGS", serde_json::json!([format!("A={p}")]))
+            .param("EXTRA_ARGS", serde_json::json!([p]));
+        let step = run_step(&task, &run);
+        assert_ran(&step);
+        assert_eq!(step.global(), ["--addr", p.as_str()], "{p}");
+        let source = step.path("source");
+        assert_eq!(
+            step.values("--local")[0],
+            format!("context={source}/{p}"),
+            "{p}"
+        );
+        assert!(
+            step.values("--opt")
+                .contains(&format!("build-arg:A={p}").as_str()),
+            "{p}: {:?}",
+            step.argv
+        );
+        assert_eq!(step.argv.last(), Some(p), "{p}");
+
+        // Where a value becomes an option's text, shell syntax is refused before
+        // buildctl runs: IMAGE (--output), CACHE_IMAGE, PLATFORMS, TARGET.
+        for (param, value) in [
+            ("IMAGE", format!("{HTTPS}/app:{p}")),
+            ("CACHE_IMAGE", format!("{HTTPS}/app:{p}")),
+            ("PLATFORMS", format!("linux/amd64,{p}")),
+            ("TARGET", p.clone()),
+        ] {
+            let step = run_step(&task, &creds(HTTPS).param(param, value.as_str()));
+            assert!(!step.ok() && step.tool.is_none(), "{param}={value:?} ran");
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(marker.path())
+        .expect("the marker folder")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "a param value ran as a command: {left:?}");
 }
 
 #[test]
@@ -600,13 +735,14 @@ fn step_daemonless() {
         step.argv,
         build_flags(&step, &format!("{HTTP}/library/app:1"), "")
     );
-    // What the cluster must allow is said, in the results.
-    assert!(out.stdout.contains("fresh on every run"), "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains("namespace ci must allow what that needs: seccomp and AppArmor Unconfined"),
-        "{}",
-        out.stdout
+    // What the cluster must allow is said, in the results: the step's buildkitd reads
+    // the generated file, and the namespace must admit it.
+    res::one(&out.results, Code::BuildkitDaemonless);
+    let allow = res::one(&out.results, Code::TektonDaemonless);
+    assert_eq!(
+        allow.severity,
+        harbor_buildkit_fn::Severity::Info,
+        "{allow:#?}"
     );
 }
 
@@ -837,66 +973,57 @@ fn https_example_pushes_with_the_ca_given_to_buildctl() {
 /// use, a uid the rootless image cannot run daemonless, root, a uid of the wrong type.
 #[test]
 fn task_fields_refuse_what_cannot_work() {
-    let errors = |spec: &str| -> Vec<String> {
+    let one = |spec: &str, field: &str, code: Code| {
         let out = run(&common::input(
             &[],
             &format!("registry: {HTTPS}\ngenerate: [task]\n{spec}"),
         ));
         assert_eq!(out.exit_code, 1, "accepted: {spec}");
-        out.stderr.lines().map(str::to_string).collect()
-    };
-    let one = |spec: &str, field: &str, needle: &str| {
-        let e = errors(spec);
-        assert_eq!(e.len(), 1, "{spec}: {e:#?}");
-        assert!(
-            e[0].starts_with(&format!("error: spec.{field} ")),
-            "{spec}: {}",
-            e[0]
+        assert_eq!(out.results.len(), 1, "{spec}: {:#?}", out.results);
+        let e = &out.results[0];
+        let path = format!("spec.{field}");
+        assert_eq!(
+            (e.code, res::path(e)),
+            (code, Some(path.as_str())),
+            "{spec}: {e:#?}"
         );
-        assert!(e[0].contains(needle), "{spec}: {}", e[0]);
+        // stderr says it as the result's line.
+        assert_eq!(out.stderr, format!("{}\n", e.to_line()), "{spec}");
     };
     one(
         "daemonless: true\nbuildkitHost: tcp://buildkitd:1235\n",
         "buildkitHost",
-        "starts its own buildkitd",
+        Code::SpecConflict,
     );
     one(
         "daemonless: true\nbuildkitTlsServerName: buildkitd\n",
         "buildkitTlsServerName",
-        "without TLS",
+        Code::SpecConflict,
     );
     one(
         "daemonless: true\nbuildkitDaemon: buildkitd\n",
         "buildkitDaemon",
-        "leave buildkitDaemon out",
+        Code::SpecConflict,
     );
     one(
         "daemonless: true\nrunAsUser: platform\n",
         "runAsUser",
-        "holds only uid 1000",
+        Code::SpecConflict,
     );
     one(
         "daemonless: true\nrunAsUser: 1001\n",
         "runAsUser",
-        "maps only uid 1000",
+        Code::SpecConflict,
     );
-    one("runAsUser: 0\n", "runAsUser", "is 0, root");
-    one("runAsUser: root\n", "runAsUser", "expected a uid");
-    one(
-        "runAsUser: true\n",
-        "runAsUser",
-        "expected a number or platform",
-    );
-    one(
-        "runAsUser: 4294967296\n",
-        "runAsUser",
-        "a uid is from 1 to 2147483647",
-    );
-    one("runAsUser:\n", "runAsUser", "give a number or platform");
+    one("runAsUser: 0\n", "runAsUser", Code::SpecRunAsUser);
+    one("runAsUser: root\n", "runAsUser", Code::SpecRunAsUser);
+    one("runAsUser: true\n", "runAsUser", Code::SpecWrongType);
+    one("runAsUser: 4294967296\n", "runAsUser", Code::SpecRunAsUser);
+    one("runAsUser:\n", "runAsUser", Code::SpecWrongType);
     one(
         "buildkitTlsServerName: Build_Kit\n",
         "buildkitTlsServerName",
-        "",
+        Code::SpecName,
     );
     // Another image built for that uid may run daemonless as it.
     let out = run(&common::input(

@@ -6,7 +6,9 @@
 
 mod common;
 
+use common::results::{self as res, Code};
 use common::tools::python_has;
+use harbor_buildkit_fn::{FnResult, Severity};
 use serde_json::Value;
 
 const FC: &str = "functionConfig:\n  apiVersion: fn.harbor-buildkit.dev/v1alpha1\n  kind: HarborBuildkit\n  metadata: {name: hb}\n  spec: {registry: harbor-core.default.svc.cluster.local, scheme: http, namespace: ci, harborConfigMap: harbor-core, harborNamespace: default, generate: [harborCore]}\n";
@@ -50,15 +52,22 @@ fn ok(input: &str) -> String {
     out.stdout
 }
 
-/// Exit 1, no items, and an error whose message holds every one of `needles`.
-fn refused(input: &str, needles: &[&str]) -> String {
+/// Exit 1, no items, and one error, of `code`, which stderr prints as its line.
+fn refused(input: &str, code: Code) -> FnResult {
     let out = common::run(input);
     assert_eq!(out.exit_code, 1, "accepted:\n{}", out.stdout);
     assert!(out.stdout.contains("items: []\n"), "{}", out.stdout);
-    for n in needles {
-        assert!(out.stderr.contains(n), "no {n:?} in:\n{}", out.stderr);
+    assert_eq!(res::codes(&out.results), [code], "{}", out.stderr);
+    assert_eq!(res::line_codes(&out.stderr), [(Severity::Error, code)]);
+    out.results[0].clone()
+}
+
+/// What a refusal must name for the user to find the place: the anchor, the alias and
+/// its line, the line of the input. No field holds them; the message does.
+fn names(e: &FnResult, places: &[&str]) {
+    for p in places {
+        assert!(e.message.contains(p), "{p:?} unnamed: {}", e.message);
     }
-    out.stderr
 }
 
 fn item<'v>(doc: &'v Value, name: &str) -> &'v Value {
@@ -107,16 +116,10 @@ fn an_anchor_on_a_patched_value_is_refused_naming_it() {
     let input = list(
         "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: harbor-core, namespace: default}\n  data:\n    CORE_URL: &core \"http://harbor-core:80\"\n    LEGACY_URL: *core\n",
     );
-    let err = refused(
-        &input,
-        &[
-            "data.CORE_URL",
-            "&core",
-            "*core on line 9",
-            "Write the value out",
-        ],
-    );
-    assert!(!err.contains("usual cause"), "{err}");
+    let e = refused(&input, Code::InputNotEditable);
+    assert_eq!(res::on(&e), "ConfigMap default/harbor-core");
+    assert_eq!(res::path(&e), Some("data.CORE_URL"));
+    names(&e, &["&core", "*core on line 9"]);
     // An anchor nothing reads stays on the new value.
     let input = list(
         "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: harbor-core, namespace: default}\n  data:\n    CORE_URL: &core \"http://harbor-core:80\" # chart default\n",
@@ -138,7 +141,10 @@ fn an_alias_shared_across_items_is_refused_not_changed() {
     let input = list(
         "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: harbor-core, namespace: default}\n  data: &d\n    CORE_URL: \"http://harbor-core:80\"\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: other, namespace: default}\n  data: *d\n",
     );
-    refused(&input, &["data has the anchor &d", "*d on line 12"]);
+    let e = refused(&input, Code::InputNotEditable);
+    assert_eq!(res::on(&e), "ConfigMap default/harbor-core");
+    assert_eq!(res::path(&e), Some("data"));
+    names(&e, &["&d", "*d on line 12"]);
     // An alias to another item's anchor where nothing is edited: read across items.
     let input = list(
         "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: harbor-core, namespace: default}\n  data:\n    CORE_URL: \"http://harbor-core:80\"\n    EXT_ENDPOINT: &ext https://harbor.example.com\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: harbor-jobservice, namespace: default}\n  data: {EXT: *ext}\n",
@@ -161,12 +167,18 @@ fn an_item_that_aliases_an_anchor_elsewhere_is_still_patched() {
     let input = list(
         "items:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: harbor-core\n    namespace: default\n    labels: &labels {app: harbor}\n  spec: {template: {spec: {containers: [{name: core, image: \"goharbor/harbor-core:v2.13.1\"}]}}}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: harbor-core\n    namespace: default\n    labels: *labels\n  data:\n    CORE_URL: \"http://harbor-core:80\"\n",
     );
-    let out = ok(&input);
+    let run = common::run(&input);
+    assert_eq!(run.exit_code, 0, "{}", run.stderr);
+    let out = run.stdout;
     assert!(out.contains("    labels: *labels\n"), "{out}");
-    // The checks read the patched item through the same fallback.
-    assert!(
-        out.contains(&format!("the Host matches CORE_URL {CORE_URL}")),
-        "{out}"
+    // The checks read the patched item through the same fallback: the realm works,
+    // by the CORE_URL written over the chart's.
+    let realm = res::one(&run.results, Code::HarborRealmWorks);
+    assert_eq!(res::on(realm), "ConfigMap default/harbor-core");
+    assert_eq!(
+        res::values(realm),
+        (Some("http://harbor-core:80"), Some(CORE_URL)),
+        "{realm:#?}"
     );
     if let Some(v) = pyyaml(&out) {
         let cm = v["items"][1].clone();
@@ -185,7 +197,8 @@ fn an_alias_in_the_function_config_to_an_item_anchor_is_read() {
         "  kind: HarborBuildkit\n",
         "  kind: HarborBuildkit\n  kind: X\n",
     );
-    refused(&dup, &["line 11", "duplicate key \"kind\""]);
+    let e = refused(&dup, Code::InputNotYaml);
+    names(&e, &["line 11"]);
 }
 
 #[test]
@@ -275,31 +288,29 @@ fn run_reads_only_resources() {
     let (code, _, err) =
         common::run_bin(&["run", &fc.to_string_lossy(), &pkg.to_string_lossy()], b"");
     assert_eq!(code, 1);
-    assert!(
-        err.contains("bad.yaml, line 5") && err.contains("no apiVersion"),
-        "{err}"
-    );
+    let line = res::line(&err, Code::FileNotResource);
+    // With its file and line: the file and the line the document starts on.
+    assert!(line.rest.contains("bad.yaml, line 5"), "{err}");
 }
 
 #[test]
 fn items_must_be_resources() {
-    refused(
-        &list("items:\n- {}\n"),
-        &[
-            "items[0] (line 4): apiVersion is missing",
-            "a resource is a mapping with apiVersion, kind and metadata",
-        ],
-    );
-    refused(
-        &list("items:\n- kind: ConfigMap\n  metadata: {name: x}\n"),
-        &["items[0] (line 4): apiVersion is missing"],
-    );
-    refused(
-        &list("items:\n- apiVersion: v1\n  kind: ConfigMap\n"),
-        &["items[0] (line 4): metadata is missing"],
-    );
-    refused(
-        &list("items:\n- apiVersion: v1\n  kind: 5\n  metadata: {}\n"),
-        &["kind is the number 5, expected a string"],
-    );
+    for (items, field) in [
+        ("items:\n- {}\n", "items[0].apiVersion"),
+        (
+            "items:\n- kind: ConfigMap\n  metadata: {name: x}\n",
+            "items[0].apiVersion",
+        ),
+        (
+            "items:\n- apiVersion: v1\n  kind: ConfigMap\n",
+            "items[0].metadata",
+        ),
+        (
+            "items:\n- apiVersion: v1\n  kind: 5\n  metadata: {}\n",
+            "items[0].kind",
+        ),
+    ] {
+        let e = refused(&list(items), Code::InputItemNotResource);
+        assert_eq!(res::path(&e), Some(field), "{items}");
+    }
 }

@@ -121,12 +121,14 @@ pub mod container;
 pub mod harbor_chart;
 pub mod package;
 pub mod registry;
+pub mod results;
 pub mod rl;
 pub mod sample;
 pub mod tekton;
 pub mod temp;
 pub mod tools;
 
+pub use results::Code;
 pub use rl::ResourceList;
 pub use temp::TempDir;
 pub use tools::{assert_lint_clean, in_ci, kustomize_or_skip, require, required_tool, which};

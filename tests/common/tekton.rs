@@ -105,11 +105,12 @@ pub fn digest() -> String {
     format!("sha256:{}", "a".repeat(64))
 }
 
-/// A stand-in that records its arguments (one per line) and `BUILDKITD_FLAGS`, and
-/// writes the metadata file buildctl writes.
+/// A stand-in that records its arguments (each ended by a NUL, so that a newline
+/// inside one stays in it) and `BUILDKITD_FLAGS`, and writes the metadata file buildctl
+/// writes.
 fn stand_in(dir: &Path, tool: &str) -> String {
     format!(
-        "#!/bin/sh\nprintf '%s\\n' {tool} > \"{d}/tool\"\nprintf '%s\\n' \"$@\" > \"{d}/argv\"\nprintf '%s' \"${{BUILDKITD_FLAGS:-}}\" > \"{d}/flags\"\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --metadata-file ]; then printf '{{\\n  \"containerimage.digest\": \"{digest}\"\\n}}' > \"$2\"; fi; shift; done\n",
+        "#!/bin/sh\nprintf '%s\\n' {tool} > \"{d}/tool\"\nprintf '%s\\0' \"$@\" > \"{d}/argv\"\nprintf '%s' \"${{BUILDKITD_FLAGS:-}}\" > \"{d}/flags\"\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --metadata-file ]; then printf '{{\\n  \"containerimage.digest\": \"{digest}\"\\n}}' > \"$2\"; fi; shift; done\n",
         d = dir.display(),
         digest = digest()
     )
@@ -184,33 +185,50 @@ pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
         Value::String(s) => s.clone(),
         other => panic!("a string param used as one: {other}"),
     };
+    // Tekton replaces each variable of the Task's text with its value in one pass
+    // (tektoncd/pipeline pkg/substitution `ApplyReplacements`): a value is never read
+    // again for variables, so a value holding `$(...)` stays as it is.
+    let resolve = |var: &str| -> Option<String> {
+        if let Some(name) = var.strip_prefix("params.") {
+            return params.get(name).map(text);
+        }
+        if let Some(rest) = var.strip_prefix("workspaces.") {
+            let (name, what) = rest.rsplit_once('.')?;
+            let is_bound = *bound.get(name)?;
+            return match what {
+                "path" => Some(
+                    mounts
+                        .get(name)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                ),
+                "bound" => Some(is_bound.to_string()),
+                _ => None,
+            };
+        }
+        let name = var.strip_prefix("results.")?.strip_suffix(".path")?;
+        spec["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["name"] == name)
+            .then(|| dir.join("results").join(name).display().to_string())
+    };
     let substitute = |s: &str| -> String {
-        let mut out = s.to_string();
-        for (name, value) in &params {
-            if value.is_string() {
-                out = out.replace(&format!("$(params.{name})"), &text(value));
-            }
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(at) = rest.find("$(") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let end = after
+                .find(')')
+                .unwrap_or_else(|| panic!("unclosed $( in {s}"));
+            let var = &after[..end];
+            let value = resolve(var).unwrap_or_else(|| panic!("unresolved: $({var}) in {s}"));
+            out.push_str(&value);
+            rest = &after[end + 1..];
         }
-        for (name, is_bound) in &bound {
-            let path = mounts.get(name).map(|p| p.display().to_string());
-            out = out.replace(
-                &format!("$(workspaces.{name}.path)"),
-                &path.unwrap_or_default(),
-            );
-            out = out.replace(
-                &format!("$(workspaces.{name}.bound)"),
-                &is_bound.to_string(),
-            );
-        }
-        for r in spec["results"].as_array().into_iter().flatten() {
-            let name = r["name"].as_str().expect("result name");
-            let path = dir.join("results").join(name);
-            out = out.replace(
-                &format!("$(results.{name}.path)"),
-                &path.display().to_string(),
-            );
-        }
-        assert!(!out.contains("$("), "unresolved: {out}");
+        out.push_str(rest);
         out
     };
     // Volume mounts: a folder each, and env values naming one point into it.
@@ -258,7 +276,10 @@ pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
     StepRun {
         tool: read("tool").map(|t| t.trim().to_string()),
         argv: read("argv")
-            .map(|a| a.lines().map(str::to_string).collect())
+            .and_then(|a| {
+                a.strip_suffix('\0')
+                    .map(|a| a.split('\0').map(str::to_string).collect())
+            })
             .unwrap_or_default(),
         buildkitd_flags: read("flags").unwrap_or_default(),
         out,

