@@ -74,6 +74,21 @@ fn daemon() -> String {
     deployment(Mode::Rootless, "ci", &[]) + &service("ci")
 }
 
+/// A rootless daemon in `ci` without TLS (the Task then needs no client certificates).
+const PLAIN_DAEMON: &str = r#"- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: buildkitd
+    namespace: ci
+  spec:
+    template:
+      spec:
+        containers:
+        - name: buildkitd
+          image: moby/buildkit:v0.26.3-rootless
+          args: [--addr, "tcp://0.0.0.0:1234", --oci-worker-no-process-sandbox]
+"#;
+
 /// A kpt package's Kptfile (kpt hands it to the function with the resources).
 const KPTFILE: &str = r#"- apiVersion: kpt.dev/v1
   kind: Kptfile
@@ -652,7 +667,8 @@ fn buildkitd_table_keyed_with_a_port_the_registry_lacks_is_a_warning() {
     );
     // Written by this run (our table is added beside it) and left as it is.
     for spec in [SPEC_ALL, SPEC_NO_TOML] {
-        let input = resource_list(&[CHART_CM, &cm], spec);
+        // The daemon reads the file (nothing would, without one: an error).
+        let input = resource_list(&[CHART_CM, &cm, &daemon()], spec);
         let (_, findings) = checked(&input);
         let f = only(&findings, "port-key", is(Code::BuildkitTablePort));
         assert_eq!(f.severity, "warning");
@@ -670,7 +686,7 @@ fn buildkitd_table_keyed_with_a_port_the_registry_lacks_is_a_warning() {
             Some(r#"[registry."harbor-core.default.svc.cluster.local"]"#)
         );
     }
-    assert_passes(&resource_list(&[CHART_CM, &cm], SPEC_ALL));
+    assert_passes(&resource_list(&[CHART_CM, &cm, &daemon()], SPEC_ALL));
 }
 
 #[test]
@@ -720,7 +736,10 @@ fn buildkitd_http_registry_without_http_true_is_an_error_when_left_as_it_is() {
         );
 
         // Written by this run, the table is right: no finding.
-        let (code, findings) = checked(&resource_list(&[CHART_CM, &buildkitd_cm(toml)], SPEC_ALL));
+        let (code, findings) = checked(&resource_list(
+            &[CHART_CM, &buildkitd_cm(toml), &daemon()],
+            SPEC_ALL,
+        ));
         assert_eq!(code, 0);
         none(&findings, "buildkitd", is_buildkitd);
     }
@@ -1443,6 +1462,7 @@ fn findings_are_the_same_on_the_functions_own_output() {
             &toml,
             &user_task,
             task_run,
+            PLAIN_DAEMON,
         ],
         SPEC_ALL,
     );
@@ -1494,7 +1514,7 @@ fn buildkitd_http_with_insecure_on_another_registry_is_a_warning() {
   mirrors = ["mirror.internal:5000"]
 "#,
     );
-    let (code, findings) = checked(&resource_list(&[CHART_CM, &cm], SPEC_ALL));
+    let (code, findings) = checked(&resource_list(&[CHART_CM, &cm, &daemon()], SPEC_ALL));
     assert_eq!(code, 0, "{}", dump(&findings));
     let f = only(&findings, "buildkitd", is_buildkitd);
     assert_eq!(f.code, Some(Code::BuildkitHttpAndInsecure));

@@ -23,7 +23,7 @@ fn readme_example_prints_what_the_readme_says() {
     assert!(readme.contains("cargo run -q -- < examples/resource-lists/generator.yaml"));
     for claim in [
         "The first command prints a ResourceList (`config.kubernetes.io/v1`): its `items` are\nthe input's one item, the HarborBuildkit functionConfig itself",
-        "then the three generated resources (a\n`behavior: merge` patch of Harbor's core ConfigMap, the `buildkitd-config` ConfigMap,\nthe `buildkit-build` Task); then `functionConfig`, and `results`: one `info` entry\nfor each resource generated, one for the realm check, one saying that Harbor's\nService is assumed and one saying why pushes carry `registry.insecure=true`, and one\n`warning`, also printed on stderr: a generator sees only its own config, so no BuildKit\ndaemon is in view to mount the ConfigMap into. Exit code 0.",
+        "then the three generated resources (a\n`behavior: merge` patch of Harbor's core ConfigMap, the `buildkitd-config` ConfigMap,\nthe `buildkit-build` Task); then `functionConfig`, and `results`: one `info` entry\nfor each resource generated, one for the realm check, one saying that Harbor's\nService is assumed and one saying why pushes carry `registry.insecure=true`, and two\n`warning`s, also printed on stderr: a generator sees only its own config, so no BuildKit\ndaemon is in view to mount the ConfigMap into, and the Task's `BUILDKIT_HOST` is\n`spec.buildkitHost`'s default, a bare Service name that resolves only in the Task's\nnamespace. Exit code 0.",
     ] {
         assert!(readme.contains(claim), "README lacks: {claim}");
     }
@@ -61,7 +61,7 @@ fn readme_example_prints_what_the_readme_says() {
     let severity = |s: &str| results.iter().filter(|r| r["severity"] == s).count();
     assert_eq!(
         (results.len(), severity("info"), severity("warning")),
-        (7, 6, 1),
+        (8, 6, 2),
         "{results:#?}"
     );
     let codes: Vec<Option<Code>> = results.iter().map(code_of_json).collect();
@@ -73,19 +73,27 @@ fn readme_example_prints_what_the_readme_says() {
             Code::BuildkitConfigGenerated,
             Code::BuildkitNoDaemon,
             Code::TektonRegistryInsecure,
+            Code::TektonBuildkitHostAssumed,
             Code::TektonTaskGenerated,
             Code::HarborRealmWorks,
         ]
         .map(Some),
         "{results:#?}"
     );
-    // The one warning (no daemon in view), on stderr as its line, and nothing else.
-    let warning = results.iter().find(|r| r["severity"] == "warning");
-    assert_eq!(warning.and_then(code_of_json), Some(Code::BuildkitNoDaemon));
-    let message = warning.and_then(|r| r["message"].as_str()).unwrap_or("");
+    // The two warnings (no daemon in view; BUILDKIT_HOST assumed), on stderr as
+    // their lines, and nothing else.
+    let warnings: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["severity"] == "warning")
+        .collect();
+    let message = |i: usize| warnings[i]["message"].as_str().unwrap_or("");
     assert_eq!(
         stderr,
-        format!("warning[HBF308]: ConfigMap ci/buildkitd-config: {message}\n")
+        format!(
+            "warning[HBF308]: ConfigMap ci/buildkitd-config: {}\nwarning[HBF412]: Task ci/buildkit-build: {}\n",
+            message(0),
+            message(1)
+        )
     );
 }
 
@@ -148,7 +156,7 @@ fn help_version_and_unknown_arguments() {
 fn readme_documents_every_field() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
     let fields = harbor_buildkit_fn::testing::fields();
-    assert_eq!(fields.len(), 21);
+    assert_eq!(fields.len(), 22);
     for f in fields {
         let row = readme
             .lines()

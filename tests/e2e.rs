@@ -540,7 +540,7 @@ fn renders_with_the_generator_warning(o: &Output, work: &Path, overlay: &str) {
         stderr.lines().count() == 1
             && matches!(found.as_slice(), [w] if w.severity == Severity::Warning
                 && w.code == Code::BuildkitNoDaemon
-                && w.is_on("ConfigMap ci/buildkitd-config")),
+                && w.is_on("ConfigMap buildkit/buildkitd-config")),
         "{overlay}: {stderr}"
     );
 }
@@ -903,5 +903,51 @@ fn ci_workflow_runs_as_written() {
             .contains("::error::set the repository variable HARBOR_BUILDKIT_FN_REPOSITORY"),
         "{}",
         text(&out.stdout)
+    );
+}
+
+/// kustomize without `--enable-exec` skips an exec function and exits 0 (so does
+/// `kubectl kustomize`, which has no such flag): the drift check catches a pipeline
+/// that renders so, since the committed output holds what the function adds.
+#[test]
+fn drift_check_catches_a_render_without_enable_exec() {
+    let Some(kz) = common::kustomize_or_skip() else {
+        return;
+    };
+    let work = TempDir::new("e2e-no-exec");
+    // A kustomize that drops --enable-exec, as a pipeline that forgot it runs one.
+    let wrapper = work.join("kustomize");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do shift; [ \"$a\" = --enable-exec ] || set -- \"$@\" \"$a\"; done\nexec '{}' \"$@\"\n",
+            kz.display()
+        ),
+    )
+    .expect("write the wrapper");
+    let mut perms = std::fs::metadata(&wrapper).expect("wrapper").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&wrapper, perms).expect("chmod");
+    // That kustomize skips the function and exits 0 ...
+    let skipped = run(Command::new(&wrapper)
+        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+        .arg(root().join("examples/kustomize/production/default")));
+    assert!(skipped.status.success(), "{}", text(&skipped.stderr));
+    assert!(
+        text(&skipped.stdout).contains("CORE_URL: http://harbor-core:80"),
+        "{}",
+        text(&skipped.stdout)
+    );
+    // ... and the drift check fails on what it left out.
+    let script = root().join("examples/ci/render-check.sh");
+    let out = run(Command::new(&script)
+        .current_dir(root())
+        .env("KUSTOMIZE", &wrapper)
+        .arg("examples/kustomize/production"));
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("-  CORE_URL: http://harbor-core.default.svc.cluster.local\n+  CORE_URL: http://harbor-core:80"),
+        "{stdout}"
     );
 }

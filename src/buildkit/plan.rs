@@ -399,6 +399,15 @@ fn no_daemon(
             .on(generated.clone()),
         );
     };
+    // A ConfigMap an earlier run generated with no daemon in view came from a kustomize
+    // generator (anywhere else, no daemon is an error, or a kpt package's mount patch
+    // beside it): this is that run's output, judged as that run was.
+    let mode = match (&topology.config_map, mode) {
+        (Some(cm), Mode::Other) if cm.ours && topology.previous_mount_patch.is_none() => {
+            Mode::KustomizeGenerator
+        }
+        (_, mode) => mode,
+    };
     // The patch an earlier run wrote is kept current (its checksum follows the file).
     if let Some(item) = topology.previous_mount_patch {
         let with = mount_patch(topology, toml);

@@ -586,7 +586,20 @@ fn setting(rl: &ResourceList, ns: &str, c: &Value, name: &str) -> Setting {
         });
         if has { Holds::Yes } else { Holds::No }
     };
-    let resolved = env::resolve(c, name, &holds);
+    let mut resolved = env::resolve(c, name, &holds);
+    // The chart's own core Secret (`<fullname>-core`, named as the core ConfigMap;
+    // harbor-helm templates/core/core-secret.yaml) holds keys and passwords, never
+    // these settings: its absence from the input hides nothing.
+    let core_secret = c
+        .get("envFrom")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find_map(|s| str_at(s, &["configMapRef", "name"]))
+        .map(|cm| format!("Secret {cm}"));
+    resolved
+        .unknown_after
+        .retain(|u| Some(u) != core_secret.as_ref());
     let at = resolved.origin.map(|origin| match origin {
         Origin::Value { index, value } => Where::Env { index, value },
         Origin::ValueFrom { index } => Where::ValueFrom { index },

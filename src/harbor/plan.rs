@@ -18,7 +18,7 @@
 
 use std::borrow::Cow;
 
-use super::detect::{PreviousPatch, Setting, Topology, Where};
+use super::detect::{CoreDeployment, PreviousPatch, Setting, Topology, Where};
 use super::patch::{self, LOCAL_PATCH_PATH, RESTART_ANNOTATION};
 use super::realm::{self, Rule};
 use super::routing::{self, Route};
@@ -365,47 +365,22 @@ fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut 
         Some(Target::Data { item, .. }) => Some(*item),
         _ => None,
     };
-    let token = target(
-        d.map_or(&none, |d| &d.token_service_url),
-        "TOKEN_SERVICE_URL",
-        beside,
-        topology,
-    );
+    // TOKEN_SERVICE_URL (read by no Harbor code, kept as the chart writes the pair) is
+    // written where harbor-core reads it; with CORE_URL in the container's env (the
+    // chart's core.extraEnvVars), only in that env: the ConfigMap is left alone.
+    let token_setting = d.map_or(&none, |d| &d.token_service_url);
+    let token = match (&core, &token_setting.at) {
+        (Some(Target::Env { .. }), Some(Where::ConfigMap { .. })) | (None, _) => None,
+        _ => target(token_setting, "TOKEN_SERVICE_URL", beside, topology),
+    };
     // One Set per ConfigMap (two would each create `data:` where it is missing).
     let mut by_item: Vec<(usize, Vec<(String, String)>)> = Vec::new();
     for ((name, value), target) in data.iter().zip([core, token]) {
         match target {
             Some(Target::Env { index, current }) => {
-                let Some(d) = d else { continue };
-                let path = format!(
-                    "spec.template.spec.containers[{}].env[{index}].value",
-                    d.container
-                );
-                plan.change(Change::Set(Set::at(
-                    d.index,
-                    vec![
-                        key("spec"),
-                        key("template"),
-                        key("spec"),
-                        key("containers"),
-                        Seg::Index(d.container),
-                        key("env"),
-                        Seg::Index(index),
-                    ],
-                    vec![("value".into(), value.clone())],
-                )));
-                let resource = ResourceRef::of(&rl.items[d.index]);
-                plan.tell(if current == *value {
-                    FnResult::info(Code::HarborCoreUrlSet, format!("{name} in harbor-core's env is already {value}"))
-                        .on(resource)
-                        .at(path)
-                } else {
-                    FnResult::info(Code::HarborCoreUrlSet, format!(
-                        "set {name} to {value} in harbor-core's env, which wins over its ConfigMap (envFrom); with the chart it comes from core.extraEnvVars: set the same value there"
-                    ))
-                    .on(resource)
-                    .change(&path, Some(&current), value)
-                });
+                if let Some(d) = d {
+                    set_in_env(rl, d, (index, &current), (name, value), plan);
+                }
             }
             Some(Target::Data { item, key, current }) => {
                 let path = format!("data.{key}");
@@ -451,22 +426,71 @@ fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut 
     for (item, entries) in by_item {
         plan.change(Change::Set(Set::new(item, &["data"], entries)));
     }
-    if let Some(d) = d.filter(|d| !d.core_url.unknown_after.is_empty()) {
-        plan.tell(
-            FnResult::warning(
-                Code::HarborCoreUrlMayBeOverridden,
-                format!(
-                    "{} also reads {} through envFrom, after where CORE_URL was set, and {} not in the input: if one holds CORE_URL, the kubelet gives harbor-core that value instead. Give {} with the input, or check that {} no CORE_URL",
-                    d.describe,
-                    d.core_url.unknown_after.join(", "),
-                    if d.core_url.unknown_after.len() == 1 { "it is" } else { "they are" },
-                    if d.core_url.unknown_after.len() == 1 { "it" } else { "them" },
-                    if d.core_url.unknown_after.len() == 1 { "it holds" } else { "they hold" },
-                ),
-            )
-            .on(ResourceRef::of(&rl.items[d.index])),
-        );
+    if let Some(d) = d {
+        warn_overridden(rl, d, plan);
     }
+}
+
+/// Sets `name` in harbor-core's container env, entry `index` (now `current`).
+fn set_in_env(
+    rl: &ResourceList,
+    d: &CoreDeployment,
+    (index, current): (usize, &str),
+    (name, value): (&str, &String),
+    plan: &mut Plan,
+) {
+    let path = format!(
+        "spec.template.spec.containers[{}].env[{index}].value",
+        d.container
+    );
+    plan.change(Change::Set(Set::at(
+        d.index,
+        vec![
+            key("spec"),
+            key("template"),
+            key("spec"),
+            key("containers"),
+            Seg::Index(d.container),
+            key("env"),
+            Seg::Index(index),
+        ],
+        vec![("value".into(), value.clone())],
+    )));
+    let resource = ResourceRef::of(&rl.items[d.index]);
+    plan.tell(if current == value {
+        FnResult::info(Code::HarborCoreUrlSet, format!("{name} in harbor-core's env is already {value}"))
+            .on(resource)
+            .at(path)
+    } else {
+        FnResult::info(Code::HarborCoreUrlSet, format!(
+            "set {name} to {value} in harbor-core's env, which wins over its ConfigMap (envFrom); with the chart it comes from core.extraEnvVars: set the same value there"
+        ))
+        .on(resource)
+        .change(&path, Some(current), value)
+    });
+}
+
+/// HBF219: envFrom sources read after `CORE_URL`'s that the input does not hold.
+fn warn_overridden(rl: &ResourceList, d: &CoreDeployment, plan: &mut Plan) {
+    let unknown = &d.core_url.unknown_after;
+    if unknown.is_empty() {
+        return;
+    }
+    let one = unknown.len() == 1;
+    plan.tell(
+        FnResult::warning(
+            Code::HarborCoreUrlMayBeOverridden,
+            format!(
+                "{} also reads {} through envFrom, after where CORE_URL was set, and {} not in the input: if one holds CORE_URL, the kubelet gives harbor-core that value instead. Give {} with the input, or check that {} no CORE_URL",
+                d.describe,
+                unknown.join(", "),
+                if one { "it is" } else { "they are" },
+                if one { "it" } else { "them" },
+                if one { "it holds" } else { "they hold" },
+            ),
+        )
+        .on(ResourceRef::of(&rl.items[d.index])),
+    );
 }
 
 /// A pod-template checksum on the harbor-core Deployment, so it restarts and reads the

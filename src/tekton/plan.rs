@@ -44,7 +44,14 @@ fn buildkit_host(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) ->
                 "the Task's BUILDKIT_HOST defaults to {} (spec.buildkitHost's default), which reaches a Service of that name only from the Task's own namespace {}: {where_}. Set spec.buildkitHost to the daemon's Service as the Task's namespace resolves it, e.g. tcp://buildkitd.{ns}.svc:1234 (BuildKit's examples/kubernetes)",
                 t.buildkit_host, t.namespace
             ),
-        ));
+        )
+        .on(ResourceRef {
+            api_version: "tekton.dev/v1".into(),
+            kind: "Task".into(),
+            name: t.task_name.clone(),
+            namespace: t.namespace.clone(),
+        })
+        .at("spec.buildkitHost"));
         return t.buildkit_host.clone();
     };
     let host = if svc.namespace.is_empty() {

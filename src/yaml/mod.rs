@@ -177,7 +177,11 @@ mod tests {
             assert_eq!(out, want, "{text:?}");
             // Followed by another entry, it reads as the text alone did.
             let alone = value_of(text);
-            let next = if text.starts_with("- ") { "- z" } else { "z: 1" };
+            let next = if text.starts_with("- ") {
+                "- z"
+            } else {
+                "z: 1"
+            };
             let followed = value_of(&format!("{out}{next}\n"));
             let first = |v: &serde_json::Value| match v {
                 serde_json::Value::Object(m) => m.get("k").cloned(),
