@@ -663,107 +663,124 @@ fn every_help_example_runs_as_written() {
         assert!(!examples.is_empty(), "{args:?} has no example");
         for example in examples {
             total += 1;
-            let mut cmd = example.clone();
-            for (placeholder, shipped, _) in PLACEHOLDERS {
-                cmd = cmd.replace(&format!(" {placeholder} "), &format!(" {shipped} "));
-            }
-            let needs = |tool: &str| cmd.split(['|', ' ']).any(|w| w == tool);
-            let work = common::TempDir::new("help-example");
-            // The binary first on PATH, then kustomize (wherever it was found).
-            let mut path = vec![
-                std::path::Path::new(BIN)
-                    .parent()
-                    .expect("bin dir")
-                    .to_path_buf(),
-            ];
-            if needs("kustomize") {
-                let Some(kz) = common::kustomize_or_skip() else {
-                    skipped += 1;
-                    continue;
-                };
-                let bin = work.join(".bin");
-                std::fs::create_dir_all(&bin).expect(".bin");
-                std::os::unix::fs::symlink(&kz, bin.join("kustomize")).expect("symlink");
-                path.push(bin);
-            }
-            if ["kpt", "kubectl"]
-                .iter()
-                .any(|tool| needs(tool) && !common::require(tool, common::which(tool).is_some()))
-            {
+            if run_example(&args, &example) {
+                ran += 1;
+            } else {
                 skipped += 1;
-                continue;
             }
-            for shipped in ["examples", "functions"] {
-                common::package::copy_tree(&common::root().join(shipped), &work.join(shipped));
-            }
-            std::fs::copy(common::root().join("krm-fn.yaml"), work.join("krm-fn.yaml"))
-                .expect("krm-fn.yaml");
-            for (file, _) in USER_FILES {
-                if cmd.contains(file) {
-                    let ca = common::registry::TestCa::new("a private CA");
-                    std::fs::write(work.join(file), &ca.pem).expect("write");
-                }
-            }
-            let kubeconfig = work.write(".kube/config", NO_CLUSTER);
-            let dirs: Vec<&std::path::Path> = path.iter().map(|p| p.as_path()).collect();
-            let path_var = common::tools::path_with(&dirs);
-            let out = Command::new("bash")
-                .args(["-c", &cmd])
-                .current_dir(work.path())
-                .env("PATH", path_var)
-                .env("HOME", work.path())
-                .env("KUBECONFIG", &kubeconfig)
-                .env_remove("DOCKER_CONFIG")
-                .stdin(Stdio::null())
-                .output()
-                .expect("bash runs");
-            let (stdout, stderr) = (
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-            );
-            let what = format!("{args:?}: {example}\n--- stdout\n{stdout}--- stderr\n{stderr}");
-            match expected_of(&cmd) {
-                Expect::Succeeds => {
-                    assert!(out.status.success(), "fails as written: {what}");
-                    assert!(
-                        !res::lines(&stderr)
-                            .iter()
-                            .any(|l| l.severity == Severity::Error),
-                        "{what}"
-                    );
-                }
-                Expect::RegistryUnreachable => {
-                    assert_eq!(out.status.code(), Some(1), "{what}");
-                    assert!(
-                        stdout.lines().any(|l| l.starts_with("FAIL 1. GET ")),
-                        "the probe did not get as far as the registry: {what}"
-                    );
-                }
-                Expect::ClusterUnreachable => {
-                    assert!(!out.status.success(), "{what}");
-                    assert!(
-                        stderr.contains("127.0.0.1:1 was refused"),
-                        "not the missing cluster: {what}"
-                    );
-                    // What the image runs in the pod: its arguments must be taken.
-                    if let Some((_, image_args)) = cmd.split_once(&format!(
-                        "--image={} -- ",
-                        harbor_buildkit_fn::describe::IMAGE
-                    )) {
-                        let args: Vec<&str> = image_args.split_whitespace().collect();
-                        let (code, stdout, stderr) = run_bin(&args, b"");
-                        assert_eq!(code, 1, "{image_args}: {stdout}{stderr}");
-                        assert!(
-                            stdout.lines().any(|l| l.starts_with("FAIL 1. GET ")),
-                            "{image_args}: {stdout}"
-                        );
-                    }
-                }
-            }
-            ran += 1;
         }
     }
     // Every example ran, or said why not (a missing tool; a failure under CI=true).
     assert_eq!(ran + skipped, total);
     assert!(total >= 16, "{total} examples");
+}
+
+/// Runs one example of `args`' help in a fresh copy of the shipped files and judges
+/// it; `false` when a tool it needs is missing (said with a skip line).
+fn run_example(args: &[String], example: &str) -> bool {
+    let mut cmd = example.to_string();
+    for (placeholder, shipped, _) in PLACEHOLDERS {
+        cmd = cmd.replace(&format!(" {placeholder} "), &format!(" {shipped} "));
+    }
+    let needs = |tool: &str| cmd.split(['|', ' ']).any(|w| w == tool);
+    let work = common::TempDir::new("help-example");
+    // The binary first on PATH, then kustomize (wherever it was found).
+    let mut path = vec![
+        std::path::Path::new(BIN)
+            .parent()
+            .expect("bin dir")
+            .to_path_buf(),
+    ];
+    if needs("kustomize") {
+        let Some(kz) = common::kustomize_or_skip() else {
+            return false;
+        };
+        let bin = work.join(".bin");
+        std::fs::create_dir_all(&bin).expect(".bin");
+        std::os::unix::fs::symlink(&kz, bin.join("kustomize")).expect("symlink");
+        path.push(bin);
+    }
+    if ["kpt", "kubectl"]
+        .iter()
+        .any(|tool| needs(tool) && !common::require(tool, common::which(tool).is_some()))
+    {
+        return false;
+    }
+    for shipped in ["examples", "functions"] {
+        common::package::copy_tree(&common::root().join(shipped), &work.join(shipped));
+    }
+    std::fs::copy(common::root().join("krm-fn.yaml"), work.join("krm-fn.yaml"))
+        .expect("krm-fn.yaml");
+    for (file, _) in USER_FILES {
+        if cmd.contains(file) {
+            let ca = common::registry::TestCa::new("a private CA");
+            std::fs::write(work.join(file), &ca.pem).expect("write");
+        }
+    }
+    let kubeconfig = work.write(".kube/config", NO_CLUSTER);
+    let dirs: Vec<&std::path::Path> = path.iter().map(|p| p.as_path()).collect();
+    let path_var = common::tools::path_with(&dirs);
+    let out = Command::new("bash")
+        .args(["-c", &cmd])
+        .current_dir(work.path())
+        .env("PATH", path_var)
+        .env("HOME", work.path())
+        .env("KUBECONFIG", &kubeconfig)
+        .env_remove("DOCKER_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash runs");
+    let what = format!(
+        "{args:?}: {example}\n--- stdout\n{}--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    judge(&cmd, &out, &what);
+    true
+}
+
+/// Whether an example's run failed only the way [`expected_of`] allows.
+fn judge(cmd: &str, out: &std::process::Output, what: &str) {
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    match expected_of(cmd) {
+        Expect::Succeeds => {
+            assert!(out.status.success(), "fails as written: {what}");
+            assert!(
+                !res::lines(&stderr)
+                    .iter()
+                    .any(|l| l.severity == Severity::Error),
+                "{what}"
+            );
+        }
+        Expect::RegistryUnreachable => {
+            assert_eq!(out.status.code(), Some(1), "{what}");
+            assert!(
+                stdout.lines().any(|l| l.starts_with("FAIL 1. GET ")),
+                "the probe did not get as far as the registry: {what}"
+            );
+        }
+        Expect::ClusterUnreachable => {
+            assert!(!out.status.success(), "{what}");
+            assert!(
+                stderr.contains("127.0.0.1:1 was refused"),
+                "not the missing cluster: {what}"
+            );
+            // What the image runs in the pod: its arguments must be taken.
+            if let Some((_, image_args)) = cmd.split_once(&format!(
+                "--image={} -- ",
+                harbor_buildkit_fn::describe::IMAGE
+            )) {
+                let args: Vec<&str> = image_args.split_whitespace().collect();
+                let (code, stdout, stderr) = run_bin(&args, b"");
+                assert_eq!(code, 1, "{image_args}: {stdout}{stderr}");
+                assert!(
+                    stdout.lines().any(|l| l.starts_with("FAIL 1. GET ")),
+                    "{image_args}: {stdout}"
+                );
+            }
+        }
+    }
 }

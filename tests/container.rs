@@ -559,6 +559,20 @@ fn functions_kptfile_container_works_as_copied() {
     assert!(exec == image, "{}", tree_diff(&exec, &image));
 }
 
+/// The README's `kubectl run` line runs the same image, and names the Job's file.
+fn readme_runs_the_same_image() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let run_line = readme
+        .lines()
+        .find(|l| l.contains("kubectl") && l.contains(" run ") && l.contains("--image="))
+        .expect("a kubectl run line in the README");
+    assert!(
+        run_line.contains(&format!("--image={}", image_name())),
+        "{run_line}"
+    );
+    assert!(readme.contains("functions/doctor-job.yaml"));
+}
+
 /// functions/doctor-job.yaml: a Job that runs the image's doctor with the Secret
 /// mounted. Run here as a kubelet would run it (its args, its user, the Secret as a
 /// read-only folder holding `.dockerconfigjson`), against a registry on loopback in
@@ -604,16 +618,7 @@ fn doctor_job_runs_the_image_doctor_with_the_secret() {
         .expect("the mounted volume");
     assert!(volume["secret"]["secretName"].is_string(), "{volume}");
 
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
-    let run_line = readme
-        .lines()
-        .find(|l| l.contains("kubectl") && l.contains(" run ") && l.contains("--image="))
-        .expect("a kubectl run line in the README");
-    assert!(
-        run_line.contains(&format!("--image={}", image_name())),
-        "{run_line}"
-    );
-    assert!(readme.contains("functions/doctor-job.yaml"));
+    readme_runs_the_same_image();
 
     let Some(podman) = Podman::find() else {
         return;

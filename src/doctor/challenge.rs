@@ -225,7 +225,7 @@ pub(crate) fn parse(header: &str) -> Result<Vec<Challenge>, Malformed> {
                     }
                     Some(b) => {
                         return Err(Malformed::Unexpected {
-                            c: b as char,
+                            c: char_at(header, sc.pos).unwrap_or(char::from(b)),
                             at: sc.pos,
                         });
                     }
@@ -246,13 +246,18 @@ pub(crate) fn parse(header: &str) -> Result<Vec<Challenge>, Malformed> {
             }
         } else if !matches!(sc.peek(), None | Some(b',')) {
             return Err(Malformed::Unexpected {
-                c: header[sc.pos..].chars().next().unwrap_or(' '),
+                c: char_at(header, sc.pos).unwrap_or(' '),
                 at: sc.pos,
             });
         }
         out.push(challenge);
     }
     Ok(out)
+}
+
+/// The character that starts at byte `at` (a non-ASCII one whole, not its first byte).
+fn char_at(header: &str, at: usize) -> Option<char> {
+    header.get(at..).and_then(|rest| rest.chars().next())
 }
 
 #[cfg(test)]
@@ -287,6 +292,21 @@ mod tests {
             one(r#"Basic realm="harbor""#).param("realm"),
             Some("harbor")
         );
+    }
+
+    /// A non-ASCII character where none may be is named whole, as the header has it
+    /// (it was named by its first byte, as Latin-1: `é` read `Ã`).
+    #[test]
+    fn an_unexpected_character_is_named_whole() {
+        for (h, at) in [(r#"Bearer realm="a"é"#, 16), ("Bearer é", 7)] {
+            match parse(h) {
+                Err(Malformed::Unexpected { c, at: got }) => {
+                    assert_eq!((c, got), ('é', at), "{h}");
+                    assert!(Malformed::Unexpected { c, at }.to_string().contains("'é'"));
+                }
+                other => panic!("{h}: {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -408,11 +428,10 @@ mod tests {
                 }
                 Err(Malformed::Unexpected { c, at }) => {
                     proptest::prop_assert!(at < s.len() && s.is_char_boundary(at), "{:?} at {}", s, at);
-                    // The character named is the one there (a non-ASCII one by its
-                    // first byte).
+                    // The character named is the one there, a non-ASCII one whole.
                     let here = s[at..].chars().next();
                     proptest::prop_assert!(
-                        here == Some(c) || char::from(s.as_bytes()[at]) == c,
+                        here == Some(c),
                         "{:?}: {:?} at {}", s, c, at
                     );
                 }

@@ -212,47 +212,8 @@ impl Registry {
             (Auth::Token { realm_scheme }, _) => Some(TokenService::start(realm_scheme)),
             _ => None,
         };
-        let (scheme, tls_yaml, ca_pem) = match tls {
-            None => ("http", String::new(), None),
-            Some(tls) => {
-                let cert = tls.registry.server_cert();
-                let (cert_path, key_path) = (dir.join("registry.crt"), dir.join("registry.key"));
-                for (path, text) in [(&cert_path, &cert.cert_pem), (&key_path, &cert.key_pem)] {
-                    fs::write(path, text)
-                        .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-                }
-                let yaml = format!(
-                    "  tls:\n    certificate: {}\n    key: {}\n",
-                    yaml_str(&cert_path.to_string_lossy()),
-                    yaml_str(&key_path.to_string_lossy())
-                );
-                ("https", yaml, Some(tls.registry.pem.clone()))
-            }
-        };
-        let auth_yaml = match (&auth, &token) {
-            (Auth::None, _) => String::new(),
-            (Auth::Htpasswd, _) => {
-                let fixture = super::root().join("tests/fixtures/registry/htpasswd");
-                let path = dir.join("htpasswd");
-                fs::copy(&fixture, &path)
-                    .unwrap_or_else(|e| panic!("copy {}: {e}", fixture.display()));
-                format!(
-                    "auth:\n  htpasswd:\n    realm: {SERVICE}\n    path: {}\n",
-                    yaml_str(&path.to_string_lossy())
-                )
-            }
-            (Auth::Token { .. }, Some(t)) => {
-                let bundle = dir.join("root.pem");
-                fs::write(&bundle, &t.cert_pem)
-                    .unwrap_or_else(|e| panic!("write {}: {e}", bundle.display()));
-                format!(
-                    "auth:\n  token:\n    realm: {}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
-                    yaml_str(&t.realm),
-                    yaml_str(&bundle.to_string_lossy())
-                )
-            }
-            (Auth::Token { .. }, None) => unreachable!("token service started above"),
-        };
+        let (scheme, tls_yaml, ca_pem) = tls_config(&dir, tls);
+        let auth_yaml = auth_config(&dir, &auth, token.as_ref());
 
         let mut last_log = String::new();
         for attempt in 1..=PORT_ATTEMPTS {
@@ -870,4 +831,52 @@ fn rfc3339(unix: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// The `http.tls` lines of the registry's config (empty over plain HTTP), with the
+/// scheme and the CA that verifies it.
+fn tls_config(dir: &TempDir, tls: Option<Tls>) -> (&'static str, String, Option<String>) {
+    match tls {
+        None => ("http", String::new(), None),
+        Some(tls) => {
+            let cert = tls.registry.server_cert();
+            let (cert_path, key_path) = (dir.join("registry.crt"), dir.join("registry.key"));
+            for (path, text) in [(&cert_path, &cert.cert_pem), (&key_path, &cert.key_pem)] {
+                fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            }
+            let yaml = format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                yaml_str(&cert_path.to_string_lossy()),
+                yaml_str(&key_path.to_string_lossy())
+            );
+            ("https", yaml, Some(tls.registry.pem.clone()))
+        }
+    }
+}
+
+/// The `auth:` section of the registry's config for `auth`.
+fn auth_config(dir: &TempDir, auth: &Auth, token: Option<&TokenService>) -> String {
+    match (auth, token) {
+        (Auth::None, _) => String::new(),
+        (Auth::Htpasswd, _) => {
+            let fixture = super::root().join("tests/fixtures/registry/htpasswd");
+            let path = dir.join("htpasswd");
+            fs::copy(&fixture, &path).unwrap_or_else(|e| panic!("copy {}: {e}", fixture.display()));
+            format!(
+                "auth:\n  htpasswd:\n    realm: {SERVICE}\n    path: {}\n",
+                yaml_str(&path.to_string_lossy())
+            )
+        }
+        (Auth::Token { .. }, Some(t)) => {
+            let bundle = dir.join("root.pem");
+            fs::write(&bundle, &t.cert_pem)
+                .unwrap_or_else(|e| panic!("write {}: {e}", bundle.display()));
+            format!(
+                "auth:\n  token:\n    realm: {}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
+                yaml_str(&t.realm),
+                yaml_str(&bundle.to_string_lossy())
+            )
+        }
+        (Auth::Token { .. }, None) => unreachable!("token service started above"),
+    }
 }

@@ -119,24 +119,52 @@ fn stand_in(dir: &Path, tool: &str) -> String {
 /// Runs the one step of `task` as `run` binds it. Panics where Tekton would refuse
 /// the run (a required param or workspace missing).
 pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
-    use std::os::unix::fs::PermissionsExt;
     let dir = TempDir::new("taskrun");
     let bin = dir.join("bin");
     let log = dir.join("log");
     for d in [&bin, &log, &dir.join("results"), &dir.join("mnt")] {
         std::fs::create_dir_all(d).expect("dirs");
     }
-    for tool in ["buildctl", "buildctl-daemonless.sh"] {
-        let path = bin.join(tool);
-        std::fs::write(&path, stand_in(&log, tool)).expect("stand-in");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    install_stand_ins(&bin, &log);
     let spec = &task["spec"];
     let steps = spec["steps"].as_array().expect("steps");
     assert_eq!(steps.len(), 1, "one step");
     let step = &steps[0];
+    let vars = Variables {
+        params: bind_params(spec, run),
+        workspaces: bind_workspaces(spec, run, &dir),
+        spec,
+        dir: &dir,
+    };
+    let mut cmd = command(step, &vars, &bin);
+    let out = cmd.output().expect("sh runs");
+    let read = |f: &str| std::fs::read_to_string(log.join(f)).ok();
+    StepRun {
+        tool: read("tool").map(|t| t.trim().to_string()),
+        argv: read("argv")
+            .and_then(|a| {
+                a.strip_suffix('\0')
+                    .map(|a| a.split('\0').map(str::to_string).collect())
+            })
+            .unwrap_or_default(),
+        buildkitd_flags: read("flags").unwrap_or_default(),
+        out,
+        mounts: vars.workspaces.mounts,
+        dir,
+    }
+}
 
-    // Params: given, else the default; a required one missing is refused.
+fn install_stand_ins(bin: &Path, log: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for tool in ["buildctl", "buildctl-daemonless.sh"] {
+        let path = bin.join(tool);
+        std::fs::write(&path, stand_in(log, tool)).expect("stand-in");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+}
+
+/// Params: given, else the default; a required one missing is refused.
+fn bind_params(spec: &Value, run: &TaskRun) -> BTreeMap<String, Value> {
     let mut params: BTreeMap<String, Value> = BTreeMap::new();
     for p in spec["params"].as_array().into_iter().flatten() {
         let name = p["name"].as_str().expect("param name").to_string();
@@ -151,7 +179,16 @@ pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
     for given in run.params.keys() {
         assert!(params.contains_key(given), "no param {given} in the Task");
     }
-    // Workspaces: bound to a folder, or unbound when optional.
+    params
+}
+
+/// The workspaces of a run: each bound to a folder, or unbound when optional.
+struct Workspaces {
+    mounts: BTreeMap<String, PathBuf>,
+    bound: BTreeMap<String, bool>,
+}
+
+fn bind_workspaces(spec: &Value, run: &TaskRun, dir: &TempDir) -> Workspaces {
     let mut mounts = BTreeMap::new();
     let mut bound = BTreeMap::new();
     for w in spec["workspaces"].as_array().into_iter().flatten() {
@@ -181,23 +218,36 @@ pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
             "no workspace {given} in the Task"
         );
     }
-    let text = |v: &Value| match v {
+    Workspaces { mounts, bound }
+}
+
+/// What Tekton substitutes into the Task's text for one run.
+struct Variables<'a> {
+    params: BTreeMap<String, Value>,
+    workspaces: Workspaces,
+    spec: &'a Value,
+    dir: &'a TempDir,
+}
+
+fn text(v: &Value) -> String {
+    match v {
         Value::String(s) => s.clone(),
         other => panic!("a string param used as one: {other}"),
-    };
-    // Tekton replaces each variable of the Task's text with its value in one pass
-    // (tektoncd/pipeline pkg/substitution `ApplyReplacements`): a value is never read
-    // again for variables, so a value holding `$(...)` stays as it is.
-    let resolve = |var: &str| -> Option<String> {
+    }
+}
+
+impl Variables<'_> {
+    fn resolve(&self, var: &str) -> Option<String> {
         if let Some(name) = var.strip_prefix("params.") {
-            return params.get(name).map(text);
+            return self.params.get(name).map(text);
         }
         if let Some(rest) = var.strip_prefix("workspaces.") {
             let (name, what) = rest.rsplit_once('.')?;
-            let is_bound = *bound.get(name)?;
+            let is_bound = *self.workspaces.bound.get(name)?;
             return match what {
                 "path" => Some(
-                    mounts
+                    self.workspaces
+                        .mounts
                         .get(name)
                         .map(|p| p.display().to_string())
                         .unwrap_or_default(),
@@ -207,14 +257,18 @@ pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
             };
         }
         let name = var.strip_prefix("results.")?.strip_suffix(".path")?;
-        spec["results"]
+        self.spec["results"]
             .as_array()
             .into_iter()
             .flatten()
             .any(|r| r["name"] == name)
-            .then(|| dir.join("results").join(name).display().to_string())
-    };
-    let substitute = |s: &str| -> String {
+            .then(|| self.dir.join("results").join(name).display().to_string())
+    }
+
+    /// Tekton replaces each variable of the Task's text with its value in one pass
+    /// (tektoncd/pipeline pkg/substitution `ApplyReplacements`): a value is never read
+    /// again for variables, so a value holding `$(...)` stays as it is.
+    fn substitute(&self, s: &str) -> String {
         let mut out = String::new();
         let mut rest = s;
         while let Some(at) = rest.find("$(") {
@@ -224,18 +278,25 @@ pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
                 .find(')')
                 .unwrap_or_else(|| panic!("unclosed $( in {s}"));
             let var = &after[..end];
-            let value = resolve(var).unwrap_or_else(|| panic!("unresolved: $({var}) in {s}"));
+            let value = self
+                .resolve(var)
+                .unwrap_or_else(|| panic!("unresolved: $({var}) in {s}"));
             out.push_str(&value);
             rest = &after[end + 1..];
         }
         out.push_str(rest);
         out
-    };
-    // Volume mounts: a folder each, and env values naming one point into it.
+    }
+}
+
+/// The step as the container runs it: `sh -c script` with its args (an array param
+/// expanded in place) and env, volume mounts each a folder, env values naming one
+/// pointing into it.
+fn command(step: &Value, vars: &Variables, bin: &Path) -> std::process::Command {
     let mut mount_dirs = Vec::new();
     for m in step["volumeMounts"].as_array().into_iter().flatten() {
         let path = m["mountPath"].as_str().expect("mountPath");
-        let local = dir.join("mnt").join(path.trim_start_matches('/'));
+        let local = vars.dir.join("mnt").join(path.trim_start_matches('/'));
         std::fs::create_dir_all(&local).expect("mount");
         mount_dirs.push((path.to_string(), local));
     }
@@ -250,20 +311,20 @@ pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
             .and_then(|r| r.strip_suffix("[*])"))
         {
             Some(name) => {
-                for item in params[name].as_array().expect("an array param") {
+                for item in vars.params[name].as_array().expect("an array param") {
                     cmd.arg(text(item));
                 }
             }
             None => {
-                cmd.arg(substitute(a));
+                cmd.arg(vars.substitute(a));
             }
         }
     }
     cmd.env_clear()
-        .env("PATH", super::tools::path_with(&[&bin]))
-        .env("TMPDIR", dir.path());
+        .env("PATH", super::tools::path_with(&[bin]))
+        .env("TMPDIR", vars.dir.path());
     for e in step["env"].as_array().into_iter().flatten() {
-        let mut value = substitute(e["value"].as_str().expect("env value"));
+        let mut value = vars.substitute(e["value"].as_str().expect("env value"));
         for (path, local) in &mount_dirs {
             if value == *path || value.starts_with(&format!("{path}/")) {
                 value = value.replacen(path.as_str(), &local.display().to_string(), 1);
@@ -271,19 +332,5 @@ pub fn run_step(task: &Value, run: &TaskRun) -> StepRun {
         }
         cmd.env(e["name"].as_str().expect("env name"), value);
     }
-    let out = cmd.output().expect("sh runs");
-    let read = |f: &str| std::fs::read_to_string(log.join(f)).ok();
-    StepRun {
-        tool: read("tool").map(|t| t.trim().to_string()),
-        argv: read("argv")
-            .and_then(|a| {
-                a.strip_suffix('\0')
-                    .map(|a| a.split('\0').map(str::to_string).collect())
-            })
-            .unwrap_or_default(),
-        buildkitd_flags: read("flags").unwrap_or_default(),
-        out,
-        mounts,
-        dir,
-    }
+    cmd
 }
