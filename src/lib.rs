@@ -55,6 +55,7 @@ mod par;
 mod plan;
 mod spec;
 mod tekton;
+mod text;
 mod yaml;
 
 pub use endpoint::{Registry, Scheme};

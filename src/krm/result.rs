@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::Item;
 use crate::codes::Code;
+use crate::text::visible;
 
 /// A KRM function result.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,11 +62,14 @@ pub struct Field {
 }
 
 impl FnResult {
+    /// A result with `message`, every invisible character in it (from the input it
+    /// quotes) escaped ([`visible`]): a message shows what it says.
     pub(crate) fn new(code: Code, severity: Severity, message: impl Into<String>) -> Self {
+        let message: String = message.into();
         FnResult {
             code,
             severity,
-            message: message.into(),
+            message: visible(&message).into_owned(),
             resource: None,
             field: None,
         }
@@ -136,13 +140,14 @@ impl FnResult {
         Value::Object(m)
     }
 
-    /// One line for stderr: `error[HBF107]: spec.registry ...`.
+    /// One line for stderr: `error[HBF107]: spec.registry ...`. What it quotes of the
+    /// input (the resource's kind and name too) shows every character ([`visible`]).
     pub fn to_line(&self) -> String {
         let mut s = format!("{}[{}]: ", self.severity.as_str(), self.code);
         if let Some(r) = &self.resource {
-            s.push_str(&format!("{} {}: ", r.kind, ItemIdDisplay(r)));
+            s.push_str(&visible(&format!("{} {}: ", r.kind, ItemIdDisplay(r))));
         }
-        s.push_str(&self.message);
+        s.push_str(&visible(&self.message));
         s
     }
 }
@@ -167,14 +172,14 @@ pub fn report(results: &[FnResult]) -> String {
         out.push_str(&r.to_line());
         out.push('\n');
         if let Some(f) = &r.field {
-            out.push_str("    field: ");
-            out.push_str(&f.path);
+            let mut line = format!("    field: {}", f.path);
             match (&f.current, &f.proposed) {
-                (Some(c), Some(p)) if c != p => out.push_str(&format!(": {c} -> {p}")),
-                (None, Some(p)) => out.push_str(&format!(": -> {p}")),
-                (Some(c), _) => out.push_str(&format!(": {c}")),
+                (Some(c), Some(p)) if c != p => line.push_str(&format!(": {c} -> {p}")),
+                (None, Some(p)) => line.push_str(&format!(": -> {p}")),
+                (Some(c), _) => line.push_str(&format!(": {c}")),
                 (None, None) => {}
             }
+            out.push_str(&visible(&line));
             out.push('\n');
         }
     }

@@ -390,8 +390,30 @@ pub(crate) fn plain_is_safe(s: &str) -> bool {
         && !is_special_word(s)
 }
 
-/// Writes `s` as a YAML double-quoted scalar: only `"`, `\` and characters that are
-/// not printable (or that YAML 1.1 treats as line breaks) are escaped.
+/// Whether YAML 1.2 lets `c` stand as itself in a stream: its printable set
+/// (yaml/yaml-spec `spec/1.2.2/spec.md` §5.1, production `c-printable`: TAB, LF, CR,
+/// U+0020-U+007E, NEL, U+00A0-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF). "Characters
+/// outside this set must be presented using escape sequences": C0 and C1 controls,
+/// DEL, U+FFFE and U+FFFF. PyYAML and ruamel.yaml refuse a stream holding one raw.
+pub(crate) fn yaml_printable(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF
+    )
+}
+
+/// Characters that are printable but that a reader may take for something else: NEL,
+/// U+2028 and U+2029 are line breaks to YAML 1.1 readers (PyYAML), and a byte-order
+/// mark inside a scalar "should be escaped on output" (§5.2). They are escaped too,
+/// as go-yaml v3 escapes them (`emitterc.go` `yaml_emitter_write_double_quoted_scalar`).
+fn escaped_though_printable(c: char) -> bool {
+    matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// Writes `s` as a YAML double-quoted scalar: only `"`, `\`, the characters outside
+/// YAML's printable set ([`yaml_printable`]) and [`escaped_though_printable`] are
+/// escaped: `\xXX` up to U+00FF, `\uXXXX` above (uppercase hex, fixed width, as
+/// go-yaml v3 writes them), and the short forms `\n`, `\t`, `\r`, `\0`.
 pub(crate) fn double_quoted(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
@@ -402,14 +424,11 @@ pub(crate) fn double_quoted(s: &str, out: &mut String) {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             '\0' => out.push_str("\\0"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            c if (c as u32) <= 0xFF && !yaml_printable(c) => {
                 out.push_str(&format!("\\x{:02X}", c as u32));
             }
-            '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
+            c if !yaml_printable(c) || escaped_though_printable(c) => {
                 out.push_str(&format!("\\u{:04X}", c as u32));
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02X}", c as u32));
             }
             c => out.push(c),
         }
@@ -429,8 +448,10 @@ pub(crate) fn inline_string(s: &str, out: &mut String) {
 
 /// Whether `s` can be written as a literal block scalar (`|`) and read back exactly:
 /// several lines, no trailing whitespace on any line (it would be invisible), no
-/// leading space on the first line (that would need an indentation indicator), only
-/// printable characters.
+/// leading space on the first line (that would need an indentation indicator), and no
+/// character a block cannot hold as itself: one outside YAML's printable set (a block
+/// has no escapes), a CR or a YAML 1.1 line break (a reader would fold it into a line
+/// break), or a byte-order mark. Such a string is written double-quoted instead.
 pub(crate) fn literal_is_safe(s: &str) -> bool {
     let body = s.trim_end_matches('\n');
     s.contains('\n')
@@ -439,10 +460,8 @@ pub(crate) fn literal_is_safe(s: &str) -> bool {
         && body
             .split('\n')
             .all(|line| !line.ends_with([' ', '\t']) && !line.starts_with('\t'))
-        && !s.chars().any(|c| {
-            (c.is_control() && c != '\n' && c != '\t')
-                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
-        })
+        && s.chars()
+            .all(|c| yaml_printable(c) && c != '\r' && !escaped_though_printable(c))
 }
 
 #[cfg(test)]
