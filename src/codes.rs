@@ -265,6 +265,28 @@ codes! {
         example: "hbf011-document-not-a-resource",
     }
 
+    /// A path given is not a regular file (a FIFO, a device, a socket).
+    FileNotRegular = "HBF012" {
+        title: "a path given is not a regular file",
+        why: "`run`, `check` and `doctor --ca-file`/`--docker-config` read regular files only: a FIFO blocks the read until something writes to it (for ever, unattended), /dev/zero and /dev/urandom never end, and a device may change state when read. The type is checked before the file is opened (a FIFO is opened without blocking) and again on the open file.",
+        fix: "Name the file itself; a stream goes to stdin (`run CONFIG -`, `--docker-config -`).",
+        example: "hbf012-device-given",
+    }
+    /// The input is larger than --max-input-size.
+    InputTooLarge = "HBF013" {
+        title: "the input is larger than --max-input-size",
+        why: "`run` and `check` read at most --max-input-size bytes in all (128 MiB unless given: the functionConfig, every resource file, stdin), each read stopping one byte past what is left, whatever size the file claims; a rendered chart or package is a few MiB, and a runaway file (a log, a disk image, a file that keeps growing) would otherwise take the memory of the machine.",
+        fix: "Leave the file that is not a manifest out (or move it out of the folder), or give a larger --max-input-size (e.g. 512M).",
+        example: "hbf013-input-too-large",
+    }
+    /// A symlink in a folder leads outside it.
+    FileOutsideFolder = "HBF014" {
+        title: "a symlink in a folder leads outside the folder",
+        why: "A folder given to `run` or `check` is read as a package: its symlinks are followed only when their target, every link resolved, is in or below the folder, as kustomize's loader refuses a file outside its root (kubernetes-sigs/kustomize api/internal/loader/loadrestrictions.go RestrictionRootOnly, \"security; file ... is not in or below ...\"). Otherwise a link to a Secret elsewhere on the machine would be read and printed.",
+        fix: "Move the file into the folder, or name it on the command line (a path named there is the user's choice and is read wherever it is).",
+        example: "hbf014-symlink-outside-the-folder",
+    }
+
     // ---- HBF1xx: the spec ---------------------------------------------------------
     /// No functionConfig.
     SpecMissing = "HBF100" {

@@ -46,6 +46,7 @@ pub mod standalone;
 
 mod buildkit;
 mod endpoint;
+mod files;
 mod function;
 mod harbor;
 mod krm;

@@ -104,7 +104,18 @@ resources in each PATH: a YAML file (several documents allowed) or a folder, wal
 for *.yaml and *.yml (dot-folders skipped). With no PATH, resources are read from
 stdin (also with `-` as the only PATH). Prints the resulting resources as a
 multi-document YAML stream on stdout; warnings and errors print as lines on stderr,
-and an error exits 1.",
+and an error exits 1.
+
+What is read:
+  - regular files only: a FIFO, a device (/dev/zero) or a socket is refused (HBF012);
+  - at most --max-input-size bytes in all, CONFIG, files and stdin together
+    (HBF013);
+  - in a folder, a symlink is followed only when its target, every link resolved,
+    is in or below that folder (HBF014), as kustomize's loader allows; a path named
+    on the command line is read wherever it is;
+  - each folder and each file once: a link back to a folder already walked
+    (a -> .), or to a file already read, is not followed again; the walk is in
+    name order, so every run reads the same files in the same order.",
         help_template = help_with!("\
 Examples:
   # Patch Harbor's rendered chart and add the BuildKit ConfigMap and the Task:
@@ -124,6 +135,10 @@ Examples:
         /// Also print info results (what was generated or patched).
         #[arg(short, long)]
         verbose: bool,
+        /// The most bytes to read in all (CONFIG, the files, stdin); K, M and G are
+        /// powers of 1024.
+        #[arg(long, value_name = "SIZE", default_value = "128M", value_parser = max_input_size)]
+        max_input_size: u64,
     },
     /// Check what Harbor and BuildKit will do with these manifests, without writing them.
     #[command(
@@ -164,6 +179,9 @@ Examples:
         /// How to print the findings.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The most bytes to read in all (CONFIG, the files, stdin), as for `run`.
+        #[arg(long, value_name = "SIZE", default_value = "128M", value_parser = max_input_size)]
+        max_input_size: u64,
     },
     /// Probe a running registry the way buildctl authenticates to it.
     #[command(
@@ -274,16 +292,28 @@ fn timeout_secs(s: &str) -> Result<u64, BadTimeout> {
     }
 }
 
-/// All of stdin. A terminal there, unless `-` asked for it (`dash`), is refused with
-/// `on_terminal` (exit 2): the user most likely forgot the input.
-fn read_stdin(dash: bool, on_terminal: &str) -> Result<String, ExitCode> {
+/// `--max-input-size`: a size of at least one byte.
+fn max_input_size(s: &str) -> Result<u64, String> {
+    harbor_buildkit_fn::standalone::parse_size(s)
+}
+
+/// All of stdin, at most `limit` bytes. A terminal there, unless `-` asked for it
+/// (`dash`), is refused with `on_terminal` (exit 2): the user most likely forgot the
+/// input.
+fn read_stdin(dash: bool, on_terminal: &str, limit: u64) -> Result<String, ExitCode> {
     if !dash && std::io::stdin().is_terminal() {
         eprintln!("{on_terminal}");
         return Err(ExitCode::from(2));
     }
-    let mut text = String::new();
-    match std::io::stdin().read_to_string(&mut text) {
-        Ok(_) => Ok(text),
+    let bytes = match harbor_buildkit_fn::standalone::read_stdin(limit) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            return Err(ExitCode::FAILURE);
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
         Err(e) => {
             eprintln!("error: cannot read stdin: {e}");
             Err(ExitCode::FAILURE)
@@ -333,6 +363,7 @@ fn main() -> ExitCode {
             config,
             paths,
             verbose,
+            max_input_size,
         }) => {
             let from_stdin = match stdin_paths("run", Some(&config), &paths) {
                 Ok(b) => b,
@@ -342,6 +373,7 @@ fn main() -> ExitCode {
                 match read_stdin(
                     !paths.is_empty(),
                     "harbor-buildkit-fn run: no resource paths given and stdin is a terminal; give FILE or DIR arguments, or pipe resources in (< /dev/null for none)",
+                    max_input_size,
                 ) {
                     Ok(text) => harbor_buildkit_fn::standalone::Input::Text(text),
                     Err(code) => return code,
@@ -349,14 +381,16 @@ fn main() -> ExitCode {
             } else {
                 harbor_buildkit_fn::standalone::Input::Paths(paths)
             };
-            let report = harbor_buildkit_fn::standalone::run(&config, input, verbose);
+            let report =
+                harbor_buildkit_fn::standalone::run(&config, input, verbose, max_input_size);
             emit(&report.stdout, &report.stderr, report.exit_code)
         }
         Some(Command::Check {
             config,
             paths,
             format,
-        }) => check(config, paths, format),
+            max_input_size,
+        }) => check(config, paths, format, max_input_size),
         Some(Command::Doctor {
             registry,
             scheme,
@@ -428,7 +462,7 @@ fn explain(id: &str) -> ExitCode {
 }
 
 /// `check`: the function's findings without its output.
-fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCode {
+fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format, limit: u64) -> ExitCode {
     use harbor_buildkit_fn::standalone::{self, Input};
     let from_stdin = match stdin_paths("check", config.as_ref(), &paths) {
         Ok(b) => b,
@@ -438,6 +472,7 @@ fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCo
         read_stdin(
             !paths.is_empty(),
             "harbor-buildkit-fn check: stdin is a terminal; pipe a ResourceList in, or give CONFIG [FILE|DIR ...] (see --help)",
+            limit,
         )
     };
     let input = match config {
@@ -454,7 +489,7 @@ fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format) -> ExitCo
             } else {
                 Input::Paths(paths)
             };
-            match standalone::resource_list(&config, resources) {
+            match standalone::resource_list(&config, resources, limit) {
                 Ok(rl) => rl,
                 Err(e) => return emit("", &format!("error[{}]: {e}\n", e.code()), 1),
             }

@@ -11,12 +11,26 @@
 //! whatever its name), and every document must be a resource. The stream keeps what a
 //! `helm template` stream (`run` as helm's `--post-renderer`) has: the `---` lines and
 //! the comments of each document (`# Source: ...`).
+//!
+//! Files are read by [`crate::files`]' rules: regular files only, symlinks in a folder
+//! followed only inside it, each folder listed once, and at most `--max-input-size`
+//! bytes in all (the functionConfig, every resource file, stdin).
 
 use std::path::{Path, PathBuf};
 
 use crate::codes::Code;
+use crate::files::{self, ReadError, WalkError};
 use crate::krm::{InputError, ResourceList, Severity};
+use crate::text::visible;
 use crate::yaml::{self, ParseError, tree};
+
+pub use crate::files::{Kind, parse_size, size};
+
+/// How much `run` and `check` read in all, unless `--max-input-size` says otherwise:
+/// far more than any rendered chart or package (a large one is a few MiB), far less
+/// than what would exhaust a CI runner's memory (the input is held two or three times
+/// over while it is read, run and written).
+pub const DEFAULT_MAX_INPUT: u64 = 128 << 20;
 
 /// Why the files given to `run` or `check` do not make a ResourceList.
 #[derive(Debug)]
@@ -35,6 +49,16 @@ pub enum Error {
     File {
         path: PathBuf,
         error: std::io::Error,
+    },
+    /// A path (`name`) that is not a regular file: a FIFO, a device, a socket.
+    NotRegular { name: String, kind: Kind },
+    /// Reading `name` takes the input past `limit` bytes.
+    TooLarge { name: String, limit: u64 },
+    /// A symlink (`link`) in a folder given (`folder`) leads outside it, to `target`.
+    Outside {
+        link: String,
+        target: String,
+        folder: String,
     },
     /// A file (`name`) is not UTF-8.
     NotUtf8 { name: String, error: InputError },
@@ -58,6 +82,9 @@ impl Error {
             Error::Config { .. } | Error::Folder { .. } | Error::File { .. } => {
                 Code::FileUnreadable
             }
+            Error::NotRegular { .. } => Code::FileNotRegular,
+            Error::TooLarge { .. } => Code::InputTooLarge,
+            Error::Outside { .. } => Code::FileOutsideFolder,
             Error::NotUtf8 { .. } => Code::InputNotUtf8,
             Error::NotYaml { .. } => Code::InputNotYaml,
             Error::ConfigDocuments { .. } => Code::SpecKind,
@@ -65,32 +92,89 @@ impl Error {
             Error::Output(_) => Code::Internal,
         }
     }
+
+    /// The error for a file (`path`, the functionConfig when `config`) that was not read.
+    fn of_read(path: &Path, config: bool, e: ReadError) -> Error {
+        let name = path.display().to_string();
+        match e {
+            ReadError::Io(error) if config => Error::Config {
+                path: path.to_path_buf(),
+                error,
+            },
+            ReadError::Io(error) => Error::File {
+                path: path.to_path_buf(),
+                error,
+            },
+            ReadError::NotRegular(kind) => Error::NotRegular { name, kind },
+            ReadError::TooLarge { limit } => Error::TooLarge { name, limit },
+        }
+    }
+}
+
+impl From<WalkError> for Error {
+    fn from(e: WalkError) -> Error {
+        match e {
+            WalkError::Folder { path, error } => Error::Folder { path, error },
+            WalkError::Entry { path, error } => Error::File { path, error },
+            WalkError::Outside {
+                link,
+                target,
+                folder,
+            } => Error::Outside {
+                link: link.display().to_string(),
+                target: target.display().to_string(),
+                folder: folder.display().to_string(),
+            },
+        }
+    }
 }
 
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |p: &Path| visible(&p.display().to_string()).into_owned();
         match self {
             Error::Config { path, error } => {
-                write!(
-                    f,
-                    "cannot read the functionConfig {}: {error}",
-                    path.display()
-                )
+                write!(f, "cannot read the functionConfig {}: {error}", shown(path))
             }
             Error::Folder { path, error } => {
-                write!(f, "cannot read folder {}: {error}", path.display())
+                write!(f, "cannot read folder {}: {error}", shown(path))
             }
-            Error::File { path, error } => write!(f, "cannot read {}: {error}", path.display()),
-            Error::NotUtf8 { name, error } => write!(f, "{name}: {error}"),
-            Error::NotYaml { name, error } => write!(f, "{name}: not valid YAML: {error}"),
+            Error::File { path, error } => write!(f, "cannot read {}: {error}", shown(path)),
+            Error::NotRegular { name, kind } => write!(
+                f,
+                "{} is {kind}, not a regular file: only regular files are read (a FIFO would block, a device such as /dev/zero never ends); name the file itself, or pipe a stream to stdin (-)",
+                visible(name)
+            ),
+            Error::TooLarge { name, limit } => write!(
+                f,
+                "{}: reading it takes the input past {} (--max-input-size): the functionConfig, the resource files and stdin together; give a larger --max-input-size if the input really is this large",
+                visible(name),
+                size(*limit)
+            ),
+            Error::Outside {
+                link,
+                target,
+                folder,
+            } => write!(
+                f,
+                "{} is a symlink to {}, which leads outside the folder {}: a folder's symlinks are followed only within it (as kustomize's loader refuses a file not in or below its root); name the file on the command line to read it",
+                visible(link),
+                visible(target),
+                visible(folder)
+            ),
+            Error::NotUtf8 { name, error } => write!(f, "{}: {error}", visible(name)),
+            Error::NotYaml { name, error } => {
+                write!(f, "{}: not valid YAML: {error}", visible(name))
+            }
             Error::ConfigDocuments { path, count } => write!(
                 f,
                 "{} holds {count} YAML documents; a functionConfig is one (a HarborBuildkit or a ConfigMap)",
-                path.display()
+                shown(path)
             ),
             Error::NotResource { name, line, what } => write!(
                 f,
-                "{name}, line {line}: a document that is not a resource ({what}; a resource is a mapping with apiVersion, kind and metadata)"
+                "{}, line {line}: a document that is not a resource ({what}; a resource is a mapping with apiVersion, kind and metadata)",
+                visible(name)
             ),
             Error::Output(e) => write!(f, "internal: cannot read the function's own output: {e}"),
         }
@@ -120,14 +204,33 @@ pub enum Input {
     Text(String),
 }
 
-/// Runs the function on `config` and the resources of `input`. `verbose` also prints
-/// info results.
-pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
+/// Reads stdin, at most `limit` bytes: the resources of `run` and `check` given
+/// through a pipe, by the same bound as files.
+pub fn read_stdin(limit: u64) -> Result<Vec<u8>, Error> {
+    files::read_limited(std::io::stdin().lock(), limit).map_err(|e| match e {
+        ReadError::Io(error) => Error::File {
+            path: PathBuf::from("<stdin>"),
+            error,
+        },
+        ReadError::TooLarge { limit } => Error::TooLarge {
+            name: "<stdin>".into(),
+            limit,
+        },
+        ReadError::NotRegular(kind) => Error::NotRegular {
+            name: "<stdin>".into(),
+            kind,
+        },
+    })
+}
+
+/// Runs the function on `config` and the resources of `input`, reading at most
+/// `max_input` bytes in all. `verbose` also prints info results.
+pub fn run(config: &Path, input: Input, verbose: bool, max_input: u64) -> Report {
     let Built {
         rl,
         leading_marker,
         restore,
-    } = match build(config, input) {
+    } = match build(config, input, max_input) {
         Ok(built) => built,
         Err(e) => return fail(&e),
     };
@@ -159,8 +262,8 @@ pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
 
 /// The ResourceList that `config` and the resources of `input` make: what kustomize or
 /// kpt would have sent.
-pub fn resource_list(config: &Path, input: Input) -> Result<String, Error> {
-    build(config, input).map(|b| b.rl)
+pub fn resource_list(config: &Path, input: Input, max_input: u64) -> Result<String, Error> {
+    build(config, input, max_input).map(|b| b.rl)
 }
 
 /// The ResourceList `run` sends, and how to give its output back as a stream.
@@ -182,19 +285,54 @@ fn is_tool_file(name: &str) -> bool {
     )
 }
 
+/// What is left of `--max-input-size` as files are read.
+struct Budget {
+    limit: u64,
+    left: u64,
+}
+
+impl Budget {
+    /// Reads `path` within what is left (`follow`: see [`files::read`]).
+    fn read(&mut self, path: &Path, follow: bool) -> Result<Vec<u8>, ReadError> {
+        let bytes = files::read(path, self.left, follow).map_err(|e| match e {
+            ReadError::TooLarge { .. } => ReadError::TooLarge { limit: self.limit },
+            e => e,
+        })?;
+        self.left -= bytes.len() as u64;
+        Ok(bytes)
+    }
+}
+
 /// The ResourceList of `config` and the resources of `input`.
-fn build(config: &Path, input: Input) -> Result<Built, Error> {
-    let config_text = std::fs::read_to_string(config).map_err(|error| Error::Config {
-        path: config.to_path_buf(),
-        error,
-    })?;
+fn build(config: &Path, input: Input, max_input: u64) -> Result<Built, Error> {
+    let mut budget = Budget {
+        limit: max_input,
+        left: max_input,
+    };
+    let config_bytes = budget
+        .read(config, true)
+        .map_err(|e| Error::of_read(config, true, e))?;
+    let config_text = crate::krm::decode(&config_bytes)
+        .map_err(|error| Error::NotUtf8 {
+            name: config.display().to_string(),
+            error,
+        })?
+        .into_owned();
     let mut sources: Vec<(String, String)> = Vec::new();
     match input {
-        Input::Text(t) => sources.push(("<stdin>".into(), t)),
+        Input::Text(t) => {
+            if t.len() as u64 > budget.left {
+                return Err(Error::TooLarge {
+                    name: "<stdin>".into(),
+                    limit: max_input,
+                });
+            }
+            sources.push(("<stdin>".into(), t));
+        }
         Input::Paths(paths) => {
             let skip = std::fs::canonicalize(config).ok();
             for path in paths {
-                collect(&path, skip.as_deref(), &mut sources)?;
+                collect(&path, skip.as_deref(), &mut budget, &mut sources)?;
             }
         }
     }
@@ -326,42 +464,47 @@ fn stream(
     Ok(out)
 }
 
-/// Reads a file, or every `*.yaml`/`*.yml` below a folder (sorted; dot-entries,
-/// kustomize's and kpt's files, and `skip`, the functionConfig, left out). A file
-/// named on the command line is read whatever its name, but never `skip`.
-fn collect(path: &Path, skip: Option<&Path>, out: &mut Vec<(String, String)>) -> Result<(), Error> {
-    if skip.is_some() && std::fs::canonicalize(path).ok().as_deref() == skip {
+/// Whether the walk of a folder reads a file of this name: `*.yaml` and `*.yml`, but
+/// not kustomize's and kpt's own files.
+fn is_resource_file(name: &str) -> bool {
+    (name.ends_with(".yaml") || name.ends_with(".yml")) && !is_tool_file(name)
+}
+
+/// Reads a file, or every `*.yaml`/`*.yml` below a folder (in walk order: see
+/// [`files::walk`]; dot-entries, kustomize's and kpt's files, and `skip`, the
+/// functionConfig, left out). A file named on the command line is read whatever its
+/// name and wherever it is, but never `skip`.
+fn collect(
+    path: &Path,
+    skip: Option<&Path>,
+    budget: &mut Budget,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), Error> {
+    let is_skip = |p: &Path| skip.is_some() && std::fs::canonicalize(p).ok().as_deref() == skip;
+    if is_skip(path) {
         return Ok(());
     }
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|error| Error::Folder {
-                path: path.to_path_buf(),
-                error,
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                !p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        entries.sort();
-        for entry in entries {
-            let is_yaml = entry.extension().is_some_and(|x| x == "yaml" || x == "yml");
-            let tool = entry
-                .file_name()
-                .is_some_and(|n| is_tool_file(&n.to_string_lossy()));
-            if entry.is_dir() || (is_yaml && !tool) {
-                collect(&entry, skip, out)?;
-            }
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        let bytes = budget
+            .read(path, true)
+            .map_err(|e| Error::of_read(path, false, e))?;
+        return push(path, &bytes, out);
+    }
+    for found in files::walk(path, &is_resource_file)? {
+        if skip == Some(found.real.as_path()) {
+            continue;
         }
-        return Ok(());
+        let bytes = budget
+            .read(&found.real, false)
+            .map_err(|e| Error::of_read(&found.shown, false, e))?;
+        push(&found.shown, &bytes, out)?;
     }
-    let bytes = std::fs::read(path).map_err(|error| Error::File {
-        path: path.to_path_buf(),
-        error,
-    })?;
-    let text = crate::krm::decode(&bytes)
+    Ok(())
+}
+
+/// A file's text, for the list (named as `path` shows it).
+fn push(path: &Path, bytes: &[u8], out: &mut Vec<(String, String)>) -> Result<(), Error> {
+    let text = crate::krm::decode(bytes)
         .map_err(|error| Error::NotUtf8 {
             name: path.display().to_string(),
             error,

@@ -10,7 +10,13 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::Value;
 
+use crate::files::{self, ReadError};
 use crate::tekton::auths;
+use crate::text::visible;
+
+/// The most a docker config holds: a Kubernetes Secret is at most 1 MiB, and
+/// `kubectl get secret -o yaml` writes it base64-encoded, a third larger.
+pub(crate) const DOCKER_CONFIG_LIMIT: u64 = 4 << 20;
 
 /// A user name and a secret that is never printed.
 #[derive(Clone)]
@@ -62,7 +68,7 @@ pub(crate) fn config_path(path: Option<&Path>) -> Option<PathBuf> {
 pub(crate) enum Unusable {
     Read {
         path: PathBuf,
-        error: std::io::Error,
+        error: ReadError,
     },
     /// Neither JSON nor YAML.
     NotJsonOrYaml {
@@ -117,7 +123,7 @@ impl std::fmt::Display for Unusable {
                 write!(
                     f,
                     "cannot read the docker config {}: {error}",
-                    path.display()
+                    visible(&path.display().to_string())
                 )
             }
             Unusable::NotJsonOrYaml { shown, detail } => write!(
@@ -168,23 +174,31 @@ impl std::error::Error for Unusable {}
 /// named the file: then a missing file is an error, not a reason to go anonymous.
 pub(crate) fn lookup(path: &Path, registry: &str, explicit: bool) -> Result<Lookup, Unusable> {
     let read = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+        files::read_limited(std::io::stdin().lock(), DOCKER_CONFIG_LIMIT)
     } else {
-        std::fs::read_to_string(path)
+        files::read(path, DOCKER_CONFIG_LIMIT, true)
     };
-    let text = match read {
-        Ok(t) => t,
-        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => {
+    let bytes = match read {
+        Ok(b) => b,
+        Err(ReadError::Io(e)) if !explicit && e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Lookup::Anonymous(format!(
                 "no docker config at {} (give one with --docker-config)",
-                path.display()
+                visible(&path.display().to_string())
             )));
         }
         Err(error) => {
             return Err(Unusable::Read {
                 path: path.to_path_buf(),
                 error,
+            });
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(Unusable::Read {
+                path: path.to_path_buf(),
+                error: ReadError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
             });
         }
     };

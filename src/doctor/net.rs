@@ -40,6 +40,9 @@ impl Answer {
 
 const BODY_LIMIT: u64 = 1 << 20;
 
+/// The most `--ca-file` holds: a bundle of every public CA is about 220 KiB.
+pub(crate) const CA_FILE_LIMIT: u64 = 4 << 20;
+
 /// What kind of failure a request met, for the probe to choose its fix by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failed {
@@ -106,9 +109,11 @@ impl Client {
         let roots: Vec<CertificateDer<'static>> = if insecure {
             Vec::new()
         } else if let Some(path) = ca_file {
-            let pem = std::fs::read(path).map_err(|error| super::tls::SetupError::CaFile {
-                path: path.to_path_buf(),
-                error,
+            let pem = crate::files::read(path, CA_FILE_LIMIT, true).map_err(|error| {
+                super::tls::SetupError::CaFile {
+                    path: path.to_path_buf(),
+                    error,
+                }
             })?;
             let certs: Vec<CertificateDer<'static>> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {

@@ -95,7 +95,7 @@ impl Refused {
 pub(crate) enum SetupError {
     CaFile {
         path: std::path::PathBuf,
-        error: std::io::Error,
+        error: crate::files::ReadError,
     },
     CaFileEmpty {
         path: std::path::PathBuf,
@@ -114,10 +114,18 @@ impl std::fmt::Display for SetupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SetupError::CaFile { path, error } => {
-                write!(f, "cannot read --ca-file {}: {error}", path.display())
+                write!(
+                    f,
+                    "cannot read --ca-file {}: {error}",
+                    crate::text::visible(&path.display().to_string())
+                )
             }
             SetupError::CaFileEmpty { path } => {
-                write!(f, "--ca-file {} holds no PEM certificate", path.display())
+                write!(
+                    f,
+                    "--ca-file {} holds no PEM certificate",
+                    crate::text::visible(&path.display().to_string())
+                )
             }
             SetupError::NoRoots => f.write_str(
                 "no usable CA certificate to trust (the system's CA store is empty, or none of its certificates parse); give one with --ca-file",

@@ -116,6 +116,7 @@ pub const TRICKY_VALUES: &[&str] = &[
     "0b101",
 ];
 
+pub mod bounded;
 pub mod buildkit_examples;
 pub mod container;
 pub mod harbor_chart;
