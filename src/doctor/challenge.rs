@@ -22,12 +22,31 @@ pub(crate) struct Challenge {
 }
 
 impl Challenge {
-    /// The first parameter named `name` (case-insensitive).
+    /// The parameter named `name` (case-insensitive); of several, the last, as the
+    /// clients BuildKit uses read it: containerd's parser stores each parameter in a
+    /// map, so a later one replaces an earlier one (containerd v2.3.4
+    /// core/remotes/docker/auth/parse.go `parseValueAndParams`, `params[pkey] =
+    /// pvalue`, vendored by moby/buildkit v0.32.2; distribution v3.1.1
+    /// internal/client/auth/challenge/authchallenge.go does the same).
     pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
+            .rev()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The parameters given more than once, each with its values in order.
+    pub(crate) fn repeated(&self) -> Vec<(&str, Vec<&str>)> {
+        let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (k, v) in &self.params {
+            match out.iter_mut().find(|(name, _)| *name == k.as_str()) {
+                Some((_, values)) => values.push(v),
+                None => out.push((k, vec![v])),
+            }
+        }
+        out.retain(|(_, values)| values.len() > 1);
+        out
     }
 }
 
@@ -335,6 +354,19 @@ mod tests {
         assert_eq!(v[0].token68.as_deref(), Some("abc+/def=="));
         assert!(v[1].params.is_empty() && v[1].token68.is_none());
         assert_eq!(v[2].param("realm"), Some("x"));
+    }
+
+    /// A parameter given twice: the last counts, as containerd's parser (BuildKit's)
+    /// and distribution's read it.
+    #[test]
+    fn a_repeated_parameter_reads_as_its_last_value() {
+        let c = one(r#"Bearer realm="https://a/token",service="s",Realm="https://b/token""#);
+        assert_eq!(c.param("realm"), Some("https://b/token"));
+        assert_eq!(
+            c.repeated(),
+            [("realm", vec!["https://a/token", "https://b/token"])]
+        );
+        assert!(one(r#"Bearer realm="x",service="s""#).repeated().is_empty());
     }
 
     #[test]

@@ -19,7 +19,9 @@
 
 pub(crate) mod challenge;
 pub(crate) mod credentials;
+pub(crate) mod mask;
 pub(crate) mod net;
+pub(crate) mod redirects;
 pub(crate) mod tls;
 
 use std::path::PathBuf;
@@ -31,6 +33,7 @@ use crate::endpoint::{Registry, Scheme};
 use crate::harbor::realm::{self, Mismatch};
 use challenge::Challenge;
 use credentials::{Credentials, Lookup};
+use mask::Masker;
 use net::{Client, Distrust, Failed, NetError};
 use tls::Issuer;
 
@@ -95,34 +98,14 @@ impl Step {
         self
     }
 
+    fn notes(mut self, lines: impl IntoIterator<Item = String>) -> Step {
+        self.detail.extend(lines);
+        self
+    }
+
     fn fix(mut self, fix: impl Into<String>) -> Step {
         self.fix = Some(fix.into());
         self
-    }
-}
-
-/// Replaces every secret the probe handled with `****` in what it prints.
-#[derive(Default)]
-pub(crate) struct Masker {
-    secrets: Vec<String>,
-}
-
-impl Masker {
-    fn add(&mut self, secret: &str) {
-        // Very short secrets would mask ordinary words; a password of one to three
-        // characters is also never printed by the probe itself.
-        if secret.len() >= 4 && !self.secrets.iter().any(|s| s == secret) {
-            self.secrets.push(secret.to_string());
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        }
-    }
-
-    pub(crate) fn mask(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.secrets {
-            out = out.replace(s.as_str(), "****");
-        }
-        out
     }
 }
 
@@ -138,22 +121,24 @@ impl Report {
         self.steps.iter().all(|s| s.outcome != Outcome::Fail)
     }
 
-    /// The report as printed: one block per step, masked.
+    /// The report as printed: one block per step, every line masked, then with its
+    /// invisible characters shown escaped (a line quotes what servers answered).
     pub fn render(&self) -> String {
-        let mut out = format!("doctor: {}\n", self.target);
+        let show = |t: &str| crate::text::visible(&self.masker.mask(t)).into_owned();
+        let mut out = format!("doctor: {}\n", show(&self.target));
         let mut n = 0;
         for s in &self.steps {
             if s.numbered {
                 n += 1;
-                out.push_str(&format!("{} {n}. {}\n", s.outcome.label(), s.title));
+                out.push_str(&format!("{} {n}. {}\n", s.outcome.label(), show(&s.title)));
             } else {
-                out.push_str(&format!("{} {}\n", s.outcome.label(), s.title));
+                out.push_str(&format!("{} {}\n", s.outcome.label(), show(&s.title)));
             }
             for d in &s.detail {
-                out.push_str(&format!("        {d}\n"));
+                out.push_str(&format!("        {}\n", show(d)));
             }
             if let Some(f) = &s.fix {
-                out.push_str(&format!("        fix: {f}\n"));
+                out.push_str(&format!("        fix: {}\n", show(f)));
             }
         }
         out.push_str(if self.passed() {
@@ -161,7 +146,7 @@ impl Report {
         } else {
             "FAIL: see the fix under each failed step.\n"
         });
-        self.masker.mask(&out)
+        out
     }
 }
 
@@ -255,6 +240,7 @@ impl Probe<'_> {
         let token = self.token(&bearer, &realm, mismatched)?;
         let step = verdict(
             &self.client,
+            &self.report.masker,
             &self.target,
             Some(&format!("Bearer {token}")),
             "with the token",
@@ -279,7 +265,8 @@ impl Probe<'_> {
                 return None;
             }
         };
-        match first.status {
+        let at = self.report.steps.len();
+        let bearer = match first.status {
             200 => {
                 self.open(&v2, &first);
                 None
@@ -289,6 +276,37 @@ impl Probe<'_> {
                 self.not_a_registry(&v2, status, &first);
                 None
             }
+        };
+        self.first_redirects(at, &v2, &first);
+        bearer
+    }
+
+    /// Step 1's redirects, noted on its step (at `at`): a `/v2/` that answers from
+    /// another host, or with another scheme, is a warning, since BuildKit asks
+    /// spec.registry for every manifest and blob and follows the same redirects.
+    fn first_redirects(&mut self, at: usize, v2: &str, first: &net::Answer) {
+        let Some(last) = first.redirects.last() else {
+            return;
+        };
+        let elsewhere = first
+            .redirects
+            .iter()
+            .any(|h| redirects::leaves_host(v2, h) || redirects::changes_scheme(v2, h));
+        let authority = self.authority.clone();
+        let final_url = last.to.clone();
+        let Some(s) = self.report.steps.get_mut(at) else {
+            return;
+        };
+        s.detail.extend(redirects::notes(v2, first));
+        if elsewhere {
+            if s.outcome == Outcome::Ok {
+                s.outcome = Outcome::Warn;
+            }
+            s.detail.push(format!(
+                "the registry's /v2/ answers from {}, not from {}: BuildKit sends every manifest and blob request to {authority} (spec.registry) and is redirected the same way, its credentials for {authority} dropped where the host changes; make spec.registry (and spec.scheme) the address that answers /v2/ itself",
+                crate::text::visible(&final_url),
+                v2
+            ));
         }
     }
 
@@ -303,6 +321,7 @@ impl Probe<'_> {
                     .to_string()
             }
             Failed::Untrusted(why) => trust_fix(why, e, authority),
+            Failed::BadHeaders => "the registry's answer itself is at fault, not the address or the scheme: fix the registry, or the proxy or ingress in front of it, that writes that header".to_string(),
             Failed::Unresolvable
                 if crate::names::dns::Cluster::default()
                     .place(&self.opts.registry.host)
@@ -335,7 +354,7 @@ impl Probe<'_> {
                 .note(format!(
                     "no Docker-Distribution-Api-Version header and a body that is not JSON ({what}): a registry's /v2/ answers {{}} with that header"
                 ))
-                .note(snippet(&first.body))
+                .note(snippet(&self.report.masker, &first.body))
                 .fix(format!(
                     "spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included: this address serves something else"
                 )),
@@ -352,7 +371,13 @@ impl Probe<'_> {
         }
         self.push(s);
         if self.opts.repository.is_some() {
-            let s = verdict(&self.client, &self.target, None, "without credentials");
+            let s = verdict(
+                &self.client,
+                &self.report.masker,
+                &self.target,
+                None,
+                "without credentials",
+            );
             self.push(s);
         }
     }
@@ -367,13 +392,13 @@ impl Probe<'_> {
             )
             .fix("use --scheme https and spec.scheme: https"),
             404 => step(Outcome::Fail, format!("GET {v2}: 404, no registry API here"))
-                .note(snippet(&first.body))
+                .note(snippet(&self.report.masker, &first.body))
                 .fix(format!("spec.registry ({authority}) must name the registry itself (Harbor's core or its nginx/ingress), port included")),
             status => step(
                 Outcome::Fail,
                 format!("GET {v2}: {status}, not the 200 or 401 a registry answers"),
             )
-            .note(snippet(&first.body))
+            .note(snippet(&self.report.masker, &first.body))
             .fix(format!("check that {} is the registry", self.base)),
         };
         self.push(s);
@@ -409,13 +434,23 @@ impl Probe<'_> {
             }
         };
         if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
-            self.push(step(
+            let mut s = step(
                 Outcome::Ok,
                 format!(
                     "GET {v2}: 401 with a Bearer challenge: {}",
                     describe_challenges(std::slice::from_ref(bearer))
                 ),
-            ));
+            );
+            for (name, values) in bearer.repeated() {
+                s.outcome = Outcome::Warn;
+                s = s.note(format!(
+                    "the challenge gives {name} {} times ({}): BuildKit takes the last, {:?}, as containerd's parser keeps the last value of a parameter (containerd core/remotes/docker/auth/parse.go parseValueAndParams; distribution's internal/client/auth/challenge/authchallenge.go reads it the same way), and so does doctor; a client that takes the first would go elsewhere: have the server send {name} once",
+                    values.len(),
+                    values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", "),
+                    values.last().copied().unwrap_or_default()
+                ));
+            }
+            self.push(s);
             return Some(bearer.clone());
         }
         if challenges.iter().any(|c| c.scheme == "basic") {
@@ -446,6 +481,21 @@ impl Probe<'_> {
             );
             return None;
         };
+        if let Some((user, password)) = userinfo(realm) {
+            if let Some(p) = password {
+                self.report.masker.add(p);
+            }
+            self.push(
+                step(
+                    Outcome::Fail,
+                    format!("realm {realm} carries user info ({user}:...@) in its URL"),
+                )
+                .note("buildctl uses the realm as written (containerd core/remotes/docker/auth/fetch.go GenerateTokenOptions keeps the URL's user info), and Go's client turns user info into Basic credentials when no Authorization header is set (net/http client.go send): the token service gets that user and password, on top of the docker config's when buildctl POSTs them, and a failed token fetch prints the URL, password and all (containerd core/remotes/errors ErrUnexpectedStatus)")
+                .note("doctor refuses such a realm: it sends it no request and no credentials")
+                .fix("configure the token service's realm without user info (Harbor builds it from CORE_URL or TOKEN_SERVICE_URL, which hold none; distribution: auth.token.realm)"),
+            );
+            return None;
+        }
         let mismatches = realm::compare(realm, self.scheme, &self.authority);
         let harbor = if mismatches.is_empty() {
             None
@@ -480,47 +530,77 @@ impl Probe<'_> {
             .then(|| "GET /api/v2.0/ping answers Pong, as Harbor's API does".into())
     }
 
-    /// Step 3: a token from the realm, with the docker config's credentials.
+    /// Step 3: a token from the realm, with the docker config's credentials, unless
+    /// step 2 judged the realm wrong (`mismatched`): then anonymously, saying why.
     fn token(&mut self, bearer: &Challenge, realm: &str, mismatched: bool) -> Option<String> {
         let url = token_url(bearer, realm, self.opts.repository.as_deref());
-        let basic_header = self.creds.as_ref().map(basic_authorization);
-        if let Some(h) = &basic_header {
-            self.report.masker.add(h.trim_start_matches("Basic "));
-        }
-        let who = match &self.creds {
-            Some(c) => format!("as {} (from {})", c.username, c.source.display()),
+        // Never where step 2 judged the realm wrong: the credentials would go to a host
+        // or scheme that is not the registry's (from https to plain http, at worst).
+        let withheld = self
+            .creds
+            .as_ref()
+            .filter(|_| mismatched)
+            .map(|c| withheld_note(&c.username, realm, self.scheme));
+        let sent = self.creds.as_ref().filter(|_| withheld.is_none());
+        let basic_header = sent.map(basic_authorization);
+        let who = match sent {
+            Some(c) => format!(
+                "as {} (from {})",
+                c.username,
+                crate::text::visible(&c.source.display().to_string())
+            ),
+            None if withheld.is_some() => "anonymously (credentials withheld)".to_string(),
             None => "anonymously".to_string(),
         };
-        let authority = self.authority.clone();
-        // buildctl fetches the token itself, outside the daemon: with Go's system roots
-        // and what `--registry-auth-tlscontext host=<registry>,ca=<file>` gives it
-        // (moby/buildkit cmd/buildctl/build/registryauthtlscontext.go), put on the
-        // client of the realm request whatever host the realm names
-        // (session/auth/authprovider/authprovider.go `FetchToken`, the TLS config looked
-        // up by the registry host). The probe's one client, with --ca-file, makes this
-        // request as it made the registry's: the CA applies to both.
-        let answer = match self.client.get(&url, basic_header.as_deref()) {
-            Ok(a) => a,
-            Err(e) => {
-                let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e.message.clone());
-                if mismatched {
-                    s = s.note("this is the failure the realm mismatch above predicts: buildctl fails here the same way");
-                    s = s.fix(format!(
-                        "make the realm {}://{authority}/... (see step 2)",
-                        self.scheme
-                    ));
-                } else if let Failed::Untrusted(why) = e.kind {
-                    s = s.note("buildctl fetches this token itself, outside the daemon: the daemon's CA (spec.ca) does not reach this request");
-                    s = s.fix(realm_trust_fix(why, &e, &authority));
-                }
-                self.push(s);
-                return None;
+        let fetched = self.client.get(&url, basic_header.as_deref());
+        let (mut s, token) = match fetched {
+            Ok(answer) => {
+                let (s, token) = self.token_answer(&url, &who, &answer, withheld.is_some());
+                (s.notes(redirects::notes(&url, &answer)), token)
             }
+            Err(e) => (self.token_failed(&url, &who, &e, mismatched), None),
         };
+        if let Some(w) = withheld {
+            s = s.note(w);
+        }
+        self.push(s);
+        token
+    }
+
+    /// Step 3 when the realm could not be reached.
+    fn token_failed(&self, url: &str, who: &str, e: &NetError, mismatched: bool) -> Step {
+        let mut s = step(Outcome::Fail, format!("GET {url} {who}")).note(e.message.clone());
+        if mismatched {
+            s = s.note("this is the failure the realm mismatch above predicts: buildctl fails here the same way");
+            s = s.fix(format!(
+                "make the realm {}://{}/... (see step 2)",
+                self.scheme, self.authority
+            ));
+        } else if let Failed::Untrusted(why) = e.kind {
+            s = s.note("buildctl fetches this token itself, outside the daemon: the daemon's CA (spec.ca) does not reach this request");
+            s = s.fix(realm_trust_fix(why, e, &self.authority));
+        }
+        s
+    }
+
+    /// Step 3's answer: the token (masked from then on), or why there is none.
+    fn token_answer(
+        &mut self,
+        url: &str,
+        who: &str,
+        answer: &net::Answer,
+        withheld: bool,
+    ) -> (Step, Option<String>) {
+        let authority = &self.authority;
+        let body = snippet(&self.report.masker, &answer.body);
         match answer.status {
             200 => {}
             401 | 403 => {
                 let fix = match &self.creds {
+                    _ if withheld => format!(
+                        "make the realm {}://{authority}/... (see step 2); with a realm that matches, doctor sends the credentials and tells whether the token service takes them",
+                        self.scheme
+                    ),
                     Some(c) => format!(
                         "the token service rejected {}'s credentials: update the docker-registry Secret's .dockerconfigjson (auths[\"{authority}\"]) for the Task",
                         c.username
@@ -529,39 +609,32 @@ impl Probe<'_> {
                         "no credentials for {authority}: give --docker-config with an auths[\"{authority}\"] entry (the same .dockerconfigjson the Task's Secret holds)"
                     ),
                 };
-                self.push(
-                    step(Outcome::Fail, format!("GET {url} {who}: {}", answer.status))
-                        .note(snippet(&answer.body))
-                        .fix(fix),
-                );
-                return None;
+                let s = step(Outcome::Fail, format!("GET {url} {who}: {}", answer.status))
+                    .note(body)
+                    .fix(fix);
+                return (s, None);
             }
             status => {
-                self.push(
-                    step(Outcome::Fail, format!("GET {url} {who}: {status}, not a token"))
-                        .note(snippet(&answer.body))
-                        .fix("the realm does not point at the registry's token service (for Harbor: <CORE_URL>/service/token)"),
-                );
-                return None;
+                let s = step(Outcome::Fail, format!("GET {url} {who}: {status}, not a token"))
+                    .note(body)
+                    .fix("the realm does not point at the registry's token service (for Harbor: <CORE_URL>/service/token)");
+                return (s, None);
             }
         }
         let Some(token) = token_of(&answer.body) else {
-            self.push(
-                step(
-                    Outcome::Fail,
-                    format!("GET {url} {who}: 200 without a token or access_token field"),
-                )
-                .note(snippet(&answer.body)),
-            );
-            return None;
+            let s = step(
+                Outcome::Fail,
+                format!("GET {url} {who}: 200 without a token or access_token field"),
+            )
+            .note(body);
+            return (s, None);
         };
         self.report.masker.add(&token);
         let s = self.issued(
             step(Outcome::Ok, format!("GET {url} {who}: 200, token issued")),
             &token,
         );
-        self.push(s);
-        Some(token)
+        (s, Some(token))
     }
 
     /// The issued-token step, with what the token grants (and a warning when it does
@@ -596,9 +669,18 @@ impl Probe<'_> {
             return;
         };
         let header = basic_authorization(c);
-        let how = format!("as {} (from {})", c.username, c.source.display());
-        self.report.masker.add(header.trim_start_matches("Basic "));
-        let s = verdict(&self.client, &self.target, Some(&header), &how);
+        let how = format!(
+            "as {} (from {})",
+            c.username,
+            crate::text::visible(&c.source.display().to_string())
+        );
+        let s = verdict(
+            &self.client,
+            &self.report.masker,
+            &self.target,
+            Some(&header),
+            &how,
+        );
         self.push(s);
     }
 }
@@ -613,7 +695,7 @@ fn read_credentials(
     };
     match credentials::lookup(&path, authority, opts.docker_config.is_some()) {
         Ok(Lookup::Found(c)) => {
-            report.masker.add(&c.password.0);
+            report.masker.add_basic(&c.username, &c.password.0);
             Ok(Some(c))
         }
         Ok(Lookup::Anonymous(note)) => {
@@ -636,6 +718,30 @@ fn read_credentials(
             Err(s)
         }
     }
+}
+
+/// Why step 3 did not send `user`'s credentials to `realm`, and what buildctl would do.
+fn withheld_note(user: &str, realm: &str, scheme: &str) -> String {
+    let downgrade = scheme == "https" && realm.to_ascii_lowercase().starts_with("http://");
+    let why = if downgrade {
+        "it is plain http for an https registry, and doctor never sends credentials from https down to http (they would cross the network in clear)"
+    } else {
+        "step 2 judged it wrong: not the registry's scheme, host and port"
+    };
+    format!(
+        "doctor did not send {user}'s credentials to this realm: {why}. buildctl would send them: it fetches its token from the realm as written (containerd core/remotes/docker/auth/fetch.go GenerateTokenOptions takes the realm URL unchecked, and FetchToken/FetchTokenWithOAuth send the username and password to it), so fix the realm before BuildKit pushes"
+    )
+}
+
+/// The user and password (when one is written) of a URL's user info, if it has one.
+fn userinfo(url: &str) -> Option<(&str, Option<&str>)> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (info, _) = authority.rsplit_once('@')?;
+    Some(match info.split_once(':') {
+        Some((user, password)) => (user, Some(password)),
+        None => (info, None),
+    })
 }
 
 fn basic_authorization(c: &Credentials) -> String {
@@ -716,13 +822,35 @@ fn realm_step(
     ))
 }
 
-/// The last step: the request with credentials, and what its answer means.
-fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str) -> Step {
+/// The last step: the request with credentials, and what its answer means (bodies
+/// shown through `masker`), with the redirects it followed.
+fn verdict(
+    client: &Client,
+    masker: &Masker,
+    target: &str,
+    authorization: Option<&str>,
+    how: &str,
+) -> Step {
     let title = format!("GET {target} {how}");
     match client.get(target, authorization) {
         Err(e) => step(Outcome::Fail, title).note(e.message),
-        Ok(a) if a.status == 200 => step(Outcome::Ok, format!("{title}: 200, accepted")),
-        Ok(a) if a.status == 404 && a.body.contains("NAME_UNKNOWN") => step(
+        Ok(a) => verdict_of(&title, masker, target, authorization, &a)
+            .notes(redirects::notes(target, &a)),
+    }
+}
+
+/// What the last step's answer `a` means.
+fn verdict_of(
+    title: &str,
+    masker: &Masker,
+    target: &str,
+    authorization: Option<&str>,
+    a: &net::Answer,
+) -> Step {
+    let snippet = |body: &str| snippet(masker, body);
+    match a {
+        a if a.status == 200 => step(Outcome::Ok, format!("{title}: 200, accepted")),
+        a if a.status == 404 && a.body.contains("NAME_UNKNOWN") => step(
             Outcome::Ok,
             format!(
                 "{title}: 404 NAME_UNKNOWN: accepted; the repository does not exist yet (a first push creates it)"
@@ -730,7 +858,7 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
         ),
         // Harbor's answer for a repository it does not have, past its auth middleware
         // (src/server/registry/tag.go, lib/http SendError): the request was let in.
-        Ok(a) if a.status == 404
+        a if a.status == 404
             && a.body.contains("NOT_FOUND")
             && a.body.contains("repository") =>
         {
@@ -741,14 +869,14 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
                 ),
             )
         }
-        Ok(a) if a.status == 404 => step(Outcome::Fail, format!("{title}: 404, no such API path"))
+        a if a.status == 404 => step(Outcome::Fail, format!("{title}: 404, no such API path"))
             .note(snippet(&a.body))
             .fix(if target.ends_with("/tags/list") {
                 "the registry has no tags list at this path: check --repository (project/name, as image references write it after the registry host, without a tag); for Harbor the project must exist"
             } else {
                 "the registry answers 404 for its own /v2/ API: check that spec.registry names the registry itself, port included"
             }),
-        Ok(a) if a.status == 401 || a.status == 403 => {
+        a if a.status == 401 || a.status == 403 => {
             // The registry says why in its challenge: error="insufficient_scope" (the
             // token is good but grants too little) or "invalid_token".
             let error = challenge::parse_all(a.headers("www-authenticate"))
@@ -773,7 +901,7 @@ fn verdict(client: &Client, target: &str, authorization: Option<&str>, how: &str
             }
             s.fix(fix)
         }
-        Ok(a) => step(Outcome::Fail, format!("{title}: {}", a.status))
+        a => step(Outcome::Fail, format!("{title}: {}", a.status))
             .note(snippet(&a.body))
             .fix(format!(
                 "a registry answers this request with 200 (or 401/403 with a reason); {} is the registry's own error: see its body above and the registry's logs",
@@ -875,8 +1003,26 @@ fn in_pod_fix(opts: &Options) -> String {
     }
 }
 
+/// The challenges as written, each parameter value cut at 200 characters (a server
+/// may send a megabyte in one).
 fn describe_challenges(challenges: &[Challenge]) -> String {
-    let written: Vec<String> = challenges.iter().map(Challenge::to_string).collect();
+    const SHOWN: usize = 200;
+    let written: Vec<String> = challenges
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            for (_, v) in &mut c.params {
+                if v.chars().count() > SHOWN {
+                    let len = v.len();
+                    *v = format!(
+                        "{}... ({len} bytes)",
+                        v.chars().take(SHOWN).collect::<String>()
+                    );
+                }
+            }
+            c.to_string()
+        })
+        .collect();
     written.join("; ")
 }
 
@@ -941,9 +1087,12 @@ fn describe_access(access: &[Access]) -> String {
         .join("; ")
 }
 
-/// The start of a body, on one line, for messages.
-fn snippet(body: &str) -> String {
-    let one: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+/// The start of a body, on one line, for messages: every secret masked first (so that
+/// the cut cannot leave part of one), every invisible character shown escaped.
+fn snippet(masker: &Masker, body: &str) -> String {
+    let masked = masker.mask(body);
+    let one: String = masked.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one = crate::text::visible(&one).into_owned();
     let cut: String = one.chars().take(200).collect();
     if cut.is_empty() {
         "(empty body)".into()
@@ -957,18 +1106,6 @@ fn snippet(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masking_covers_every_occurrence() {
-        let mut m = Masker::default();
-        m.add("hunter22");
-        m.add("aHVudGVyMjI=");
-        m.add("ab"); // too short to mask safely
-        assert_eq!(
-            m.mask("pw hunter22, b64 aHVudGVyMjI=, again hunter22, ab"),
-            "pw ****, b64 ****, again ****, ab"
-        );
-    }
 
     #[test]
     fn query_values_are_encoded() {

@@ -13,14 +13,48 @@ use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnecto
 use super::tls::{Issuer, Refused};
 use crate::endpoint::split_port;
 use crate::harbor::realm::Url;
+use crate::text::visible;
 
 /// A response, read whole (bodies are capped: a registry's answers are small).
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    /// `(name lowercased, value)`; values that are not UTF-8 are dropped.
+    /// `(name lowercased, value)`; bytes that are not UTF-8 read as U+FFFD.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: String,
+    /// The redirects followed to get it, in order.
+    pub(crate) redirects: Vec<Hop>,
 }
+
+/// One redirect a request followed: `from` answered `status` with `Location: to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hop {
+    pub(crate) status: u16,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    /// What became of the request's `Authorization` header on the way to `to`.
+    pub(crate) authorization: Carried,
+}
+
+/// The `Authorization` header across a redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Carried {
+    /// The request had none (or it was dropped at an earlier hop).
+    Nothing,
+    /// Sent on: the same host, and not from https to http.
+    Kept,
+    /// Not sent on; `go_sends`: whether Go's client (buildctl) would have.
+    Dropped { go_sends: bool },
+}
+
+/// Redirects followed per request: Go's client and containerd's stop after 10
+/// (net/http client.go `defaultCheckRedirect`; containerd
+/// core/remotes/docker/resolver.go `(*request).do`, "stopped after 10 redirects").
+const MAX_REDIRECTS: usize = 10;
+
+/// The most a response's headers may take: Go's HTTP client reads up to 10 MiB
+/// (net/http transport.go `maxHeaderResponseSize`), so a registry whose header is
+/// larger fails buildctl too, and one that is smaller passes both.
+pub(crate) const HEADER_LIMIT: usize = 10 << 20;
 
 impl Answer {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
@@ -58,6 +92,9 @@ pub(crate) enum Failed {
     NotPlainHttp,
     /// The server's certificate is not trusted, and why.
     Untrusted(Distrust),
+    /// The answer's headers are more than [`HEADER_LIMIT`], or malformed (a control
+    /// byte in a value): Go's client refuses them too.
+    BadHeaders,
     /// Anything else.
     Other,
 }
@@ -139,6 +176,13 @@ impl Client {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
+            // Redirects are followed here, one by one ([`Client::get`]), so that each
+            // is seen, and the Authorization header goes on by the probe's rule.
+            .max_redirects(0)
+            // Headers up to Go's bound are read whole (the buffer holds them and
+            // a little more, so that a larger head is refused by its size, not cut).
+            .max_response_header_size(HEADER_LIMIT)
+            .input_buffer_size(HEADER_LIMIT + (64 << 10))
             .user_agent(concat!(
                 "harbor-buildkit-fn/",
                 env!("CARGO_PKG_VERSION"),
@@ -159,8 +203,62 @@ impl Client {
         })
     }
 
-    /// `GET url`, with an `Authorization` header when given.
+    /// `GET url`, with an `Authorization` header when given, following up to
+    /// [`MAX_REDIRECTS`] redirects as Go's client does, except that the header goes
+    /// on only to the same host, and never from https to plain http ([`carried`]);
+    /// every redirect is in the answer's `redirects`.
     pub(crate) fn get(&self, url: &str, authorization: Option<&str>) -> Result<Answer, NetError> {
+        let mut at = url.to_string();
+        let mut auth = authorization;
+        let mut redirects = Vec::new();
+        loop {
+            let mut answer = self.get_once(&at, auth)?;
+            let location = answer.header("location").map(str::to_string);
+            let Some(location) = location.filter(|_| is_redirect(answer.status)) else {
+                answer.redirects = redirects;
+                return Ok(answer);
+            };
+            let next = resolve(&at, &location).ok_or_else(|| NetError {
+                kind: Failed::Other,
+                message: format!(
+                    "{} answered {} with Location {}, which is not an http(s) URL: Go's client (buildctl) does not follow it either",
+                    origin(&at),
+                    answer.status,
+                    visible(&location)
+                ),
+                issuer: None,
+            })?;
+            if redirects.len() == MAX_REDIRECTS {
+                return Err(NetError {
+                    kind: Failed::Other,
+                    message: format!(
+                        "stopped after {MAX_REDIRECTS} redirects, from {url} to {next}: buildctl stops there too (containerd core/remotes/docker/resolver.go: \"stopped after 10 redirects\")"
+                    ),
+                    issuer: None,
+                });
+            }
+            let carried = match auth {
+                None => Carried::Nothing,
+                Some(_) if keeps_authorization(url, &next) => Carried::Kept,
+                Some(_) => Carried::Dropped {
+                    go_sends: go_keeps_authorization(url, &next),
+                },
+            };
+            if !matches!(carried, Carried::Kept) {
+                auth = None;
+            }
+            redirects.push(Hop {
+                status: answer.status,
+                from: at,
+                to: next.clone(),
+                authorization: carried,
+            });
+            at = next;
+        }
+    }
+
+    /// One `GET`, no redirect followed.
+    fn get_once(&self, url: &str, authorization: Option<&str>) -> Result<Answer, NetError> {
         let mut req = self.agent.get(url);
         // Go clients (buildctl) send the port as written, `Host: h:80` for
         // `http://h:80/`, and Harbor's match sees exactly that; ureq would drop a
@@ -181,11 +279,11 @@ impl Client {
         let headers = resp
             .headers()
             .iter()
-            .filter_map(|(k, v)| {
-                Some((
+            .map(|(k, v)| {
+                (
                     k.as_str().to_ascii_lowercase(),
-                    v.to_str().ok()?.to_string(),
-                ))
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
             })
             .collect();
         let mut body = String::new();
@@ -203,8 +301,84 @@ impl Client {
             status,
             headers,
             body,
+            redirects: Vec::new(),
         })
     }
+}
+
+/// The statuses Go's client follows (net/http client.go `redirectBehavior`).
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// `location` read against `base` (RFC 3986 §5.2, for the forms servers send: an
+/// absolute URL, `//host/path`, `/path`, or a path relative to `base`'s folder);
+/// `None` for a scheme other than http and https.
+pub(crate) fn resolve(base: &str, location: &str) -> Option<String> {
+    let loc = location.trim();
+    if let Some((scheme, _)) = loc.split_once("://") {
+        if !scheme.contains(['/', '?', '#']) {
+            let scheme = scheme.to_ascii_lowercase();
+            return matches!(scheme.as_str(), "http" | "https").then(|| loc.to_string());
+        }
+    }
+    let (scheme, rest) = base.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let origin = &base[..scheme.len() + 3 + end];
+    if let Some(r) = loc.strip_prefix("//") {
+        return Some(format!("{scheme}://{r}"));
+    }
+    if loc.starts_with('/') {
+        return Some(format!("{origin}{loc}"));
+    }
+    let path = rest[end..].split(['?', '#']).next().unwrap_or("");
+    let folder = path.rfind('/').map_or("/", |i| &path[..=i]);
+    Some(format!("{origin}{folder}{loc}"))
+}
+
+/// The host name of a URL, lowercased, without port, brackets or user info.
+fn host_name(url: &str) -> Option<String> {
+    let u = Url::parse(url)?;
+    Some(
+        u.host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase(),
+    )
+}
+
+/// Whether the probe sends `Authorization` on from `initial` to `next`: the same host
+/// name and port, or the same host name from http up to https; never down to http.
+pub(crate) fn keeps_authorization(initial: &str, next: &str) -> bool {
+    let (Some(a), Some(b)) = (Url::parse(initial), Url::parse(next)) else {
+        return false;
+    };
+    if host_name(initial) != host_name(next) {
+        return false;
+    }
+    match (a.scheme.as_str(), b.scheme.as_str()) {
+        ("https", "http") => false,
+        ("http", "https") => true,
+        _ => a.port() == b.port(),
+    }
+}
+
+/// Whether Go's client sends `Authorization` on from `initial` to `next`: when the
+/// host name is the same or a subdomain of it, whatever the port and scheme, https to
+/// http included (net/http client.go `shouldCopyHeaderOnRedirect`,
+/// `isDomainOrSubdomain`).
+pub(crate) fn go_keeps_authorization(initial: &str, next: &str) -> bool {
+    let (Some(parent), Some(sub)) = (host_name(initial), host_name(next)) else {
+        return false;
+    };
+    if sub == parent {
+        return true;
+    }
+    if sub.contains([':', '%']) {
+        return false;
+    }
+    sub.strip_suffix(parent.as_str())
+        .is_some_and(|head| head.ends_with('.'))
 }
 
 /// `scheme://host[:port]` of a URL, for messages.
@@ -289,6 +463,19 @@ fn describe(e: &ureq::Error, url: &str, timeout: Duration, issuer: Option<Issuer
         ureq::Error::ConnectionFailed => error(Failed::Other, format!("cannot connect to {at}")),
         ureq::Error::Rustls(tls) => tls_error(at, &tls.to_string()),
         ureq::Error::Tls(msg) => tls_error(at, msg),
+        ureq::Error::LargeResponseHeader(_, limit) => error(
+            Failed::BadHeaders,
+            format!(
+                "the headers of {at}'s answer are larger than {} (a token or a cookie that large): Go's HTTP client reads no more either (net/http transport.go maxHeaderResponseSize), so buildctl fails on this answer too; fix the server, or the proxy in front of it, that writes them",
+                crate::files::size(*limit as u64)
+            ),
+        ),
+        ureq::Error::Protocol(p) if is_header_error(p) => error(
+            Failed::BadHeaders,
+            format!(
+                "{at} answered with a malformed header ({p}): a control character, or a byte HTTP does not allow in a header; Go's HTTP client refuses such an answer too (net/textproto reader.go readMIMEHeader, validHeaderValueByte: \"malformed MIME header line\"), so buildctl fails here as well; fix the server, or the proxy in front of it, that writes it"
+            ),
+        ),
         ureq::Error::Protocol(p) if !https => error(
             Failed::NotPlainHttp,
             format!(
@@ -297,6 +484,14 @@ fn describe(e: &ureq::Error, url: &str, timeout: Duration, issuer: Option<Issuer
         ),
         other => error(Failed::Other, format!("request to {at} failed: {other}")),
     }
+}
+
+/// A parse failure in the headers, not in the status line: the server speaks HTTP,
+/// badly. (Only a status line that is not HTTP at all suggests another protocol.) By
+/// ureq-proto's words for httparse's errors (`http parse fail: invalid header value`).
+fn is_header_error(p: &impl std::fmt::Display) -> bool {
+    let what = p.to_string();
+    what.contains("header") || what.contains("new line") || what.contains("invalid token")
 }
 
 fn is_lookup_failure(e: &ureq::Error) -> bool {

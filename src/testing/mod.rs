@@ -3,6 +3,7 @@
 //! never in a build that ships). Everything else inside the crate is `pub(crate)`.
 
 pub mod fuzzing;
+pub mod server;
 
 pub use crate::harbor::{patch, realm};
 pub use crate::krm::ResourceList;
