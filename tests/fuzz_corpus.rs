@@ -1,8 +1,10 @@
 //! Replays the fuzzers' corpora and the inputs that once crashed them, through the
 //! same checks the fuzz targets make (`harbor_buildkit_fn::testing::fuzzing`), so a
 //! regression is caught by `cargo test` without a fuzzer. Every input that once
-//! crashed a fuzzer, always; of the corpora (over 10,000 files), every input under
-//! `CI=true` and a fixed eighth of them for a developer's `cargo test`.
+//! crashed a fuzzer, always; of the large corpora (over 10,000 files), every input
+//! under `CI=true` and a fixed eighth of them for a developer's `cargo test`; of the
+//! small ones (`run_tree`, `doctor_server`, whose inputs build folders and start
+//! servers), every input.
 
 mod common;
 
@@ -21,15 +23,15 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
     v
 }
 
-/// Runs `check` on the files of `dirs` (below fuzz/; a corpus sampled, regressions
-/// whole); returns how many there were.
-fn replay(dirs: &[&str], check: fn(&[u8])) -> usize {
+/// Runs `check` on the files of `dirs` (below fuzz/; a corpus sampled, every `every`-th
+/// file unless the run is full, regressions whole); returns how many there were.
+fn replay_every(dirs: &[&str], every: usize, check: fn(&[u8])) -> usize {
     let root = common::root().join("fuzz");
     let mut n = 0;
     for dir in dirs {
         let all = files(&root.join(dir));
         let files = if dir.starts_with("corpus/") {
-            common::sample::every(all, 8, &format!("tests/fuzz_corpus.rs: fuzz/{dir}"))
+            common::sample::every(all, every, &format!("tests/fuzz_corpus.rs: fuzz/{dir}"))
         } else {
             all
         };
@@ -44,6 +46,11 @@ fn replay(dirs: &[&str], check: fn(&[u8])) -> usize {
         }
     }
     n
+}
+
+/// [`replay_every`] with an eighth of a large corpus.
+fn replay(dirs: &[&str], check: fn(&[u8])) -> usize {
+    replay_every(dirs, 8, check)
 }
 
 #[test]
@@ -71,4 +78,26 @@ fn doctor_corpus_passes_the_checks() {
         harbor_buildkit_fn::testing::fuzzing::check_doctor_input,
     );
     assert!(n >= 5, "the corpus is missing ({n} files)");
+}
+
+#[test]
+fn run_tree_corpus_passes_the_checks() {
+    // Each input builds a folder tree and runs `run` on it twice: the seeds, whole.
+    let n = replay_every(
+        &["corpus/run_tree", "regressions/run_tree"],
+        1,
+        harbor_buildkit_fn::testing::fuzzing::check_run_tree,
+    );
+    assert!(n >= 10, "the corpus is missing ({n} files)");
+}
+
+#[test]
+fn doctor_server_corpus_passes_the_checks() {
+    // Each input starts two servers on 127.0.0.1 and runs doctor: the seeds, whole.
+    let n = replay_every(
+        &["corpus/doctor_server", "regressions/doctor_server"],
+        1,
+        harbor_buildkit_fn::testing::fuzzing::check_doctor_server,
+    );
+    assert!(n >= 10, "the corpus is missing ({n} files)");
 }

@@ -114,9 +114,18 @@ pub struct Report {
     pub(crate) target: String,
     pub(crate) steps: Vec<Step>,
     masker: Masker,
+    /// Whether step 2 judged the Bearer realm right (`None`: it did not get there).
+    realm_right: Option<bool>,
 }
 
 impl Report {
+    /// Whether step 2 judged the realm right: the only case where credentials may
+    /// go to a realm that is not on the registry's own address.
+    #[cfg(feature = "test-support")]
+    pub(crate) fn realm_judged_right(&self) -> bool {
+        self.realm_right == Some(true)
+    }
+
     pub fn passed(&self) -> bool {
         self.steps.iter().all(|s| s.outcome != Outcome::Fail)
     }
@@ -174,6 +183,7 @@ pub fn run(opts: &Options) -> Report {
         ),
         steps: Vec::new(),
         masker: Masker::default(),
+        realm_right: None,
     };
     let client = match Client::new(
         opts.timeout,
@@ -511,6 +521,7 @@ impl Probe<'_> {
             &mismatches,
         );
         let mismatched = s.outcome != Outcome::Ok;
+        self.report.realm_right = Some(!mismatched);
         self.push(s);
         Some((realm.to_string(), mismatched))
     }

@@ -4,6 +4,9 @@
 use crate::krm::{ResourceList, Severity};
 use crate::yaml::Tree;
 
+pub use super::fuzz_doctor::check_doctor_server;
+pub use super::fuzz_run::check_run_tree;
+
 /// Runs the function on `data`: it must answer with a ResourceList; on success that
 /// output must read back (through both readers, which must agree) and a second run
 /// must leave its items unchanged.

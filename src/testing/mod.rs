@@ -2,6 +2,8 @@
 //! `test-support`, which the crate's own dev-dependency and the fuzz crate turn on; it is
 //! never in a build that ships). Everything else inside the crate is `pub(crate)`.
 
+mod fuzz_doctor;
+mod fuzz_run;
 pub mod fuzzing;
 pub mod server;
 
