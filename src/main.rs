@@ -196,8 +196,14 @@ Four steps, each printed with its outcome, and the fix when it fails:
      realm exactly as written, so its scheme and host must be the registry's.
      A mismatch is explained with the Harbor rule behind it (CORE_URL, EXT_ENDPOINT);
   3. a token from the realm, with the registry's credentials from the docker config
-     (never printed: passwords, auth strings and tokens are masked everywhere);
+     (never printed: passwords, auth strings and tokens are masked everywhere, in
+     every encoding); when step 2 judged the realm wrong (another host or port of
+     Harbor, another scheme, https to plain http), without them: buildctl would
+     send them there, doctor does not; a realm with user:password@ is refused;
   4. /v2/ (or the repository's tags list) again, with the token.
+
+Redirects are followed (up to 10, as buildctl) and printed; the Authorization
+header goes on to the same host only, never from https to http.
 
 Run it where BuildKit runs (a pod in the cluster, as the last example shows) to see
 what BuildKit sees; from a laptop, in-cluster names do not resolve. Exits 1 when a
@@ -227,7 +233,8 @@ Examples:
         scheme: String,
         /// A docker config (config.json, a folder holding one, or the Task's
         /// docker-registry Secret as `kubectl get secret -o yaml` prints it); `-` reads
-        /// it from stdin. Default: $DOCKER_CONFIG, then ~/.docker.
+        /// it from stdin. Default: $DOCKER_CONFIG, then ~/.docker. A regular file (or
+        /// stdin) of at most 4 MiB.
         #[arg(long, value_name = "PATH")]
         docker_config: Option<PathBuf>,
         /// A repository (project/name) whose tags to list, asking for pull,push.
@@ -237,7 +244,8 @@ Examples:
         #[arg(long, default_value_t = 10, value_name = "SECS", allow_negative_numbers = true, value_parser = timeout_secs)]
         timeout: u64,
         /// PEM file with the CA(s) to trust for https, for the registry and its token
-        /// realm alike, added to the system's roots (as buildctl and buildkitd add theirs).
+        /// realm alike, added to the system's roots (as buildctl and buildkitd add theirs);
+        /// a regular file of at most 4 MiB.
         #[arg(long, value_name = "PATH")]
         ca_file: Option<PathBuf>,
         /// Skip TLS certificate checks (spec.insecureSkipVerify).

@@ -301,3 +301,26 @@ fn stdin_is_bounded_too() {
     let f = run_in(&ws, &["check"], Some(Path::new("/dev/zero")), &[]);
     refused(&f, Code::InputTooLarge);
 }
+
+/// `run --help` says the rules a user meets here, with their codes.
+#[test]
+fn run_help_says_what_is_read() {
+    let ws = workspace();
+    let f = run(&ws, &["run", "--help"]);
+    assert_eq!(f.code, 0);
+    let help = f.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for rule in [
+        "regular files only: a FIFO, a device (/dev/zero) or a socket is refused (HBF012)",
+        "at most --max-input-size bytes in all, CONFIG, files and stdin together (HBF013)",
+        "a symlink is followed only when its target, every link resolved, is in or below that folder (HBF014)",
+        "each folder and each file once",
+        "--max-input-size <SIZE>",
+        "[default: 128M]",
+    ] {
+        assert!(
+            help.contains(rule),
+            "run --help lacks {rule:?}:\n{}",
+            f.stdout
+        );
+    }
+}

@@ -113,9 +113,11 @@ fn hostile_outputs() -> Vec<(&'static str, String)> {
     });
     let toml = changed_example("existing-buildkitd-toml.yaml", |v| {
         let cm = item(v, "ConfigMap", "buildkitd-config");
-        let text = cm["data"]["buildkitd.toml"].as_str().unwrap_or("").to_string();
-        cm["data"]["buildkitd.toml"] =
-            json!(format!("# note \u{FFFE} and \u{FFFF}\n{text}"));
+        let text = cm["data"]["buildkitd.toml"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        cm["data"]["buildkitd.toml"] = json!(format!("# note \u{FFFE} and \u{FFFF}\n{text}"));
     });
     let mut out = Vec::new();
     for (name, input) in [("chart", chart), ("toml", toml)] {
@@ -145,7 +147,11 @@ fn generated_values_and_results_escape_non_printables() {
         .unwrap_or_else(|| panic!("no CORE_URL change: {}", chart.stderr));
     assert_eq!(values(set).0, Some("http://harbor-core:80\u{FFFE}"));
     let doc = common::parse_json(&outputs[1].1);
-    let toml = common::find(doc["items"].as_array().expect("items"), "ConfigMap", "buildkitd-config");
+    let toml = common::find(
+        doc["items"].as_array().expect("items"),
+        "ConfigMap",
+        "buildkitd-config",
+    );
     assert!(
         toml["data"]["buildkitd.toml"]
             .as_str()
@@ -199,7 +205,11 @@ fn messages_show_invisible_characters() {
     let o = common::run(input);
     assert_eq!(o.exit_code, 1);
     let r = one(&o.results, Code::InputNotResourceList);
-    assert!(r.message.ends_with("found kind: ResourceList\\u{2028}"), "{}", r.message);
+    assert!(
+        r.message.ends_with("found kind: ResourceList\\u{2028}"),
+        "{}",
+        r.message
+    );
     let l = line(&o.stderr, Code::InputNotResourceList);
     assert!(l.rest.ends_with("ResourceList\\u{2028}"), "{}", l.rest);
     assert!(!o.stderr.contains('\u{2028}') && !o.stdout.contains('\u{2028}'));
