@@ -63,6 +63,7 @@ pub use endpoint::{Registry, Scheme};
 pub use function::{Checked, Outcome, Status, check, run, run_to};
 pub use krm::{Field, FnResult, InputError, ResourceRef, Severity, report, results_yaml};
 pub use names::{Invalid, Rule, Via, registry, repository};
+pub use text::visible;
 pub use yaml::ParseError;
 
 /// What the tests, benchmarks and fuzz targets reach inside the crate; only with the

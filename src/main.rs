@@ -411,11 +411,15 @@ fn main() -> ExitCode {
             let registry =
                 match harbor_buildkit_fn::registry(&registry, harbor_buildkit_fn::Via::Flag) {
                     Ok(r) => r,
-                    Err(e) => return emit("", &format!("error: REGISTRY {e}\n"), 2),
+                    Err(e) => {
+                        let line = format!("error: REGISTRY {e}");
+                        return emit("", &format!("{}\n", harbor_buildkit_fn::visible(&line)), 2);
+                    }
                 };
             if let Some(r) = &repository {
                 if let Err(e) = harbor_buildkit_fn::repository(r) {
-                    return emit("", &format!("error: --repository {r:?} {e}\n"), 2);
+                    let line = format!("error: --repository {r:?} {e}");
+                    return emit("", &format!("{}\n", harbor_buildkit_fn::visible(&line)), 2);
                 }
             }
             let opts = harbor_buildkit_fn::doctor::Options {

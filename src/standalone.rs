@@ -129,8 +129,19 @@ impl From<WalkError> for Error {
     }
 }
 
+/// The message, every invisible character it quotes (from a path, a parser's words
+/// about the input) shown escaped.
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = String::new();
+        self.describe(&mut text)?;
+        f.write_str(&visible(&text))
+    }
+}
+
+impl Error {
+    fn describe(&self, f: &mut String) -> std::fmt::Result {
+        use std::fmt::Write as _;
         let shown = |p: &Path| visible(&p.display().to_string()).into_owned();
         match self {
             Error::Config { path, error } => {

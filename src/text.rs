@@ -44,7 +44,7 @@ pub(crate) fn is_invisible(c: char) -> bool {
 
 /// `s` with every [`is_invisible`] character escaped as Rust writes it (`\t`, `\n`,
 /// `\r`, `\0`, else `\u{202e}`); borrowed when there is none.
-pub(crate) fn visible(s: &str) -> Cow<'_, str> {
+pub fn visible(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_invisible) {
         return Cow::Borrowed(s);
     }
