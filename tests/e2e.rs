@@ -501,6 +501,14 @@ const NOT_RUN_HERE: &[(&str, &str)] = &[
         "cd fuzz && cargo +nightly fuzz run function corpus/function -- -dict=yaml.dict -max_total_time=600",
         "needs a nightly toolchain; tests/fuzz_corpus.rs replays the corpus",
     ),
+    (
+        "cd fuzz && cargo +nightly fuzz run run_tree corpus/run_tree -- -max_total_time=600",
+        "needs a nightly toolchain; tests/fuzz_corpus.rs replays the corpus",
+    ),
+    (
+        "cd fuzz && cargo +nightly fuzz run doctor_server corpus/doctor_server -- -max_total_time=600",
+        "needs a nightly toolchain; tests/fuzz_corpus.rs replays the corpus",
+    ),
 ];
 
 /// What one README command must print.
