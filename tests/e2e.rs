@@ -530,19 +530,34 @@ fn renders_as_committed(o: &Output, work: &Path, overlay: &str) {
     assert_eq!(renders_expected(o, work, overlay), "", "{overlay}");
 }
 
-/// A generator overlay: its committed expected.yaml, and on stderr exactly the one
-/// warning a generator owes its user, that no daemon is in view to mount the ConfigMap
-/// into (kustomize shows stderr, never `results`).
-fn renders_with_the_generator_warning(o: &Output, work: &Path, overlay: &str) {
+/// A generator overlay: its committed expected.yaml, and on stderr exactly the
+/// warnings a generator owes its user (kustomize shows stderr, never `results`): that
+/// no daemon is in view to mount the ConfigMap into, and, for a registry named in the
+/// cluster while Harbor is installed elsewhere, that the chart's CORE_URL will not
+/// match it (`harbor_outside`).
+fn renders_with_the_generator_warnings(
+    o: &Output,
+    work: &Path,
+    overlay: &str,
+    harbor_outside: bool,
+) {
     let stderr = renders_expected(o, work, overlay);
-    let found = lines(&stderr);
-    assert!(
-        stderr.lines().count() == 1
-            && matches!(found.as_slice(), [w] if w.severity == Severity::Warning
-                && w.code == Code::BuildkitNoDaemon
-                && w.is_on("ConfigMap buildkit/buildkitd-config")),
-        "{overlay}: {stderr}"
-    );
+    let found: Vec<(Severity, Code, bool)> = lines(&stderr)
+        .iter()
+        .map(|l| {
+            (
+                l.severity,
+                l.code,
+                l.is_on("ConfigMap buildkit/buildkitd-config"),
+            )
+        })
+        .collect();
+    let mut wanted = vec![(Severity::Warning, Code::BuildkitNoDaemon, true)];
+    if harbor_outside {
+        wanted.push((Severity::Warning, Code::HarborOutsideInput, false));
+    }
+    assert_eq!(found, wanted, "{overlay}: {stderr}");
+    assert_eq!(stderr.lines().count(), wanted.len(), "{overlay}: {stderr}");
 }
 
 /// A kpt run that passed, said `said` (kpt's own lines: kpt prints each result as
@@ -597,11 +612,11 @@ const README_COMMANDS: &[Expect] = &[
     },
     Expect {
         cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/dev",
-        check: |o, w| renders_with_the_generator_warning(o, w, "examples/kustomize/dev"),
+        check: |o, w| renders_with_the_generator_warnings(o, w, "examples/kustomize/dev", true),
     },
     Expect {
         cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/https",
-        check: |o, w| renders_with_the_generator_warning(o, w, "examples/https"),
+        check: |o, w| renders_with_the_generator_warnings(o, w, "examples/https", false),
     },
     Expect {
         cmd: "kpt fn render --allow-exec examples/kpt/ci-build",
@@ -671,15 +686,19 @@ const README_COMMANDS: &[Expect] = &[
         },
     },
     Expect {
-        cmd: "harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit",
+        cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/default | harbor-buildkit-fn check examples/kustomize/production/default/harbor-buildkit.yaml",
         check: |o, _| checks_clean(o),
     },
     Expect {
-        cmd: "kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check",
+        cmd: "harbor-buildkit-fn check --planned examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit",
         check: |o, _| checks_clean(o),
     },
     Expect {
-        cmd: "harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml",
+        cmd: "kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check --planned",
+        check: |o, _| checks_clean(o),
+    },
+    Expect {
+        cmd: "harbor-buildkit-fn check --planned --format yaml < examples/resource-lists/harbor-chart.yaml",
         check: |o, _| {
             let (stdout, stderr) = out_text(o);
             assert!(o.status.success(), "{stderr}");
