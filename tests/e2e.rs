@@ -288,6 +288,63 @@ fn missing_harbor_configmap_is_a_clear_kustomize_error() {
     assert!(readme.contains("cannot merge or replace"));
 }
 
+/// A chart before v1.16.0 renders no `metadata.namespace`, and kustomize merges a
+/// generator's patch by name and namespace before its `namespace:` transformer runs:
+/// a patch with a namespace finds nothing (kustomize's own error), one without merges
+/// (`harborNamespace: ""`), and the namespace is then applied to the merged ConfigMap.
+#[test]
+fn a_chart_without_namespaces_takes_a_patch_without_one() {
+    let Some(kz) = common::kustomize_or_skip() else {
+        return;
+    };
+    let dir = TempDir::new("e2e-no-namespace");
+    std::fs::write(
+        dir.join("core.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: harbor-core\ndata:\n  EXT_ENDPOINT: \"https://harbor.example.com\"\n  CORE_URL: \"http://harbor-core:80\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        "namespace: harbor\nresources:\n- core.yaml\ngenerators:\n- fn.yaml\n",
+    )
+    .expect("write");
+    let fc = |extra: &str| {
+        format!(
+            "apiVersion: fn.harbor-buildkit.dev/v1alpha1\nkind: HarborBuildkit\nmetadata:\n  name: harbor-buildkit\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: harbor-buildkit-fn\nspec:\n  registry: harbor-core.harbor.svc.cluster.local\n  scheme: http\n{extra}  generate: [harborCore]\n"
+        )
+    };
+    let build = || {
+        run(Command::new(&kz)
+            .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+            .arg(dir.path()))
+    };
+    std::fs::write(dir.join("fn.yaml"), fc("")).expect("write");
+    let out = build();
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("does not exist; cannot merge or replace"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(dir.join("fn.yaml"), fc("  harborNamespace: \"\"\n")).expect("write");
+    let out = build();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cm = common::find(
+        &common::stream_items(&text(&out.stdout)),
+        "ConfigMap",
+        "harbor-core",
+    )
+    .clone();
+    assert_eq!(cm["metadata"]["namespace"], "harbor");
+    assert_eq!(
+        cm["data"]["CORE_URL"],
+        "http://harbor-core.harbor.svc.cluster.local"
+    );
+    assert_eq!(cm["data"]["EXT_ENDPOINT"], "https://harbor.example.com");
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    assert!(readme.contains("`harborNamespace: \"\"`"));
+}
+
 /// Under kustomize a transformer's patch that cannot land is an error kustomize shows
 /// (it prints a function's stderr and never its results), and so is every warning.
 #[test]
