@@ -730,12 +730,15 @@ fn check_reports_what_an_unpatched_render_lacks() {
             .iter()
             .filter(|r| r["tags"]["code"] == "HBF600")
             .collect();
+        // CORE_URL by name in a ConfigMap's data, or an env entry's value (the
+        // chart's extraEnvVars: env[i].value of the workload).
         let names = |r: &&Value| {
             let (name, path) = (
                 r["resourceRef"]["name"].as_str().unwrap_or(""),
                 r["field"]["path"].as_str().unwrap_or(""),
             );
-            (name.to_string(), path.contains("CORE_URL"))
+            let env_value = path.contains(".env[") && path.ends_with("].value");
+            (name.to_string(), path.contains("CORE_URL") || env_value)
         };
         let f = &cell.facts;
         let core = pending

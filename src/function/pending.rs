@@ -46,10 +46,14 @@ pub(crate) fn changes(output: &Output) -> Vec<FnResult> {
         );
         let more = diffs.len().saturating_sub(PER_ITEM);
         for (path, was, would) in diffs.into_iter().take(PER_ITEM) {
+            let what = match env_name(&path, &new) {
+                Some(name) => format!("{path} ({name})"),
+                None => path.clone(),
+            };
             let message = match (&was, &would) {
-                (Some(w), Some(n)) => format!("{path} is {w}, and the function would set {n}"),
-                (None, Some(n)) => format!("{path} is not set, and the function would set {n}"),
-                (Some(w), None) => format!("{path} is {w}, and the function would remove it"),
+                (Some(w), Some(n)) => format!("{what} is {w}, and the function would set {n}"),
+                (None, Some(n)) => format!("{what} is not set, and the function would set {n}"),
+                (Some(w), None) => format!("{what} is {w}, and the function would remove it"),
                 (None, None) => continue,
             };
             let mut r = FnResult::error(Code::CheckPendingChange, message).on(resource.clone());
@@ -70,6 +74,22 @@ pub(crate) fn changes(output: &Output) -> Vec<FnResult> {
         }
     }
     out
+}
+
+/// The variable an `...env[i].value` path sets, for the message.
+fn env_name(path: &str, item: &Value) -> Option<String> {
+    let entry = path.strip_suffix(".value")?;
+    if !entry.ends_with(']') || !entry.contains(".env[") {
+        return None;
+    }
+    let pointer: String = entry
+        .split('.')
+        .flat_map(|part| part.split('['))
+        .map(|seg| format!("/{}", seg.trim_end_matches(']')))
+        .collect();
+    item.pointer(&format!("{pointer}/name"))?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// A regenerated item keeps the identity annotations it came in with; they are not a

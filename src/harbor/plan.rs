@@ -58,6 +58,9 @@ pub(crate) fn plan(
             ))
             .on(resource),
         );
+        if topology.namespace_assumed {
+            plan.tell(namespace_assumed(rl, spec, topology));
+        }
         return Ok(plan);
     }
     check_version(spec, topology)?;
@@ -426,12 +429,11 @@ fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut 
         _ => None,
     };
     // TOKEN_SERVICE_URL (read by no Harbor code, kept as the chart writes the pair) is
-    // written where harbor-core reads it; with CORE_URL in the container's env (the
-    // chart's core.extraEnvVars), only in that env: the ConfigMap is left alone.
+    // written where harbor-core reads it, wherever CORE_URL is: the pair stays one.
     let token_setting = d.map_or(&none, |d| &d.token_service_url);
-    let token = match (&core, &token_setting.at) {
-        (Some(Target::Env { .. }), Some(Where::ConfigMap { .. })) | (None, _) => None,
-        _ => target(token_setting, "TOKEN_SERVICE_URL", beside, topology),
+    let token = match &core {
+        None => None,
+        Some(_) => target(token_setting, "TOKEN_SERVICE_URL", beside, topology),
     };
     // One Set per ConfigMap (two would each create `data:` where it is missing).
     let mut by_item: Vec<(usize, Vec<(String, String)>)> = Vec::new();

@@ -218,27 +218,44 @@ pub fn expected(f: &Facts, v: &Variant) -> Expected {
     let realm_text = realm
         .clone()
         .unwrap_or_else(|| "unknown (CORE_URL from valueFrom)".into());
+    let target = target(f, r);
+    let mut warnings = Vec::new();
     if f.harbor < Version(2, 0, 0) {
-        return if fit {
-            expect(
+        if fit {
+            return expect(
                 Decision::Noop,
                 "b",
                 format!("Harbor 1.10: registry realm {realm_text} fits"),
-            )
-        } else {
-            error(
-                &["HBF210"],
-                "b",
-                format!("Harbor 1.10: registry realm {realm_text}; CORE_URL plays no part"),
-            )
-        };
+            );
+        }
+        // Harbor 1.10 ignores CORE_URL; a name that also reaches nothing of Harbor's
+        // (i, g) may be refused for that first: either reason is a right refusal.
+        let mut codes = vec!["HBF210"];
+        if let Some(Expected {
+            decision: Decision::Error(also),
+            ..
+        }) = unreachable(f, v, &target, &mut warnings)
+        {
+            codes.extend(also);
+            if codes.len() == 1 {
+                // (i) accepts any code: so does this row.
+                codes.clear();
+            }
+        }
+        return error(
+            &codes,
+            "b",
+            format!("Harbor 1.10: registry realm {realm_text}; CORE_URL plays no part"),
+        );
     }
-    let target = target(f, r);
-    let mut warnings = Vec::new();
     if let Some(refused) = unreachable(f, v, &target, &mut warnings) {
         return refused;
     }
     let decided = decide(f, v, &target, fit, &realm_text);
+    // An error stops the run: the warnings due on the way need not come with it.
+    if matches!(decided.decision, Decision::Error(_)) {
+        return decided;
+    }
     Expected {
         warnings,
         ..decided
