@@ -284,15 +284,23 @@ fn core_url_in_the_containers_env_is_patched_there() {
         core_cm(&out.stdout)["data"]["CORE_URL"],
         "http://harbor-core:80"
     );
-    // Said on the Deployment, at the env entry it set.
+    // TOKEN_SERVICE_URL, which harbor-core reads from the ConfigMap, follows it there:
+    // the pair stays one (no Harbor code reads it, but users expect the pair).
+    assert_eq!(
+        core_cm(&out.stdout)["data"]["TOKEN_SERVICE_URL"],
+        format!("http://{FQDN}/service/token")
+    );
+    // Said on the Deployment, at the env entry it set; on the ConfigMap only for
+    // TOKEN_SERVICE_URL.
     let set = res::all(&out.results, Code::HarborCoreUrlSet);
     assert!(
         set.iter()
             .any(|r| res::on(r) == "Deployment harbor/harbor-core"
                 && res::path(r).is_some_and(|p| p.contains(".env[")))
-            && !set
+            && set
                 .iter()
-                .any(|r| res::on(r) == "ConfigMap harbor/harbor-core"),
+                .filter(|r| res::on(r) == "ConfigMap harbor/harbor-core")
+                .all(|r| res::path(r) == Some("data.TOKEN_SERVICE_URL")),
         "{}",
         res::dump(&out.results)
     );
