@@ -340,7 +340,7 @@ codes! {
     SpecImage = "HBF111" {
         title: "spec.buildctlImage is not an image reference",
         why: "The kubelet pulls the step's image by reference (distribution/reference grammar).",
-        fix: "Give a reference such as docker.io/moby/buildkit:v0.26.3-rootless.",
+        fix: "Give a reference such as docker.io/moby/buildkit:v0.32.2-rootless.",
         example: "hbf111-bad-image",
     }
     /// A path that must be absolute is not.
