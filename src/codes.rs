@@ -736,8 +736,8 @@ codes! {
     /// Pushes carry registry.insecure=true.
     TektonRegistryInsecure = "HBF404" {
         title: "pushes and caches carry registry.insecure=true",
-        why: "No buildkitd.toml known to say http = true is read by the builder, so the push itself tells buildkitd to use HTTPS first, then HTTP (util/push/push.go, util/resolver).",
-        fix: "Give the daemon's manifests with the input, so that http = true is wired instead.",
+        why: "No buildkitd.toml known to say http = true is read by the builder (or spec.registryInsecure says so): for each push and registry cache buildkitd then sets aside its own table for the registry for {insecure, http} (util/push/push.go, cache/remotecache/registry/registry.go), which tries HTTPS first and falls back to HTTP; where nothing answers on port 443 and packets are dropped, only after its 30 s dial timeout (util/resolver/resolver.go).",
+        fix: "Give the daemon's manifests with the input, so that http = true is wired instead; or, once the daemon reads buildkitd.toml with http = true for the registry, set spec.registryInsecure: false.",
         example: "hbf404-registry-insecure",
     }
     /// The Task was generated.

@@ -100,6 +100,8 @@ pub(crate) struct TektonSpec {
     pub(crate) tls_server_name: String,
     /// The step's uid; `None` leaves it to the platform.
     pub(crate) run_as_user: Option<u32>,
+    /// `registryInsecure`: `None` leaves it to what the input shows of the daemon.
+    pub(crate) registry_insecure: Option<bool>,
 }
 
 /// The validated, defaulted spec.
