@@ -77,7 +77,7 @@ pub(crate) struct Fields {
     #[serde(default = "default_buildkit_host")]
     pub(crate) buildkit_host: String,
     /// Image of the Task's step; it needs buildctl and a POSIX shell. Pinned to a
-    /// BuildKit release.
+    /// BuildKit release; v0.13.0 and later work.
     #[serde(default = "default_buildctl_image")]
     pub(crate) buildctl_image: String,
     /// Name of the Tekton Task.

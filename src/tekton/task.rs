@@ -32,6 +32,8 @@
 //! the metadata file there. The registry cache is exported with
 //! `image-manifest=true,oci-mediatypes=true`, the form Harbor stores, which BuildKit
 //! v0.12 to v0.20 do not write by default (`cache/remotecache/registry/registry.go`).
+//! Every flag the step passes is read by BuildKit v0.13.0 and later
+//! ([`crate::buildkit::release`]).
 //!
 //! Params reach the script through `env` and `args`, never as `$(params.X)` inside the
 //! script text, where Tekton would paste them in before the shell parses it. Array
