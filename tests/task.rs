@@ -1160,3 +1160,30 @@ fn step_unsets_docker_auth_config() {
         step.stderr()
     );
 }
+
+/// What the README says of the Task is what it does: its daemonless mode is not the
+/// catalog's task (tektoncd/catalog buildkit-daemonless 0.1 runs the rootful image
+/// `privileged: true`, 0.2 sets no seccomp or AppArmor profile), and `config.json` is
+/// not the only name buildctl reads (`DOCKER_AUTH_CONFIG` from v0.24.0).
+#[test]
+fn readme_says_what_is_true_of_the_task() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README.md");
+    for false_claim in [
+        "as the\ncatalog's buildkit-daemonless task and Shipwright's buildkit strategy do",
+        "the only name buildctl reads",
+        "The flag makes buildctl replace",
+    ] {
+        assert!(
+            !readme.contains(false_claim),
+            "README.md still says {false_claim:?}"
+        );
+    }
+    for said in [
+        "DOCKER_AUTH_CONFIG",
+        "privileged: true",
+        "registryInsecure",
+        "set-security-context",
+    ] {
+        assert!(readme.contains(said), "README.md does not say {said}");
+    }
+}

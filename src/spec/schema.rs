@@ -117,8 +117,9 @@ pub(crate) struct Fields {
     /// Run buildkitd inside the Task's step instead of connecting to a daemon:
     /// `buildctl-daemonless.sh` of the rootless image, with buildkitd.toml mounted into
     /// the step. No daemon, no TLS to it, no BUILDKIT_HOST; the step then needs seccomp
-    /// and AppArmor Unconfined and uid 1000, which Pod Security `baseline` and
-    /// `restricted` refuse: the Task's namespace must allow `privileged` pods.
+    /// and AppArmor Unconfined, privilege escalation and uid 1000, which Pod Security
+    /// `baseline` and `restricted` refuse: the Task's namespace must allow `privileged`
+    /// pods.
     #[serde(default)]
     pub(crate) daemonless: bool,
     /// The step's uid (runAsUser and runAsGroup): a number, or `platform` to leave it to
