@@ -58,7 +58,7 @@ mod tekton;
 mod yaml;
 
 pub use endpoint::{Registry, Scheme};
-pub use function::{Checked, Outcome, Status, check, run, run_to};
+pub use function::{Checked, Judge, Outcome, Status, check, run, run_to};
 pub use krm::{Field, FnResult, InputError, ResourceRef, Severity, report, results_yaml};
 pub use names::{Invalid, Rule, Via, registry, repository};
 pub use yaml::ParseError;

@@ -434,7 +434,7 @@ fn a_dash_reads_resources_from_stdin() {
     let (code, from_dash, stderr) = run_bin(&["run", &config, "-"], &text);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(from_dash, from_file);
-    let (code, checked, stderr) = run_bin(&["check", &config, "-"], &text);
+    let (code, checked, stderr) = run_bin(&["check", "--planned", &config, "-"], &text);
     assert_eq!(code, 0, "{stderr}");
     assert!(checked.contains("0 errors, 0 warnings"), "{checked}");
 
@@ -502,7 +502,7 @@ fn examples_of(help: &str) -> &str {
 fn help_examples_do_not_wrap() {
     let long = [
         "  kpt fn eval PKG --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci\n",
-        "  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit\n",
+        "  harbor-buildkit-fn check --planned examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit\n",
         "    registry: harbor-core.default.svc.cluster.local  # required: host[:port] as images name it\n",
     ];
     for cmd in [

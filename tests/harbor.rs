@@ -36,7 +36,7 @@ fn the_error(input: &str) -> FnResult {
         "stderr lacks it:\n{}",
         out.stderr
     );
-    let checked = harbor_buildkit_fn::check(input.as_bytes());
+    let checked = harbor_buildkit_fn::check(input.as_bytes(), harbor_buildkit_fn::Judge::Planned);
     assert_eq!(checked.exit_code, 1);
     assert!(checked.results.contains(&e), "{:#?}", checked.results);
     e
@@ -320,7 +320,10 @@ fn check_reads_the_env_over_the_configmap() {
     let extra = "- name: CORE_URL\n  value: http://harbor-core:80\n";
     let items = vec![cm, chart::core_deployment(v, "v2.13.1", extra)];
     let spec = format!("registry: {FQDN}\nscheme: http\ngenerate: [task]\n");
-    let checked = harbor_buildkit_fn::check(input(&items, &spec).as_bytes());
+    let checked = harbor_buildkit_fn::check(
+        input(&items, &spec).as_bytes(),
+        harbor_buildkit_fn::Judge::Planned,
+    );
     assert_eq!(checked.exit_code, 1, "{:#?}", checked.results);
     let realm = res::one(&checked.results, Code::HarborRealm);
     assert_eq!(realm.severity, Severity::Error);

@@ -46,6 +46,9 @@ pub(crate) struct Fields {
     /// Namespace Harbor is looked for in. Derived from a
     /// `<service>.<namespace>.svc[.<domain>]` registry; otherwise every namespace, and
     /// required only for a patch generated without Harbor's ConfigMap in the input.
+    /// `""`: Harbor's manifests carry no `metadata.namespace` (harbor-helm before
+    /// v1.16.0), and the generated patch carries none either, as kustomize needs to
+    /// merge it.
     #[schemars(extend("x-default" = "from registry"))]
     pub(crate) harbor_namespace: Option<String>,
     /// Harbor's core ConfigMap. Found by what it holds (EXT_ENDPOINT and CORE_URL);

@@ -233,6 +233,9 @@ fn harbor(
 ) -> HarborSpec {
     let service = place.and_then(Place::service);
     let namespace = match (&fields.harbor_namespace, service.map(|(_, ns)| ns)) {
+        // "": Harbor's manifests carry no metadata.namespace (harbor-helm before
+        // v1.16.0), so a patch for kustomize must carry none either to merge.
+        (Some(ns), _) if ns.is_empty() => String::new(),
         (Some(ns), derived) => {
             c.label("harborNamespace", ns);
             if let Some(derived) = derived.filter(|d| d != ns) {

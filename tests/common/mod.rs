@@ -52,6 +52,16 @@ pub fn items(output: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The documents of a `---`-separated stream (`run`'s or kustomize's output) as JSON.
+pub fn stream_items(stream: &str) -> Vec<Value> {
+    stream
+        .split("\n---\n")
+        .map(|d| d.strip_prefix("---\n").unwrap_or(d))
+        .filter(|d| !d.trim().is_empty())
+        .map(parse_json)
+        .collect()
+}
+
 pub fn find<'v>(items: &'v [Value], kind: &str, name: &str) -> &'v Value {
     items
         .iter()
