@@ -341,7 +341,7 @@ codes! {
     SpecImage = "HBF111" {
         title: "spec.buildctlImage is not an image reference",
         why: "The kubelet pulls the step's image by reference (distribution/reference grammar).",
-        fix: "Give a reference such as docker.io/moby/buildkit:v0.26.3-rootless.",
+        fix: "Give a reference such as docker.io/moby/buildkit:v0.32.2-rootless.",
         example: "hbf111-bad-image",
     }
     /// A path that must be absolute is not.
@@ -752,6 +752,13 @@ codes! {
         fix: "Move its settings into the file the daemon reads (the generated one), or into this function's spec.",
         example: "hbf322-rootless-daemon-with-etc-buildkit",
     }
+    /// BUILDER_IMAGE is a BuildKit release older than the Task supports.
+    BuildkitTooOld = "HBF323" {
+        title: "BUILDER_IMAGE is a BuildKit release older than the Task supports",
+        why: "The step passes --registry-auth-tlscontext (buildctl v0.13.0 and later: moby/buildkit cmd/buildctl/build.go; v0.12 stops with 'flag provided but not defined') and exports the registry cache with image-manifest=true (v0.12.0 and later: cache/remotecache/registry/registry.go; without it v0.12 to v0.20 write an OCI index, which Harbor answers with 404, goharbor/harbor#14774).",
+        fix: "Use moby/buildkit v0.13.0 or later (spec.buildctlImage for the Task's default, the BUILDER_IMAGE param of the run).",
+        example: "hbf323-builder-image-too-old",
+    }
 
     // ---- HBF4xx: Tekton -------------------------------------------------------------
     /// BUILDKIT_HOST defaults to the daemon's Service.
@@ -785,8 +792,8 @@ codes! {
     /// Pushes carry registry.insecure=true.
     TektonRegistryInsecure = "HBF404" {
         title: "pushes and caches carry registry.insecure=true",
-        why: "No buildkitd.toml known to say http = true is read by the builder, so the push itself tells buildkitd to use HTTPS first, then HTTP (util/push/push.go, util/resolver).",
-        fix: "Give the daemon's manifests with the input, so that http = true is wired instead.",
+        why: "No buildkitd.toml known to say http = true is read by the builder (or spec.registryInsecure says so): for each push and registry cache buildkitd then sets aside its own table for the registry for {insecure, http} (util/push/push.go, cache/remotecache/registry/registry.go), which tries HTTPS first and falls back to HTTP; where nothing answers on port 443 and packets are dropped, only after its 30 s dial timeout (util/resolver/resolver.go).",
+        fix: "Give the daemon's manifests with the input, so that http = true is wired instead; or, once the daemon reads buildkitd.toml with http = true for the registry, set spec.registryInsecure: false.",
         example: "hbf404-registry-insecure",
     }
     /// The Task was generated.
@@ -845,6 +852,13 @@ codes! {
         why: "tcp://buildkitd:1234 is a bare Service name, which a pod resolves only in its own namespace (the kubelet's DNS search path); BuildKit's examples run the daemon in a namespace of its own.",
         fix: "Set spec.buildkitHost to the daemon's Service, e.g. tcp://buildkitd.buildkit.svc:1234, or give the daemon and its Service with the input.",
         example: "hbf301-generated",
+    }
+    /// A run's IMAGE is on another registry than the Task's.
+    TektonImageRegistry = "HBF413" {
+        title: "a run gives the Task an IMAGE on another registry than it was generated for",
+        why: "BuildKit pushes to the registry an image reference names (distribution/reference splitDockerDomain: a first part without . or : is Docker Hub), and buildctl looks up credentials by that host exactly (docker/cli credentials file_store.go); the realm, http = true and the CA were all set up for spec.registry.",
+        fix: "Name the image under spec.registry (<registry>/<project>/<name>:<tag>), or generate the Task for the other registry.",
+        example: "hbf413-image-on-another-registry",
     }
 
     // ---- HBF5xx: credentials --------------------------------------------------------

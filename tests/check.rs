@@ -2080,3 +2080,92 @@ fn auths_key_with_a_port_the_registry_lacks_is_an_error_that_says_so() {
         "{stdout}"
     );
 }
+
+// ---------------------------------------------------------------------------------
+// The values runs give the generated Task (src/tekton/params.rs)
+
+/// A run of the generated Task (namespace ci) giving `params` (YAML lines at the
+/// `params:` list's indentation).
+fn task_run(name: &str, params: &str) -> String {
+    format!(
+        "- apiVersion: tekton.dev/v1\n  kind: TaskRun\n  metadata:\n    name: {name}\n    namespace: ci\n  spec:\n    taskRef:\n      name: buildkit-build\n    params:\n{params}    workspaces:\n    - name: source\n      emptyDir: {{}}\n    - name: dockerconfig\n      secret:\n        secretName: harbor-push\n"
+    )
+}
+
+const TASK_SPEC: &str = "registry: harbor-core.default.svc.cluster.local\nscheme: http\nnamespace: ci\ngenerate: [task]\n";
+
+#[test]
+fn an_image_on_another_registry_is_an_error_and_one_on_the_registry_is_not() {
+    use common::results as res;
+    let good = task_run(
+        "good",
+        &format!("    - name: IMAGE\n      value: {FQDN}/library/app:1\n"),
+    );
+    let short = task_run(
+        "short",
+        "    - name: IMAGE\n      value: harbor-core.default.svc/library/app:1\n",
+    );
+    let out = common::run(&common::input(&[good, short], TASK_SPEC));
+    let found = res::one(&out.results, Code::TektonImageRegistry);
+    assert_eq!(found.severity, Severity::Error);
+    assert_eq!(res::on(found), "TaskRun ci/short");
+    assert_eq!(res::path(found), Some("spec.params[0].value"));
+    assert_eq!(out.exit_code, 1);
+    // A Pipeline's literal, and a PipelineRun's inline pipelineSpec whose param the
+    // run gives; a value still holding $(...) in its registry part is not judged.
+    let pipeline = "- apiVersion: tekton.dev/v1\n  kind: Pipeline\n  metadata:\n    name: p\n    namespace: ci\n  spec:\n    tasks:\n    - name: build\n      taskRef:\n        name: buildkit-build\n      params:\n      - name: IMAGE\n        value: docker.io/library/app:1\n".to_string();
+    let inline = "- apiVersion: tekton.dev/v1\n  kind: PipelineRun\n  metadata:\n    name: r\n    namespace: ci\n  spec:\n    params:\n    - name: img\n      value: other.example.com/app:1\n    - name: reg\n      value: $(tasks.x.results.registry)\n    pipelineSpec:\n      params:\n      - name: img\n      - name: reg\n      tasks:\n      - name: build\n        taskRef:\n          name: buildkit-build\n        params:\n        - name: IMAGE\n          value: $(params.img)\n      - name: again\n        taskRef:\n          name: buildkit-build\n        params:\n        - name: IMAGE\n          value: $(params.reg)/app:1\n".to_string();
+    let out = common::run(&common::input(&[pipeline, inline], TASK_SPEC));
+    let found: Vec<(String, Option<&str>)> = res::all(&out.results, Code::TektonImageRegistry)
+        .into_iter()
+        .map(|r| (res::on(r), res::path(r)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "Pipeline ci/p".to_string(),
+                Some("spec.tasks[0].params[0].value")
+            ),
+            ("PipelineRun ci/r".to_string(), Some("spec.params[0].value")),
+        ]
+    );
+}
+
+#[test]
+fn a_builder_image_older_than_the_task_supports_is_an_error() {
+    use common::results as res;
+    // The Task's own default, from spec.buildctlImage.
+    let out = common::run(&common::input(
+        &[],
+        &format!("{TASK_SPEC}buildctlImage: docker.io/moby/buildkit:v0.12.5-rootless\n"),
+    ));
+    let found = res::one(&out.results, Code::BuildkitTooOld);
+    assert_eq!(found.severity, Severity::Error);
+    assert_eq!(res::on(found), "Task ci/buildkit-build");
+    assert!(
+        res::path(found).is_some_and(|p| p.starts_with("spec.params[") && p.ends_with("].default")),
+        "{found:?}"
+    );
+    // Its wording names the field to change: the point of the finding on a Task.
+    assert!(
+        found.message.contains("spec.buildctlImage"),
+        "{}",
+        found.message
+    );
+    // Another image's tag says nothing of BuildKit; v0.13.0 is new enough.
+    for image in [
+        "registry.example.com/tools/buildctl:v0.1.0",
+        "moby/buildkit:v0.13.0",
+    ] {
+        let out = common::run(&common::input(
+            &[],
+            &format!("{TASK_SPEC}buildctlImage: {image}\n"),
+        ));
+        assert!(
+            res::all(&out.results, Code::BuildkitTooOld).is_empty(),
+            "{image}: {}",
+            res::dump(&out.results)
+        );
+    }
+}

@@ -156,7 +156,7 @@ fn help_version_and_unknown_arguments() {
 fn readme_documents_every_field() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
     let fields = harbor_buildkit_fn::testing::fields();
-    assert_eq!(fields.len(), 22);
+    assert_eq!(fields.len(), 23);
     for f in fields {
         let row = readme
             .lines()

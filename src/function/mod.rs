@@ -215,6 +215,7 @@ fn transform<'r, 's>(rl: &'r ResourceList<'s>, mode: Mode) -> Result<Done<'r, 's
     tekton::check::run(&spec.cluster, &output, &mut findings);
     tekton::auths::run(spec, &output, &mut findings);
     tekton::chain::run(spec, &topology.buildkit, &output, &mut findings);
+    tekton::params::run(spec, &output, &mut findings);
     Ok(Done {
         output,
         results,

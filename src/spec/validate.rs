@@ -124,22 +124,7 @@ fn endpoint(
             c.add(Code::SpecPath, &format!("ca[{i}]"), e);
         }
     }
-    if fields.scheme == Scheme::Http {
-        if !fields.ca.is_empty() {
-            c.add(
-                Code::SpecConflict,
-                "ca",
-                "applies to https registries only; with scheme http there is no certificate to verify",
-            );
-        }
-        if fields.insecure_skip_verify {
-            c.add(
-                Code::SpecConflict,
-                "insecureSkipVerify",
-                "applies to https registries only; a plain-HTTP registry needs only scheme: http (which sets http = true)",
-            );
-        }
-    }
+    scheme_conflicts(fields, c);
     let registry = registry?;
     let place = cluster.place(&registry.host);
     match &place {
@@ -210,6 +195,32 @@ fn endpoint(
             insecure_skip_verify: fields.insecure_skip_verify,
         },
     })
+}
+
+/// The TLS fields that apply to one scheme only, given with the other.
+fn scheme_conflicts(fields: &Fields, c: &mut Check) {
+    if fields.scheme == Scheme::Http {
+        if !fields.ca.is_empty() {
+            c.add(
+                Code::SpecConflict,
+                "ca",
+                "applies to https registries only; with scheme http there is no certificate to verify",
+            );
+        }
+        if fields.insecure_skip_verify {
+            c.add(
+                Code::SpecConflict,
+                "insecureSkipVerify",
+                "applies to https registries only; a plain-HTTP registry needs only scheme: http (which sets http = true)",
+            );
+        }
+    } else if fields.registry_insecure == Some(true) {
+        c.add(
+            Code::SpecConflict,
+            "registryInsecure",
+            "applies to http registries only; for an https registry without a certificate buildkitd can verify, give its CA with spec.ca, or set spec.insecureSkipVerify",
+        );
+    }
 }
 
 /// Where Harbor's core pieces are: given, or derived from a
@@ -295,6 +306,7 @@ fn tekton(fields: &Fields, c: &mut Check) -> TektonSpec {
         buildkit_host: fields.buildkit_host.clone(),
         tls_server_name,
         run_as_user: run_as_user(&fields.run_as_user, c),
+        registry_insecure: fields.registry_insecure,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod fuzzing;
 
+pub use crate::buildkit::release;
 pub use crate::harbor::{patch, realm};
 pub use crate::krm::ResourceList;
 pub use crate::names::dns1123_label;

@@ -130,6 +130,7 @@ pub mod buildkit_examples;
 pub mod container;
 pub mod harbor_chart;
 pub mod harbor_helm;
+pub mod modes;
 pub mod package;
 pub mod registry;
 pub mod results;
@@ -142,7 +143,9 @@ pub mod tools;
 pub use results::Code;
 pub use rl::ResourceList;
 pub use temp::TempDir;
-pub use tools::{assert_lint_clean, in_ci, kustomize_or_skip, require, required_tool, which};
+pub use tools::{
+    assert_lint_clean, in_ci, kustomize_or_skip, optional_outside_ci, require, required_tool, which,
+};
 
 /// Runs the built binary with `args` and `stdin`: exit code, stdout, stderr.
 pub fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
