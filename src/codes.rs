@@ -15,6 +15,7 @@
 //! | `HBF3xx` | BuildKit: the daemon and `buildkitd.toml` |
 //! | `HBF4xx` | Tekton: the Task and the runs of it |
 //! | `HBF5xx` | credentials: the docker-registry Secret as buildctl reads it |
+//! | `HBF6xx` | `check`: the manifests as they are |
 //! | `HBF9xx` | a bug in this function |
 //!
 //! Each entry says what the finding means, why (the upstream file behind the rule), how
@@ -362,7 +363,7 @@ codes! {
     SpecImage = "HBF111" {
         title: "spec.buildctlImage is not an image reference",
         why: "The kubelet pulls the step's image by reference (distribution/reference grammar).",
-        fix: "Give a reference such as docker.io/moby/buildkit:v0.26.3-rootless.",
+        fix: "Give a reference such as docker.io/moby/buildkit:v0.32.2-rootless.",
         example: "hbf111-bad-image",
     }
     /// A path that must be absolute is not.
@@ -560,6 +561,54 @@ codes! {
         example: "hbf219-envfrom-source-not-in-input",
     }
 
+    /// The external endpoint (or an Ingress host) with a scheme its front does not serve.
+    HarborExternalScheme = "HBF220" {
+        title: "the registry is Harbor's external endpoint, named with a scheme its front does not serve",
+        why: "The chart's fronts serve externalURL with its scheme only (harbor-helm templates/ingress/ingress.yaml: tls and ssl-redirect; nodePort and loadBalancer serve https on externalURL's port). BuildKit would fail there, and CORE_URL set to that URL would also carry harbor-core's job hooks, Trivy's and replication's tokens (goharbor/harbor src/lib/config/systemconfig.go).",
+        fix: "Set spec.scheme to the scheme the front serves (Harbor then answers BuildKit on that name with a usable realm, and nothing is patched), or name harbor-core's in-cluster Service in spec.registry.",
+        example: "hbf220-external-endpoint-wrong-scheme",
+    }
+
+    /// Harbor outside the input, with an in-cluster registry: the chart's CORE_URL will not match it.
+    HarborOutsideInput = "HBF221" {
+        title: "Harbor is not in the input, and with the chart's CORE_URL its realm will not fit an in-cluster registry",
+        why: "The chart renders CORE_URL as http://<fullname>-core:80 (harbor-helm templates/_helpers.tpl harbor.coreURL), which a Host such as <fullname>-core.<namespace>.svc.cluster.local never matches (src/server/middleware/v2auth/auth.go); Harbor v2.2-v2.13 then answer with EXT_ENDPOINT's realm, and v2.14+ with EXT_ENDPOINT's scheme. kustomize shows only stderr, so this is a warning, not an info.",
+        fix: "Set CORE_URL where Harbor is installed: with helm, core.extraEnvVars (chart v1.13.0+) and jobservice.extraEnvVars to <scheme>://<registry>; or run this function as helm's post-renderer over the chart (--post-renderer harbor-buildkit-fn --post-renderer-args run --post-renderer-args CONFIG); or give Harbor's manifests with the input and add harborCore to spec.generate.",
+        example: "hbf221-harbor-outside-input",
+    }
+
+    /// CORE_URL moved to a name outside the cluster.
+    HarborCoreUrlExternal = "HBF222" {
+        title: "CORE_URL now names a host outside the cluster, which the rest of Harbor also uses",
+        why: "harbor-core hands CORE_URL to jobservice for task hooks (<CORE_URL>/service/notifications), to Trivy and replication for tokens (<CORE_URL>/service/token, goharbor/harbor src/lib/config/systemconfig.go InternalTokenServiceEndpoint), and jobservice reads its configuration from it: each of them must resolve, reach and trust that name.",
+        fix: "Nothing, if every Harbor pod reaches the name; with a private CA give Harbor the CA (the chart's caBundleSecretName). Otherwise name harbor-core's in-cluster Service in spec.registry.",
+        example: "hbf222-core-url-external",
+    }
+
+    /// jobservice's CORE_URL set to harbor-core's.
+    HarborJobserviceCoreUrl = "HBF223" {
+        title: "jobservice's CORE_URL set to harbor-core's",
+        why: "jobservice tells the local Harbor by comparing a replication endpoint's URL with its own CORE_URL (goharbor/harbor src/pkg/reg/adapter/harbor/base/adapter.go isLocalHarbor), and that URL is harbor-core's CORE_URL (src/pkg/reg/manager.go): the two must be one string.",
+        fix: "Nothing; with helm, set jobservice.extraEnvVars (or the value the chart renders into <fullname>-jobservice-env) to the same value.",
+        example: "hbf223-jobservice-follows",
+    }
+
+    /// jobservice's CORE_URL cannot be kept equal to harbor-core's.
+    HarborJobserviceMismatch = "HBF224" {
+        title: "jobservice's CORE_URL is not harbor-core's, and this function cannot write it",
+        why: "With different strings, jobservice's isLocalHarbor (src/pkg/reg/adapter/harbor/base/adapter.go) no longer recognises the local Harbor, and replication with it loses the secret it authenticates with, silently.",
+        fix: "Set jobservice's CORE_URL where it comes from (the valueFrom source or Secret the message names) to harbor-core's value.",
+        example: "hbf224-jobservice-value-from",
+    }
+
+    /// Harbor's namespace assumed from spec.registry.
+    HarborNamespaceAssumed = "HBF225" {
+        title: "Harbor's namespace is taken from spec.registry: the manifests do not say it",
+        why: "harbor-helm renders metadata.namespace only from chart v1.16.0 (commit 0be9b1a), and helm passes a post-renderer no namespace, so a registry naming another namespace than Harbor's cannot be caught.",
+        fix: "Set spec.harborNamespace to the namespace Harbor is installed in.",
+        example: "hbf225-namespace-assumed",
+    }
+
     // ---- HBF3xx: BuildKit -----------------------------------------------------------
     /// Daemonless: the step mounts buildkitd.toml.
     BuildkitDaemonless = "HBF300" {
@@ -725,6 +774,13 @@ codes! {
         fix: "Move its settings into the file the daemon reads (the generated one), or into this function's spec.",
         example: "hbf322-rootless-daemon-with-etc-buildkit",
     }
+    /// BUILDER_IMAGE is a BuildKit release older than the Task supports.
+    BuildkitTooOld = "HBF323" {
+        title: "BUILDER_IMAGE is a BuildKit release older than the Task supports",
+        why: "The step passes --registry-auth-tlscontext (buildctl v0.13.0 and later: moby/buildkit cmd/buildctl/build.go; v0.12 stops with 'flag provided but not defined') and exports the registry cache with image-manifest=true (v0.12.0 and later: cache/remotecache/registry/registry.go; without it v0.12 to v0.20 write an OCI index, which Harbor answers with 404, goharbor/harbor#14774).",
+        fix: "Use moby/buildkit v0.13.0 or later (spec.buildctlImage for the Task's default, the BUILDER_IMAGE param of the run).",
+        example: "hbf323-builder-image-too-old",
+    }
 
     // ---- HBF4xx: Tekton -------------------------------------------------------------
     /// BUILDKIT_HOST defaults to the daemon's Service.
@@ -758,8 +814,8 @@ codes! {
     /// Pushes carry registry.insecure=true.
     TektonRegistryInsecure = "HBF404" {
         title: "pushes and caches carry registry.insecure=true",
-        why: "No buildkitd.toml known to say http = true is read by the builder, so the push itself tells buildkitd to use HTTPS first, then HTTP (util/push/push.go, util/resolver).",
-        fix: "Give the daemon's manifests with the input, so that http = true is wired instead.",
+        why: "No buildkitd.toml known to say http = true is read by the builder (or spec.registryInsecure says so): for each push and registry cache buildkitd then sets aside its own table for the registry for {insecure, http} (util/push/push.go, cache/remotecache/registry/registry.go), which tries HTTPS first and falls back to HTTP; where nothing answers on port 443 and packets are dropped, only after its 30 s dial timeout (util/resolver/resolver.go).",
+        fix: "Give the daemon's manifests with the input, so that http = true is wired instead; or, once the daemon reads buildkitd.toml with http = true for the registry, set spec.registryInsecure: false.",
         example: "hbf404-registry-insecure",
     }
     /// The Task was generated.
@@ -818,6 +874,13 @@ codes! {
         why: "tcp://buildkitd:1234 is a bare Service name, which a pod resolves only in its own namespace (the kubelet's DNS search path); BuildKit's examples run the daemon in a namespace of its own.",
         fix: "Set spec.buildkitHost to the daemon's Service, e.g. tcp://buildkitd.buildkit.svc:1234, or give the daemon and its Service with the input.",
         example: "hbf301-generated",
+    }
+    /// A run's IMAGE is on another registry than the Task's.
+    TektonImageRegistry = "HBF413" {
+        title: "a run gives the Task an IMAGE on another registry than it was generated for",
+        why: "BuildKit pushes to the registry an image reference names (distribution/reference splitDockerDomain: a first part without . or : is Docker Hub), and buildctl looks up credentials by that host exactly (docker/cli credentials file_store.go); the realm, http = true and the CA were all set up for spec.registry.",
+        fix: "Name the image under spec.registry (<registry>/<project>/<name>:<tag>), or generate the Task for the other registry.",
+        example: "hbf413-image-on-another-registry",
     }
 
     // ---- HBF5xx: credentials --------------------------------------------------------
@@ -890,6 +953,15 @@ codes! {
         why: "buildctl reads only config.json with an auths object; docker/cli dropped the ~/.dockercfg format (commit ee218fa89e), and the Task copies only .dockerconfigjson or config.json.",
         fix: "Recreate it as a kubernetes.io/dockerconfigjson Secret.",
         example: "hbf509-legacy-dockercfg",
+    }
+
+    // ---- HBF6xx: check --------------------------------------------------------------
+    /// check: the input lacks a change the function would make.
+    CheckPendingChange = "HBF600" {
+        title: "the input lacks a change the function would make",
+        why: "check judges the manifests in front of it; a render that skipped the function (kustomize without --enable-exec, a pipeline step left out) would deploy without it.",
+        fix: "Run the function over these manifests (kustomize build --enable-exec, kpt fn render, harbor-buildkit-fn run), or run check --planned to judge them as the function would leave them.",
+        example: "hbf600-check-pending",
     }
 
     // ---- HBF9xx: bugs ---------------------------------------------------------------

@@ -96,8 +96,8 @@ pub const IMAGE: &str = concat!("localhost/harbor-buildkit-fn:", env!("CARGO_PKG
 const USAGE: &str = "\
 harbor-buildkit-fn wires BuildKit in Tekton to a Harbor registry. From a HarborBuildkit
 functionConfig it (1) sets CORE_URL and TOKEN_SERVICE_URL in Harbor's core ConfigMap to
-<scheme>://<registry>, so Harbor's Bearer realm carries the scheme and host BuildKit uses
-(patched in place when the ConfigMap is in the input, as a kustomize merge patch from a
+<scheme>://<registry> when the realm needs it, and jobservice's CORE_URL to the same
+string, so Harbor's Bearer realm carries the scheme and host BuildKit uses (patched in place when the ConfigMap is in the input, as a kustomize merge patch from a
 generator, or as local config otherwise); (2) writes buildkitd.toml with the registry's
 [registry.\"<host>\"] table (http = true for plain HTTP, ca for a private CA); (3) generates
 a Tekton Task that copies the docker-registry Secret's .dockerconfigjson to

@@ -60,7 +60,7 @@ mod text;
 mod yaml;
 
 pub use endpoint::{Registry, Scheme};
-pub use function::{Checked, Outcome, Status, check, run, run_to};
+pub use function::{Checked, Judge, Outcome, Status, check, run, run_to};
 pub use krm::{Field, FnResult, InputError, ResourceRef, Severity, report, results_yaml};
 pub use names::{Invalid, Rule, Via, registry, repository};
 pub use text::visible;

@@ -79,7 +79,7 @@ Examples:
   harbor-buildkit-fn < examples/resource-lists/generator.yaml
 
   # Before deploy, the checks alone; after, a live probe:
-  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
+  harbor-buildkit-fn check --planned examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
   harbor-buildkit-fn doctor harbor-core.harbor.svc.cluster.local --scheme http"),
     propagate_version = true
 )]
@@ -146,12 +146,16 @@ Examples:
 Check what Harbor and BuildKit will do with these manifests, without writing them.
 
 Runs the function and prints only its checks (the same ones every run adds to its
-results), on the manifests as the function would leave them:
+results). It judges the manifests in front of it: a change the function would make to
+them is an error (HBF600, one per value: a render that skipped the function fails
+here), and the checks below run on them as the function would leave them. With
+--planned, only the checks: for a package's sources, before they are rendered.
 
   realm       the Bearer realm Harbor will answer BuildKit with, from CORE_URL and
               EXT_ENDPOINT in Harbor's core ConfigMap, by Harbor's match and
               tokenSvcURL (v2.14+ and v2.2-v2.13; the harbor-core image picks one);
-  jobservice  a jobservice ConfigMap whose CORE_URL disagrees with harbor-core's;
+  jobservice  jobservice's CORE_URL (its env, or <fullname>-jobservice-env) where it is
+              not harbor-core's string: replication then misses the local Harbor;
   buildkitd   [registry.\"host\"] tables keyed with another port, http with insecure,
               http = true for an https registry or its absence for an http one;
   Tekton      a Task or TaskRun whose DOCKER_CONFIG is a Secret mount without
@@ -162,14 +166,17 @@ resource files). Exits 1 when a finding is an error. To probe a running registry
 instead, see `harbor-buildkit-fn doctor`.",
         help_template = help_with!("\
 Examples:
-  # The chart as rendered, with this function's spec:
-  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
+  # CI on what will be deployed: the rendered overlay, with the overlay's spec
+  kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/default | harbor-buildkit-fn check examples/kustomize/production/default/harbor-buildkit.yaml
+
+  # A package's sources, before rendering: as the function would leave them
+  harbor-buildkit-fn check --planned examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit
 
   # A kpt package, through kpt's own reader:
-  kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check
+  kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check --planned
 
   # As KRM results (YAML), for CI annotations:
-  harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml")
+  harbor-buildkit-fn check --planned --format yaml < examples/resource-lists/harbor-chart.yaml")
     )]
     Check {
         /// The functionConfig file (default: a whole ResourceList on stdin).
@@ -179,6 +186,10 @@ Examples:
         /// How to print the findings.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Judge the manifests as the function would leave them: a change it would
+        /// make is not an error (for a package's sources, before rendering).
+        #[arg(long)]
+        planned: bool,
         /// The most bytes to read in all (CONFIG, the files, stdin), as for `run`.
         #[arg(long, value_name = "SIZE", default_value = "128M", value_parser = max_input_size)]
         max_input_size: u64,
@@ -397,8 +408,9 @@ fn main() -> ExitCode {
             config,
             paths,
             format,
+            planned,
             max_input_size,
-        }) => check(config, paths, format, max_input_size),
+        }) => check(config, paths, format, planned, max_input_size),
         Some(Command::Doctor {
             registry,
             scheme,
@@ -474,7 +486,13 @@ fn explain(id: &str) -> ExitCode {
 }
 
 /// `check`: the function's findings without its output.
-fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format, limit: u64) -> ExitCode {
+fn check(
+    config: Option<PathBuf>,
+    paths: Vec<PathBuf>,
+    format: Format,
+    planned: bool,
+    limit: u64,
+) -> ExitCode {
     use harbor_buildkit_fn::standalone::{self, Input};
     let from_stdin = match stdin_paths("check", config.as_ref(), &paths) {
         Ok(b) => b,
@@ -507,7 +525,11 @@ fn check(config: Option<PathBuf>, paths: Vec<PathBuf>, format: Format, limit: u6
             }
         }
     };
-    let checked = harbor_buildkit_fn::check(input.as_bytes());
+    let judge = match planned {
+        true => harbor_buildkit_fn::Judge::Planned,
+        false => harbor_buildkit_fn::Judge::AsTheyAre,
+    };
+    let checked = harbor_buildkit_fn::check(input.as_bytes(), judge);
     let text = match format {
         Format::Yaml => harbor_buildkit_fn::results_yaml(&checked.results),
         Format::Text => harbor_buildkit_fn::report(&checked.results),

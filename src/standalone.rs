@@ -369,7 +369,8 @@ fn build(config: &Path, input: Input, max_input: u64) -> Result<Built, Error> {
             name: name.clone(),
             error,
         })?;
-        for doc in docs {
+        let last = docs.len().saturating_sub(1);
+        for (n, doc) in docs.into_iter().enumerate() {
             leading_marker.get_or_insert(doc.explicit_start);
             if let Err(what) = resource(&doc) {
                 return Err(Error::NotResource {
@@ -380,8 +381,15 @@ fn build(config: &Path, input: Input, max_input: u64) -> Result<Built, Error> {
             }
             items.push_str("- ");
             let followable = yaml::followable(doc.text, doc.col);
-            if let std::borrow::Cow::Owned(changed) = &followable {
-                restore.push((changed.clone(), doc.text.to_string()));
+            // The last document of a file, as the file ends: with what follows its
+            // text (blanks, a last line without a break), given back if it ends the
+            // output unchanged.
+            let original = match n == last {
+                true => tail_from(text, doc.text),
+                false => doc.text,
+            };
+            if followable.as_ref() != original {
+                restore.push((followable.to_string(), original.to_string()));
             }
             yaml::reindent(&mut items, &followable, doc.col, 2);
             count += 1;
@@ -401,6 +409,17 @@ fn build(config: &Path, input: Input, max_input: u64) -> Result<Built, Error> {
         leading_marker: leading_marker.unwrap_or(false),
         restore,
     })
+}
+
+/// `text` from where `part`, a slice of it, starts to its end (`part` itself when it
+/// is not a slice of `text`).
+fn tail_from<'t>(text: &'t str, part: &'t str) -> &'t str {
+    let (base, start) = (text.as_ptr() as usize, part.as_ptr() as usize);
+    let inside = start >= base && start + part.len() <= base + text.len();
+    match inside {
+        true => text.get(start - base..).unwrap_or(part),
+        false => part,
+    }
 }
 
 /// What a document lacks to be a resource.

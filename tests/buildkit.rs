@@ -374,7 +374,7 @@ fn a_proxy_cache_keeps_the_upstreams_other_mirrors() {
 // The checks
 
 fn check(input: &str) -> harbor_buildkit_fn::Checked {
-    harbor_buildkit_fn::check(input.as_bytes())
+    harbor_buildkit_fn::check(input.as_bytes(), harbor_buildkit_fn::Judge::Planned)
 }
 
 /// With buildkitd.toml left out, the daemon in the input reads nothing at its config

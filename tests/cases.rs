@@ -5,7 +5,8 @@
 //!   the command reads. (Or `input-from`: the path of a shipped example, from the
 //!   repository's root, read instead.)
 //! - `args` (optional): the command line, one argument a line, run in the case's folder
-//!   with nothing on stdin (other files there are what it names).
+//!   with nothing on stdin (other files there are what it names); result codes are read
+//!   off `severity[CODE]:` lines on stderr and stdout (`check`'s report).
 //! - the expectation, one of:
 //!   - `expected-results.yaml`: the `results:` of the output (what most cases are about);
 //!   - `expected.yaml`: the whole output, for cases whose resources are the point;
@@ -102,10 +103,15 @@ fn print(case: &Case) -> Printed {
                 .output()
                 .expect("the binary runs");
             let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            // The function prints its results on stderr; `check` prints them as its
+            // report, on stdout.
+            let mut codes = codes_on_lines(&stderr);
+            codes.extend(codes_on_lines(&stdout));
             Printed {
                 exit: out.status.code().unwrap_or(-1),
-                codes: codes_on_lines(&stderr),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                codes,
+                stdout,
                 stderr,
             }
         }

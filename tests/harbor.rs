@@ -36,7 +36,7 @@ fn the_error(input: &str) -> FnResult {
         "stderr lacks it:\n{}",
         out.stderr
     );
-    let checked = harbor_buildkit_fn::check(input.as_bytes());
+    let checked = harbor_buildkit_fn::check(input.as_bytes(), harbor_buildkit_fn::Judge::Planned);
     assert_eq!(checked.exit_code, 1);
     assert!(checked.results.contains(&e), "{:#?}", checked.results);
     e
@@ -284,15 +284,23 @@ fn core_url_in_the_containers_env_is_patched_there() {
         core_cm(&out.stdout)["data"]["CORE_URL"],
         "http://harbor-core:80"
     );
-    // Said on the Deployment, at the env entry it set.
+    // TOKEN_SERVICE_URL, which harbor-core reads from the ConfigMap, follows it there:
+    // the pair stays one (no Harbor code reads it, but users expect the pair).
+    assert_eq!(
+        core_cm(&out.stdout)["data"]["TOKEN_SERVICE_URL"],
+        format!("http://{FQDN}/service/token")
+    );
+    // Said on the Deployment, at the env entry it set; on the ConfigMap only for
+    // TOKEN_SERVICE_URL.
     let set = res::all(&out.results, Code::HarborCoreUrlSet);
     assert!(
         set.iter()
             .any(|r| res::on(r) == "Deployment harbor/harbor-core"
                 && res::path(r).is_some_and(|p| p.contains(".env[")))
-            && !set
+            && set
                 .iter()
-                .any(|r| res::on(r) == "ConfigMap harbor/harbor-core"),
+                .filter(|r| res::on(r) == "ConfigMap harbor/harbor-core")
+                .all(|r| res::path(r) == Some("data.TOKEN_SERVICE_URL")),
         "{}",
         res::dump(&out.results)
     );
@@ -320,7 +328,10 @@ fn check_reads_the_env_over_the_configmap() {
     let extra = "- name: CORE_URL\n  value: http://harbor-core:80\n";
     let items = vec![cm, chart::core_deployment(v, "v2.13.1", extra)];
     let spec = format!("registry: {FQDN}\nscheme: http\ngenerate: [task]\n");
-    let checked = harbor_buildkit_fn::check(input(&items, &spec).as_bytes());
+    let checked = harbor_buildkit_fn::check(
+        input(&items, &spec).as_bytes(),
+        harbor_buildkit_fn::Judge::Planned,
+    );
     assert_eq!(checked.exit_code, 1, "{:#?}", checked.results);
     let realm = res::one(&checked.results, Code::HarborRealm);
     assert_eq!(realm.severity, Severity::Error);

@@ -10,9 +10,7 @@ use common::{example, find, items, run};
 use serde_json::Value;
 
 fn generated_task(example_file: &str) -> Value {
-    let out = run(&example(example_file));
-    assert_eq!(out.exit_code, 0, "{}", out.stderr);
-    find(&items(&out.stdout), "Task", "buildkit-build").clone()
+    common::modes::example_task(example_file)
 }
 
 /// Tekton's Task CRD, kept in the repository (tests/fixtures/tekton/README.md says
@@ -59,49 +57,6 @@ fn forbid_unknown_fields(schema: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(forbid_unknown_fields),
         _ => {}
     }
-}
-
-/// The Tasks of every mode: the examples', a daemon with mTLS, daemonless, https with
-/// a private CA and skip-verify, the uid left to the platform.
-fn every_mode() -> Vec<(String, Value)> {
-    let mut tasks: Vec<(String, Value)> = [
-        "generator.yaml",
-        "https-kpt-package.yaml",
-        "configmap-function-config.yaml",
-        "harbor-chart.yaml",
-    ]
-    .iter()
-    .map(|f| (f.to_string(), generated_task(f)))
-    .collect();
-    for (name, items, spec) in [
-        (
-            "mtls",
-            mtls_daemon(),
-            format!("registry: {HTTP}\nscheme: http\ngenerate: [buildkitdConfig, task]\n"),
-        ),
-        (
-            "daemonless",
-            vec![],
-            format!(
-                "registry: {HTTP}\nscheme: http\ndaemonless: true\ngenerate: [buildkitdConfig, task]\n"
-            ),
-        ),
-        (
-            "private-ca",
-            vec![],
-            format!("registry: {HTTPS}\nca: [/certs/ca.crt]\ngenerate: [task]\n"),
-        ),
-        (
-            "skip-verify",
-            vec![],
-            format!(
-                "registry: {HTTPS}\ninsecureSkipVerify: true\nrunAsUser: platform\ngenerate: [task]\n"
-            ),
-        ),
-    ] {
-        tasks.push((name.to_string(), task_of(&items, &spec)));
-    }
-    tasks
 }
 
 #[test]
@@ -443,23 +398,12 @@ fn script_passes_shellcheck() {
     common::assert_lint_clean("shellcheck", &["--shell=sh", "--severity=style"], &file);
 }
 
-/// The generated Task of a ResourceList of `items` and `spec` (which must succeed).
-fn task_of(items: &[String], spec: &str) -> Value {
-    let out = run(&common::input(items, spec));
-    assert_eq!(out.exit_code, 0, "{}", out.stderr);
-    let items = items_of(&out.stdout);
-    items
-        .into_iter()
-        .find(|i| i["kind"] == "Task")
-        .unwrap_or_else(|| panic!("no Task in:\n{}", out.stdout))
-}
+use common::modes::{HTTP, HTTPS, every_mode, mtls_daemon, task_of};
 
 fn items_of(stdout: &str) -> Vec<Value> {
     items(stdout)
 }
 
-const HTTP: &str = "harbor-core.default.svc.cluster.local";
-const HTTPS: &str = "harbor.example.com";
 const CA: &str = "-----BEGIN CERTIFICATE-----\nMIIB (a test CA)\n-----END CERTIFICATE-----\n";
 
 /// The credentials every run binds: a docker-registry Secret as the kubelet mounts it.
@@ -474,16 +418,6 @@ fn creds(registry: &str) -> TaskRun {
                 &format!("{{\"auths\":{{\"{registry}\":{{\"auth\":\"dTpw\"}}}}}}"),
             )],
         )
-}
-
-/// The daemon of BuildKit's examples (mTLS, `--tlscacert`) and its Service, in
-/// namespace buildkit.
-fn mtls_daemon() -> Vec<String> {
-    use common::buildkit_examples::{Mode, deployment, service};
-    vec![
-        deployment(Mode::Rootless, "buildkit", &[]),
-        service("buildkit"),
-    ]
 }
 
 fn assert_ran(step: &StepRun) {
@@ -554,11 +488,20 @@ fn step_plain_tcp_daemon_and_http_registry() {
             "--import-cache",
             &format!("type=registry,ref={HTTP}/library/app:cache,registry.insecure=true"),
             "--export-cache",
-            &format!("type=registry,ref={HTTP}/library/app:cache,mode=max,registry.insecure=true"),
+            &format!(
+                "type=registry,ref={HTTP}/library/app:cache,mode=max,image-manifest=true,oci-mediatypes=true,registry.insecure=true"
+            ),
         ]
         .map(String::from),
     );
     assert_eq!(step.argv[step.global().len()..], want[..]);
+    // The metadata file is in the step's own TMPDIR, the emptyDir.
+    let tmp = step.dir.join("mnt/tmp").display().to_string();
+    assert!(
+        step.values("--metadata-file")[0].starts_with(&format!("{tmp}/")),
+        "{:?}",
+        step.argv
+    );
     // The credentials are where buildctl reads them.
     let docker = step.dir.join("mnt/docker-config/config.json");
     assert!(
@@ -590,26 +533,29 @@ fn step_mtls_daemon() {
     let dir = step.path("buildkit-client-certs");
     assert_eq!(
         step.global(),
-        [
-            "--addr",
-            "tcp://buildkitd.buildkit.svc:1234",
-            "--tlsdir",
-            &dir,
-            "--tlsservername",
-            "buildkitd"
-        ]
+        tls_globals(&dir, ["ca.pem", "cert.pem", "key.pem"])
     );
     let image = format!("{HTTP}/library/app:1");
     assert_eq!(
         step.argv[step.global().len()..],
         build_flags(&step, &image, "")[..]
     );
-    // A kubernetes.io/tls Secret's names work too (--tlsdir takes either).
+    // A kubernetes.io/tls Secret's names work too, each file given by name: --tlsdir
+    // reads them from v0.21.1 only, and v0.21.0's reads no folder at all (moby/buildkit
+    // cmd/buildctl/common/common.go).
     let tls = [("ca.crt", CA), ("tls.crt", CA), ("tls.key", "KEY")];
-    assert_ran(&run_step(
-        &task,
-        &creds(HTTP).workspace("buildkit-client-certs", &tls),
-    ));
+    let step = run_step(&task, &creds(HTTP).workspace("buildkit-client-certs", &tls));
+    assert_ran(&step);
+    let dir = step.path("buildkit-client-certs");
+    assert_eq!(
+        step.global(),
+        tls_globals(&dir, ["ca.crt", "tls.crt", "tls.key"])
+    );
+    assert!(
+        !step.argv.iter().any(|a| a == "--tlsdir"),
+        "{:?}",
+        step.argv
+    );
     // A Secret without the key: said before buildctl runs.
     let step = run_step(
         &task,
@@ -622,6 +568,23 @@ fn step_mtls_daemon() {
         "{}",
         step.stderr()
     );
+}
+
+/// buildctl's global flags for the mTLS daemon of [`mtls_daemon`], with the CA,
+/// certificate and key files `files` of the client-cert workspace at `dir`.
+fn tls_globals(dir: &str, files: [&str; 3]) -> Vec<String> {
+    let mut flags = vec![
+        "--addr".to_string(),
+        "tcp://buildkitd.buildkit.svc:1234".to_string(),
+    ];
+    for (flag, file) in ["--tlscacert", "--tlscert", "--tlskey"]
+        .into_iter()
+        .zip(files)
+    {
+        flags.extend([flag.to_string(), format!("{dir}/{file}")]);
+    }
+    flags.extend(["--tlsservername".to_string(), "buildkitd".to_string()]);
+    flags
 }
 
 /// https with a private CA: buildctl fetches the token itself, so the CA reaches it
@@ -707,9 +670,14 @@ fn step_daemonless() {
         step_spec["securityContext"]["seccompProfile"]["type"],
         "Unconfined"
     );
-    assert_eq!(
-        step_spec["securityContext"]["appArmorProfile"]["type"],
-        "Unconfined"
+    // AppArmor as the Task's annotation only, which Tekton carries to the pod: the
+    // securityContext field is refused by every Tekton before v0.69
+    // (tests/tekton_versions.rs).
+    assert!(
+        step_spec["securityContext"]
+            .get("appArmorProfile")
+            .is_none(),
+        "{step_spec}"
     );
     assert_eq!(step_spec["securityContext"]["runAsUser"], 1000);
     assert_eq!(
@@ -727,9 +695,14 @@ fn step_daemonless() {
     let step = run_step(&task, &creds(HTTP));
     assert_ran(&step);
     assert_eq!(step.tool.as_deref(), Some("buildctl-daemonless.sh"));
+    // The config path is the mount's (its folder here, as the harness maps mounts).
+    let config = step.dir.join("mnt/buildkit-config/buildkitd.toml");
     assert_eq!(
         step.buildkitd_flags,
-        "--oci-worker-no-process-sandbox --config=/buildkit-config/buildkitd.toml"
+        format!(
+            "--oci-worker-no-process-sandbox --config={}",
+            config.display()
+        )
     );
     assert_eq!(
         step.argv,
@@ -1033,4 +1006,184 @@ fn task_fields_refuse_what_cannot_work() {
         ),
     ));
     assert_eq!(out.exit_code, 0, "{}", out.stderr);
+}
+
+/// Whether the tests run as root (`id -u`).
+fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A uid other than the rootless image's (1000), owning nothing here.
+const OTHER_UID: u32 = 1234;
+
+/// `run` as a uid that cannot write the image's TMPDIR (the rootless image's
+/// `/home/user/.local/tmp` belongs to uid 1000 alone: moby/buildkit `Dockerfile`,
+/// `rootless` stage): as root, the step runs as [`OTHER_UID`] through `setpriv`; as
+/// another user, the folder is made read-only. `None` (after a SKIPPED line, or a
+/// failure under CI=true) when neither can be arranged.
+fn as_a_stranger(run: TaskRun, image_tmp: &std::path::Path) -> Option<TaskRun> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(image_tmp).expect("the image's TMPDIR");
+    let run = run
+        .image_env("TMPDIR", image_tmp.display().to_string())
+        .image_env("HOME", image_tmp.display().to_string());
+    if running_as_root() {
+        common::required_tool("setpriv")?;
+        return Some(run.uid(OTHER_UID));
+    }
+    std::fs::set_permissions(image_tmp, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    Some(run)
+}
+
+/// Any uid (runAsUser other than 1000, or OpenShift's): the step's TMPDIR is an
+/// emptyDir of its own, so `mktemp` works where the image's TMPDIR is not writable.
+/// Without it (the Task as it was), mktemp fails and the step exits 1.
+#[test]
+fn step_runs_as_a_uid_that_owns_nothing() {
+    let task = task_of(
+        &[],
+        &format!("registry: {HTTPS}\nrunAsUser: platform\ngenerate: [task]\n"),
+    );
+    let image_tmp = common::TempDir::new("image-tmp");
+    let Some(run) = as_a_stranger(creds(HTTPS), &image_tmp.join("home/user/.local/tmp")) else {
+        return;
+    };
+    let step = run_step(&task, &run);
+    assert_ran(&step);
+    let tmp = step.dir.join("mnt/tmp").display().to_string();
+    assert!(
+        step.values("--metadata-file")[0].starts_with(&format!("{tmp}/")),
+        "{:?}",
+        step.argv
+    );
+    // The same run without the step's TMPDIR: the image's is all it has.
+    let mut without = task.clone();
+    let env = without["spec"]["steps"][0]["env"]
+        .as_array_mut()
+        .expect("env");
+    env.retain(|e| e["name"] != "TMPDIR");
+    let Some(run) = as_a_stranger(creds(HTTPS), &image_tmp.join("home/user/.local/tmp")) else {
+        return;
+    };
+    let step = run_step(&without, &run);
+    assert!(!step.ok(), "mktemp wrote where it should not be able to");
+    assert!(step.tool.is_none());
+    assert!(
+        step.stderr().contains("mktemp") || step.stderr().contains("Permission denied"),
+        "{}",
+        step.stderr()
+    );
+}
+
+/// buildctl's own words for a daemon that wants a client certificate are terse
+/// ("error reading server preface: EOF"): when the build fails and listing the
+/// daemon's workers fails too, the step says what to check.
+#[test]
+fn step_says_what_to_check_when_the_daemon_is_unreachable() {
+    use common::tekton::Buildctl;
+    let task = task_of(
+        &[],
+        &format!(
+            "registry: {HTTPS}\nbuildkitHost: tcp://buildkitd.buildkit.svc:1234\ngenerate: [task]\n"
+        ),
+    );
+    let preface = "error: listing workers for Build: failed to list workers: Unavailable: connection error: desc = \"error reading server preface: EOF\"";
+    let step = run_step(
+        &task,
+        &creds(HTTPS).buildctl(Buildctl::Unreachable(preface.into())),
+    );
+    assert!(!step.ok());
+    let err = step.stderr();
+    assert!(
+        err.contains(preface),
+        "buildctl's own words are kept: {err}"
+    );
+    for what in [
+        "tcp://buildkitd.buildkit.svc:1234",
+        "buildkit-client-certs",
+        "--tlscacert",
+        "not bound",
+    ] {
+        assert!(err.contains(what), "{what}: {err}");
+    }
+    assert_eq!(step.calls.len(), 2, "{:?}", step.calls);
+    assert!(step.calls[1].ends_with("debug workers"), "{:?}", step.calls);
+    // With the certificates bound, and a daemon certificate for another name.
+    let files = [("ca.pem", CA), ("cert.pem", CA), ("key.pem", "KEY")];
+    let name = "error: failed to list workers: Unavailable: connection error: desc = \"transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate is valid for localhost, buildkitd, not buildkitd.buildkit.svc\"";
+    let step = run_step(
+        &task,
+        &creds(HTTPS)
+            .workspace("buildkit-client-certs", &files)
+            .buildctl(Buildctl::Unreachable(name.into())),
+    );
+    assert!(!step.ok());
+    let err = step.stderr();
+    assert!(err.contains("BUILDKIT_TLS_SERVER_NAME"), "{err}");
+    assert!(!err.contains("not bound"), "{err}");
+    // The daemon answers and the build itself fails: buildctl said it all.
+    let step = run_step(
+        &task,
+        &creds(HTTPS).buildctl(Buildctl::BuildFails(
+            "error: failed to solve: target stage \"nope\" could not be found".into(),
+        )),
+    );
+    assert!(!step.ok());
+    assert!(!step.stderr().contains("cannot talk"), "{}", step.stderr());
+    assert!(step.stderr().contains("could not be found"));
+}
+
+/// A DOCKER_AUTH_CONFIG from a pod template would replace the workspace's
+/// credentials in buildctl v0.24 and later (docker/cli cli/config/configfile/file.go
+/// reads it before config.json): the step unsets it, and says so.
+#[test]
+fn step_unsets_docker_auth_config() {
+    let task = task_of(&[], &format!("registry: {HTTPS}\ngenerate: [task]\n"));
+    let other = format!("{{\"auths\":{{\"{HTTPS}\":{{\"auth\":\"b3RoZXI6dXNlcg==\"}}}}}}");
+    let step = run_step(&task, &creds(HTTPS).pod_env("DOCKER_AUTH_CONFIG", other));
+    assert_ran(&step);
+    assert_eq!(step.docker_auth_config, "unset");
+    assert!(
+        step.stderr().contains("DOCKER_AUTH_CONFIG"),
+        "{}",
+        step.stderr()
+    );
+    // Without it, nothing is said.
+    let step = run_step(&task, &creds(HTTPS));
+    assert_ran(&step);
+    assert!(
+        !step.stderr().contains("DOCKER_AUTH_CONFIG"),
+        "{}",
+        step.stderr()
+    );
+}
+
+/// What the README says of the Task is what it does: its daemonless mode is not the
+/// catalog's task (tektoncd/catalog buildkit-daemonless 0.1 runs the rootful image
+/// `privileged: true`, 0.2 sets no seccomp or AppArmor profile), and `config.json` is
+/// not the only name buildctl reads (`DOCKER_AUTH_CONFIG` from v0.24.0).
+#[test]
+fn readme_says_what_is_true_of_the_task() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README.md");
+    for false_claim in [
+        "as the\ncatalog's buildkit-daemonless task and Shipwright's buildkit strategy do",
+        "the only name buildctl reads",
+        "The flag makes buildctl replace",
+    ] {
+        assert!(
+            !readme.contains(false_claim),
+            "README.md still says {false_claim:?}"
+        );
+    }
+    for said in [
+        "DOCKER_AUTH_CONFIG",
+        "privileged: true",
+        "registryInsecure",
+        "set-security-context",
+    ] {
+        assert!(readme.contains(said), "README.md does not say {said}");
+    }
 }

@@ -482,3 +482,126 @@ fn yaml_test_suite_cases_survive_the_function() {
         problems.join("\n\n")
     );
 }
+
+/// A pass-through ConfigMap with the case nested under `suite:`, the last thing in
+/// the document, so a block scalar of the case (a `|+` keeps every trailing line
+/// break) runs to the document's end.
+fn passthrough_doc(doc: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: suite-copy\n  namespace: default\nsuite:\n{}",
+        indent(doc, 2)
+    )
+}
+
+const CORE_DOC: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: harbor-core\n  namespace: default\ndata:\n  EXT_ENDPOINT: \"https://harbor.example.com\"\n  CORE_URL: \"http://harbor-core:80\"\n";
+
+/// Issue 21, point 1: a block scalar that ends a document, or the whole input, keeps
+/// its value when the function passes the document through. Every valid case of the
+/// suite that holds a block scalar (`|` or `>`, keep-chomp `+` among them) is placed
+/// at the end of a document: before another document of a `run` stream, at the end of
+/// the stream with and without a final line break, and at the end of a ResourceList
+/// whose functionConfig comes first. The document leaves `run` byte for byte as it
+/// came; the ResourceList's item reads the same (this crate's reader and, with the
+/// YAML layer's `followable`, what libyaml reads); and a second run changes nothing.
+#[test]
+fn block_scalars_at_the_end_of_a_document_keep_their_value() {
+    let Some(cases) = suite_cases(false) else {
+        return;
+    };
+    let tmp = common::TempDir::new("yaml-suite-end");
+    let fc_text = FC.replace("functionConfig:\n", "").replace("\n  ", "\n");
+    let fc_path = tmp.write("fn.yaml", fc_text.trim_start());
+    let run = |text: &str| {
+        harbor_buildkit_fn::standalone::run(
+            &fc_path,
+            harbor_buildkit_fn::standalone::Input::Text(text.to_string()),
+            false,
+        )
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for case in cases.iter().filter(|c| !c.fail) {
+        let Some(doc) = nestable(case) else { continue };
+        if !case
+            .tree
+            .lines()
+            .any(|l| l.contains("=VAL |") || l.contains("=VAL >"))
+        {
+            continue;
+        }
+        checked += 1;
+        let copy = passthrough_doc(&doc);
+        let stripped = copy.trim_end_matches('\n');
+        let streams = [
+            format!("{copy}---\n{CORE_DOC}"),
+            format!("{CORE_DOC}---\n{copy}"),
+            format!("{CORE_DOC}---\n{stripped}"),
+        ];
+        for (n, stream) in streams.iter().enumerate() {
+            let out = run(stream);
+            if out.exit_code != 0 {
+                // A document the function cannot pass through faithfully is refused
+                // whole (the other test judges refusals); nothing half-written.
+                if !out.stdout.is_empty() {
+                    problems.push(format!("{} #{n}: refused with output", case.id));
+                }
+                continue;
+            }
+            let kept = if n == 2 { stripped } else { copy.as_str() };
+            if !out.stdout.contains(kept) {
+                problems.push(format!(
+                    "{} #{n}: the document did not leave byte for byte:\n--- in\n{stream}\n--- out\n{}",
+                    case.id, out.stdout
+                ));
+                continue;
+            }
+            let again = run(&out.stdout);
+            if again.stdout != out.stdout {
+                problems.push(format!("{} #{n}: a second run changed the output", case.id));
+            }
+        }
+        // A ResourceList, functionConfig first, the document its last item, with and
+        // without the final line break.
+        let item = indent(&copy, 2).replacen("  apiVersion", "- apiVersion", 1);
+        let head = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{FC}items:\n");
+        for input in [
+            format!("{head}{item}"),
+            format!("{head}{}", item.trim_end_matches('\n')),
+        ] {
+            let out = common::run(&input);
+            if out.exit_code != 0 {
+                continue;
+            }
+            let read = |text: &str| {
+                let t = harbor_buildkit_fn::testing::Tree::parse(text).ok()?;
+                let v = t.to_json(t.root?).ok()?;
+                v["items"]
+                    .as_array()?
+                    .iter()
+                    .find(|i| i["metadata"]["name"] == "suite-copy")
+                    .cloned()
+            };
+            if read(&input) != read(&out.stdout) {
+                problems.push(format!(
+                    "{}: the ResourceList's last item reads differently:\n--- in\n{input}\n--- out\n{}",
+                    case.id, out.stdout
+                ));
+            }
+            let again = common::run(&out.stdout);
+            if again.stdout != out.stdout {
+                problems.push(format!(
+                    "{}: a second ResourceList run changed the output",
+                    case.id
+                ));
+            }
+        }
+    }
+    eprintln!("yaml-test-suite: {checked} cases with block scalars placed at a document's end");
+    assert!(checked > 50, "only {checked} cases with block scalars");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}

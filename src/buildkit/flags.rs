@@ -44,12 +44,8 @@ impl Parser {
     /// The parser of the BuildKit release an image tag names (`v0.26.3-rootless`), if
     /// the tag says.
     pub(crate) fn of_image(image: &str) -> Option<Parser> {
-        let tag = image.split('@').next()?.rsplit_once(':')?.1;
-        let version = tag.strip_prefix('v')?;
-        let mut parts = version.split(['.', '-']);
-        let major: u32 = parts.next()?.parse().ok()?;
-        let minor: u32 = parts.next()?.parse().ok()?;
-        Some(if major == 0 && minor <= 30 {
+        let v = super::release::Version::of_image_tag(image)?;
+        Some(if v < super::release::Version::new(0, 31, 0) {
             Parser::GoFlag
         } else {
             Parser::CliV3

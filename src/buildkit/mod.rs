@@ -13,12 +13,14 @@
 //! | finding the daemon and the ConfigMap it reads in the input | [`detect`](mod@detect) |
 //! | the change: the ConfigMap, mounted into the daemon, which restarts when it changes | [`plan`](mod@plan) |
 //! | the checks: the file the daemon really reads, its `ca` files, the Task's address | [`check`] |
+//! | BuildKit releases: the version an image names, what the Task's step needs of one | [`release`] |
 
 pub(crate) mod check;
 pub(crate) mod daemon;
 pub(crate) mod detect;
 pub(crate) mod flags;
 pub(crate) mod plan;
+pub mod release;
 pub(crate) mod toml;
 
 /// Pod-template annotation on the daemon: buildkitd reads its config only at start,

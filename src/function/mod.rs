@@ -17,6 +17,7 @@
 //! resource this function generated earlier is regenerated in place.
 
 pub(crate) mod apply;
+mod pending;
 
 use crate::codes::Code;
 use crate::krm::{self, Failure, FnResult, Mode, ResourceList, Severity};
@@ -131,15 +132,31 @@ pub struct Checked {
     pub exit_code: i32,
 }
 
+/// What `check` judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judge {
+    /// The manifests as they are: a change the function would make is an error
+    /// (`HBF600`), and the checks run on the manifests with it made.
+    AsTheyAre,
+    /// The manifests as the function would leave them (`check --planned`).
+    Planned,
+}
+
 /// Runs the function on `input` for its checks alone; the output items are dropped.
-pub fn check(input: &[u8]) -> Checked {
+pub fn check(input: &[u8], judge: Judge) -> Checked {
     let results = match krm::decode(input) {
         Err(e) => input_error(e).into_results(),
         Ok(text) => match ResourceList::parse(&text) {
             Err(e) => input_error(e).into_results(),
-            // What was generated is not the question here; what failed is.
             Ok(rl) => match transform(&rl, Mode::of_list(&rl)) {
-                Ok(done) => done.findings,
+                Ok(done) => match judge {
+                    Judge::AsTheyAre => {
+                        let mut results = pending::changes(&done.output);
+                        results.extend(done.findings);
+                        results
+                    }
+                    Judge::Planned => done.findings,
+                },
                 Err(f) => f.into_results(),
             },
         },
@@ -198,6 +215,7 @@ fn transform<'r, 's>(rl: &'r ResourceList<'s>, mode: Mode) -> Result<Done<'r, 's
     tekton::check::run(&spec.cluster, &output, &mut findings);
     tekton::auths::run(spec, &output, &mut findings);
     tekton::chain::run(spec, &topology.buildkit, &output, &mut findings);
+    tekton::params::run(spec, &output, &mut findings);
     Ok(Done {
         output,
         results,

@@ -2,10 +2,12 @@
 //! from `CORE_URL` and `EXT_ENDPOINT` as harbor-core will read them (its container's
 //! `env` over its ConfigMap) and the harbor-core image's version.
 //!
-//! It fails when the realm has another scheme than the registry, or a host pods cannot
-//! reach. (jobservice's own `CORE_URL` is not compared: jobservice uses it for its
-//! configuration and its sync worker, while task status hooks are built by harbor-core
-//! from harbor-core's `CORE_URL`; goharbor/harbor `src/pkg/task/task.go`.)
+//! It fails when the realm has another scheme than the registry, or, for an in-cluster
+//! registry, another host (buildctl fetches its token from the realm as written, so
+//! BuildKit's pods must reach that host: assumed not to, for a registry named in the
+//! cluster, and not probed here; `doctor` probes). It also compares jobservice's
+//! `CORE_URL` with harbor-core's: jobservice recognises the local Harbor in replication
+//! only by that string ([`super::jobservice`]).
 
 use serde_json::Value;
 
@@ -23,6 +25,50 @@ use crate::spec::Spec;
 pub(crate) fn run(spec: &Spec, topology: &Topology, output: &Output, out: &mut Vec<FnResult>) {
     let settings = Settings::read(spec, topology, output);
     out.push(realm_finding(spec, topology, &settings));
+    if let Some(finding) = jobservice_finding(topology, output, settings.after.as_deref()) {
+        out.push(finding);
+    }
+}
+
+/// jobservice's `CORE_URL`, as the output leaves it, against harbor-core's.
+fn jobservice_finding(
+    topology: &Topology,
+    output: &Output,
+    core: Option<&str>,
+) -> Option<FnResult> {
+    let j = topology.jobservice.as_ref()?;
+    let core = core?;
+    let (resource, path, value) = match j.core_url.at.as_ref()? {
+        Where::Env { index, .. } => (
+            j.index,
+            format!(
+                "spec.template.spec.containers[{}].env[{index}].value",
+                j.container
+            ),
+            env_str(output.value(j.index), j.container, "CORE_URL")?,
+        ),
+        Where::ConfigMap { item, key, .. } => (
+            *item,
+            format!("data.{key}"),
+            data_str(output.value(*item), key)?,
+        ),
+        // Not readable here; the plan said so when it mattered.
+        Where::ValueFrom { .. } | Where::Secret { .. } => return None,
+    };
+    // Go: strings.TrimSuffix(CORE_URL, "/") on harbor-core's side (InternalCoreURL),
+    // the raw environment on jobservice's.
+    let core = core.trim_end_matches('/');
+    if value == core {
+        return None;
+    }
+    Some(
+        FnResult::warning(Code::HarborJobserviceMismatch, format!(
+            "{} reads CORE_URL {value}, harbor-core {core}: jobservice recognises the local Harbor in replication only when the two are one string (goharbor/harbor src/pkg/reg/adapter/harbor/base/adapter.go isLocalHarbor), so replication with it loses the secret it authenticates with. Set jobservice's CORE_URL to {core} (with the chart, jobservice.extraEnvVars)",
+            j.describe
+        ))
+        .on(output.resource_ref(resource))
+        .change(&path, Some(&value), core),
+    )
 }
 
 fn data_str(v: Option<std::borrow::Cow<'_, Value>>, key: &str) -> Option<String> {
@@ -122,6 +168,23 @@ impl Settings {
     }
 }
 
+/// Harbor installed elsewhere (by helm, say) and a registry named in the cluster: the
+/// chart's `CORE_URL`, `http(s)://<fullname>-core:<port>` (harbor-helm
+/// `templates/_helpers.tpl` `harbor.coreURL`), never matches a Service FQDN, so the
+/// realm falls back to `EXT_ENDPOINT`'s (v2.2-v2.13) or its scheme (v2.14+). kustomize
+/// shows only stderr, so this must be a warning there.
+fn outside_input(spec: &Spec) -> Option<FnResult> {
+    let (service, _) = spec.endpoint.place.service()?;
+    let url = super::patch::core_url(spec);
+    let host = spec.endpoint.authority();
+    Some(FnResult::warning(
+        Code::HarborOutsideInput,
+        format!(
+            "Harbor is not in the input and spec.generate leaves harborCore out, so its realm is not checked; with the chart's CORE_URL (http://<fullname>-core:80), Harbor does not match the Host {host} and answers BuildKit with EXT_ENDPOINT's realm (v2.2-v2.13) or EXT_ENDPOINT's scheme (v2.14+), which buildctl then uses as written. Unless Harbor's CORE_URL is already {url}, set it where Harbor is installed: with helm, core.extraEnvVars (chart v1.13.0+) and jobservice.extraEnvVars, CORE_URL={url}; or run this function as helm's post-renderer over the chart (--post-renderer harbor-buildkit-fn --post-renderer-args run --post-renderer-args CONFIG, with harborCore in spec.generate). Service {service} is assumed to be harbor-core's"
+        ),
+    ))
+}
+
 /// How bad a predicted realm is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Verdict {
@@ -162,16 +225,20 @@ fn judge(realm: Option<&str>, spec: &Spec) -> (Verdict, String) {
                 verdict = Verdict::Fails;
                 why.push(format!("its scheme is {r}, the registry's is {s}"));
             }
+            // Known: buildctl fetches the token from the realm as written (containerd
+            // remotes/docker/auth, fetchToken), so BuildKit's pods must reach that
+            // host. Assumed, not probed: that they do not, for a registry named inside
+            // the cluster (the reason to name it there); `doctor` probes.
             Mismatch::Host(r, a) => {
                 if endpoint.place.in_cluster() {
                     verdict = Verdict::Fails;
                     why.push(format!(
-                        "its host {r} is not the in-cluster registry {a}, and pods may not reach it"
+                        "its host {r} is not the in-cluster registry {a}: buildctl fetches its token there as written, and BuildKit's pods are assumed not to reach a name outside the cluster (not probed; harbor-buildkit-fn doctor probes)"
                     ));
                 } else {
                     verdict = verdict.min(Verdict::Doubtful);
                     why.push(format!(
-                        "its host {r} is not the registry's ({a}); BuildKit pods must reach it"
+                        "its host {r} is not the registry's ({a}): buildctl fetches its token there as written, so BuildKit's pods must reach it (not probed)"
                     ));
                 }
             }
@@ -205,6 +272,11 @@ fn rules(topology: &Topology) -> (&[Rule], String) {
 fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
     let host = spec.endpoint.authority();
     let Some(after) = s.after.as_deref() else {
+        if !s.found && !spec.generate.harbor_core {
+            if let Some(warning) = outside_input(spec) {
+                return warning.on(s.resource.clone());
+            }
+        }
         let why = if s.found {
             "has no CORE_URL"
         } else {
@@ -227,6 +299,7 @@ fn realm_finding(spec: &Spec, topology: &Topology, s: &Settings) -> FnResult {
     let config = realm::Config {
         core_url: after,
         ext_endpoint: ext,
+        registry_realm: topology.registry_realm.as_deref(),
     };
     let predictions: Vec<(Rule, realm::Prediction)> = rules
         .iter()
@@ -339,6 +412,7 @@ fn before_the_patch(
     let old = realm::Config {
         core_url: before,
         ext_endpoint: s.ext_endpoint.as_deref(),
+        registry_realm: None,
     };
     let mut matched = false;
     let mut realms: Vec<String> = rules

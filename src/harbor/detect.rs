@@ -92,6 +92,31 @@ pub(crate) struct CoreDeployment {
     pub(crate) pod_labels: BTreeMap<String, String>,
 }
 
+/// Harbor's jobservice workload as it came in. jobservice compares a replication
+/// endpoint's URL with its own `CORE_URL` to tell the local Harbor
+/// (goharbor/harbor `src/pkg/reg/adapter/harbor/base/adapter.go` `isLocalHarbor`,
+/// `url == os.Getenv("CORE_URL")`), where the URL is harbor-core's `CORE_URL`
+/// (`src/pkg/reg/manager.go`, `config.InternalCoreURL()`): the two must be one string.
+#[derive(Debug, Clone)]
+pub(crate) struct Jobservice {
+    pub(crate) index: usize,
+    pub(crate) container: usize,
+    /// `kind ns/name`, for messages.
+    pub(crate) describe: String,
+    pub(crate) core_url: Setting,
+    pub(crate) token_service_url: Setting,
+    /// The pod-template annotation this function sets, as it is.
+    pub(crate) checksum: Option<String>,
+}
+
+/// A host an Ingress of the input routes, and whether its `tls` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IngressHost {
+    pub(crate) host: String,
+    pub(crate) ingress: String,
+    pub(crate) tls: bool,
+}
+
 /// A Service of the input: what it selects and what it exposes.
 #[derive(Debug, Clone)]
 pub(crate) struct Service {
@@ -133,6 +158,18 @@ pub(crate) struct Topology {
     pub(crate) services: Vec<Service>,
     /// The core's internal TLS Secret, when it is in the input.
     pub(crate) tls_secret: Option<TlsSecret>,
+    /// jobservice, when it is in the input.
+    pub(crate) jobservice: Option<Jobservice>,
+    /// The hosts the input's Ingresses route (read only for a registry outside the
+    /// cluster).
+    pub(crate) ingress_hosts: Vec<IngressHost>,
+    /// The realm of the registry's own configuration (`auth.token.realm` in its
+    /// `config.yml`), which Harbor v1.10 and earlier answer with; read only for those.
+    pub(crate) registry_realm: Option<String>,
+    /// Whether Harbor's namespace is an assumption: its core ConfigMap came without
+    /// `metadata.namespace` (harbor-helm renders one from v1.16.0 on) and
+    /// `spec.harborNamespace` is not given, so it was taken from `spec.registry`.
+    pub(crate) namespace_assumed: bool,
 }
 
 impl Topology {
@@ -250,13 +287,131 @@ pub(crate) fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure
         false => Vec::new(),
     };
     let tls_secret = find_tls_secret(rl, spec, config_map.as_ref(), deployment.as_ref());
+    let jobservice = find_jobservice(rl, spec, config_map.as_ref());
+    let ingress_hosts = match spec.generate.harbor_core && spec.endpoint.place.service().is_none() {
+        true => ingress_hosts(rl),
+        false => Vec::new(),
+    };
+    let registry_realm = match deployment.as_ref().and_then(|d| d.version.as_ref()) {
+        Some((_, Rule::Static)) => registry_realm(rl, spec),
+        _ => None,
+    };
+    let namespace_assumed = config_map
+        .as_ref()
+        .is_some_and(|cm| cm.namespace.is_empty())
+        && !spec.harbor.namespace_given;
     Ok(Topology {
         config_map,
         previous_patch,
         deployment,
         services,
         tls_secret,
+        jobservice,
+        ingress_hosts,
+        registry_realm,
+        namespace_assumed,
     })
+}
+
+fn is_jobservice_image(container: &Value) -> bool {
+    container
+        .get("image")
+        .and_then(Value::as_str)
+        .is_some_and(|i| i.contains("harbor-jobservice"))
+}
+
+/// jobservice: the workload in Harbor's namespace that runs a harbor-jobservice image,
+/// else the chart's `<fullname>-jobservice` (the core ConfigMap is `<fullname>-core`).
+fn find_jobservice(
+    rl: &ResourceList,
+    spec: &Spec,
+    config_map: Option<&CoreConfigMap>,
+) -> Option<Jobservice> {
+    let chart_name = config_map
+        .and_then(|cm| cm.name.strip_suffix("-core"))
+        .map(|fullname| format!("{fullname}-jobservice"));
+    let (index, v, container) = rl
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| is_workload(i) && in_harbor_namespace(i, spec))
+        .filter(|(_, i)| i.mentions("jobservice"))
+        .filter_map(|(n, i)| {
+            let v = rl.value(n)?;
+            let cs = containers(&v);
+            let c = cs.iter().position(is_jobservice_image).or_else(|| {
+                (chart_name.as_deref() == Some(i.name.as_ref()) && !cs.is_empty()).then_some(0)
+            })?;
+            Some((n, v, c))
+        })
+        .next()?;
+    let item = &rl.items[index];
+    let c = containers(&v).get(container)?;
+    Some(Jobservice {
+        index,
+        container,
+        describe: ResourceRef::of(item).describe(),
+        core_url: setting(rl, &item.namespace, c, "CORE_URL"),
+        token_service_url: setting(rl, &item.namespace, c, "TOKEN_SERVICE_URL"),
+        checksum: str_at(
+            &v,
+            &[
+                "spec",
+                "template",
+                "metadata",
+                "annotations",
+                super::patch::RESTART_ANNOTATION,
+            ],
+        )
+        .map(str::to_string),
+    })
+}
+
+/// Every host the Ingresses of the input route (`spec.rules[].host`), with whether
+/// the Ingress lists it under `spec.tls[].hosts`.
+fn ingress_hosts(rl: &ResourceList) -> Vec<IngressHost> {
+    let mut out = Vec::new();
+    for (n, item) in rl.items.iter().enumerate() {
+        if !(item.is("networking.k8s.io", "Ingress") || item.is("extensions", "Ingress")) {
+            continue;
+        }
+        let Some(v) = rl.value(n) else { continue };
+        let tls_hosts: Vec<&str> = crate::krm::fields::array_at(&v, "/spec/tls")
+            .iter()
+            .flat_map(|t| crate::krm::fields::array_at(t, "/hosts"))
+            .filter_map(Value::as_str)
+            .collect();
+        for rule in crate::krm::fields::array_at(&v, "/spec/rules") {
+            if let Some(host) = str_at(rule, &["host"]) {
+                out.push(IngressHost {
+                    host: host.to_string(),
+                    ingress: item.name.to_string(),
+                    tls: tls_hosts.contains(&host),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `auth.token.realm` of a registry `config.yml` held by a ConfigMap in Harbor's
+/// namespace (harbor-helm v1.3 `templates/registry/registry-cm.yaml` writes
+/// `realm: <externalURL>/service/token`).
+fn registry_realm(rl: &ResourceList, spec: &Spec) -> Option<String> {
+    rl.items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| {
+            i.is("", "ConfigMap") && in_harbor_namespace(i, spec) && i.mentions("realm")
+        })
+        .filter_map(|(n, _)| {
+            let v = rl.value(n)?;
+            let text = str_at(&v, &["data", "config.yml"])?.to_string();
+            let tree = crate::yaml::Tree::parse(&text).ok()?;
+            let config = tree.to_json(tree.root?).ok()?;
+            str_at(&config, &["auth", "token", "realm"]).map(str::to_string)
+        })
+        .next()
 }
 
 /// Whether `item` is the merge patch this function generates: `behavior: merge` and
@@ -554,7 +709,7 @@ fn read_deployment(
             ],
         )
         .map(str::to_string),
-        describe: format!("{} {}/{}", item.kind, item.namespace, item.name),
+        describe: ResourceRef::of(item).describe(),
         core_url: var("CORE_URL"),
         token_service_url: var("TOKEN_SERVICE_URL"),
         ext_endpoint: var("EXT_ENDPOINT"),

@@ -13,6 +13,8 @@
 //! | Harbor's rules: `match` and `tokenSvcURL`, the realm it answers with | [`realm`] |
 //! | finding harbor-core in the input by what it is: ConfigMap, Deployment, env, Services, TLS Secret | [`detect`](mod@detect) |
 //! | what the registry's name reaches: harbor-core, nginx, or unknown; its ports | [`routing`] |
+//! | the fronts (nginx, Ingress, the external endpoint) and the schemes they serve | [`front`] |
+//! | jobservice's `CORE_URL`, kept the same string as harbor-core's | [`jobservice`] |
 //! | internal TLS: https only, and a certificate that must cover the name | [`tls`] |
 //! | the change: when needed and safe, in env or ConfigMap, or a patch for kustomize/kpt | [`plan`](mod@plan) |
 //! | the resources written: the patch, the restart checksum | [`patch`] |
@@ -20,6 +22,8 @@
 
 pub(crate) mod check;
 pub(crate) mod detect;
+pub(crate) mod front;
+pub(crate) mod jobservice;
 pub mod patch;
 pub(crate) mod plan;
 pub mod realm;

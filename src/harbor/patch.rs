@@ -45,8 +45,12 @@ fn patch(spec: &Spec, labels: Value, annotations: Value) -> Value {
         .into_iter()
         .map(|(k, v)| (k.to_string(), Value::String(v)))
         .collect();
-    let mut metadata =
-        json!({ "name": spec.harbor.config_map, "namespace": spec.harbor.namespace });
+    let mut metadata = json!({ "name": spec.harbor.config_map });
+    // kustomize merges by name and namespace as the resource has them when generators
+    // run (before its namespace transformer): none, for a chart that renders none.
+    if !spec.harbor.namespace.is_empty() {
+        metadata["namespace"] = json!(spec.harbor.namespace);
+    }
     if labels.as_object().is_some_and(|m| !m.is_empty()) {
         metadata["labels"] = labels;
     }

@@ -19,6 +19,8 @@
 use std::borrow::Cow;
 
 use super::detect::{CoreDeployment, PreviousPatch, Setting, Topology, Where};
+use super::front;
+use super::jobservice;
 use super::patch::{self, LOCAL_PATCH_PATH, RESTART_ANNOTATION};
 use super::realm::{self, Rule};
 use super::routing::{self, Route};
@@ -37,12 +39,32 @@ pub(crate) fn plan(
     mode: Mode,
 ) -> Result<Plan, Failure> {
     let mut plan = Plan::new(System::Harbor);
-    let internal_tls = tls::evidence(topology);
+    let internal_tls = tls::evidence(spec, topology);
     let route = routing::route(spec, topology);
-    check_tls_scheme(spec, internal_tls.as_deref())?;
-    check_route(spec, topology, route.clone(), &mut plan)?;
+    // What would fail BuildKit's connection whatever the realm: a scheme or port
+    // harbor-core does not serve, a name that reaches nothing of Harbor's, a
+    // certificate that does not cover the name.
+    check_tls_scheme(spec, internal_tls.as_deref(), &route)?;
+    check_reach(spec, topology, route.clone(), &mut plan)?;
     check_certificate(spec, topology, internal_tls.as_deref(), &route)?;
+    // The realm already has the registry's scheme and host: nothing to change, so
+    // nothing to refuse.
+    if let Some(realm) = already_right(spec, topology) {
+        let resource = core_ref(rl, topology);
+        plan.tell(
+            FnResult::info(Code::HarborAlreadyRight, format!(
+                "CORE_URL left as it is: Harbor already answers BuildKit (Host: {}) with realm {realm}, the registry's scheme and host; CORE_URL also routes Trivy, replication and job hooks, so it is not rewritten",
+                spec.endpoint.authority()
+            ))
+            .on(resource),
+        );
+        if topology.namespace_assumed {
+            plan.tell(namespace_assumed(rl, spec, topology));
+        }
+        return Ok(plan);
+    }
     check_version(spec, topology)?;
+    front::check(spec, topology, &route)?;
 
     let at = topology.core_url_at();
     if topology.config_map.is_none() && at.is_none() {
@@ -72,20 +94,43 @@ pub(crate) fn plan(
             .on(ResourceRef::of(&rl.items[d.index])),
         ));
     }
-    if let Some(realm) = already_right(spec, topology) {
-        let resource = core_ref(rl, topology);
-        plan.tell(
-            FnResult::info(Code::HarborAlreadyRight, format!(
-                "CORE_URL left as it is: Harbor already answers BuildKit (Host: {}) with realm {realm}, the registry's scheme and host; CORE_URL also routes Trivy, replication and job hooks, so it is not rewritten",
-                spec.endpoint.authority()
-            ))
-            .on(resource),
-        );
-        return Ok(plan);
-    }
     set_core_url(rl, spec, topology, &mut plan);
+    if route == Route::External {
+        plan.tell(external_dependents(spec));
+    }
+    if topology.namespace_assumed {
+        plan.tell(namespace_assumed(rl, spec, topology));
+    }
+    jobservice::follow(rl, spec, topology, &mut plan);
     restart(rl, spec, topology, &mut plan);
     Ok(plan)
+}
+
+/// The other users of `CORE_URL`, once it names a host outside the cluster.
+fn external_dependents(spec: &Spec) -> FnResult {
+    let url = patch::core_url(spec);
+    let ca = match spec.endpoint.scheme {
+        Scheme::Https => {
+            ", and trust its certificate (for a private CA, the chart's caBundleSecretName)"
+        }
+        Scheme::Http => "",
+    };
+    FnResult::warning(Code::HarborCoreUrlExternal, format!(
+        "CORE_URL is now {url}, a name outside the cluster: harbor-core also gives it to jobservice for task hooks (<CORE_URL>/service/notifications), to Trivy and replication for their tokens (<CORE_URL>/service/token, goharbor/harbor src/lib/config/systemconfig.go InternalTokenServiceEndpoint), and jobservice reads its configuration from it: every Harbor pod must resolve and reach {}{ca}",
+        spec.endpoint.authority()
+    ))
+    .at("spec.registry")
+}
+
+/// Harbor's namespace taken from `spec.registry`: nothing in the input says it.
+fn namespace_assumed(rl: &ResourceList, spec: &Spec, topology: &Topology) -> FnResult {
+    let ns = topology.namespace(spec);
+    FnResult::warning(Code::HarborNamespaceAssumed, format!(
+        "Harbor's core ConfigMap {} has no metadata.namespace (harbor-helm renders one from chart v1.16.0 on, and helm gives a post-renderer no namespace), so Harbor's namespace {ns} was taken from spec.registry and cannot be checked: a registry in another namespace would reach another Harbor, or none. Set spec.harborNamespace to the namespace Harbor is installed in",
+        topology.config_map_name(spec)
+    ))
+    .on(core_ref(rl, topology))
+    .at("spec.harborNamespace")
 }
 
 /// The item to name in results about harbor-core's settings.
@@ -100,9 +145,12 @@ fn core_ref(rl: &ResourceList, topology: &Topology) -> ResourceRef {
 }
 
 /// With internal TLS (`internal_tls` says why it is on) harbor-core listens only for
-/// https.
-fn check_tls_scheme(spec: &Spec, internal_tls: Option<&str>) -> Result<(), Failure> {
-    if spec.endpoint.scheme != Scheme::Http {
+/// https: a registry that names harbor-core's Service must use it (a front, such as
+/// an ingress or nginx, serves its own schemes).
+fn check_tls_scheme(spec: &Spec, internal_tls: Option<&str>, route: &Route) -> Result<(), Failure> {
+    if spec.endpoint.scheme != Scheme::Http
+        || matches!(route, Route::External | Route::NotCore { .. })
+    {
         return Ok(());
     }
     let Some(why) = internal_tls else {
@@ -117,8 +165,9 @@ fn check_tls_scheme(spec: &Spec, internal_tls: Option<&str>) -> Result<(), Failu
     ))
 }
 
-/// The registry must reach harbor-core itself, on a port its Service exposes.
-fn check_route(
+/// The registry must reach Harbor: harbor-core's Service on a port it exposes, or a
+/// Service of the input (a front such as nginx, judged by [`check_front`]).
+fn check_reach(
     spec: &Spec,
     topology: &Topology,
     route: Route,
@@ -126,20 +175,8 @@ fn check_route(
 ) -> Result<(), Failure> {
     let authority = spec.endpoint.authority();
     let port = routing::port(spec);
-    let use_core = |why: String| {
-        let fqdn = routing::core_fqdn(spec, topology);
-        Failure::new(
-            FnResult::error(Code::HarborNotCore, format!(
-                "{why}. CORE_URL must be a URL harbor-core serves itself: jobservice posts task status to <CORE_URL>/service/notifications/tasks/<id>, which the chart's nginx answers with 404. harbor-core serves /v2/ and /service/token itself: set spec.registry to {fqdn}"
-            ))
-            .change("spec.registry", Some(&authority), &fqdn),
-        )
-    };
     match route {
-        Route::External => Ok(()),
-        Route::NotCore { service, what } => Err(use_core(format!(
-            "spec.registry {authority} names Service {service}, which selects {what}"
-        ))),
+        Route::External | Route::NotCore { .. } => Ok(()),
         Route::Core { service, ports } => {
             if ports.iter().any(|(_, p)| *p == port) {
                 return Ok(());
@@ -160,9 +197,13 @@ fn check_route(
                     && topology.config_map.is_none()
                     && !spec.harbor.config_map_given)
             {
-                return Err(use_core(format!(
-                    "spec.registry {authority} names Service {namespace}/{service}, which is not in the input, and is not harbor-core's Service ({core}; the chart names it <fullname>-core, and with expose.type clusterIP its nginx front Service is named harbor): add Service {service} to the input so that its selector can be checked, if it does select harbor-core"
-                )));
+                return Err(routing::use_core(
+                    spec,
+                    topology,
+                    &format!(
+                        "spec.registry {authority} names Service {namespace}/{service}, which is not in the input, and is not harbor-core's Service ({core}; the chart names it <fullname>-core, and with expose.type clusterIP its nginx front Service is named harbor): add Service {service} to the input so that its selector can be checked, if it does select harbor-core"
+                    ),
+                ));
             }
             // The chart renders CORE_URL with the core Service's port.
             if let Some(url) = topology.core_url().value() {
@@ -226,8 +267,11 @@ fn check_certificate(
     let Some(why) = internal_tls else {
         return Ok(());
     };
-    // A registry outside the cluster is a TLS front (ingress, gateway), not harbor-core.
-    if *route == Route::External {
+    // A registry outside the cluster is a TLS front (ingress, gateway), not harbor-core;
+    // nginx serves its own certificate; with insecureSkipVerify BuildKit checks none.
+    if matches!(route, Route::External | Route::NotCore { .. })
+        || spec.endpoint.tls.insecure_skip_verify
+    {
         return Ok(());
     }
     let host = &spec.endpoint.registry.host;
@@ -256,16 +300,34 @@ fn check_certificate(
     ))
 }
 
-/// Harbor v1.10 and earlier take the realm from the registry's own configuration.
+/// Harbor v1.10 and earlier answer every client with the realm of the registry's own
+/// configuration (they have no `v2auth` middleware), which is not the registry's here
+/// ([`already_right`] said so).
 fn check_version(spec: &Spec, topology: &Topology) -> Result<(), Failure> {
     let Some((tag, Rule::Static)) = topology.deployment.as_ref().and_then(|d| d.version.clone())
     else {
         return Ok(());
     };
+    let realm = topology.registry_realm.clone().or_else(|| {
+        topology
+            .ext_endpoint()
+            .value()
+            .map(|e| format!("{}/service/token", e.trim_end_matches('/')))
+    });
+    let (now, use_it) = match realm.as_deref().and_then(realm::Url::parse) {
+        Some(u) => (
+            format!(", {}", realm.as_deref().unwrap_or_default()),
+            format!(
+                "give BuildKit the name that realm is on (spec.registry: {}, spec.scheme: {}), if its pods reach it; or ",
+                u.authority, u.scheme
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
     Err(Failure::new(FnResult::error(
         Code::HarborStaticRealm,
         format!(
-            "harbor-core {tag} is {}: its registry answers with the realm of its own configuration (auth.token.realm, <externalURL>/service/token in the chart), and CORE_URL plays no part, so this patch would change nothing. Upgrade Harbor to v2.2 or later, or set the registry's token realm to {}/service/token",
+            "harbor-core {tag} is {}: its registry answers every client with the realm of its own configuration{now} (auth.token.realm, <externalURL>/service/token in the chart), and CORE_URL plays no part, so no patch here can give BuildKit {}/service/token. Either {use_it}upgrade Harbor to v2.0 or later, where harbor-core answers a client that uses CORE_URL's host with CORE_URL's realm (v2.0-v2.1 match host:port exactly). Setting auth.token.realm to the in-cluster URL instead would give that realm to every client, outside ones included",
             Rule::Static.versions(),
             patch::core_url(spec)
         ),
@@ -285,6 +347,7 @@ fn already_right(spec: &Spec, topology: &Topology) -> Option<String> {
     let config = realm::Config {
         core_url,
         ext_endpoint,
+        registry_realm: topology.registry_realm.as_deref(),
     };
     let mut realms: Vec<String> = Vec::new();
     for rule in rules {
@@ -366,12 +429,11 @@ fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut 
         _ => None,
     };
     // TOKEN_SERVICE_URL (read by no Harbor code, kept as the chart writes the pair) is
-    // written where harbor-core reads it; with CORE_URL in the container's env (the
-    // chart's core.extraEnvVars), only in that env: the ConfigMap is left alone.
+    // written where harbor-core reads it, wherever CORE_URL is: the pair stays one.
     let token_setting = d.map_or(&none, |d| &d.token_service_url);
-    let token = match (&core, &token_setting.at) {
-        (Some(Target::Env { .. }), Some(Where::ConfigMap { .. })) | (None, _) => None,
-        _ => target(token_setting, "TOKEN_SERVICE_URL", beside, topology),
+    let token = match &core {
+        None => None,
+        Some(_) => target(token_setting, "TOKEN_SERVICE_URL", beside, topology),
     };
     // One Set per ConfigMap (two would each create `data:` where it is missing).
     let mut by_item: Vec<(usize, Vec<(String, String)>)> = Vec::new();
@@ -399,6 +461,7 @@ fn set_core_url(rl: &ResourceList, spec: &Spec, topology: &Topology, plan: &mut 
                 } else {
                     String::new()
                 };
+                let through = format!("{through}{}", unused_note(name));
                 plan.tell(if current.as_deref() == Some(value.as_str()) {
                     FnResult::info(
                         Code::HarborCoreUrlSet,
@@ -463,11 +526,25 @@ fn set_in_env(
             .at(path)
     } else {
         FnResult::info(Code::HarborCoreUrlSet, format!(
-            "set {name} to {value} in harbor-core's env, which wins over its ConfigMap (envFrom); with the chart it comes from core.extraEnvVars: set the same value there"
+            "set {name} to {value} in harbor-core's env, which wins over its ConfigMap (envFrom); with the chart it comes from core.extraEnvVars: set the same value there{}",
+            unused_note(name)
         ))
         .on(resource)
         .change(&path, Some(current), value)
     });
+}
+
+/// `TOKEN_SERVICE_URL` is declared in Harbor's configuration metadata and read by no
+/// code (goharbor/harbor v1.10 to v2.15: `common.TokenServiceURL` appears only in
+/// `metadatalist.go`; the token URL Harbor's own clients use is `CORE_URL` +
+/// `/service/token`, `systemconfig.go` `InternalTokenServiceEndpoint`).
+fn unused_note(name: &str) -> &'static str {
+    match name {
+        "TOKEN_SERVICE_URL" => {
+            "; TOKEN_SERVICE_URL is read by no Harbor code (v1.10 to v2.15), and is kept beside CORE_URL as the chart writes the pair"
+        }
+        _ => "",
+    }
 }
 
 /// HBF219: envFrom sources read after `CORE_URL`'s that the input does not hold.
@@ -540,7 +617,7 @@ fn not_in_input(
     let need_namespace = || {
         Failure::new(
             FnResult::error(Code::HarborNamespaceRequired, format!(
-                "spec.harborNamespace is required: Harbor's core ConfigMap is not in the input, and spec.registry ({}) is not a <service>.<namespace>.svc name that says which namespace the patch is for",
+                "spec.harborNamespace is required: Harbor's core ConfigMap is not in the input, and spec.registry ({}) is not a <service>.<namespace>.svc name that says which namespace the patch is for. kustomize merges the patch into the ConfigMap by name and namespace as it is when generators run, before the kustomization's namespace: is applied; harbor-helm renders metadata.namespace only from chart v1.16.0, so for an older chart set harborNamespace: \"\" (the patch then has none), else the namespace the chart rendered",
                 spec.endpoint.authority()
             ))
             .at("spec.harborNamespace"),
@@ -555,7 +632,7 @@ fn not_in_input(
     };
     match mode {
         Mode::KustomizeGenerator => {
-            if ns.is_empty() {
+            if ns.is_empty() && !spec.harbor.namespace_given {
                 return Err(need_namespace());
             }
             let merge = patch::merge_patch(spec);
@@ -565,7 +642,8 @@ fn not_in_input(
             });
             plan.tell(
                 FnResult::info(Code::HarborMergePatch, format!(
-                    "generated a behavior: merge patch for ConfigMap {ns}/{name}: CORE_URL={} (kustomize merges it into the ConfigMap from resources:)",
+                    "generated a behavior: merge patch for ConfigMap {}: CORE_URL={} (kustomize merges it into the ConfigMap from resources:). jobservice reads CORE_URL too (the chart's <fullname>-jobservice-env, or jobservice.extraEnvVars) and must have the same string to recognise the local Harbor in replication: patch it the same way",
+                    generated.describe().trim_start_matches("ConfigMap "),
                     data[0].1
                 ))
                 .on(generated),
@@ -573,7 +651,7 @@ fn not_in_input(
             Ok(())
         }
         Mode::KptPackage => {
-            if ns.is_empty() {
+            if ns.is_empty() && !spec.harbor.namespace_given {
                 return Err(need_namespace());
             }
             let local = patch::local_config_patch(spec);
@@ -583,7 +661,7 @@ fn not_in_input(
             });
             plan.tell(
                 FnResult::warning(Code::HarborLocalPatch, format!(
-                    "Harbor's core ConfigMap {ns}/{name} is not in the input, so the CORE_URL patch was written to {LOCAL_PATCH_PATH} as local config (never applied by itself). Apply it where Harbor is rendered: add Harbor's manifests to this package, or merge these two keys into ConfigMap {name} (e.g. a kustomize patch), then restart harbor-core"
+                    "Harbor's core ConfigMap {ns}/{name} is not in the input, so the CORE_URL patch was written to {LOCAL_PATCH_PATH} as local config (never applied by itself). Apply it where Harbor is rendered: add Harbor's manifests to this package, or merge these two keys into ConfigMap {name} (e.g. a kustomize patch), then restart harbor-core. Give jobservice's CORE_URL (the chart's <fullname>-jobservice-env) the same value, or replication misses the local Harbor"
                 ))
                 .on(generated),
             );

@@ -91,6 +91,10 @@ pub(crate) struct Config<'a> {
     pub(crate) core_url: &'a str,
     /// `None` when it is not known (the ConfigMap is not in view).
     pub(crate) ext_endpoint: Option<&'a str>,
+    /// The registry's own `auth.token.realm`, which [`Rule::Static`] answers with;
+    /// without it, that rule takes `EXT_ENDPOINT` (the chart writes `externalURL` to
+    /// both).
+    pub(crate) registry_realm: Option<&'a str>,
 }
 
 /// What Harbor answers a request with this `Host`.
@@ -117,6 +121,12 @@ pub(crate) fn predict(host: &str, config: Config, rule: Rule) -> Prediction {
         return Prediction {
             realm: Some(token_url(core_url)),
             matched: true,
+        };
+    }
+    if let (Rule::Static, Some(realm)) = (rule, config.registry_realm) {
+        return Prediction {
+            realm: Some(realm.to_string()),
+            matched: false,
         };
     }
     let realm = config.ext_endpoint.map(|ext| match rule {
@@ -308,6 +318,7 @@ mod tests {
         Config {
             core_url: "http://harbor-core:80",
             ext_endpoint: Some("https://harbor.example.com"),
+            registry_realm: None,
         }
     }
 
@@ -331,6 +342,7 @@ mod tests {
         let config = Config {
             core_url: "http://harbor-core.default.svc.cluster.local:80/",
             ext_endpoint: None,
+            registry_realm: None,
         };
         for rule in Rule::BOTH {
             let p = predict(FQDN, config, rule);
@@ -348,6 +360,7 @@ mod tests {
         let config = Config {
             core_url: "http://harbor-core:80",
             ext_endpoint: None,
+            registry_realm: None,
         };
         assert_eq!(predict(FQDN, config, Rule::RequestHost).realm, None);
     }
@@ -359,6 +372,7 @@ mod tests {
         let config = Config {
             core_url: "http://harbor-core:80",
             ext_endpoint: Some("harbor.example.com/"),
+            registry_realm: None,
         };
         assert_eq!(
             predict("h:5000", config, Rule::RequestHost)
@@ -380,6 +394,7 @@ mod tests {
         let chart = Config {
             core_url: "http://harbor-core:80",
             ext_endpoint: Some("https://harbor.example.com"),
+            registry_realm: None,
         };
         assert!(!predict("harbor-core", chart, Rule::ExactHost).matched);
         assert!(predict("harbor-core:80", chart, Rule::ExactHost).matched);

@@ -8,7 +8,22 @@
 //! `src/server/route.go`), so its own Service is the name to give BuildKit.
 
 use super::detect::{Service, Topology};
+use crate::codes::Code;
+use crate::krm::{Failure, FnResult};
 use crate::spec::Spec;
+
+/// The error for a registry name that does not reach harbor-core (`why` says what it
+/// reaches), when `CORE_URL` would have to name it.
+pub(crate) fn use_core(spec: &Spec, topology: &Topology, why: &str) -> Failure {
+    let authority = spec.endpoint.authority();
+    let fqdn = core_fqdn(spec, topology);
+    Failure::new(
+        FnResult::error(Code::HarborNotCore, format!(
+            "{why}. CORE_URL must be a URL harbor-core serves itself: jobservice posts task status to <CORE_URL>/service/notifications/tasks/<id>, which the chart's nginx answers with 404. harbor-core serves /v2/ and /service/token itself: set spec.registry to {fqdn}"
+        ))
+        .change("spec.registry", Some(&authority), &fqdn),
+    )
+}
 
 /// What the registry's name reaches, as far as the input shows.
 #[derive(Debug, Clone, PartialEq, Eq)]

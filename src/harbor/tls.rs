@@ -15,10 +15,18 @@ use super::detect::Topology;
 use super::routing;
 use crate::spec::Spec;
 
-/// Why the input says harbor-core serves https itself, if it does.
-pub(crate) fn evidence(topology: &Topology) -> Option<String> {
+/// Why the input says harbor-core serves https itself, if it does. An https
+/// `CORE_URL` says so only when it names harbor-core's own Service (the chart's
+/// `https://<fullname>-core:443`): one that names a front, such as the external
+/// endpoint set through `core.extraEnvVars`, says how that front is served.
+pub(crate) fn evidence(spec: &Spec, topology: &Topology) -> Option<String> {
     if let Some(url) = topology.core_url().value() {
-        if url.to_ascii_lowercase().starts_with("https://") {
+        let core = routing::core_service(spec, topology);
+        let names_core = super::realm::Url::parse(url).is_some_and(|u| {
+            let (host, _) = crate::endpoint::split_port(u.authority);
+            u.scheme == "https" && host.split('.').next() == Some(core)
+        });
+        if names_core {
             return Some(format!("CORE_URL is {url}"));
         }
     }

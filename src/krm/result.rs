@@ -52,6 +52,15 @@ impl ResourceRef {
             namespace: item.namespace.to_string(),
         }
     }
+
+    /// `Kind ns/name` (`Kind name` without a namespace), for messages.
+    pub(crate) fn describe(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -31,7 +31,7 @@ pub(crate) const KIND: &str = "HarborBuildkit";
 /// The buildctl client image. BuildKit releases are tagged `vX.Y.Z`; the `-rootless`
 /// variant runs as uid 1000. Bump it to the newest release in moby/buildkit's
 /// releases, together with the CHANGELOG and the golden cases (`UPDATE_CASES=1 cargo test --test cases`).
-pub const DEFAULT_BUILDCTL_IMAGE: &str = "docker.io/moby/buildkit:v0.26.3-rootless";
+pub const DEFAULT_BUILDCTL_IMAGE: &str = "docker.io/moby/buildkit:v0.32.2-rootless";
 pub(crate) const DEFAULT_BUILDKIT_HOST: &str = "tcp://buildkitd:1234";
 pub(crate) const DEFAULT_BUILDKIT_CONFIG_MAP: &str = "buildkitd-config";
 pub(crate) const DEFAULT_TASK_NAME: &str = "buildkit-build";
@@ -100,6 +100,8 @@ pub(crate) struct TektonSpec {
     pub(crate) tls_server_name: String,
     /// The step's uid; `None` leaves it to the platform.
     pub(crate) run_as_user: Option<u32>,
+    /// `registryInsecure`: `None` leaves it to what the input shows of the daemon.
+    pub(crate) registry_insecure: Option<bool>,
 }
 
 /// The validated, defaulted spec.

@@ -34,8 +34,9 @@ pub(crate) struct Fields {
     )]
     pub(crate) registry: Option<String>,
     /// How BuildKit talks to the registry. Sets CORE_URL's scheme, `http = true` in
-    /// buildkitd.toml, and `registry.insecure=true` on pushes and caches for http.
-    /// With Harbor's internal TLS, harbor-core serves https only.
+    /// buildkitd.toml, and for http `registry.insecure=true` on pushes and caches where
+    /// no daemon in view reads that file (see registryInsecure). With Harbor's internal
+    /// TLS, harbor-core serves https only.
     #[serde(default)]
     pub(crate) scheme: Scheme,
     /// Namespace of the Task (and of the BuildKit ConfigMap, when no daemon is found
@@ -45,6 +46,9 @@ pub(crate) struct Fields {
     /// Namespace Harbor is looked for in. Derived from a
     /// `<service>.<namespace>.svc[.<domain>]` registry; otherwise every namespace, and
     /// required only for a patch generated without Harbor's ConfigMap in the input.
+    /// `""`: Harbor's manifests carry no `metadata.namespace` (harbor-helm before
+    /// v1.16.0), and the generated patch carries none either, as kustomize needs to
+    /// merge it.
     #[schemars(extend("x-default" = "from registry"))]
     pub(crate) harbor_namespace: Option<String>,
     /// Harbor's core ConfigMap. Found by what it holds (EXT_ENDPOINT and CORE_URL);
@@ -76,7 +80,7 @@ pub(crate) struct Fields {
     #[serde(default = "default_buildkit_host")]
     pub(crate) buildkit_host: String,
     /// Image of the Task's step; it needs buildctl and a POSIX shell. Pinned to a
-    /// BuildKit release.
+    /// BuildKit release; v0.13.0 and later work.
     #[serde(default = "default_buildctl_image")]
     pub(crate) buildctl_image: String,
     /// Name of the Tekton Task.
@@ -96,6 +100,13 @@ pub(crate) struct Fields {
     /// fetch). Prefer ca.
     #[serde(default)]
     pub(crate) insecure_skip_verify: bool,
+    /// http only: whether pushes and registry caches carry `registry.insecure=true`,
+    /// which makes buildkitd set aside its own table for the registry and try HTTPS
+    /// first, then HTTP (up to 30 s per push where nothing answers on 443). By default
+    /// only when no buildkitd.toml known to say `http = true` is read by the builder;
+    /// `false` once the daemon reads the generated file, where this run cannot see it.
+    #[schemars(extend("x-default" = "http and no daemon in view"))]
+    pub(crate) registry_insecure: Option<bool>,
     /// Mirrors of the registry (`[http://]host[:port][/path]`), written to
     /// `mirrors = [...]`; a plain-HTTP mirror (`http://`) gets its own table with
     /// `http = true`, since BuildKit reads each mirror's transport from its own table.
@@ -109,8 +120,9 @@ pub(crate) struct Fields {
     /// Run buildkitd inside the Task's step instead of connecting to a daemon:
     /// `buildctl-daemonless.sh` of the rootless image, with buildkitd.toml mounted into
     /// the step. No daemon, no TLS to it, no BUILDKIT_HOST; the step then needs seccomp
-    /// and AppArmor Unconfined and uid 1000, which Pod Security `baseline` and
-    /// `restricted` refuse: the Task's namespace must allow `privileged` pods.
+    /// and AppArmor Unconfined, privilege escalation and uid 1000, which Pod Security
+    /// `baseline` and `restricted` refuse: the Task's namespace must allow `privileged`
+    /// pods.
     #[serde(default)]
     pub(crate) daemonless: bool,
     /// The step's uid (runAsUser and runAsGroup): a number, or `platform` to leave it to

@@ -124,22 +124,7 @@ fn endpoint(
             c.add(Code::SpecPath, &format!("ca[{i}]"), e);
         }
     }
-    if fields.scheme == Scheme::Http {
-        if !fields.ca.is_empty() {
-            c.add(
-                Code::SpecConflict,
-                "ca",
-                "applies to https registries only; with scheme http there is no certificate to verify",
-            );
-        }
-        if fields.insecure_skip_verify {
-            c.add(
-                Code::SpecConflict,
-                "insecureSkipVerify",
-                "applies to https registries only; a plain-HTTP registry needs only scheme: http (which sets http = true)",
-            );
-        }
-    }
+    scheme_conflicts(fields, c);
     let registry = registry?;
     let place = cluster.place(&registry.host);
     match &place {
@@ -212,6 +197,32 @@ fn endpoint(
     })
 }
 
+/// The TLS fields that apply to one scheme only, given with the other.
+fn scheme_conflicts(fields: &Fields, c: &mut Check) {
+    if fields.scheme == Scheme::Http {
+        if !fields.ca.is_empty() {
+            c.add(
+                Code::SpecConflict,
+                "ca",
+                "applies to https registries only; with scheme http there is no certificate to verify",
+            );
+        }
+        if fields.insecure_skip_verify {
+            c.add(
+                Code::SpecConflict,
+                "insecureSkipVerify",
+                "applies to https registries only; a plain-HTTP registry needs only scheme: http (which sets http = true)",
+            );
+        }
+    } else if fields.registry_insecure == Some(true) {
+        c.add(
+            Code::SpecConflict,
+            "registryInsecure",
+            "applies to http registries only; for an https registry without a certificate buildkitd can verify, give its CA with spec.ca, or set spec.insecureSkipVerify",
+        );
+    }
+}
+
 /// Where Harbor's core pieces are: given, or derived from a
 /// `<service>.<namespace>.svc` registry.
 fn harbor(
@@ -222,6 +233,9 @@ fn harbor(
 ) -> HarborSpec {
     let service = place.and_then(Place::service);
     let namespace = match (&fields.harbor_namespace, service.map(|(_, ns)| ns)) {
+        // "": Harbor's manifests carry no metadata.namespace (harbor-helm before
+        // v1.16.0), so a patch for kustomize must carry none either to merge.
+        (Some(ns), _) if ns.is_empty() => String::new(),
         (Some(ns), derived) => {
             c.label("harborNamespace", ns);
             if let Some(derived) = derived.filter(|d| d != ns) {
@@ -292,6 +306,7 @@ fn tekton(fields: &Fields, c: &mut Check) -> TektonSpec {
         buildkit_host: fields.buildkit_host.clone(),
         tls_server_name,
         run_as_user: run_as_user(&fields.run_as_user, c),
+        registry_insecure: fields.registry_insecure,
     }
 }
 

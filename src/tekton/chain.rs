@@ -123,7 +123,7 @@ fn private_ca(spec: &Spec, output: &Output, out: &mut Vec<FnResult>) {
 }
 
 /// The Task this run generated, in the output.
-fn generated_task(spec: &Spec, output: &Output) -> Option<usize> {
+pub(crate) fn generated_task(spec: &Spec, output: &Output) -> Option<usize> {
     let t = &spec.tekton;
     output
         .find(|id| {

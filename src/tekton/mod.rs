@@ -10,12 +10,14 @@
 //! | the checks: `DOCKER_CONFIG` on a Secret mount without `config.json`, `BUILDKIT_HOST` | [`check`] |
 //! | the check: a docker-registry Secret's `auths` entry for the registry, as buildctl looks it up | [`auths`] |
 //! | the checks along the push: client certificates, a private CA, runs binding what the Task requires | [`chain`] |
+//! | the checks on the values runs give: `IMAGE` on the registry, a `BUILDER_IMAGE` new enough | [`params`] |
 
 pub(crate) mod auths;
 pub(crate) mod chain;
 pub(crate) mod check;
 pub(crate) mod detect;
 pub(crate) mod docker_config;
+pub(crate) mod params;
 pub(crate) mod plan;
 pub mod task;
 

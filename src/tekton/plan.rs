@@ -98,27 +98,7 @@ fn wiring(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> Wiring
             task::REGISTRY_CA
         )));
     }
-    // `http = true` in the file the builder reads: the daemon's, when this run wires
-    // the file into it (or it mounts it already), or the step's own, daemonless.
-    let http_in_place = spec.generate.buildkitd_config && (daemonless || daemon.is_some());
-    let registry_insecure = endpoint.scheme == Scheme::Http && !http_in_place;
-    if endpoint.scheme == Scheme::Http {
-        let reader = match (daemonless, daemon) {
-            (true, _) => "the step's own buildkitd".to_string(),
-            (false, Some(d)) => d.describe(),
-            (false, None) => String::new(),
-        };
-        plan.tell(FnResult::info(Code::TektonRegistryInsecure, if registry_insecure {
-            format!(
-                "pushes and caches on {registry} carry registry.insecure=true: no buildkitd.toml known to say http = true for it is read by the builder here{}. The flag makes buildctl replace the daemon's table for {registry} (its ca and mirrors with it) with HTTPS first, then HTTP (moby/buildkit util/push/push.go, util/resolver); with the daemon's manifests in the input, this function wires http = true instead",
-                if spec.generate.buildkitd_config { " (no daemon in the input)" } else { " (buildkitdConfig is not in spec.generate)" }
-            )
-        } else {
-            format!(
-                "pushes and caches on {registry} carry no registry.insecure=true: {reader} reads buildkitd.toml with http = true for it, which that flag would replace with HTTPS first, then HTTP"
-            )
-        }));
-    }
+    let registry_insecure = registry_insecure(spec, daemon, plan);
     Wiring {
         buildkit_host: if daemonless {
             String::new()
@@ -130,6 +110,78 @@ fn wiring(spec: &Spec, buildkit: &buildkit::Topology, plan: &mut Plan) -> Wiring
         registry_insecure,
         daemonless_config: (daemonless && spec.generate.buildkitd_config)
             .then(|| (buildkit.name.clone(), buildkit.key.clone())),
+    }
+}
+
+/// Whether pushes and caches on a plain-HTTP registry carry `registry.insecure=true`:
+/// as `spec.registryInsecure` says, else only when no buildkitd.toml known to say
+/// `http = true` is read by the builder (the daemon's, when this run wires the file into
+/// it or it mounts it already, or the step's own, daemonless). Said in a result either
+/// way, with what the flag costs.
+fn registry_insecure(
+    spec: &Spec,
+    daemon: Option<&buildkit::daemon::Daemon>,
+    plan: &mut Plan,
+) -> bool {
+    let endpoint = &spec.endpoint;
+    if endpoint.scheme != Scheme::Http {
+        return false;
+    }
+    let registry = endpoint.authority();
+    let daemonless = spec.buildkit.daemonless;
+    let http_in_place = spec.generate.buildkitd_config && (daemonless || daemon.is_some());
+    let given = spec.tekton.registry_insecure;
+    let insecure = given.unwrap_or(!http_in_place);
+    let reader = match (daemonless, daemon) {
+        (true, _) => "the step's own buildkitd".to_string(),
+        (false, Some(d)) => d.describe(),
+        (false, None) => "the daemon".to_string(),
+    };
+    let unseen = if spec.generate.buildkitd_config {
+        "no daemon in the input"
+    } else {
+        "buildkitdConfig is not in spec.generate"
+    };
+    let message = match (insecure, given, http_in_place) {
+        (true, _, _) => format!(
+            "pushes and caches on {registry} carry registry.insecure=true{}. For each such push and cache, buildkitd sets aside its own [registry.\"{registry}\"] table (its ca and mirrors with it) for {{insecure, http}} (moby/buildkit util/push/push.go, cache/remotecache/registry/registry.go): HTTPS first, then HTTP (util/resolver/resolver.go, httpFallback). {} {}",
+            if given.is_some() {
+                format!(
+                    ", as spec.registryInsecure says, though {reader} reads buildkitd.toml with http = true for it"
+                )
+            } else {
+                format!(
+                    ": no buildkitd.toml known to say http = true for it is read by the builder here ({unseen})"
+                )
+            },
+            fallback_cost(endpoint.registry.port),
+            if given.is_some() {
+                "Leave spec.registryInsecure out to let http = true govern.".to_string()
+            } else {
+                "Once the daemon reads buildkitd.toml with http = true for it, set spec.registryInsecure: false; with the daemon's manifests in the input, this function wires that file and leaves the flag off itself.".to_string()
+            },
+        ),
+        (false, Some(false), false) => format!(
+            "pushes and caches on {registry} carry no registry.insecure=true, as spec.registryInsecure: false says: the daemon must read buildkitd.toml with http = true for {registry}, which this run cannot see ({unseen}); without that table buildkitd speaks HTTPS to it and the push fails (http: server gave HTTP response to HTTPS client)"
+        ),
+        (false, _, _) => format!(
+            "pushes and caches on {registry} carry no registry.insecure=true: {reader} reads buildkitd.toml with http = true for it, which that flag would set aside for HTTPS first, then HTTP"
+        ),
+    };
+    plan.tell(FnResult::info(Code::TektonRegistryInsecure, message).at("spec.registryInsecure"));
+    insecure
+}
+
+/// What the HTTPS-first fallback costs on a registry with port `port` (none: the
+/// scheme's). buildkitd falls back to HTTP on an HTTP answer to its TLS hello at once,
+/// and on a refused or timed-out connection only when the host names no port
+/// (`isTLSError`, `isPortError` in util/resolver/resolver.go, v0.14 and later).
+fn fallback_cost(port: Option<u16>) -> String {
+    match port {
+        Some(p) => format!(
+            "Port {p} answers HTTPS with HTTP, so it falls back at once."
+        ),
+        None => "HTTPS goes to port 443: a refused connection falls back at once, but where packets to 443 are dropped (a Service without that port, under kube-proxy's iptables mode) only after the 30 s dial timeout (newDefaultTransport), on every push and cache export.".to_string(),
     }
 }
 

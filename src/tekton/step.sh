@@ -9,6 +9,33 @@ fail() {
   exit 1
 }
 
+# What to check when buildctl cannot talk to the daemon at BUILDKIT_HOST; $1 is what
+# buildctl said.
+unreachable() {
+  echo "error: buildctl cannot talk to the buildkitd daemon at ${BUILDKIT_HOST}: ${1#error: }" >&2
+  case "$1" in
+    *"certificate is valid for"*)
+      echo "  the daemon's certificate is not for the name buildctl checks: set BUILDKIT_TLS_SERVER_NAME to a name it is for (it is '${BUILDKIT_TLS_SERVER_NAME}'; empty means BUILDKIT_HOST's host)" >&2 ;;
+    *"server preface"* | *"certificate required"* | *"broken pipe"* | *"bad certificate"* | *"unknown certificate authority"* | *"signed by unknown authority"*)
+      echo "  a TLS failure: a daemon run with --tlscacert demands a client certificate signed by that CA" >&2 ;;
+    *"connection refused"* | *"no such host"* | *"i/o timeout"* | *"deadline exceeded"*)
+      echo "  nothing answers there: BUILDKIT_HOST must name the daemon's Service as this namespace resolves it (tcp://<service>.<namespace>.svc:<port>)" >&2 ;;
+  esac
+  if [ "${BUILDKIT_TLS_BOUND}" = true ]; then
+    echo "  check: the buildkit-client-certs workspace holds a client certificate (cert.pem or tls.crt, and its key) signed by the CA the daemon has as --tlscacert, and the CA of the daemon's own certificate (ca.pem or ca.crt); BUILDKIT_TLS_SERVER_NAME is a name in the daemon's certificate; BUILDKIT_HOST is the daemon's address" >&2
+  else
+    echo "  check: the buildkit-client-certs workspace is not bound; a daemon run with --tlscacert (as BuildKit's examples/kubernetes run it) refuses buildctl without the client Secret of its create-certs.sh: bind it; BUILDKIT_HOST is the daemon's address" >&2
+  fi
+}
+
+# buildctl v0.24 and later read DOCKER_AUTH_CONFIG too, before config.json, for the
+# hosts it names (docker/cli cli/config/configfile/file.go): one set by a pod template
+# would replace the dockerconfig workspace's credentials there, on some BUILDER_IMAGEs.
+if [ -n "${DOCKER_AUTH_CONFIG:-}" ]; then
+  echo "note: DOCKER_AUTH_CONFIG is set (by a pod template?); unset, so that buildctl reads the credentials of the dockerconfig workspace only" >&2
+  unset DOCKER_AUTH_CONFIG
+fi
+
 # A kubernetes.io/dockerconfigjson Secret mounts its credentials as .dockerconfigjson;
 # buildctl reads $DOCKER_CONFIG/config.json and writes .token_seed beside it.
 if [ -f "${DOCKERCONFIG_DIR}/.dockerconfigjson" ]; then
@@ -93,11 +120,13 @@ insecure_for() {
   fi
 }
 
+# The cache as an OCI image manifest, which Harbor stores: BuildKit v0.12 to v0.20 write
+# an OCI index by default, which Harbor refuses (goharbor/harbor#14774).
 if [ -n "${CACHE_IMAGE}" ]; then
   cache_opts="$(insecure_for "${CACHE_IMAGE}")"
   set -- \
     --import-cache "type=registry,ref=${CACHE_IMAGE}${cache_opts}" \
-    --export-cache "type=registry,ref=${CACHE_IMAGE},mode=max${cache_opts}" \
+    --export-cache "type=registry,ref=${CACHE_IMAGE},mode=max,image-manifest=true,oci-mediatypes=true${cache_opts}" \
     "$@"
 fi
 
@@ -115,24 +144,48 @@ if [ "${DAEMONLESS}" = true ]; then
   # buildkitd starts in this step (rootless, BUILDKITD_FLAGS) and stops after the build.
   buildctl-daemonless.sh "$@"
 else
-  # buildctl's TLS options are global: before "build".
+  # buildctl's TLS options are global: before "build". Each file by either name, given
+  # one by one (--tlsdir takes the kubernetes.io/tls names from v0.21.1 only, and none
+  # in v0.21.0: moby/buildkit cmd/buildctl/common/common.go).
   if [ "${BUILDKIT_TLS_BOUND}" = true ]; then
-    # --tlsdir takes each file by either name (moby/buildkit cmd/buildctl/common).
     tls_file() {
-      [ -f "${BUILDKIT_TLS_DIR}/$1" ] || [ -f "${BUILDKIT_TLS_DIR}/$2" ] \
-        || fail "the buildkit-client-certs workspace (${BUILDKIT_TLS_DIR}) holds neither $1 nor $2; bind it to the client Secret that BuildKit's create-certs.sh makes (ca.pem, cert.pem, key.pem) or to a kubernetes.io/tls Secret with ca.crt"
+      if [ -f "${BUILDKIT_TLS_DIR}/$1" ]; then
+        tls="${BUILDKIT_TLS_DIR}/$1"
+      elif [ -f "${BUILDKIT_TLS_DIR}/$2" ]; then
+        tls="${BUILDKIT_TLS_DIR}/$2"
+      else
+        fail "the buildkit-client-certs workspace (${BUILDKIT_TLS_DIR}) holds neither $1 nor $2; bind it to the client Secret that BuildKit's create-certs.sh makes (ca.pem, cert.pem, key.pem) or to a kubernetes.io/tls Secret with ca.crt"
+      fi
     }
     tls_file ca.pem ca.crt
+    tls_ca="${tls}"
     tls_file cert.pem tls.crt
+    tls_cert="${tls}"
     tls_file key.pem tls.key
-    if [ -n "${BUILDKIT_TLS_SERVER_NAME}" ]; then
-      set -- --tlsservername "${BUILDKIT_TLS_SERVER_NAME}" "$@"
-    fi
-    set -- --tlsdir "${BUILDKIT_TLS_DIR}" "$@"
+    tls_key="${tls}"
   fi
-  buildctl --addr "${BUILDKIT_HOST}" "$@"
+  # buildctl with the daemon's address and TLS flags, then "$@".
+  to_daemon() {
+    if [ "${BUILDKIT_TLS_BOUND}" != true ]; then
+      buildctl --addr "${BUILDKIT_HOST}" "$@"
+    elif [ -n "${BUILDKIT_TLS_SERVER_NAME}" ]; then
+      buildctl --addr "${BUILDKIT_HOST}" --tlscacert "${tls_ca}" --tlscert "${tls_cert}" --tlskey "${tls_key}" --tlsservername "${BUILDKIT_TLS_SERVER_NAME}" "$@"
+    else
+      buildctl --addr "${BUILDKIT_HOST}" --tlscacert "${tls_ca}" --tlscert "${tls_cert}" --tlskey "${tls_key}" "$@"
+    fi
+  }
+  status=0
+  to_daemon "$@" || status=$?
+  if [ "${status}" -ne 0 ]; then
+    # A build that fails where listing the daemon's workers fails too never reached
+    # the daemon: buildctl's own words for that are terse ("error reading server
+    # preface: EOF" is all it says to a daemon that wants a client certificate).
+    if ! err="$(to_daemon debug workers 2>&1 >/dev/null)"; then
+      unreachable "${err}"
+    fi
+    exit "${status}"
+  fi
 fi
-
 digest="$(tr -d ' \t\n' < "${metadata}" | sed -n 's/.*"containerimage\.digest":"\(sha256:[0-9a-f]\{64\}\)".*/\1/p')"
 if [ -z "${digest}" ]; then
   fail "buildctl wrote no containerimage.digest to ${metadata}"

@@ -6,9 +6,11 @@
 //!
 //! Two ways to reach BuildKit:
 //! - **a daemon** (`BUILDKIT_HOST`): `buildctl --addr ... build`, with the daemon's
-//!   client certificates from the `buildkit-client-certs` workspace as `--tlsdir`
-//!   (buildctl's TLS options are global flags, before `build`, and no environment
-//!   variable sets them: moby/buildkit `cmd/buildctl/main.go`);
+//!   client certificates from the `buildkit-client-certs` workspace as `--tlscacert`,
+//!   `--tlscert` and `--tlskey` (buildctl's TLS options are global flags, before
+//!   `build`, and no environment variable sets them: moby/buildkit
+//!   `cmd/buildctl/main.go`); when the build fails and so does listing the daemon's
+//!   workers, the step says what to check of the connection;
 //! - **daemonless**: `buildctl-daemonless.sh build ...` starts a rootless buildkitd in
 //!   the step (`BUILDKITD_FLAGS`), which reads the generated buildkitd.toml mounted into
 //!   the step (moby/buildkit `examples/buildctl-daemonless/buildctl-daemonless.sh`,
@@ -23,6 +25,15 @@
 //! `registry.insecure=true` only when no buildkitd.toml known to be in place says
 //! `http = true`: the flag replaces the daemon's table for that host with an
 //! HTTPS-first fallback (moby/buildkit `util/push/push.go`, `util/resolver`).
+//!
+//! The step's `TMPDIR` is an emptyDir of its own: the rootless image's
+//! (`/home/user/.local/tmp`) belongs to uid 1000 alone (moby/buildkit `Dockerfile`,
+//! `rootless` stage), so any other uid (`runAsUser`, or OpenShift's) could not create
+//! the metadata file there. The registry cache is exported with
+//! `image-manifest=true,oci-mediatypes=true`, the form Harbor stores, which BuildKit
+//! v0.12 to v0.20 do not write by default (`cache/remotecache/registry/registry.go`).
+//! Every flag the step passes is read by BuildKit v0.13.0 and later
+//! ([`crate::buildkit::release`]).
 //!
 //! Params reach the script through `env` and `args`, never as `$(params.X)` inside the
 //! script text, where Tekton would paste them in before the shell parses it. Array
@@ -55,6 +66,11 @@ pub(crate) const REGISTRY_CA: &str = "registry-ca";
 /// OS").
 pub(crate) const DAEMONLESS_CONFIG_DIR: &str = "/buildkit-config";
 const DAEMONLESS_STATE: &str = "/home/user/.local/share/buildkit";
+
+/// The step's `TMPDIR`: an emptyDir, writable by whatever uid the step runs as (the
+/// kubelet makes an emptyDir's folder mode 0777: kubernetes
+/// `pkg/volume/emptydir/empty_dir.go`, `perm`).
+pub(crate) const STEP_TMP: &str = "/tmp";
 
 /// What the plan decided the Task is wired to, from the spec and the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,8 +131,16 @@ pub(crate) fn task(spec: &Spec, wiring: &Wiring) -> Value {
         "config.kubernetes.io/path": path,
     });
     let how = if spec.buildkit.daemonless {
-        // The field needs Kubernetes 1.30; older clusters read the annotation, which
-        // Tekton carries from the Task to the pod.
+        // AppArmor Unconfined as the annotation, not the securityContext field: the
+        // field is k8s.io/api v0.30+, which no Tekton before v0.69.0 vendors, and its
+        // webhook decodes a Task strictly (`json: unknown field "appArmorProfile"`;
+        // tests/fixtures/tekton/versions.tsv). Tekton copies a Task's annotations to
+        // the TaskRun and the TaskRun's to the pod (tektoncd/pipeline
+        // pkg/reconciler/taskrun/taskrun.go `storeTaskSpecAndMergeMeta`, pkg/pod/pod.go,
+        // v0.50.6 to v1.15.0), and the API server of Kubernetes 1.30 and later copies
+        // the annotation into the container's field (kubernetes
+        // pkg/registry/core/pod/strategy.go `applyAppArmorVersionSkew`); older ones
+        // read the annotation itself.
         annotations[format!("container.apparmor.security.beta.kubernetes.io/step-{STEP}")] =
             json!("unconfined");
         "with a rootless buildkitd in the step (buildctl-daemonless.sh; the namespace must allow privileged pods: seccomp and AppArmor Unconfined)"
@@ -282,9 +306,16 @@ fn step(spec: &Spec, wiring: &Wiring, registry: &str) -> Step {
             env("RESULT_IMAGE_DIGEST", "$(results.IMAGE_DIGEST.path)"),
             env("RESULT_IMAGE_URL", "$(results.IMAGE_URL.path)"),
             env("DAEMONLESS", flag(daemonless)),
+            env("TMPDIR", STEP_TMP),
         ],
-        volumes: vec![json!({ "name": "docker-config", "emptyDir": { "medium": "Memory" } })],
-        mounts: vec![json!({ "name": "docker-config", "mountPath": "/docker-config" })],
+        volumes: vec![
+            json!({ "name": "docker-config", "emptyDir": { "medium": "Memory" } }),
+            json!({ "name": "tmp", "emptyDir": {} }),
+        ],
+        mounts: vec![
+            json!({ "name": "docker-config", "mountPath": "/docker-config" }),
+            json!({ "name": "tmp", "mountPath": STEP_TMP }),
+        ],
         security: json!({ "runAsNonRoot": true }),
     };
     if let Some(uid) = spec.tekton.run_as_user {
@@ -336,8 +367,9 @@ fn daemonless_step(wiring: &Wiring, step: &mut Step) {
     // Rootless buildkitd (moby/buildkit examples/kubernetes/job.rootless.yaml,
     // docs/rootless.md): unshare and mount need seccomp and AppArmor unconfined;
     // newuidmap/newgidmap (the image's shadow-uidmap, setuid root) need privilege
-    // escalation, which allowPrivilegeEscalation: false forbids.
+    // escalation, which allowPrivilegeEscalation: false forbids. AppArmor is the
+    // Task's annotation only (see `task`): the securityContext field would be refused
+    // by every Tekton before v0.69.
     step.security["allowPrivilegeEscalation"] = json!(true);
     step.security["seccompProfile"] = json!({ "type": "Unconfined" });
-    step.security["appArmorProfile"] = json!({ "type": "Unconfined" });
 }

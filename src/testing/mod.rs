@@ -7,6 +7,7 @@ mod fuzz_run;
 pub mod fuzzing;
 pub mod server;
 
+pub use crate::buildkit::release;
 pub use crate::harbor::{patch, realm};
 pub use crate::krm::ResourceList;
 pub use crate::names::dns1123_label;

@@ -87,6 +87,21 @@ pub(crate) fn followable(text: &str, col: usize) -> std::borrow::Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let padded = format!("{}{text}", " ".repeat(col));
+    // A last line of blanks without a line break: where it adds nothing to the value
+    // (it is no scalar's content, and a block scalar's trailing lines count by their
+    // breaks), it goes, and the text ends in its last line break.
+    if let Some(at) = text.rfind('\n') {
+        if text[at + 1..].bytes().all(|b| matches!(b, b' ' | b'\t')) {
+            let value = |t: &str| {
+                let tree = Tree::parse(t).ok()?;
+                tree.to_json(tree.root?).ok()
+            };
+            let kept = &padded[..col + at + 1];
+            if value(&padded).is_some() && value(&padded) == value(kept) {
+                return Cow::Borrowed(&text[..=at]);
+            }
+        }
+    }
     let header = Tree::parse(&padded).ok().and_then(|tree| {
         tree.nodes.iter().find_map(|n| match n.kind {
             Kind::Scalar {
@@ -121,7 +136,7 @@ pub(crate) fn followable(text: &str, col: usize) -> std::borrow::Cow<'_, str> {
 /// Where a block scalar's header indicator (`|` or `>`) is, and how many indicator
 /// characters (indentation digit, chomping) follow it: on the line where the node
 /// starts (after its properties), else on the last line with text before it.
-fn block_header(src: &str, start: usize) -> Option<(usize, usize)> {
+pub(crate) fn block_header(src: &str, start: usize) -> Option<(usize, usize)> {
     let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
     if let Some(h) = header_in(&src[start..line_end]) {
         return Some((start + h.0, h.1));
@@ -172,6 +187,12 @@ mod tests {
             ("k: a", "k: a\n"),
             ("k: \"a|b\"", "k: \"a|b\"\n"),
             ("- |+\n  a\n\n", "- |+\n  a\n\n"),
+            // A last line of blanks with no break, which adds nothing: it goes.
+            ("k: |\n  a\n ", "k: |\n  a\n"),
+            ("k: |+\n  a\n\n ", "k: |+\n  a\n\n"),
+            ("k: a\n  ", "k: a\n"),
+            // Blanks that are content (past the scalar's indentation) stay.
+            ("k: |\n  a\n   ", "k: |-\n  a\n   \n"),
         ] {
             let out = followable(text, 0);
             assert_eq!(out, want, "{text:?}");

@@ -546,10 +546,19 @@ pub(crate) fn documents(src: &str) -> Result<Vec<Document<'_>>, ParseError> {
 /// A block scalar whose last line ends the input without a line break has no final
 /// line break in its value, whatever its chomping (YAML 1.2 `b-chomped-last`: the end
 /// of input instead of a break; what libyaml, and so Go's yaml.v3, PyYAML and ruamel
-/// read); saphyr adds one for clip and keep, which is taken off here.
-fn at_end_of_input<'v>(src: &str, style: Style, end: usize, value: Cow<'v, str>) -> Cow<'v, str> {
+/// read); saphyr adds one for clip and keep, which is taken off here. A last line of
+/// blanks no deeper than the scalar's indentation is an empty line, not content: the
+/// break before it ends the value, and stays.
+fn at_end_of_input<'v>(
+    src: &str,
+    style: Style,
+    (start, end): (usize, usize),
+    value: Cow<'v, str>,
+) -> Cow<'v, str> {
     let block = matches!(style, Style::Literal | Style::Folded);
-    let last_line = end >= src.trim_end_matches([' ', '\t']).len() && !src.ends_with('\n');
+    let last_line = end >= src.trim_end_matches([' ', '\t']).len()
+        && !src.ends_with('\n')
+        && last_line_is_content(src, start);
     match value {
         Cow::Owned(mut v) if block && last_line && v.ends_with('\n') => {
             v.pop();
@@ -560,6 +569,28 @@ fn at_end_of_input<'v>(src: &str, style: Style, end: usize, value: Cow<'v, str>)
         }
         v => v,
     }
+}
+
+/// Whether the input's last line (it has no line break) is content of the block
+/// scalar whose header is at `start`: text, or blanks deeper than the scalar's
+/// indentation (that of its first line with text).
+fn last_line_is_content(src: &str, start: usize) -> bool {
+    let last = src.rfind('\n').map_or(src, |at| &src[at + 1..]);
+    if !last.bytes().all(|b| matches!(b, b' ' | b'\t')) {
+        return true;
+    }
+    // The lines after the header's (`|` or `>`, on the node's line or the last line
+    // with text before it).
+    let header = super::block_header(src, start).map_or(start, |(at, _)| at);
+    let body = src
+        .get(header..)
+        .and_then(|s| s.split_once('\n'))
+        .map_or("", |(_, rest)| rest);
+    let indent = body
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len());
+    indent.is_some_and(|n| last.len() > n)
 }
 
 /// Where a scalar's text ends, given saphyr's span `start..end` of it. A block
@@ -832,7 +863,7 @@ impl<'a, 'k> Builder<'a, 'k> {
                         (start, end)
                     };
                     let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
-                    let value = at_end_of_input(self.src, style, end, value);
+                    let value = at_end_of_input(self.src, style, (start, end), value);
                     let kind = Kind::Scalar { value, style, tag };
                     if anchor != 0 {
                         self.expanded.insert(anchor, 1);
@@ -1229,6 +1260,26 @@ mod tests {
         assert_eq!(t.text(t.get(root, "b").unwrap()), "ü");
         assert_eq!(t.text(t.get(root, "c").unwrap()), "[x, y]");
         assert_eq!(t.text(t.get(root, "a").unwrap()), "\"é\"");
+    }
+
+    /// A block scalar at the end of the input with no line break: the last line counts
+    /// as content only when it has text or blanks past the scalar's indentation (what
+    /// libyaml, PyYAML and ruamel.yaml read, each checked by hand against PyYAML 6).
+    #[test]
+    fn block_scalars_ending_the_input_read_as_libyaml_reads_them() {
+        for (src, want) in [
+            ("k: |\n  a", serde_json::json!({"k": "a"})),
+            ("k: |\n  a\n ", serde_json::json!({"k": "a\n"})),
+            ("k: |+\n  a\n\n ", serde_json::json!({"k": "a\n\n"})),
+            ("k: |\n  a\n   ", serde_json::json!({"k": "a\n "})),
+            ("k: |+\n  a\n   ", serde_json::json!({"k": "a\n "})),
+            ("k: >\n  a\n ", serde_json::json!({"k": "a\n"})),
+            ("- |\n  a\n ", serde_json::json!(["a\n"])),
+            ("k: |2\n  a\n   ", serde_json::json!({"k": "a\n "})),
+        ] {
+            let t = Tree::parse(src).unwrap();
+            assert_eq!(t.to_json(t.root.unwrap()).unwrap(), want, "{src:?}");
+        }
     }
 
     /// saphyr's span of a quoted scalar can take a comment after it in.

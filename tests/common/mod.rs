@@ -52,6 +52,16 @@ pub fn items(output: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The documents of a `---`-separated stream (`run`'s or kustomize's output) as JSON.
+pub fn stream_items(stream: &str) -> Vec<Value> {
+    stream
+        .split("\n---\n")
+        .map(|d| d.strip_prefix("---\n").unwrap_or(d))
+        .filter(|d| !d.trim().is_empty())
+        .map(parse_json)
+        .collect()
+}
+
 pub fn find<'v>(items: &'v [Value], kind: &str, name: &str) -> &'v Value {
     items
         .iter()
@@ -120,6 +130,8 @@ pub mod bounded;
 pub mod buildkit_examples;
 pub mod container;
 pub mod harbor_chart;
+pub mod harbor_helm;
+pub mod modes;
 pub mod package;
 pub mod registry;
 pub mod results;
@@ -132,7 +144,9 @@ pub mod tools;
 pub use results::Code;
 pub use rl::ResourceList;
 pub use temp::TempDir;
-pub use tools::{assert_lint_clean, in_ci, kustomize_or_skip, require, required_tool, which};
+pub use tools::{
+    assert_lint_clean, in_ci, kustomize_or_skip, optional_outside_ci, require, required_tool, which,
+};
 
 /// Runs the built binary with `args` and `stdin`: exit code, stdout, stderr.
 pub fn run_bin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {

@@ -120,18 +120,27 @@ impl TestCa {
 
     /// A server certificate for 127.0.0.1 (an IP SAN), for server authentication.
     pub fn server_cert(&self) -> ServerCert {
-        let key = rcgen::KeyPair::generate().expect("generate a server key");
-        let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
-            .expect("server params for 127.0.0.1");
+        self.leaf(&["127.0.0.1"], rcgen::ExtendedKeyUsagePurpose::ServerAuth)
+    }
+
+    /// A certificate for `names` (DNS names or IP addresses; the first is the common
+    /// name) with extended key usage `usage` (server or client authentication), as
+    /// BuildKit's examples/kubernetes/create-certs.sh makes the daemon's and the
+    /// client's.
+    pub fn leaf(&self, names: &[&str], usage: rcgen::ExtendedKeyUsagePurpose) -> ServerCert {
+        let key = rcgen::KeyPair::generate().expect("generate a key");
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .expect("certificate params");
         params
             .distinguished_name
-            .push(rcgen::DnType::CommonName, "127.0.0.1");
-        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+            .push(rcgen::DnType::CommonName, names[0]);
+        params.extended_key_usages = vec![usage];
         params.not_before = rcgen::date_time_ymd(2000, 1, 1);
         params.not_after = rcgen::date_time_ymd(2099, 12, 31);
         let cert = params
             .signed_by(&key, &self.issuer)
-            .expect("sign the server certificate");
+            .expect("sign the certificate");
         ServerCert {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),

