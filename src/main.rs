@@ -400,8 +400,12 @@ fn main() -> ExitCode {
             } else {
                 harbor_buildkit_fn::standalone::Input::Paths(paths)
             };
-            let report =
-                harbor_buildkit_fn::standalone::run(&config, input, verbose, max_input_size);
+            let report = harbor_buildkit_fn::standalone::run_bounded(
+                &config,
+                input,
+                verbose,
+                max_input_size,
+            );
             emit(&report.stdout, &report.stderr, report.exit_code)
         }
         Some(Command::Check {

@@ -235,8 +235,13 @@ pub fn read_stdin(limit: u64) -> Result<Vec<u8>, Error> {
 }
 
 /// Runs the function on `config` and the resources of `input`, reading at most
-/// `max_input` bytes in all. `verbose` also prints info results.
-pub fn run(config: &Path, input: Input, verbose: bool, max_input: u64) -> Report {
+/// [`DEFAULT_MAX_INPUT`] bytes in all. `verbose` also prints info results.
+pub fn run(config: &Path, input: Input, verbose: bool) -> Report {
+    run_bounded(config, input, verbose, DEFAULT_MAX_INPUT)
+}
+
+/// [`run`], reading at most `max_input` bytes in all (`--max-input-size`).
+pub fn run_bounded(config: &Path, input: Input, verbose: bool, max_input: u64) -> Report {
     let Built {
         rl,
         leading_marker,

@@ -333,7 +333,6 @@ fn run_cases(
                 &fc_path,
                 harbor_buildkit_fn::standalone::Input::Text(case.yaml.clone()),
                 false,
-                harbor_buildkit_fn::standalone::DEFAULT_MAX_INPUT,
             );
             if report.exit_code != 0 && report.stdout.is_empty() {
                 tally.invalid_refused += 1;

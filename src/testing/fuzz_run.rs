@@ -184,7 +184,8 @@ pub fn check_run_tree(data: &[u8]) {
         tree.apply(n, op[0], op[1], op[2], junk);
     }
     let config = root.join("config.yaml");
-    let run = || standalone::run(&config, Input::Paths(vec![root.join("pkg")]), false, LIMIT);
+    let run =
+        || standalone::run_bounded(&config, Input::Paths(vec![root.join("pkg")]), false, LIMIT);
     let first = run();
     let second = run();
     assert_eq!(first.exit_code, second.exit_code, "{}", first.stderr);
