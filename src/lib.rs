@@ -24,10 +24,13 @@
 //! | check | `<system>::check` | findings on the [`output::Output`], generated items included |
 //! | write | [`krm`] | items, functionConfig, results |
 //!
-//! Around them: [`names`] (checks on hosts, names, paths), [`doctor`] (the live probe of
-//! a running registry, using Harbor's realm rules), [`describe`] (the schema and
-//! krm-fn.yaml), [`standalone`] (`run` without kustomize or kpt), and [`yaml`] (spans,
-//! verbatim copy, surgical edits, safe emitting), the plumbing under everything.
+//! Around them: [`names`] (each name as its consumer reads it: Kubernetes DNS,
+//! distribution/reference; checks on hosts, names, paths), [`doctor`] (the live probe
+//! of a running registry, using Harbor's realm rules), [`describe`] (the schema and
+//! krm-fn.yaml), [`standalone`] (`run` and `check` without kustomize or kpt), [`files`]
+//! (every file the tool opens: regular, bounded, links within the folder), [`text`]
+//! (invisible characters shown in messages), and [`yaml`] (spans, verbatim copy,
+//! surgical edits, safe emitting), the plumbing under everything.
 //!
 //! The one rule everything serves: an item this function does not change leaves
 //! byte for byte as it came. Items are never re-emitted; their source text is copied

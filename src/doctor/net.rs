@@ -205,7 +205,7 @@ impl Client {
 
     /// `GET url`, with an `Authorization` header when given, following up to
     /// [`MAX_REDIRECTS`] redirects as Go's client does, except that the header goes
-    /// on only to the same host, and never from https to plain http ([`carried`]);
+    /// on only to the same host, and never from https to plain http (`carried`);
     /// every redirect is in the answer's `redirects`.
     pub(crate) fn get(&self, url: &str, authorization: Option<&str>) -> Result<Answer, NetError> {
         let mut at = url.to_string();

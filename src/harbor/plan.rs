@@ -166,7 +166,7 @@ fn check_tls_scheme(spec: &Spec, internal_tls: Option<&str>, route: &Route) -> R
 }
 
 /// The registry must reach Harbor: harbor-core's Service on a port it exposes, or a
-/// Service of the input (a front such as nginx, judged by [`check_front`]).
+/// Service of the input (a front such as nginx, judged by [`front::check`]).
 fn check_reach(
     spec: &Spec,
     topology: &Topology,

@@ -174,7 +174,7 @@ fn not_a_resource(tree: &Tree, id: NodeId, index: usize, why: NotResource) -> In
     }
 }
 
-/// A node's span widened over the comments around it (see [`lead_start`] and
+/// A node's span widened over the comments around it (see [`crate::yaml::tree::lead_start`] and
 /// [`trail_end`]); `from` is where the text before the node begins.
 fn widen<'a>(src: &'a str, from: usize, node: (usize, usize), col: usize, line: usize) -> Span<'a> {
     let (text, breaks) = widened(src, from, node.0, node.1);
