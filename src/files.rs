@@ -308,9 +308,34 @@ fn list(
     Ok(out)
 }
 
+/// Why a size does not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadSize {
+    /// Not bytes, nor a number with `K`, `M` or `G`.
+    NotASize(String),
+    /// More than 2^64 bytes.
+    TooLarge(String),
+    /// Zero.
+    Zero(String),
+}
+
+impl std::fmt::Display for BadSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadSize::NotASize(s) => {
+                write!(f, "{s:?} is not a size (bytes, or a number with K, M or G)")
+            }
+            BadSize::TooLarge(s) => write!(f, "{s:?} is too large"),
+            BadSize::Zero(s) => write!(f, "{s:?}: the size must be at least 1 byte"),
+        }
+    }
+}
+
+impl std::error::Error for BadSize {}
+
 /// A size as `--max-input-size` takes it: bytes, or a number with `K`, `M` or `G`
 /// (powers of 1024; `KiB`, `MiB`, `GiB`, `KB`... too), at least 1.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, BadSize> {
     let t = s.trim();
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     let (number, unit) = t.split_at(digits);
@@ -319,20 +344,16 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
-        _ => {
-            return Err(format!(
-                "{s:?} is not a size (bytes, or a number with K, M or G)"
-            ));
-        }
+        _ => return Err(BadSize::NotASize(s.to_string())),
     };
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("{s:?} is not a size (bytes, or a number with K, M or G)"))?;
+        .map_err(|_| BadSize::NotASize(s.to_string()))?;
     let bytes = n
         .checked_mul(1u64 << shift)
-        .ok_or_else(|| format!("{s:?} is too large"))?;
+        .ok_or_else(|| BadSize::TooLarge(s.to_string()))?;
     if bytes == 0 {
-        return Err(format!("{s:?}: the size must be at least 1 byte"));
+        return Err(BadSize::Zero(s.to_string()));
     }
     Ok(bytes)
 }

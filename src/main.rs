@@ -312,7 +312,7 @@ fn timeout_secs(s: &str) -> Result<u64, BadTimeout> {
 }
 
 /// `--max-input-size`: a size of at least one byte.
-fn max_input_size(s: &str) -> Result<u64, String> {
+fn max_input_size(s: &str) -> Result<u64, harbor_buildkit_fn::standalone::BadSize> {
     harbor_buildkit_fn::standalone::parse_size(s)
 }
 

@@ -24,7 +24,7 @@ use crate::krm::{InputError, ResourceList, Severity};
 use crate::text::visible;
 use crate::yaml::{self, ParseError, tree};
 
-pub use crate::files::{Kind, parse_size, size};
+pub use crate::files::{BadSize, Kind, parse_size, size};
 
 /// How much `run` and `check` read in all, unless `--max-input-size` says otherwise:
 /// far more than any rendered chart or package (a large one is a few MiB), far less

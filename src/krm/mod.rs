@@ -120,6 +120,38 @@ pub struct ResourceList<'a> {
     whole: std::sync::OnceLock<Result<Tree<'a>, ParseError>>,
 }
 
+/// Where two readings of one ResourceList differ (the fast and the slow reader).
+#[cfg(any(test, feature = "test-support"))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadApart {
+    /// How many items each read.
+    ItemCount(usize, usize),
+    /// An item's span or identity, as each read it.
+    Item {
+        index: usize,
+        one: String,
+        other: String,
+    },
+    /// The functionConfig and the layout the writer keeps, as each read them.
+    Layout { one: String, other: String },
+}
+
+#[cfg(any(test, feature = "test-support"))]
+impl std::fmt::Display for ReadApart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadApart::ItemCount(a, b) => write!(f, "{a} items, and {b}"),
+            ReadApart::Item { index, one, other } => {
+                write!(f, "items[{index}]: {one} and {other}")
+            }
+            ReadApart::Layout { one, other } => write!(f, "{one} and {other}"),
+        }
+    }
+}
+
+#[cfg(any(test, feature = "test-support"))]
+impl std::error::Error for ReadApart {}
+
 impl<'a> ResourceList<'a> {
     /// Reads a ResourceList: a fast line-level split for the block-style lists that
     /// kustomize and kpt write, the full parser for anything else.
@@ -163,13 +195,9 @@ impl<'a> ResourceList<'a> {
     /// functionConfig, and the layout the writer keeps (the fast and the slow reader
     /// must agree on all of it). `Err` says where they differ.
     #[cfg(any(test, feature = "test-support"))]
-    pub fn same_reading(&self, other: &ResourceList<'a>) -> Result<(), String> {
+    pub fn same_reading(&self, other: &ResourceList<'a>) -> Result<(), ReadApart> {
         if self.items.len() != other.items.len() {
-            return Err(format!(
-                "{} items, and {}",
-                self.items.len(),
-                other.items.len()
-            ));
+            return Err(ReadApart::ItemCount(self.items.len(), other.items.len()));
         }
         for (i, (a, b)) in self.items.iter().zip(&other.items).enumerate() {
             let identity = |x: &Item<'a>| {
@@ -184,11 +212,11 @@ impl<'a> ResourceList<'a> {
                 )
             };
             if identity(a) != identity(b) {
-                return Err(format!(
-                    "items[{i}]: {:?} and {:?}",
-                    identity(a),
-                    identity(b)
-                ));
+                return Err(ReadApart::Item {
+                    index: i,
+                    one: format!("{:?}", identity(a)),
+                    other: format!("{:?}", identity(b)),
+                });
             }
         }
         let layout = |r: &ResourceList<'a>| {
@@ -201,7 +229,10 @@ impl<'a> ResourceList<'a> {
             )
         };
         if layout(self) != layout(other) {
-            return Err(format!("{:?} and {:?}", layout(self), layout(other)));
+            return Err(ReadApart::Layout {
+                one: format!("{:?}", layout(self)),
+                other: format!("{:?}", layout(other)),
+            });
         }
         Ok(())
     }
