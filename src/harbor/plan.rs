@@ -46,7 +46,12 @@ pub(crate) fn plan(
     // certificate that does not cover the name.
     check_tls_scheme(spec, internal_tls.as_deref(), &route)?;
     check_reach(spec, topology, route.clone(), &mut plan)?;
-    check_certificate(spec, topology, internal_tls.as_deref(), &route)?;
+    check_certificate(
+        spec,
+        topology,
+        internal_tls.as_deref(),
+        (&route, Verifier::BuildKit),
+    )?;
     // The realm already has the registry's scheme and host: nothing to change, so
     // nothing to refuse.
     if let Some(realm) = already_right(spec, topology) {
@@ -65,6 +70,12 @@ pub(crate) fn plan(
     }
     check_version(spec, topology)?;
     front::check(spec, topology, &route)?;
+    check_certificate(
+        spec,
+        topology,
+        internal_tls.as_deref(),
+        (&route, Verifier::Harbor),
+    )?;
 
     let at = topology.core_url_at();
     if topology.config_map.is_none() && at.is_none() {
@@ -262,15 +273,16 @@ fn check_certificate(
     spec: &Spec,
     topology: &Topology,
     internal_tls: Option<&str>,
-    route: &Route,
+    (route, who): (&Route, Verifier),
 ) -> Result<(), Failure> {
     let Some(why) = internal_tls else {
         return Ok(());
     };
     // A registry outside the cluster is a TLS front (ingress, gateway), not harbor-core;
-    // nginx serves its own certificate; with insecureSkipVerify BuildKit checks none.
+    // nginx serves its own certificate; with insecureSkipVerify BuildKit checks none,
+    // but Harbor's own clients of CORE_URL still do.
     if matches!(route, Route::External | Route::NotCore { .. })
-        || spec.endpoint.tls.insecure_skip_verify
+        || (who == Verifier::BuildKit && spec.endpoint.tls.insecure_skip_verify)
     {
         return Ok(());
     }
@@ -291,13 +303,31 @@ fn check_certificate(
         }
     };
     let core = routing::core_service(spec, topology);
+    let refused_by = match who {
+        Verifier::BuildKit => {
+            "BuildKit checks the certificate against the name it connects to and would refuse it"
+                .to_string()
+        }
+        Verifier::Harbor => format!(
+            "CORE_URL would become https://{}, and Harbor's own clients of it (jobservice, task hooks, Trivy's and replication's tokens) check the certificate with the internal CA (goharbor/harbor src/common/http/transport.go, the internal TLS config), spec.insecureSkipVerify or not, and would refuse it",
+            spec.endpoint.authority()
+        ),
+    };
     Err(Failure::new(
         FnResult::error(Code::HarborCertificate, format!(
-            "harbor-core serves TLS itself ({why}), and its certificate ({source}) is for {}, not {host}: BuildKit checks the certificate against the name it connects to and would refuse it. Give harbor-core a certificate that covers {host}: with the chart, internalTLS.certSource: secret and internalTLS.core.secretName naming a kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) whose certificate lists {host} as well as {core} and localhost (cert-manager can issue one from your internal CA); then give BuildKit that CA with spec.ca",
+            "harbor-core serves TLS itself ({why}), and its certificate ({source}) is for {}, not {host}: {refused_by}. Give harbor-core a certificate that covers {host}: with the chart, internalTLS.certSource: secret and internalTLS.core.secretName naming a kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) whose certificate lists {host} as well as {core} and localhost (cert-manager can issue one from your internal CA); then give BuildKit that CA with spec.ca",
             names.names.join(", ")
         ))
         .at("spec.registry"),
     ))
+}
+
+/// Who checks harbor-core's certificate against the registry's name: BuildKit, when
+/// it connects (not with `insecureSkipVerify`); Harbor itself, once `CORE_URL` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verifier {
+    BuildKit,
+    Harbor,
 }
 
 /// Harbor v1.10 and earlier answer every client with the realm of the registry's own

@@ -371,6 +371,24 @@ fn decide(f: &Facts, v: &Variant, target: &Target, fit: bool, realm: &str) -> Ex
         ),
         Target::Nginx => error(&["HBF206"], "f", format!("nginx's Service; realm {realm}")),
         _ if value_from => error(&["HBF203"], "j", "CORE_URL comes from a valueFrom"),
+        // Harbor's own clients of CORE_URL check harbor-core's certificate with the
+        // internal CA (src/common/http/transport.go), insecureSkipVerify or not.
+        Target::Core | Target::CoreElsewhere
+            if f.internal_tls
+                && !f
+                    .core_certificate_names()
+                    .iter()
+                    .any(|n| n == split_host(r).0) =>
+        {
+            error(
+                &["HBF209"],
+                "d",
+                format!(
+                    "CORE_URL would name {r}, which the auto certificate {:?} does not cover",
+                    f.core_certificate_names()
+                ),
+            )
+        }
         _ => expect(
             Decision::Patch(format!("{s}://{r}")),
             "k",
