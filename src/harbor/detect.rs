@@ -167,8 +167,9 @@ pub(crate) struct Topology {
     /// `config.yml`), which Harbor v1.10 and earlier answer with; read only for those.
     pub(crate) registry_realm: Option<String>,
     /// Whether Harbor's namespace is an assumption: its core ConfigMap came without
-    /// `metadata.namespace` (harbor-helm renders one from v1.16.0 on) and
-    /// `spec.harborNamespace` is not given, so it was taken from `spec.registry`.
+    /// `metadata.namespace` (harbor-helm renders one from v1.16.0 on),
+    /// `spec.harborNamespace` is not given, and `spec.registry` names a Service in a
+    /// namespace, which is taken for Harbor's.
     pub(crate) namespace_assumed: bool,
 }
 
@@ -299,7 +300,8 @@ pub(crate) fn detect(rl: &ResourceList, spec: &Spec) -> Result<Topology, Failure
     let namespace_assumed = config_map
         .as_ref()
         .is_some_and(|cm| cm.namespace.is_empty())
-        && !spec.harbor.namespace_given;
+        && !spec.harbor.namespace_given
+        && spec.endpoint.place.service().is_some();
     Ok(Topology {
         config_map,
         previous_patch,
