@@ -15,7 +15,7 @@ use super::Topology;
 use super::detect::Where;
 use super::realm::{self, Mismatch, Rule};
 use crate::codes::Code;
-use crate::krm::env::env_entry;
+use crate::krm::env::{self, env_entry};
 use crate::krm::fields::containers;
 use crate::krm::{FnResult, ResourceRef, Severity};
 use crate::output::Output;
@@ -41,10 +41,7 @@ fn jobservice_finding(
     let (resource, path, value) = match j.core_url.at.as_ref()? {
         Where::Env { index, .. } => (
             j.index,
-            format!(
-                "spec.template.spec.containers[{}].env[{index}].value",
-                j.container
-            ),
+            env::value_path(j.container, *index),
             env_str(output.value(j.index), j.container, "CORE_URL")?,
         ),
         Where::ConfigMap { item, key, .. } => (
@@ -108,12 +105,6 @@ impl Settings {
         let before = topology.core_url().value().map(str::to_string);
         let ext_endpoint = topology.ext_endpoint().value().map(str::to_string);
         // Where harbor-core reads it, as the kubelet builds its environment.
-        let env_path = |d: &super::detect::CoreDeployment, index: usize| {
-            format!(
-                "spec.template.spec.containers[{}].env[{index}].value",
-                d.container
-            )
-        };
         let in_place = match (
             &topology.deployment,
             topology.core_url_at(),
@@ -121,7 +112,7 @@ impl Settings {
         ) {
             (Some(d), Some(Where::Env { index, .. }), _) => Some((
                 d.index,
-                env_path(d, *index),
+                env::value_path(d.container, *index),
                 env_str(output.value(d.index), d.container, "CORE_URL"),
             )),
             (_, Some(Where::ConfigMap { item, key, value }), _) => Some((
@@ -130,7 +121,7 @@ impl Settings {
                 data_str(output.value(*item), key).or(Some(value.clone())),
             )),
             (Some(d), Some(Where::ValueFrom { index }), _) => {
-                Some((d.index, env_path(d, *index), None))
+                Some((d.index, env::value_path(d.container, *index), None))
             }
             (Some(d), Some(Where::Secret { .. }), _) => Some((d.index, String::new(), None)),
             (_, _, Some(cm)) => Some((

@@ -355,18 +355,23 @@ fn find_jobservice(
         describe: ResourceRef::of(item).describe(),
         core_url: setting(rl, &item.namespace, c, "CORE_URL"),
         token_service_url: setting(rl, &item.namespace, c, "TOKEN_SERVICE_URL"),
-        checksum: str_at(
-            &v,
-            &[
-                "spec",
-                "template",
-                "metadata",
-                "annotations",
-                super::patch::RESTART_ANNOTATION,
-            ],
-        )
-        .map(str::to_string),
+        checksum: restart_checksum(&v),
     })
+}
+
+/// The pod-template annotation this function sets so a workload restarts, as it is.
+fn restart_checksum(v: &Value) -> Option<String> {
+    str_at(
+        v,
+        &[
+            "spec",
+            "template",
+            "metadata",
+            "annotations",
+            super::patch::RESTART_ANNOTATION,
+        ],
+    )
+    .map(str::to_string)
 }
 
 /// Every host the Ingresses of the input route (`spec.rules[].host`), with whether
@@ -700,17 +705,7 @@ fn read_deployment(
             .and_then(|c| c.get("image"))
             .and_then(Value::as_str)
             .and_then(Rule::of_image),
-        checksum: str_at(
-            v,
-            &[
-                "spec",
-                "template",
-                "metadata",
-                "annotations",
-                super::patch::RESTART_ANNOTATION,
-            ],
-        )
-        .map(str::to_string),
+        checksum: restart_checksum(v),
         describe: ResourceRef::of(item).describe(),
         core_url: var("CORE_URL"),
         token_service_url: var("TOKEN_SERVICE_URL"),

@@ -14,10 +14,10 @@
 use super::detect::{Jobservice, Setting, Topology, Where};
 use super::patch::{self, RESTART_ANNOTATION};
 use crate::codes::Code;
+use crate::krm::env;
 use crate::krm::{FnResult, ResourceList, ResourceRef};
 use crate::plan::{Change, Plan, Set};
 use crate::spec::Spec;
-use crate::yaml::Seg;
 
 /// After harbor-core's `CORE_URL` is set: jobservice's follows, and jobservice
 /// restarts when it changed (it reads its environment only at start).
@@ -92,18 +92,9 @@ fn set_env(
     (name, now, value): (&str, &str, &str),
     plan: &mut Plan,
 ) {
-    let key = |k: &str| Seg::Key(std::borrow::Cow::Owned(k.to_string()));
     plan.change(Change::Set(Set::at(
         j.index,
-        vec![
-            key("spec"),
-            key("template"),
-            key("spec"),
-            key("containers"),
-            Seg::Index(j.container),
-            key("env"),
-            Seg::Index(index),
-        ],
+        env::entry_path(j.container, index),
         vec![("value".into(), value.to_string())],
     )));
     plan.tell(
@@ -111,11 +102,7 @@ fn set_env(
             "set {name} to {value} in jobservice's env, as harbor-core's: jobservice tells the local Harbor by this string (isLocalHarbor); with the chart it comes from jobservice.extraEnvVars: set the same value there"
         ))
         .on(ResourceRef::of(&rl.items[j.index]))
-        .change(
-            &format!("spec.template.spec.containers[{}].env[{index}].value", j.container),
-            Some(now),
-            value,
-        ),
+        .change(&env::value_path(j.container, index), Some(now), value),
     );
 }
 

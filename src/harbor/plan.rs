@@ -16,8 +16,6 @@
 //!    and a warning; anything else, a kustomize transformer included (kustomize drops
 //!    local-config items), is an error.
 
-use std::borrow::Cow;
-
 use super::detect::{CoreDeployment, PreviousPatch, Setting, Topology, Where};
 use super::front;
 use super::jobservice;
@@ -27,10 +25,10 @@ use super::routing::{self, Route};
 use super::tls;
 use crate::codes::Code;
 use crate::endpoint::Scheme;
+use crate::krm::env;
 use crate::krm::{Failure, FnResult, Mode, ResourceList, ResourceRef};
 use crate::plan::{Change, Plan, Set, System};
 use crate::spec::Spec;
-use crate::yaml::Seg;
 
 pub(crate) fn plan(
     rl: &ResourceList,
@@ -392,10 +390,6 @@ fn already_right(spec: &Spec, topology: &Topology) -> Option<String> {
     Some(realms.join(" or "))
 }
 
-fn key(k: &str) -> Seg<'static> {
-    Seg::Key(Cow::Owned(k.to_string()))
-}
-
 /// Where a value of harbor-core's is written: its container's env, or a ConfigMap's
 /// data (the core ConfigMap, or another it reads through `envFrom`).
 enum Target {
@@ -532,21 +526,10 @@ fn set_in_env(
     (name, value): (&str, &String),
     plan: &mut Plan,
 ) {
-    let path = format!(
-        "spec.template.spec.containers[{}].env[{index}].value",
-        d.container
-    );
+    let path = env::value_path(d.container, index);
     plan.change(Change::Set(Set::at(
         d.index,
-        vec![
-            key("spec"),
-            key("template"),
-            key("spec"),
-            key("containers"),
-            Seg::Index(d.container),
-            key("env"),
-            Seg::Index(index),
-        ],
+        env::entry_path(d.container, index),
         vec![("value".into(), value.clone())],
     )));
     let resource = ResourceRef::of(&rl.items[d.index]);

@@ -11,6 +11,7 @@
 use serde_json::Value;
 
 use super::fields::str_at;
+use crate::yaml::{Seg, child_path};
 
 /// The kind of object an `envFrom` entry reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,4 +205,24 @@ mod tests {
         let c = json!({"envFrom": [{"prefix": "HARBOR_", "configMapRef": {"name": "a"}}]});
         assert_eq!(resolve(&c, "CORE_URL", &holds), Resolved::default());
     }
+}
+
+/// Where entry `index` of the `env` of container `container` of a workload's pod
+/// template is (`spec.template.spec.containers[c].env[i]`).
+pub(crate) fn entry_path(container: usize, index: usize) -> Vec<Seg<'static>> {
+    let key = |k: &'static str| Seg::Key(std::borrow::Cow::Borrowed(k));
+    vec![
+        key("spec"),
+        key("template"),
+        key("spec"),
+        key("containers"),
+        Seg::Index(container),
+        key("env"),
+        Seg::Index(index),
+    ]
+}
+
+/// That entry's `value`, as results name it.
+pub(crate) fn value_path(container: usize, index: usize) -> String {
+    child_path(&entry_path(container, index), "value")
 }
