@@ -141,6 +141,26 @@ pub(crate) fn env_entry<'v>(container: &'v Value, name: &str) -> Option<(usize, 
         .rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
 }
 
+/// Where entry `index` of the `env` of container `container` of a workload's pod
+/// template is (`spec.template.spec.containers[c].env[i]`).
+pub(crate) fn entry_path(container: usize, index: usize) -> Vec<Seg<'static>> {
+    let key = |k: &'static str| Seg::Key(std::borrow::Cow::Borrowed(k));
+    vec![
+        key("spec"),
+        key("template"),
+        key("spec"),
+        key("containers"),
+        Seg::Index(container),
+        key("env"),
+        Seg::Index(index),
+    ]
+}
+
+/// That entry's `value`, as results name it.
+pub(crate) fn value_path(container: usize, index: usize) -> String {
+    child_path(&entry_path(container, index), "value")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,24 +225,4 @@ mod tests {
         let c = json!({"envFrom": [{"prefix": "HARBOR_", "configMapRef": {"name": "a"}}]});
         assert_eq!(resolve(&c, "CORE_URL", &holds), Resolved::default());
     }
-}
-
-/// Where entry `index` of the `env` of container `container` of a workload's pod
-/// template is (`spec.template.spec.containers[c].env[i]`).
-pub(crate) fn entry_path(container: usize, index: usize) -> Vec<Seg<'static>> {
-    let key = |k: &'static str| Seg::Key(std::borrow::Cow::Borrowed(k));
-    vec![
-        key("spec"),
-        key("template"),
-        key("spec"),
-        key("containers"),
-        Seg::Index(container),
-        key("env"),
-        Seg::Index(index),
-    ]
-}
-
-/// That entry's `value`, as results name it.
-pub(crate) fn value_path(container: usize, index: usize) -> String {
-    child_path(&entry_path(container, index), "value")
 }
